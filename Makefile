@@ -1,0 +1,19 @@
+# The two commands a newcomer needs:  make run  (API + demo data on :8000)  and  make test.
+SHELL := /bin/bash
+
+.PHONY: run test setup db-stop db-status bench
+
+setup:
+	@scripts/setup.sh
+
+run: setup
+	@scripts/run.sh
+
+test: setup
+	@scripts/test.sh $(PYTEST_ARGS)
+
+db-stop:
+	@scripts/pg.sh stop
+
+db-status:
+	@scripts/pg.sh status

@@ -1,0 +1,55 @@
+"""``/auth/login``, ``/auth/logout``, ``/devices/{id}`` (SYNC_PROTOCOL.md §1)."""
+from __future__ import annotations
+
+from flask import g, request
+from flask_smorest import Blueprint
+
+from accounts import service
+from accounts.schemas import DeviceOut, LoginIn, LoginOut
+from api.auth import authenticated
+from api.context import clock, db, settings
+from api.errors import domain_problem
+
+blp = Blueprint("auth", __name__, url_prefix="/api/v1", description="登录、注销与设备管理")
+
+
+@blp.route("/auth/login", methods=["POST"])
+@blp.doc(security=[])
+@blp.arguments(LoginIn)
+@blp.response(200, LoginOut)
+@blp.alt_response(401, description="auth.invalid_credentials / auth.device_revoked")
+@blp.alt_response(429, description="auth.throttled")
+def login(body):
+    """登录：令牌绑定到设备"""
+    try:
+        result = service.login(db(), clock(), settings(), username=body["username"], password=body["password"],
+                               device=service.DeviceInfo(**body["device"]),
+                               address=request.remote_addr or "unknown")
+    except (service.InvalidCredentials, service.DeviceRevoked) as err:
+        # Returned, not raised: the failed attempt must be committed for throttling to count it.
+        return domain_problem(err)
+    p = result.principal
+    return {
+        "token": result.token,
+        "expires_at": result.expires_at,
+        "device_id": p.device_id,
+        "user": {"id": p.user_id, "name": p.name, "username": p.username, "roles": sorted(p.roles),
+                 "region_code": p.region_code, "enterprise_id": p.enterprise_id,
+                 "enforcement_cert_no": p.enforcement_cert_no},
+    }
+
+
+@blp.route("/auth/logout", methods=["POST"])
+@blp.response(204)
+@authenticated
+def logout():
+    """注销：吊销当前令牌"""
+    service.logout(db(), clock(), g.principal, g.token)
+
+
+@blp.route("/devices/<device_id>", methods=["DELETE"])
+@blp.response(200, DeviceOut)
+@authenticated("desk_officer", "admin")
+def revoke_device(device_id):
+    """停用丢失的设备：该设备上的所有令牌立即失效"""
+    return service.revoke_device(db(), clock(), g.principal, device_id)

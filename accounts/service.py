@@ -1,0 +1,186 @@
+"""Passwords, login with throttling, bearer tokens bound to a device, logout and device revocation.
+
+Functions take a session and a clock, flush but never commit."""
+from __future__ import annotations
+
+import hashlib
+import secrets
+import uuid
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
+from sqlalchemy import func, select, update
+from sqlalchemy.orm import Session
+
+from accounts.models import AccessToken, Device, LoginAttempt, User
+from accounts.principal import Principal, principal_for
+from audit.service import record as audit
+from core.clock import Clock
+from core.errors import NotFound, TooManyRequests, Unauthorized
+from geo.models import Region
+
+_hasher = PasswordHasher()
+# Verified when the username is unknown, so both failures take the same time.
+_DUMMY_HASH = _hasher.hash("anxun-timing-equaliser")
+
+
+class InvalidCredentials(Unauthorized):
+    code = "auth.invalid_credentials"
+    title = "用户名或密码错误"
+
+
+class DeviceRevoked(Unauthorized):
+    code = "auth.device_revoked"
+    title = "此设备已被停用，请联系内勤人员"
+
+
+class TokenInvalid(Unauthorized):
+    code = "auth.invalid_token"
+    title = "登录凭证无效或已过期，请重新登录"
+
+
+class LoginThrottled(TooManyRequests):
+    code = "auth.throttled"
+    title = "登录失败次数过多，请稍后再试"
+
+
+def hash_password(password: str) -> str:
+    return _hasher.hash(password)
+
+
+def _token_hash(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+@dataclass
+class DeviceInfo:
+    id: str
+    name: str | None = None
+    platform: str | None = None
+    app_version: str | None = None
+
+
+@dataclass
+class LoginResult:
+    token: str
+    expires_at: datetime
+    user: User
+    principal: Principal
+
+
+def _recent_failures(session: Session, column, value: str, since: datetime) -> int:
+    return session.scalar(
+        select(func.count()).select_from(LoginAttempt)
+        .where(column == value, LoginAttempt.at >= since, LoginAttempt.succeeded.is_(False))) or 0
+
+
+def login(session: Session, clock: Clock, settings, *, username: str, password: str,
+          device: DeviceInfo, address: str) -> LoginResult:
+    """Check the throttle, then the password; bind a new token to the device.
+
+    Raises LoginThrottled, InvalidCredentials or DeviceRevoked. A failed attempt is
+    added to the session before raising: the caller must commit it anyway
+    (``api.auth`` does), or throttling would never see it."""
+    now = clock.now()
+    since = now - timedelta(seconds=settings.login_window_seconds)
+    if (_recent_failures(session, LoginAttempt.username, username, since) >= settings.login_max_failures_per_user
+            or _recent_failures(session, LoginAttempt.address, address, since)
+            >= settings.login_max_failures_per_address):
+        raise LoginThrottled(extra={"retry_after": settings.login_window_seconds})
+
+    user = session.scalar(select(User).where(User.username == username, User.active.is_(True)))
+    ok = False
+    try:
+        ok = _hasher.verify(user.password_hash if user else _DUMMY_HASH, password) and user is not None
+    except (VerificationError, InvalidHashError):
+        ok = False
+    session.add(LoginAttempt(username=username[:64], address=address[:64], at=now, succeeded=ok))
+    if not ok:
+        session.flush()
+        raise InvalidCredentials()
+
+    existing = session.get(Device, device.id)
+    if existing is not None and existing.revoked_at is not None:
+        session.flush()
+        raise DeviceRevoked()
+    if existing is None:
+        existing = Device(id=device.id)
+        session.add(existing)
+    existing.name, existing.platform, existing.app_version = device.name, device.platform, device.app_version
+    existing.last_user_id, existing.last_seen_at = user.id, now
+    session.flush()  # the token row refers to the device row
+
+    token = secrets.token_urlsafe(32)
+    expires_at = now + timedelta(hours=settings.token_ttl_hours)
+    session.add(AccessToken(token_hash=_token_hash(token), user_id=user.id, device_id=device.id,
+                            issued_at=now, expires_at=expires_at))
+    principal = _principal(session, user, device.id)
+    audit(session, clock, principal, "login", "user", user.id, {"device": device.id, "address": address})
+    session.flush()
+    return LoginResult(token=token, expires_at=expires_at, user=user, principal=principal)
+
+
+def _principal(session: Session, user: User, device_id: str | None) -> Principal:
+    code, path = session.execute(select(Region.code, Region.path).where(Region.id == user.region_id)).one()
+    return principal_for(user, code, path, device_id)
+
+
+def authenticate(session: Session, clock: Clock, token: str) -> Principal:
+    """The principal a bearer token stands for, or Unauthorized with a precise code."""
+    row = session.execute(
+        select(AccessToken, User, Device, Region.code, Region.path)
+        .join(User, User.id == AccessToken.user_id)
+        .join(Device, Device.id == AccessToken.device_id)
+        .join(Region, Region.id == User.region_id)
+        .where(AccessToken.token_hash == _token_hash(token))
+    ).one_or_none()
+    if row is None:
+        raise TokenInvalid()
+    access, user, device, code, path = row
+    if device.revoked_at is not None:
+        raise DeviceRevoked()
+    if access.revoked_at is not None or access.expires_at <= clock.now() or not user.active:
+        raise TokenInvalid()
+    return principal_for(user, code, path, device.id)
+
+
+def logout(session: Session, clock: Clock, principal: Principal, token: str) -> None:
+    session.execute(update(AccessToken).where(AccessToken.token_hash == _token_hash(token))
+                    .values(revoked_at=clock.now()))
+    audit(session, clock, principal, "logout", "device", principal.device_id)
+
+
+def revoke_device(session: Session, clock: Clock, principal: Principal, device_id: str) -> Device:
+    """A desk officer stops a lost phone: every token on it stops working at once.
+
+    Officers may revoke devices last used by users within their region subtree."""
+    device = session.get(Device, device_id)
+    if device is None:
+        raise NotFound("设备不存在")
+    if not principal.is_admin:
+        in_scope = session.scalar(
+            select(func.count()).select_from(User).join(Region, Region.id == User.region_id)
+            .where(User.id == device.last_user_id, principal.region_filter(Region.path)))
+        if not in_scope:
+            raise NotFound("设备不存在")
+    if device.revoked_at is None:
+        now = clock.now()
+        device.revoked_at, device.revoked_by = now, principal.user_id
+        session.execute(update(AccessToken).where(AccessToken.device_id == device_id,
+                                                  AccessToken.revoked_at.is_(None)).values(revoked_at=now))
+        audit(session, clock, principal, "revoke", "device", device_id)
+    session.flush()
+    return device
+
+
+def create_user(session: Session, *, username: str, name: str, password: str, roles: list[str],
+                region_id: uuid.UUID, enforcement_cert_no: str | None = None,
+                enterprise_id: uuid.UUID | None = None, phone: str | None = None) -> User:
+    user = User(username=username, name=name, password_hash=hash_password(password), roles=list(roles),
+                region_id=region_id, enforcement_cert_no=enforcement_cert_no,
+                enterprise_id=enterprise_id, phone=phone)
+    session.add(user)
+    session.flush()
+    return user

@@ -1,0 +1,154 @@
+"""Every error as RFC 9457 problem+json with a stable ``code`` and Chinese text.
+
+Domain errors carry their own status and code; webargs/marshmallow validation keeps
+its structure per field; HTTP errors from routing get codes of their own; the
+catch-all 500 re-raises under testing so that bugs fail tests."""
+from __future__ import annotations
+
+import logging
+import re
+
+from flask import Flask, current_app, jsonify
+from sqlalchemy.exc import OperationalError
+from werkzeug.exceptions import HTTPException
+
+from core.errors import Conflict, DomainError, FieldError
+
+log = logging.getLogger(__name__)
+
+PROBLEM = "application/problem+json"
+
+HTTP_CODES = {
+    400: ("bad_request", "请求格式有误"),
+    401: ("auth.unauthorized", "未登录或登录已失效"),
+    403: ("forbidden", "无权执行此操作"),
+    404: ("not_found", "记录不存在"),
+    405: ("method_not_allowed", "不支持此请求方法"),
+    406: ("not_acceptable", "无法提供所要求的格式"),
+    409: ("conflict", "记录已被修改或状态不允许此操作"),
+    412: ("precondition_failed", "记录已被修改，请刷新后重试"),
+    413: ("too_large", "请求内容过大"),
+    415: ("unsupported_media_type", "不支持的内容类型"),
+    422: ("validation", "数据校验未通过"),
+    428: ("precondition_required", "缺少版本信息"),
+    429: ("too_many_requests", "请求过于频繁，请稍后再试"),
+    500: ("internal", "服务器内部错误"),
+    503: ("service.unavailable", "服务暂时不可用，请稍后重试"),
+}
+
+# marshmallow's default messages, for people who read Chinese.
+_MESSAGES = [
+    (r"^Missing data for required field\.$", "缺少必填字段"),
+    (r"^Unknown field\.$", "未知字段"),
+    (r"^Field may not be null\.$", "不能为空值"),
+    (r"^Not a valid string\.$", "不是有效的字符串"),
+    (r"^Not a valid integer\.$", "不是有效的整数"),
+    (r"^Not a valid number\.$", "不是有效的数字"),
+    (r"^Not a valid boolean\.$", "不是有效的布尔值"),
+    (r"^Not a valid UUID\.$", "不是有效的 UUID"),
+    (r"^Not a valid datetime\.$", "不是有效的时间（需 RFC 3339 格式）"),
+    (r"^Not a valid date\.$", "不是有效的日期"),
+    (r"^Not a valid list\.$", "不是有效的列表"),
+    (r"^Not a valid mapping type\.$", "不是有效的对象"),
+    (r"^Invalid input type\.$", "类型不正确"),
+    (r"^Must be one of: (.*)\.$", r"必须是以下之一：\1"),
+    (r"^Shorter than minimum length (\d+)\.$", r"长度不能少于 \1"),
+    (r"^Longer than maximum length (\d+)\.$", r"长度不能超过 \1"),
+    (r"^Length must be between (\d+) and (\d+)\.$", r"长度须在 \1 到 \2 之间"),
+    (r"^Must be greater than or equal to (\S+)\.$", r"不能小于 \1"),
+    (r"^Must be less than or equal to (\S+)\.$", r"不能大于 \1"),
+    (r"^Must be greater than or equal to (\S+) and less than or equal to (\S+)\.$", r"须在 \1 到 \2 之间"),
+    (r"^String does not match expected pattern\.$", "格式不正确"),
+    (r"^Invalid value\.$", "取值无效"),
+]
+
+
+def chinese(message: str) -> str:
+    for pattern, replacement in _MESSAGES:
+        if re.match(pattern, message):
+            return re.sub(pattern, replacement, message)
+    return message
+
+
+def flatten_messages(messages, prefix: str = "") -> list[FieldError]:
+    """marshmallow's nested ``{"field": ["msg"], "list": {0: {...}}}`` as one error per field."""
+    out: list[FieldError] = []
+    if isinstance(messages, dict):
+        for key, value in messages.items():
+            if key == "_schema":
+                key_path = prefix or None
+                for msg in value if isinstance(value, list) else [value]:
+                    out.extend(flatten_messages(msg, prefix))
+                continue
+            key_path = f"{prefix}.{key}" if prefix else str(key)
+            out.extend(flatten_messages(value, key_path))
+    elif isinstance(messages, list):
+        for item in messages:
+            if isinstance(item, (dict, list)):
+                out.extend(flatten_messages(item, prefix))
+            else:
+                out.append(FieldError("validation", prefix or None, chinese(str(item))))
+    else:
+        out.append(FieldError("validation", prefix or None, chinese(str(messages))))
+    return out
+
+
+def problem(status: int, code: str, title: str, detail: str | None = None,
+            errors: list[FieldError] | None = None, headers: dict | None = None, **extra):
+    body = {"type": f"https://anxun.example/problems/{code}", "title": title, "status": status,
+            "detail": detail or title, "code": code,
+            "errors": [e.as_dict() for e in (errors or [])]}
+    body.update(extra)
+    response = jsonify(body)
+    response.status_code = status
+    response.mimetype = PROBLEM
+    for name, value in (headers or {}).items():
+        response.headers[name] = value
+    return response
+
+
+def domain_problem(err: DomainError):
+    extra = {}
+    headers = {}
+    if isinstance(err, Conflict) and err.current is not None:
+        extra["current"] = err.current
+    retry_after = err.extra.get("retry_after") if err.extra else None
+    if retry_after:
+        headers["Retry-After"] = str(int(retry_after))
+    for key, value in (err.extra or {}).items():
+        if key != "retry_after":
+            extra.setdefault(key, value)
+    return problem(err.status, err.code, err.title, err.detail, err.errors, headers, **extra)
+
+
+def http_problem(err: HTTPException):
+    status = err.code or 500
+    code, title = HTTP_CODES.get(status, (f"http_{status}", err.name))
+    errors: list[FieldError] = []
+    data = getattr(err, "data", None) or {}
+    messages = data.get("messages")
+    if messages:
+        # webargs nests by location ("json", "query"); the field path is what people need.
+        for location, fields in messages.items():
+            errors.extend(flatten_messages(fields))
+    headers = dict(data.get("headers") or {})
+    detail = title if status != 404 else "请求的资源不存在"
+    return problem(status, code, title, detail, errors, headers)
+
+
+def register_error_handlers(app: Flask) -> None:
+    app.register_error_handler(DomainError, domain_problem)
+    app.register_error_handler(HTTPException, http_problem)
+
+    @app.errorhandler(OperationalError)
+    def database_unavailable(err):
+        log.warning("database unavailable: %s", err)
+        return problem(503, "service.unavailable", "服务暂时不可用，请稍后重试",
+                       "数据库暂时无法连接", headers={"Retry-After": "5"})
+
+    @app.errorhandler(Exception)
+    def internal_error(err):
+        if current_app.testing:
+            raise err
+        log.exception("unhandled error")
+        return problem(500, "internal", "服务器内部错误")

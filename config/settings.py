@@ -1,0 +1,105 @@
+"""Settings: read from the environment once (in wsgi.py or a CLI entry point),
+validated, then injected into ``create_app(settings)``. Nothing reads the
+environment at import time."""
+from __future__ import annotations
+
+import dataclasses
+import logging
+from dataclasses import dataclass, field
+from typing import Mapping
+
+
+class SettingsError(ValueError):
+    """The environment does not describe a runnable configuration."""
+
+
+def _int(env: Mapping[str, str], name: str, default: int, problems: list[str], minimum: int = 0) -> int:
+    raw = env.get(name)
+    if raw is None or raw == "":
+        return default
+    try:
+        value = int(raw)
+    except ValueError:
+        problems.append(f"{name} must be an integer, got {raw!r}")
+        return default
+    if value < minimum:
+        problems.append(f"{name} must be >= {minimum}, got {value}")
+    return value
+
+
+@dataclass(frozen=True)
+class Settings:
+    database_url: str
+    # Tokens live long: phones stay offline for days and must still push when back.
+    token_ttl_hours: int = 24 * 30
+    login_window_seconds: int = 15 * 60
+    login_max_failures_per_user: int = 5
+    login_max_failures_per_address: int = 30
+    geofence_meters: int = 300
+    photo_storage: str = "filesystem"
+    photo_root: str = "var/photos"
+    s3_bucket: str = ""
+    s3_endpoint_url: str = ""
+    s3_prefix: str = "photos/"
+    max_photo_bytes: int = 20 * 1024 * 1024
+    photo_chunk_bytes: int = 1024 * 1024
+    max_photo_pixels: int = 50_000_000
+    orphan_photo_days: int = 30
+    max_batch_changes: int = 1000
+    max_batch_bytes: int = 8 * 1024 * 1024
+    db_pool_size: int = 5
+    log_level: str = "INFO"
+    testing: bool = False
+    extra: dict = field(default_factory=dict)
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str], **overrides) -> "Settings":
+        problems: list[str] = []
+        url = overrides.pop("database_url", None) or env.get("DATABASE_URL", "")
+        if not url:
+            problems.append("DATABASE_URL is required (postgresql://user@host:port/dbname)")
+        elif not url.startswith(("postgresql://", "postgresql+psycopg2://", "postgres://")):
+            problems.append("DATABASE_URL must be a postgresql:// URL")
+        if url.startswith("postgres://"):
+            url = "postgresql://" + url[len("postgres://"):]
+        storage = env.get("ANXUN_PHOTO_STORAGE", "filesystem")
+        if storage not in ("filesystem", "s3"):
+            problems.append("ANXUN_PHOTO_STORAGE must be 'filesystem' or 's3'")
+        if storage == "s3" and not env.get("ANXUN_S3_BUCKET"):
+            problems.append("ANXUN_S3_BUCKET is required when ANXUN_PHOTO_STORAGE=s3")
+        level = env.get("ANXUN_LOG_LEVEL", "INFO").upper()
+        if level not in logging.getLevelNamesMapping():
+            problems.append(f"ANXUN_LOG_LEVEL {level!r} is not a logging level")
+        values = dict(
+            database_url=url,
+            token_ttl_hours=_int(env, "ANXUN_TOKEN_TTL_HOURS", cls.token_ttl_hours, problems, 1),
+            login_window_seconds=_int(env, "ANXUN_LOGIN_WINDOW_SECONDS", cls.login_window_seconds, problems, 1),
+            login_max_failures_per_user=_int(env, "ANXUN_LOGIN_MAX_FAILURES_PER_USER",
+                                             cls.login_max_failures_per_user, problems, 1),
+            login_max_failures_per_address=_int(env, "ANXUN_LOGIN_MAX_FAILURES_PER_ADDRESS",
+                                                cls.login_max_failures_per_address, problems, 1),
+            geofence_meters=_int(env, "ANXUN_GEOFENCE_METERS", cls.geofence_meters, problems, 1),
+            photo_storage=storage,
+            photo_root=env.get("ANXUN_PHOTO_ROOT", cls.photo_root),
+            s3_bucket=env.get("ANXUN_S3_BUCKET", ""),
+            s3_endpoint_url=env.get("ANXUN_S3_ENDPOINT_URL", ""),
+            s3_prefix=env.get("ANXUN_S3_PREFIX", cls.s3_prefix),
+            max_photo_bytes=_int(env, "ANXUN_MAX_PHOTO_BYTES", cls.max_photo_bytes, problems, 1024),
+            photo_chunk_bytes=_int(env, "ANXUN_PHOTO_CHUNK_BYTES", cls.photo_chunk_bytes, problems, 1024),
+            max_photo_pixels=_int(env, "ANXUN_MAX_PHOTO_PIXELS", cls.max_photo_pixels, problems, 1),
+            orphan_photo_days=_int(env, "ANXUN_ORPHAN_PHOTO_DAYS", cls.orphan_photo_days, problems, 1),
+            db_pool_size=_int(env, "ANXUN_DB_POOL_SIZE", cls.db_pool_size, problems, 1),
+            log_level=level,
+        )
+        values.update(overrides)
+        if problems:
+            raise SettingsError("; ".join(problems))
+        return cls(**values)
+
+    def replace(self, **changes) -> "Settings":
+        return dataclasses.replace(self, **changes)
+
+
+def configure_logging(settings: Settings) -> None:
+    logging.basicConfig(level=settings.log_level,
+                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")

@@ -1,0 +1,1 @@
+"""SQLAlchemy base, engine and session factory, and small SQL helpers shared by the domain packages."""

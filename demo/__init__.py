@@ -1,0 +1,1 @@
+"""The demo district: generated boundaries, grids, enterprises and accounts for trying AnXun."""

@@ -1,0 +1,1 @@
+"""Regions, grids and locations: PostGIS queries, coordinate systems, geofence, boundary import."""

@@ -1,0 +1,267 @@
+"""Coordinate systems used by Chinese map SDKs, converted to and from WGS-84.
+
+Phones report WGS-84 (GPS, EXIF), GCJ-02 (国测局坐标 / “火星坐标”: AMap, Tencent) or BD-09
+(百度坐标: Baidu). The server stores WGS-84 (SYNC_PROTOCOL.md §5), converts on the way in,
+and converts back only for exports to Chinese map SDKs.
+
+The GCJ-02 formula is the reverse-engineered open one used by eviltransform / coordtransform
+(REGULATIONS.md §7): Krasovsky ellipsoid a = 6378245.0, ee = 0.00669342162296594323. GCJ-02 has
+no closed-form inverse, so GCJ→WGS is solved by fixed-point iteration; BD→GCJ likewise (the usual
+closed-form BD→GCJ is a few centimetres off, which is then refined away). Points outside the rough
+China box (:func:`in_china`) get no offset at all.
+
+All functions take and return (lon, lat) in degrees — longitude first, as in GeoJSON. Pure
+``math``; no dependencies.
+"""
+from __future__ import annotations
+
+import math
+from typing import NamedTuple
+
+from core.errors import FieldError, ValidationFailed
+
+# Constants exactly as published with the algorithm (REGULATIONS.md §7); changing them moves points.
+_PI = 3.1415926535897932384626
+_X_PI = _PI * 3000.0 / 180.0
+_A = 6378245.0  # Krasovsky 1940 semi-major axis, m
+_EE = 0.00669342162296594323  # Krasovsky 1940 first eccentricity squared
+
+# Iteration stop: 1e-10 deg is about 1 cm; the maps converge far below this in 3–5 steps.
+_TOLERANCE_DEG = 1e-10
+_MAX_ITERATIONS = 30
+
+CRS_VALUES = ("wgs84", "gcj02", "bd09")
+
+# IUGG mean Earth radius, m (for haversine).
+EARTH_RADIUS_M = 6371008.8
+
+
+def in_china(lon: float, lat: float) -> bool:
+    """Rough China test that decides whether the GCJ-02/BD-09 offset applies.
+
+    It is the bounding box of eviltransform (REGULATIONS.md §7):
+    72.004 ≤ lon ≤ 137.8347 and 0.8293 ≤ lat ≤ 55.8271. It is a box, not the border: it also
+    covers e.g. Seoul, Hanoi and Ulaanbaatar. It matches what Chinese map SDKs do closely enough
+    for points inside China, which is all this project records.
+    """
+    return 72.004 <= lon <= 137.8347 and 0.8293 <= lat <= 55.8271
+
+
+def _transform_lat(x: float, y: float) -> float:
+    ret = -100.0 + 2.0 * x + 3.0 * y + 0.2 * y * y + 0.1 * x * y + 0.2 * math.sqrt(abs(x))
+    ret += (20.0 * math.sin(6.0 * x * _PI) + 20.0 * math.sin(2.0 * x * _PI)) * 2.0 / 3.0
+    ret += (20.0 * math.sin(y * _PI) + 40.0 * math.sin(y / 3.0 * _PI)) * 2.0 / 3.0
+    ret += (160.0 * math.sin(y / 12.0 * _PI) + 320.0 * math.sin(y * _PI / 30.0)) * 2.0 / 3.0
+    return ret
+
+
+def _transform_lon(x: float, y: float) -> float:
+    ret = 300.0 + x + 2.0 * y + 0.1 * x * x + 0.1 * x * y + 0.1 * math.sqrt(abs(x))
+    ret += (20.0 * math.sin(6.0 * x * _PI) + 20.0 * math.sin(2.0 * x * _PI)) * 2.0 / 3.0
+    ret += (20.0 * math.sin(x * _PI) + 40.0 * math.sin(x / 3.0 * _PI)) * 2.0 / 3.0
+    ret += (150.0 * math.sin(x / 12.0 * _PI) + 300.0 * math.sin(x / 30.0 * _PI)) * 2.0 / 3.0
+    return ret
+
+
+def _gcj_offset(lon: float, lat: float) -> tuple[float, float]:
+    """GCJ-02 minus WGS-84 at a WGS-84 point, in degrees (no China test)."""
+    d_lat = _transform_lat(lon - 105.0, lat - 35.0)
+    d_lon = _transform_lon(lon - 105.0, lat - 35.0)
+    rad_lat = lat / 180.0 * _PI
+    magic = 1.0 - _EE * math.sin(rad_lat) ** 2
+    sqrt_magic = math.sqrt(magic)
+    d_lat = (d_lat * 180.0) / ((_A * (1.0 - _EE)) / (magic * sqrt_magic) * _PI)
+    d_lon = (d_lon * 180.0) / (_A / sqrt_magic * math.cos(rad_lat) * _PI)
+    return d_lon, d_lat
+
+
+def _wgs_to_gcj_raw(lon: float, lat: float) -> tuple[float, float]:
+    d_lon, d_lat = _gcj_offset(lon, lat)
+    return lon + d_lon, lat + d_lat
+
+
+def _gcj_to_bd_raw(lon: float, lat: float) -> tuple[float, float]:
+    z = math.sqrt(lon * lon + lat * lat) + 0.00002 * math.sin(lat * _X_PI)
+    theta = math.atan2(lat, lon) + 0.000003 * math.cos(lon * _X_PI)
+    return z * math.cos(theta) + 0.0065, z * math.sin(theta) + 0.006
+
+
+def _invert(forward, target_lon: float, target_lat: float,
+            start_lon: float, start_lat: float) -> tuple[float, float]:
+    """Solve forward(p) = target by fixed-point iteration p ← p + (target − forward(p)).
+
+    Both forward maps are the identity plus a small, slowly varying offset (Jacobian within
+    ~1e-3 of the identity), so every step shrinks the error by about a thousand times.
+    """
+    lon, lat = start_lon, start_lat
+    for _ in range(_MAX_ITERATIONS):
+        f_lon, f_lat = forward(lon, lat)
+        e_lon, e_lat = target_lon - f_lon, target_lat - f_lat
+        lon += e_lon
+        lat += e_lat
+        if abs(e_lon) < _TOLERANCE_DEG and abs(e_lat) < _TOLERANCE_DEG:
+            break
+    return lon, lat
+
+
+def wgs84_to_gcj02(lon: float, lat: float) -> tuple[float, float]:
+    """WGS-84 → GCJ-02 (国测局坐标). Unchanged outside :func:`in_china`."""
+    if not in_china(lon, lat):
+        return lon, lat
+    return _wgs_to_gcj_raw(lon, lat)
+
+
+def gcj02_to_wgs84(lon: float, lat: float) -> tuple[float, float]:
+    """GCJ-02 → WGS-84, iterated until the forward map reproduces the input to ~1e-10°.
+
+    The one-step inverse most libraries use (subtract the offset taken at the GCJ point) is
+    1–2 m off; this converges to millimetres and below. Unchanged outside :func:`in_china`.
+    """
+    if not in_china(lon, lat):
+        return lon, lat
+    d_lon, d_lat = _gcj_offset(lon, lat)
+    # The China test is made once, on the input; the iteration uses the raw formula so that a
+    # point near the box edge does not flip between "offset" and "no offset" mid-solve.
+    return _invert(_wgs_to_gcj_raw, lon, lat, lon - d_lon, lat - d_lat)
+
+
+def gcj02_to_bd09(lon: float, lat: float) -> tuple[float, float]:
+    """GCJ-02 → BD-09 (百度坐标). Pure formula, applied everywhere (see :func:`from_wgs84`)."""
+    return _gcj_to_bd_raw(lon, lat)
+
+
+def bd09_to_gcj02(lon: float, lat: float) -> tuple[float, float]:
+    """BD-09 → GCJ-02: the usual closed form, then refined by iteration to an exact inverse.
+
+    The closed form evaluates the small sin/cos terms at the BD point instead of the GCJ one,
+    which leaves a few centimetres; the refinement removes it.
+    """
+    x, y = lon - 0.0065, lat - 0.006
+    z = math.sqrt(x * x + y * y) - 0.00002 * math.sin(y * _X_PI)
+    theta = math.atan2(y, x) - 0.000003 * math.cos(x * _X_PI)
+    return _invert(_gcj_to_bd_raw, lon, lat, z * math.cos(theta), z * math.sin(theta))
+
+
+def _unknown_crs(crs, field: str | None = None) -> ValidationFailed:
+    message = f"未知的坐标系“{crs}”，应为 wgs84、gcj02 或 bd09"
+    return ValidationFailed(message, code="geo.unknown_crs",
+                            errors=[FieldError("geo.unknown_crs", field, message)])
+
+
+def _normalise_crs(crs) -> str:
+    if isinstance(crs, str) and crs.strip().lower() in CRS_VALUES:
+        return crs.strip().lower()
+    raise _unknown_crs(crs)
+
+
+def to_wgs84(lon: float, lat: float, crs: str) -> tuple[float, float]:
+    """Convert a point in ``crs`` ("wgs84" | "gcj02" | "bd09") to WGS-84.
+
+    Outside :func:`in_china` nothing is offset, whatever the crs: Chinese SDKs report plain
+    WGS-84 abroad. Unknown crs → ValidationFailed ``geo.unknown_crs``.
+    """
+    crs = _normalise_crs(crs)
+    if crs == "wgs84" or not in_china(lon, lat):
+        return lon, lat
+    if crs == "bd09":
+        lon, lat = bd09_to_gcj02(lon, lat)
+    return gcj02_to_wgs84(lon, lat)
+
+
+def from_wgs84(lon: float, lat: float, crs: str) -> tuple[float, float]:
+    """Convert a WGS-84 point to ``crs``, for exports to Chinese map SDKs (inverse of :func:`to_wgs84`)."""
+    crs = _normalise_crs(crs)
+    if crs == "wgs84" or not in_china(lon, lat):
+        return lon, lat
+    lon, lat = wgs84_to_gcj02(lon, lat)
+    if crs == "bd09":
+        lon, lat = gcj02_to_bd09(lon, lat)
+    return lon, lat
+
+
+def distance_m(lon1: float, lat1: float, lon2: float, lat2: float) -> float:
+    """Great-circle distance in metres (haversine on the mean sphere; ≤0.5 % off the ellipsoid)."""
+    phi1, phi2 = math.radians(lat1), math.radians(lat2)
+    d_phi = phi2 - phi1
+    d_lambda = math.radians(lon2 - lon1)
+    h = math.sin(d_phi / 2) ** 2 + math.cos(phi1) * math.cos(phi2) * math.sin(d_lambda / 2) ** 2
+    return 2 * EARTH_RADIUS_M * math.asin(min(1.0, math.sqrt(h)))
+
+
+class Location(NamedTuple):
+    """A protocol location after validation, in WGS-84. Unpacks as (lon, lat, accuracy_m)."""
+
+    lon: float
+    lat: float
+    accuracy_m: float | None
+
+
+_LOCATION_KEYS = ("lon", "lat", "crs", "accuracy_m")
+
+
+def _is_number(value) -> bool:
+    # bool is an int subclass; true/false in JSON is not a coordinate.
+    return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
+
+
+def parse_location(data, *, field: str = "location") -> Location:
+    """Validate a protocol location ``{"lon", "lat", "crs"?, "accuracy_m"?}`` and convert it to WGS-84.
+
+    ``crs`` defaults to wgs84 (SYNC_PROTOCOL.md §5); ``accuracy_m`` may be absent or null.
+    ``field`` is the dotted path used in error reports (e.g. ``data.visits.0.location``).
+    All problems are reported together in one ValidationFailed (code ``validation``), each as a
+    FieldError: ``geo.required``, ``geo.not_a_number``, ``geo.out_of_range``,
+    ``geo.unknown_crs``, ``geo.unknown_field``, or ``geo.invalid_location`` for a non-object.
+    """
+    if not isinstance(data, dict):
+        message = "位置应为包含 lon、lat 的对象"
+        raise ValidationFailed(message, errors=[FieldError("geo.invalid_location", field, message)])
+
+    errors: list[FieldError] = []
+    # The protocol refuses unknown fields so that typos (e.g. "lng") surface.
+    for key in data:
+        if key not in _LOCATION_KEYS:
+            errors.append(FieldError("geo.unknown_field", f"{field}.{key}",
+                                     f"位置中不允许的字段“{key}”，只接受 lon、lat、crs、accuracy_m"))
+
+    def coordinate(key: str, name: str, limit: float) -> float | None:
+        path = f"{field}.{key}"
+        if key not in data or data[key] is None:
+            errors.append(FieldError("geo.required", path, f"缺少{name}"))
+            return None
+        value = data[key]
+        if not _is_number(value):
+            errors.append(FieldError("geo.not_a_number", path, f"{name}应为数值"))
+            return None
+        if not -limit <= value <= limit:
+            errors.append(FieldError("geo.out_of_range", path,
+                                     f"{name}应在 -{limit:g} 到 {limit:g} 之间，实际为 {value}"))
+            return None
+        return float(value)
+
+    lon = coordinate("lon", "经度", 180)
+    lat = coordinate("lat", "纬度", 90)
+
+    crs = data.get("crs")
+    if crs is None:
+        crs = "wgs84"
+    elif isinstance(crs, str) and crs.strip().lower() in CRS_VALUES:
+        crs = crs.strip().lower()
+    else:
+        errors.extend(_unknown_crs(crs, f"{field}.crs").errors)
+
+    accuracy = data.get("accuracy_m")
+    if accuracy is not None:
+        if not _is_number(accuracy):
+            errors.append(FieldError("geo.not_a_number", f"{field}.accuracy_m", "定位精度应为数值（米）"))
+            accuracy = None
+        elif accuracy < 0:
+            errors.append(FieldError("geo.out_of_range", f"{field}.accuracy_m", "定位精度不能为负数"))
+            accuracy = None
+        else:
+            accuracy = float(accuracy)
+
+    if errors:
+        raise ValidationFailed("位置数据校验未通过", errors=errors)
+    lon, lat = to_wgs84(lon, lat, crs)
+    return Location(lon, lat, accuracy)

@@ -1,0 +1,20 @@
+#!/usr/bin/env bash
+# make run: database (private cluster unless DATABASE_URL is set), migrations, demo data, gunicorn on :8000.
+set -euo pipefail
+ROOT=$(cd "$(dirname "$0")/.." && pwd)
+cd "$ROOT"
+VENV="${VENV:-.venv}"
+
+if [ -z "${DATABASE_URL:-}" ]; then
+  if ! scripts/pg.sh status >/dev/null 2>&1; then trap 'scripts/pg.sh stop' EXIT; fi
+  DATABASE_URL=$(scripts/pg.sh ensure)
+fi
+export DATABASE_URL
+"$VENV/bin/flask" --app wsgi anxun migrate
+"$VENV/bin/flask" --app wsgi anxun demo
+echo
+echo "AnXun API on http://localhost:${ANXUN_PORT:-8000}/api/v1/health  (OpenAPI: /api/v1/openapi.json, docs: /api/v1/docs)"
+echo "Ctrl-C stops it."
+"$VENV/bin/gunicorn" --bind "${ANXUN_BIND:-127.0.0.1}:${ANXUN_PORT:-8000}" \
+  --worker-class gthread --workers "${ANXUN_WORKERS:-2}" --threads "${ANXUN_THREADS:-4}" \
+  --access-logfile - wsgi:app

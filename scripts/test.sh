@@ -1,0 +1,15 @@
+#!/usr/bin/env bash
+# make test: database server (private cluster unless DATABASE_URL is set), then pytest on a throwaway database.
+set -euo pipefail
+ROOT=$(cd "$(dirname "$0")/.." && pwd)
+cd "$ROOT"
+VENV="${VENV:-.venv}"
+
+if [ -z "${DATABASE_URL:-}" ]; then
+  if ! scripts/pg.sh status >/dev/null 2>&1; then trap 'scripts/pg.sh stop' EXIT; fi
+  DATABASE_URL=$(scripts/pg.sh ensure)
+fi
+# The tests create (and drop) their own database on this server; they never touch this one's data.
+export ANXUN_TEST_DATABASE_URL="$DATABASE_URL"
+unset DATABASE_URL
+"$VENV/bin/python" -m pytest "$@"

@@ -1,0 +1,7 @@
+"""WSGI entry point: ``gunicorn wsgi:app``. The only place that reads the environment for the app."""
+import os
+
+from api.app import create_app
+from config.settings import Settings
+
+app = create_app(Settings.from_env(os.environ))
