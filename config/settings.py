@@ -43,7 +43,8 @@ class Settings:
     s3_prefix: str = "photos/"
     max_photo_bytes: int = 20 * 1024 * 1024
     photo_chunk_bytes: int = 1024 * 1024
-    max_photo_pixels: int = 50_000_000
+    # 8192×6144 (50 MP phone modes) fits; 200 MP modes do not (memory per worker).
+    max_photo_pixels: int = 64_000_000
     orphan_photo_days: int = 30
     max_batch_changes: int = 1000
     max_batch_bytes: int = 8 * 1024 * 1024

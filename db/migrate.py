@@ -19,7 +19,7 @@ def alembic_config(database_url: str | None = None, connection=None) -> Config:
     return cfg
 
 
-def upgrade(database_url: str | None = None, *, connection=None, revision: str = "head") -> None:
+def upgrade(database_url: str | None = None, *, connection=None, revision: str = "heads") -> None:
     command.upgrade(alembic_config(database_url, connection), revision)
 
 
