@@ -73,19 +73,24 @@ class Principal:
             parts.append(grid.id.in_(self.assigned_grid_ids()))
         return or_(*parts) if parts else false()
 
-    def enterprise_filter(self, enterprise) -> ColumnElement[bool]:
+    def area_filter(self, *, region_id, grid_id, enterprise_id=None) -> ColumnElement[bool]:
+        """Rows placed in the world by a village (``region_id``), a grid and maybe an enterprise:
+        enterprises themselves, hazards, inspections, patrols all use this one rule."""
         if self.is_admin:
             return true()
         parts = []
         if self.sees_region_subtree:
             region = _region_alias()
-            parts.append(exists().where(region.id == enterprise.region_id,
-                                        region.path.descendant_of(self.region_path)))
+            parts.append(exists().where(region.id == region_id, region.path.descendant_of(self.region_path)))
         if "grid_worker" in self.roles:
-            parts.append(enterprise.grid_id.in_(self.assigned_grid_ids()))
-        if "enterprise_officer" in self.roles and self.enterprise_id is not None:
-            parts.append(enterprise.id == self.enterprise_id)
+            parts.append(grid_id.in_(self.assigned_grid_ids()))
+        if "enterprise_officer" in self.roles and self.enterprise_id is not None and enterprise_id is not None:
+            parts.append(enterprise_id == self.enterprise_id)
         return or_(*parts) if parts else false()
+
+    def enterprise_filter(self, enterprise) -> ColumnElement[bool]:
+        return self.area_filter(region_id=enterprise.region_id, grid_id=enterprise.grid_id,
+                                enterprise_id=enterprise.id)
 
     def region_visible_filter(self, region) -> ColumnElement[bool]:
         """Regions a caller may read: officers their subtree and its ancestors' names are not

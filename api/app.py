@@ -80,10 +80,12 @@ def create_app(settings: Settings, *, session_factory=None, clock: Clock | None 
 def _register_blueprints(api: Api) -> None:
     from accounts.routes import blp as accounts_blp
     from api.health import blp as health_blp
+    from checklists.routes import blp as checklists_blp
     from enterprises.routes import blp as enterprises_blp
     from geo.routes import grids_blp, regions_blp
 
-    for blp in (health_blp, accounts_blp, regions_blp, grids_blp, enterprises_blp):
+    for blp in (health_blp, accounts_blp, regions_blp, grids_blp, enterprises_blp,
+                checklists_blp):
         api.register_blueprint(blp)
 
 

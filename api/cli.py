@@ -33,3 +33,28 @@ def demo():
     click.echo(f"demo accounts (password {DEMO_PASSWORD}):")
     for username, description in summary.accounts:
         click.echo(f"  {username:<12} {description}")
+
+
+@anxun_cli.command("checklists-validate")
+@click.argument("directory", required=False)
+def checklists_validate(directory):
+    """Validate every checklist template file; exit 1 listing each problem."""
+    from checklists.definition import DEFAULT_DIRECTORY, validate_all
+
+    problems = validate_all(directory or DEFAULT_DIRECTORY)
+    for problem in problems:
+        click.echo(problem, err=True)
+    if problems:
+        raise SystemExit(1)
+    click.echo("all checklist templates are valid")
+
+
+@anxun_cli.command("checklists-publish")
+def checklists_publish():
+    """Publish the template files into the database (idempotent; an edited published version is refused)."""
+    from checklists.service import publish_templates
+
+    services = _services()
+    with services.session_factory.begin() as session:
+        report = publish_templates(session, services.clock)
+    click.echo(report.describe())

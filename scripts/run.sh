@@ -11,6 +11,7 @@ if [ -z "${DATABASE_URL:-}" ]; then
 fi
 export DATABASE_URL
 "$VENV/bin/flask" --app wsgi anxun migrate
+"$VENV/bin/flask" --app wsgi anxun checklists-publish
 "$VENV/bin/flask" --app wsgi anxun demo
 echo
 echo "AnXun API on http://localhost:${ANXUN_PORT:-8000}/api/v1/health  (OpenAPI: /api/v1/openapi.json, docs: /api/v1/docs)"

@@ -50,6 +50,7 @@ def server_url() -> str:
 
 @pytest.fixture(scope="session")
 def database_url(server_url):
+    from checklists.service import publish_templates
     from db.migrate import upgrade
     from demo.data import load_demo
 
@@ -58,6 +59,7 @@ def database_url(server_url):
         upgrade(url)
         engine = create_engine(url)
         with Session(engine) as session, session.begin():
+            publish_templates(session, FixedClock(START))
             load_demo(session, FixedClock(START))
         engine.dispose()
         yield url

@@ -1,0 +1,107 @@
+"""Checklist templates in the database and over HTTP: publishing, immutability, versions, ETag/304."""
+import dataclasses
+import shutil
+
+import pytest
+from sqlalchemy import text
+from sqlalchemy.exc import DBAPIError
+
+from checklists.definition import DEFAULT_DIRECTORY, load_all
+from checklists.service import PublishedVersionEdited, publish_templates, template_for_inspection
+
+
+def test_list_gives_latest_version_of_every_template(client, login):
+    response = client.get("/api/v1/checklists", headers=login("inspector1"))
+    assert response.status_code == 200
+    items = response.get_json()["items"]
+    codes = {i["code"] for i in items}
+    assert {"fireworks.retail", "fireworks.production_wholesale", "hazardous_chemicals.production",
+            "hazardous_chemicals.trading_storage", "hazardous_chemicals.filling_station",
+            "construction.housing_municipal", "special_equipment.user_unit", "gas.operator",
+            "gas.user"} <= codes
+    assert all(i["item_count"] > 0 for i in items)
+
+
+def test_list_filters_by_industry_and_subtype(client, login):
+    headers = login("inspector1")
+    fireworks = client.get("/api/v1/checklists?industry=fireworks", headers=headers).get_json()["items"]
+    assert {i["industry"] for i in fireworks} == {"fireworks"}
+    retail = client.get("/api/v1/checklists?industry=fireworks&subtype=retail", headers=headers).get_json()["items"]
+    assert [i["code"] for i in retail] == ["fireworks.retail"]
+    assert client.get("/api/v1/checklists?industry=mining", headers=headers).status_code == 422
+
+
+def test_latest_and_given_version_with_items(client, login):
+    headers = login("gridworker1")
+    latest = client.get("/api/v1/checklists/fireworks.retail", headers=headers)
+    assert latest.status_code == 200
+    body = latest.get_json()
+    assert body["version"] >= 1 and body["items"]
+    item = body["items"][0]
+    assert {"code", "text", "section", "basis", "major", "answer", "check_method", "evidence"} <= set(item)
+    version = client.get(f"/api/v1/checklists/fireworks.retail/versions/{body['version']}", headers=headers)
+    assert version.get_json()["content_hash"] == body["content_hash"]
+    missing = client.get("/api/v1/checklists/fireworks.retail/versions/999", headers=headers)
+    assert missing.status_code == 404 and missing.get_json()["code"] == "checklist.not_found"
+
+
+@pytest.mark.parametrize("path", ["/api/v1/checklists", "/api/v1/checklists/gas.user",
+                                  "/api/v1/checklists/gas.user/versions/1"])
+def test_etag_and_if_none_match_give_304(client, login, path):
+    headers = login("gridworker1")
+    first = client.get(path, headers=headers)
+    etag = first.headers["ETag"]
+    again = client.get(path, headers={**headers, "If-None-Match": etag})
+    assert again.status_code == 304 and again.data == b""
+    other = client.get(path, headers={**headers, "If-None-Match": '"something-else"'})
+    assert other.status_code == 200
+
+
+def test_publishing_again_changes_nothing(session, clock):
+    report = publish_templates(session, clock)
+    assert report.published == [] and report.withdrawn == []
+    assert len(report.unchanged) == len(load_all())
+
+
+def test_an_edited_published_version_is_refused(session, clock, tmp_path):
+    folder = tmp_path / "templates"
+    shutil.copytree(DEFAULT_DIRECTORY, folder)
+    path = folder / "gas.user.v1.yaml"
+    source = path.read_text(encoding="utf-8")
+    first_item_text = load_all(folder)
+    gas = next(t for t in first_item_text if t.code == "gas.user")
+    path.write_text(source.replace(gas.items[0].text, gas.items[0].text + "（改）", 1), encoding="utf-8")
+    with pytest.raises(PublishedVersionEdited) as err:
+        publish_templates(session, clock, load_all(folder))
+    assert "gas.user" in err.value.errors[0].field
+    # The database itself refuses a changed hash, whatever code tries it.
+    with pytest.raises(DBAPIError, match="immutable"):
+        with session.begin_nested():
+            session.execute(text("UPDATE checklist_templates SET content_hash = 'x' WHERE code = 'gas.user'"))
+
+
+def test_withdrawn_version_is_not_handed_out_but_stays_readable(client, login, session, clock):
+    templates = load_all()
+    v1 = next(t for t in templates if t.code == "gas.user")
+    v2 = dataclasses.replace(v1, version=v1.version + 1, title=v1.title + "（修订）")
+    publish_templates(session, clock, templates + [v2])
+    headers = login("inspector1")
+    assert client.get("/api/v1/checklists/gas.user", headers=headers).get_json()["version"] == v2.version
+    withdrawn = dataclasses.replace(v2, status="withdrawn")
+    report = publish_templates(session, clock, templates + [withdrawn])
+    assert report.withdrawn == [f"gas.user v{v2.version}"]
+    assert client.get("/api/v1/checklists/gas.user", headers=headers).get_json()["version"] == v1.version
+    old = client.get(f"/api/v1/checklists/gas.user/versions/{v2.version}", headers=headers).get_json()
+    assert old["status"] == "withdrawn"
+    # Inspections recorded offline against the withdrawn version can still be scored.
+    assert template_for_inspection(session, "gas.user", v2.version).title == v2.title
+
+
+def test_cli_validates_the_shipped_templates(app, tmp_path):
+    runner = app.test_cli_runner()
+    ok = runner.invoke(args=["anxun", "checklists-validate"])
+    assert ok.exit_code == 0, ok.output
+    (tmp_path / "bad.v1.yaml").write_text("code: bad\nversion: 1\n", encoding="utf-8")
+    bad = runner.invoke(args=["anxun", "checklists-validate", str(tmp_path)])
+    assert bad.exit_code == 1
+    assert "bad.v1.yaml" in bad.output

@@ -1,0 +1,258 @@
+"""Every 重大事故隐患 criterion listed in shared/reference/REGULATIONS.md is an item of its
+industry's template(s), flagged major, with the right document and clause.
+
+The table below is the audit trail: one row per numbered criterion of each determination standard
+in the reference, mapped to the item codes that carry it. It is checked both ways: every row's
+items exist and are major, and every major item of every shipped template is claimed by a row.
+"""
+from __future__ import annotations
+
+import pytest
+
+from checklists import load_all
+
+# document id -> (words its official title must contain, 文号/标准号)
+DOCUMENTS = {
+    "fw-major-2017": ("烟花爆竹生产经营单位重大生产安全事故隐患判定标准", "安监总管三〔2017〕121号"),
+    "hc-major-2017": ("化工和危险化学品生产经营单位重大生产安全事故隐患判定标准", "安监总管三〔2017〕121号"),
+    "cn-major-2022": ("房屋市政工程生产安全重大事故隐患判定标准（2022版）", "建质规〔2022〕2号"),
+    "cn-major-2024": ("房屋市政工程生产安全重大事故隐患判定标准（2024版）", "建质规〔2024〕5号"),
+    "se-inspection-57": ("特种设备安全监督检查办法", "国家市场监督管理总局令第57号"),
+    "se-gb45067": ("特种设备重大事故隐患判定准则", "GB 45067-2024"),
+    "gas-major-2023": ("城镇燃气经营安全重大隐患判定标准", "建城规〔2023〕4号"),
+}
+
+TEMPLATE_OF_PREFIX = {
+    "FW-PW-": "fireworks.production_wholesale",
+    "FW-R-": "fireworks.retail",
+    "HC-P-": "hazardous_chemicals.production",
+    "HC-TS-": "hazardous_chemicals.trading_storage",
+    "HC-FS-": "hazardous_chemicals.filling_station",
+    "CN-HM-": "construction.housing_municipal",
+    "SE-": "special_equipment.user_unit",
+    "GS-O-": "gas.operator",
+    "GS-U-": "gas.user",
+}
+
+_GB_PENDING = "相关条款（正式条款号待核）"
+
+# (industry, document, clause as cited, criterion in short, item codes)
+CRITERIA = [
+    # ---- 烟花爆竹：安监总管三〔2017〕121号，二十项
+    ("fireworks", "fw-major-2017", "第一项", "主要负责人、安全管理人员未经考核合格", ["FW-PW-010"]),
+    ("fireworks", "fw-major-2017", "第二项", "特种作业人员未持证上岗；带药检维修", ["FW-PW-011", "FW-PW-012"]),
+    ("fireworks", "fw-major-2017", "第三项", "职工自带工器具进厂涉药作业", ["FW-PW-040"]),
+    ("fireworks", "fw-major-2017", "第四项", "作业人员超核定人数", ["FW-PW-030"]),
+    ("fireworks", "fw-major-2017", "第五项", "滞留、存储药量超核定药量", ["FW-PW-031"]),
+    ("fireworks", "fw-major-2017", "第六项", "内外部安全距离不足、防护屏障", ["FW-PW-032"]),
+    ("fireworks", "fw-major-2017", "第七项", "防静电、防火、防雷设施缺失失效", ["FW-PW-033"]),
+    ("fireworks", "fw-major-2017", "第八项", "擅自改变用途、私搭乱建", ["FW-PW-034"]),
+    ("fireworks", "fw-major-2017", "第九项", "工厂围墙缺失、分区不符", ["FW-PW-035"]),
+    ("fireworks", "fw-major-2017", "第十项", "氧化剂还原剂同库、预混、同房粉碎称量", ["FW-PW-041"]),
+    ("fireworks", "fw-major-2017", "第十一项", "涉药机械设备未论证或擅改", ["FW-PW-042"]),
+    ("fireworks", "fw-major-2017", "第十二项", "库房存储能力与设计产能不匹配", ["FW-PW-043"]),
+    ("fireworks", "fw-major-2017", "第十三项", "全员责任制、隐患排查治理制度", ["FW-PW-020", "FW-PW-021"]),
+    ("fireworks", "fw-major-2017", "第十四项", "出租出借转让买卖冒用伪造许可证", ["FW-PW-002"]),
+    ("fireworks", "fw-major-2017", "第十五项", "超许可范围、违禁药物", ["FW-PW-004"]),
+    ("fireworks", "fw-major-2017", "第十六项", "分包转包生产线、工房、库房", ["FW-PW-005"]),
+    ("fireworks", "fw-major-2017", "第十七项", "一证多厂、多股东各自生产", ["FW-PW-006"]),
+    ("fireworks", "fw-major-2017", "第十八项", "许可证过期、停产期间生产经营", ["FW-PW-003"]),
+    ("fireworks", "fw-major-2017", "第十九项", "仓库存放其它爆炸物；违禁超标产品",
+     ["FW-PW-050", "FW-PW-051", "FW-R-020"]),
+    ("fireworks", "fw-major-2017", "第二十项", "零售点下店上宅；零售场所使用明火", ["FW-R-010", "FW-R-030"]),
+    # ---- 危险化学品：安监总管三〔2017〕121号，二十项
+    ("hazardous_chemicals", "hc-major-2017", "第一项", "主要负责人和安全管理人员未经考核合格",
+     ["HC-P-010", "HC-TS-010", "HC-FS-010"]),
+    ("hazardous_chemicals", "hc-major-2017", "第二项", "特种作业人员未持证上岗",
+     ["HC-P-011", "HC-TS-011", "HC-FS-011"]),
+    ("hazardous_chemicals", "hc-major-2017", "第三项", "两重点一重大外部安全防护距离",
+     ["HC-P-020", "HC-TS-020"]),
+    ("hazardous_chemicals", "hc-major-2017", "第四项", "重点监管工艺自动化控制、紧急停车", ["HC-P-030"]),
+    ("hazardous_chemicals", "hc-major-2017", "第五项", "一二级重大危险源罐区紧急切断、独立SIS",
+     ["HC-P-040", "HC-P-041", "HC-TS-021", "HC-TS-022"]),
+    ("hazardous_chemicals", "hc-major-2017", "第六项", "全压力式液化烃储罐注水措施",
+     ["HC-P-042", "HC-TS-023"]),
+    ("hazardous_chemicals", "hc-major-2017", "第七项", "液化气体充装万向管道充装系统",
+     ["HC-P-043", "HC-TS-024"]),
+    ("hazardous_chemicals", "hc-major-2017", "第八项", "剧毒气体管道穿越公共区域", ["HC-P-021"]),
+    ("hazardous_chemicals", "hc-major-2017", "第九项", "架空电力线路穿越生产区", ["HC-P-022"]),
+    ("hazardous_chemicals", "hc-major-2017", "第十项", "在役装置未经正规设计且未诊断", ["HC-P-031"]),
+    ("hazardous_chemicals", "hc-major-2017", "第十一项", "淘汰落后工艺、设备", ["HC-P-032", "HC-TS-028"]),
+    ("hazardous_chemicals", "hc-major-2017", "第十二项", "检测报警装置；防爆电气",
+     ["HC-P-044", "HC-P-045", "HC-TS-025", "HC-TS-026", "HC-FS-020", "HC-FS-021"]),
+    ("hazardous_chemicals", "hc-major-2017", "第十三项", "控制室、机柜间防火防爆", ["HC-P-023"]),
+    ("hazardous_chemicals", "hc-major-2017", "第十四项", "双重电源；不间断电源", ["HC-P-033", "HC-P-034"]),
+    ("hazardous_chemicals", "hc-major-2017", "第十五项", "安全阀、爆破片未正常投用",
+     ["HC-P-046", "HC-TS-027", "HC-FS-022"]),
+    ("hazardous_chemicals", "hc-major-2017", "第十六项", "全员责任制；隐患排查治理制度",
+     ["HC-P-050", "HC-P-051", "HC-TS-040", "HC-TS-041", "HC-FS-030", "HC-FS-031"]),
+    ("hazardous_chemicals", "hc-major-2017", "第十七项", "操作规程和工艺控制指标",
+     ["HC-P-052", "HC-TS-042", "HC-FS-032"]),
+    ("hazardous_chemicals", "hc-major-2017", "第十八项", "动火、受限空间等特殊作业管理",
+     ["HC-P-053", "HC-TS-043", "HC-FS-033"]),
+    ("hazardous_chemicals", "hc-major-2017", "第十九项", "新工艺试验论证、试生产方案、反应风险评估",
+     ["HC-P-035", "HC-P-036", "HC-P-037"]),
+    ("hazardous_chemicals", "hc-major-2017", "第二十项", "分区分类储存、超量超品种、禁配混存",
+     ["HC-P-060", "HC-TS-030", "HC-FS-034"]),
+    # ---- 建筑施工：建质规〔2022〕2号 第四至十五条（及2024版新增第六条（四））
+    ("construction", "cn-major-2022", "第四条第（一）项", "无安全生产许可证施工", ["CN-HM-001"]),
+    ("construction", "cn-major-2022", "第四条第（二）项", "三类人员无考核合格证书", ["CN-HM-002"]),
+    ("construction", "cn-major-2022", "第四条第（三）项", "特种作业人员无证", ["CN-HM-003"]),
+    ("construction", "cn-major-2022", "第四条第（四）项", "危大工程方案编制审核论证", ["CN-HM-004"]),
+    ("construction", "cn-major-2022", "第五条第（一）项", "毗邻建筑、管线专项防护", ["CN-HM-020"]),
+    ("construction", "cn-major-2022", "第五条第（二）项", "基坑超挖", ["CN-HM-021"]),
+    ("construction", "cn-major-2022", "第五条第（三）项", "深基坑第三方监测", ["CN-HM-022"]),
+    ("construction", "cn-major-2022", "第五条第（四）项", "基坑坍塌预兆未处理", ["CN-HM-023"]),
+    ("construction", "cn-major-2022", "第六条第（一）项", "模板地基承载力和变形", ["CN-HM-030"]),
+    ("construction", "cn-major-2022", "第六条第（二）项", "模板支架荷载超设计值", ["CN-HM-031"]),
+    ("construction", "cn-major-2022", "第六条第（三）项", "拆模、爬升时混凝土强度", ["CN-HM-032"]),
+    ("construction", "cn-major-2024", "第六条第（四）项", "未按方案顺序、分层厚度浇筑（2024版新增）",
+     ["CN-HM-033"]),
+    ("construction", "cn-major-2022", "第七条第（一）项", "脚手架地基承载力和变形", ["CN-HM-040"]),
+    ("construction", "cn-major-2022", "第七条第（二）项", "连墙件缺失", ["CN-HM-041"]),
+    ("construction", "cn-major-2022", "第七条第（三）项", "附着式升降脚手架未验收使用", ["CN-HM-042"]),
+    ("construction", "cn-major-2022", "第七条第（四）项", "防倾覆、防坠落、同步装置", ["CN-HM-043"]),
+    ("construction", "cn-major-2022", "第七条第（五）项", "悬臂高度超2/5或6米", ["CN-HM-044"]),
+    ("construction", "cn-major-2022", "第八条第（一）项", "起重机械未验收、未登记", ["CN-HM-050"]),
+    ("construction", "cn-major-2022", "第八条第（二）项", "塔机起升高度、附着、垂直度", ["CN-HM-051"]),
+    ("construction", "cn-major-2022", "第八条第（三）项", "施工升降机附着、垂直度", ["CN-HM-052"]),
+    ("construction", "cn-major-2022", "第八条第（四）项", "安拆顶升附着前未检查", ["CN-HM-053"]),
+    ("construction", "cn-major-2022", "第八条第（五）项", "安全装置不全、失效、拆除", ["CN-HM-054"]),
+    ("construction", "cn-major-2022", "第八条第（六）项", "防坠安全器超期、标准节螺栓", ["CN-HM-055"]),
+    ("construction", "cn-major-2022", "第八条第（七）项", "起重机械地基基础", ["CN-HM-056"]),
+    ("construction", "cn-major-2022", "第九条第（一）项", "钢结构网架支撑结构、防倾覆", ["CN-HM-060"]),
+    ("construction", "cn-major-2022", "第九条第（二）项", "单榀钢桁架防失稳", ["CN-HM-061"]),
+    ("construction", "cn-major-2022", "第九条第（三）项", "悬挑式操作平台", ["CN-HM-062"]),
+    ("construction", "cn-major-2022", "第十条", "特殊环境照明未用安全电压", ["CN-HM-070"]),
+    ("construction", "cn-major-2022", "第十一条第（一）项", "有限空间审批、培训、先通风再检测后作业",
+     ["CN-HM-080"]),
+    ("construction", "cn-major-2022", "第十一条第（二）项", "有限空间无专人监护", ["CN-HM-081"]),
+    ("construction", "cn-major-2022", "第十二条", "拆除顺序不符", ["CN-HM-090"]),
+    ("construction", "cn-major-2022", "第十三条第（一）项", "暗挖带水施工", ["CN-HM-100"]),
+    ("construction", "cn-major-2022", "第十三条第（二）项", "暗挖涌水涌沙坍塌变形未处置", ["CN-HM-101"]),
+    ("construction", "cn-major-2022", "第十四条", "危害较大的工艺、设备和材料", ["CN-HM-110"]),
+    ("construction", "cn-major-2022", "第十五条", "其他严重违法且有现实危险", ["CN-HM-111"]),
+    # ---- 特种设备：市场监管总局令第57号 第二十五条（严重事故隐患，按重大处理）
+    ("special_equipment", "se-inspection-57", "第二十五条第（一）项", "无许可生产、淘汰、报废仍用", ["SE-GEN-001"]),
+    ("special_equipment", "se-inspection-57", "第二十五条第（二）项", "未经监检或检验不合格仍用", ["SE-GEN-002"]),
+    ("special_equipment", "se-inspection-57", "第二十五条第（三）项", "安全附件、保护装置缺失失灵仍用", ["SE-GEN-003"]),
+    ("special_equipment", "se-inspection-57", "第二十五条第（四）项", "事故或明显故障未全面检查仍用", ["SE-GEN-004"]),
+    ("special_equipment", "se-inspection-57", "第二十五条第（五）项", "超参数、超范围使用", ["SE-GEN-005"]),
+    ("special_equipment", "se-inspection-57", "第二十五条第（六）项", "其他严重事故隐患", ["SE-GEN-006"]),
+    # ---- 特种设备：GB 45067-2024 电梯 4.6
+    ("special_equipment", "se-gb45067", "4.6 a)", "定期检验不合格", ["SE-EL-001"]),
+    ("special_equipment", "se-gb45067", "4.6 b)", "门锁回路短接", ["SE-EL-002"]),
+    ("special_equipment", "se-gb45067", "4.6 c)", "限速器-安全钳联动失效", ["SE-EL-003"]),
+    ("special_equipment", "se-gb45067", "4.6 d)", "扶梯急停开关缺失失效", ["SE-EL-004"]),
+    ("special_equipment", "se-gb45067", "4.6 e)", "扶手带外缘400mm防护挡板", ["SE-EL-005"]),
+    # ---- 特种设备：GB 45067-2024 其他设备（转载征求意见稿，条款号待核）
+    *[("special_equipment", "se-gb45067", "锅炉" + _GB_PENDING, what, [code]) for what, code in [
+        ("定期检验结论不符合要求", "SE-BL-001"), ("安全阀（爆破片）缺失", "SE-BL-002"),
+        ("安全阀（爆破片）失效", "SE-BL-003"), ("热工仪表失效或控制电（气）源中断", "SE-BL-004"),
+        ("系统报警装置缺失或失效", "SE-BL-005"), ("联锁保护装置缺失或失效", "SE-BL-006"),
+        ("熄火保护装置缺失或失效", "SE-BL-007"), ("受压元件泄漏、无法排渣、炉墙烧红", "SE-BL-008"),
+        ("燃烧设备损坏、炉墙倒塌、构架烧红", "SE-BL-009"), ("电站锅炉汽水管道泄漏或爆破", "SE-BL-010")]],
+    *[("special_equipment", "se-gb45067", "压力管道" + _GB_PENDING, what, [code]) for what, code in [
+        ("定期检验不符合要求或不允许使用", "SE-PP-001"), ("安全阀、爆破片、紧急切断装置缺失失效", "SE-PP-002")]],
+    *[("special_equipment", "se-gb45067", "移动式压力容器、气瓶充装" + _GB_PENDING, what, [code])
+      for what, code in [("未经许可擅自充装", "SE-PV-010"), ("错装介质", "SE-PV-011"),
+                         ("充装设施紧急切断装置缺失失效", "SE-PV-012")]],
+    *[("special_equipment", "se-gb45067", "起重机械" + _GB_PENDING, what, [code]) for what, code in [
+        ("未经监督检验或首次检验", "SE-HM-001"), ("检验（含复检）不合格", "SE-HM-002"),
+        ("急停开关缺失或失效", "SE-HM-003"), ("限制器、防坠器、超载检测装置缺失", "SE-HM-004"),
+        ("限制器、防坠器、超载检测装置失效", "SE-HM-005")]],
+    *[("special_equipment", "se-gb45067", "客运索道" + _GB_PENDING, what, [code]) for what, code in [
+        ("检验结论不合格", "SE-RW-001"), ("紧急停车开关缺失", "SE-RW-002"),
+        ("吊厢、吊篮、客车门不能锁闭且未停用", "SE-RW-003"), ("辅机、备用电源不能正常工作", "SE-RW-004"),
+        ("电气回路故障后短接继续运行", "SE-RW-005")]],
+    *[("special_equipment", "se-gb45067", "大型游乐设施" + _GB_PENDING, what, [code]) for what, code in [
+        ("检验结论不合格", "SE-AR-001"), ("乘客束缚装置缺失", "SE-AR-002"),
+        ("座舱舱门锁紧装置缺失", "SE-AR-003"), ("制动、限位等保护装置缺失失效或束缚装置失效", "SE-AR-004"),
+        ("主要受力部件、焊缝、螺栓超标缺陷", "SE-AR-005")]],
+    *[("special_equipment", "se-gb45067", "压力容器" + _GB_PENDING, what, [code]) for what, code in [
+        ("定期检验不符合要求（5级）[R?]", "SE-PV-001"), ("安全阀/爆破片缺失或失效 [R?]", "SE-PV-002"),
+        ("快开门联锁装置缺失或失效 [R?]", "SE-PV-003")]],
+    ("special_equipment", "se-gb45067", "气瓶" + _GB_PENDING, "充装或使用超期未检、报废、改装气瓶 [R?]",
+     ["SE-PV-020"]),
+    *[("special_equipment", "se-gb45067", "场（厂）内专用机动车辆" + _GB_PENDING, what, [code])
+      for what, code in [("定期检验不合格 [R?]", "SE-VH-001"), ("制动、转向系统失效 [R?]", "SE-VH-002")]],
+    # ---- 燃气：建城规〔2023〕4号
+    ("gas", "gas-major-2023", "第四条第（一）项", "无燃气经营许可证", ["GS-O-001"]),
+    ("gas", "gas-major-2023", "第四条第（二）项", "无安全风险分级管控制度", ["GS-O-002"]),
+    ("gas", "gas-major-2023", "第四条第（三）项", "无事故隐患排查治理制度", ["GS-O-003"]),
+    ("gas", "gas-major-2023", "第四条第（四）项", "无应急救援预案", ["GS-O-004"]),
+    ("gas", "gas-major-2023", "第四条第（五）项", "无用户设施定期安全检查制度", ["GS-O-005"]),
+    ("gas", "gas-major-2023", "第五条第（一）项", "储罐监测装置、超限报警", ["GS-O-020"]),
+    ("gas", "gas-major-2023", "第五条第（二）项", "超压自动切断和放散装置", ["GS-O-021"]),
+    ("gas", "gas-major-2023", "第五条第（三）项", "装卸用管防拉脱联锁保护", ["GS-O-022"]),
+    ("gas", "gas-major-2023", "第六条", "中压及以上地下管线占压", ["GS-O-030"]),
+    ("gas", "gas-major-2023", "第六条", "调压装置出口超压保护", ["GS-O-031"]),
+    ("gas", "gas-major-2023", "瓶装燃气相关条款（条号待核）", "为非自有气瓶充装", ["GS-O-040"]),
+    ("gas", "gas-major-2023", "瓶装燃气相关条款（条号待核）", "销售未经许可充装单位充装的瓶装燃气", ["GS-O-041"]),
+    ("gas", "gas-major-2023", "瓶装燃气相关条款（条号待核）", "充装超期未检、报废气瓶 [R?]", ["GS-O-042"]),
+    ("gas", "gas-major-2023", "瓶装燃气相关条款（条号待核）", "不具备安全条件的场所储存燃气 [R?]", ["GS-O-043"]),
+]
+
+# How many criteria REGULATIONS.md lists per document (and what the table must therefore hold).
+EXPECTED_COUNTS = {
+    "fw-major-2017": 20, "hc-major-2017": 20,
+    "cn-major-2022": 34, "cn-major-2024": 1,  # 第四–第十五条 of 2022, plus the 2024 addition
+    "se-inspection-57": 6,
+    "se-gb45067": 5 + 10 + 2 + 3 + 5 + 5 + 5 + 3 + 1 + 2,  # elevator … in-plant vehicles
+    "gas-major-2023": 5 + 3 + 2 + 4,
+}
+
+
+@pytest.fixture(scope="module")
+def templates():
+    return {t.code: t for t in load_all()}
+
+
+def _template_for(code: str) -> str:
+    return next(t for prefix, t in TEMPLATE_OF_PREFIX.items() if code.startswith(prefix))
+
+
+def test_table_covers_every_listed_criterion():
+    counts: dict[str, int] = {}
+    for _, document, *_ in CRITERIA:
+        counts[document] = counts.get(document, 0) + 1
+    assert counts == EXPECTED_COUNTS
+
+
+@pytest.mark.parametrize("industry,document,clause,what,codes", CRITERIA,
+                         ids=[f"{r[1]}:{r[2]}:{r[4][0]}" for r in CRITERIA])
+def test_criterion_is_a_major_item(templates, industry, document, clause, what, codes):
+    assert codes, what
+    title_words, number = DOCUMENTS[document]
+    for code in codes:
+        template = templates[_template_for(code)]
+        assert template.industry == industry
+        item = template.item(code)
+        assert item is not None, f"{code} missing for {document} {clause}（{what}）"
+        assert item.major, code
+        assert item.hazard_level_if_failed == "major", code
+        assert item.evidence.photo_required_when_failed, code
+        assert item.basis.document == document, code
+        assert item.basis.clause == clause, code
+        source = template.source(document)
+        assert title_words in source.title and source.title == item.basis.title
+        assert source.number == number
+
+
+def test_every_major_item_is_an_official_criterion(templates):
+    claimed = {code for *_, codes in CRITERIA for code in codes}
+    majors = {i.code for t in templates.values() for i in t.items if i.major}
+    assert majors - claimed == set(), "major items without an official criterion"
+    assert claimed - majors == set()
+
+
+def test_each_industry_has_its_criteria_in_its_own_templates(templates):
+    for industry, document, _, _, codes in CRITERIA:
+        for code in codes:
+            assert templates[_template_for(code)].industry == industry
+
+
+def test_major_items_of_a_template_cite_only_determination_standards(templates):
+    for t in templates.values():
+        for item in t.major_items:
+            assert item.basis.document in DOCUMENTS, (t.code, item.code)
