@@ -12,6 +12,7 @@ from api.errors import http_problem, register_error_handlers
 from config.settings import Settings, configure_logging
 from core.clock import Clock
 from db.session import make_engine, make_session_factory
+from evidence.storage import make_store
 
 
 class AnxunFlask(Flask):
@@ -58,7 +59,7 @@ def create_app(settings: Settings, *, session_factory=None, clock: Clock | None 
         engine = make_engine(settings.database_url, pool_size=settings.db_pool_size)
         session_factory = make_session_factory(engine)
     app.extensions["anxun"] = Services(settings=settings, session_factory=session_factory,
-                                       clock=clock or Clock(), engine=engine)
+                                       clock=clock or Clock(), engine=engine, photo_store=make_store(settings))
 
     @app.teardown_appcontext
     def close_session(exc):
@@ -82,10 +83,13 @@ def _register_blueprints(api: Api) -> None:
     from api.health import blp as health_blp
     from checklists.routes import blp as checklists_blp
     from enterprises.routes import blp as enterprises_blp
+    from evidence.routes import blp as photos_blp
     from geo.routes import grids_blp, regions_blp
+    from inspections.routes import hazards_blp, inspections_blp, patrols_blp, plans_blp
+    from sync.routes import blp as sync_blp
 
-    for blp in (health_blp, accounts_blp, regions_blp, grids_blp, enterprises_blp,
-                checklists_blp):
+    for blp in (health_blp, accounts_blp, regions_blp, grids_blp, enterprises_blp, checklists_blp, photos_blp,
+                plans_blp, inspections_blp, hazards_blp, patrols_blp, sync_blp):
         api.register_blueprint(blp)
 
 

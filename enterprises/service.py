@@ -10,6 +10,7 @@ from sqlalchemy.orm import Session
 
 from accounts.principal import Principal
 from audit.service import record as audit
+from core.serialize import jsonable
 from core.clock import Clock
 from core.errors import Conflict, Forbidden, NotFound
 from db.pagination import Page, paginate
@@ -62,6 +63,11 @@ def list_enterprises(session: Session, principal: Principal, *, industry=None, s
     return result
 
 
+def rows(session: Session, principal: Principal, ids: list[uuid.UUID]) -> list[dict]:
+    """Several enterprises by id (those in the caller's scope), as the API shows them."""
+    return [_as_dict(row) for row in session.execute(_select(principal).where(Enterprise.id.in_(ids)))]
+
+
 def get_enterprise(session: Session, principal: Principal, enterprise_id: uuid.UUID) -> dict:
     row = session.execute(_select(principal).where(Enterprise.id == enterprise_id)).one_or_none()
     if row is None:
@@ -99,11 +105,11 @@ def update_enterprise(session: Session, clock: Clock, principal: Principal, ente
                       changes: dict) -> dict:
     current = get_enterprise(session, principal, enterprise_id)  # 404 outside the scope
     if changes["version"] != current["version"]:
-        raise Conflict("企业信息已被他人修改，请以最新版本为准", current=_jsonable(current))
+        raise Conflict("企业信息已被他人修改，请以最新版本为准", current=jsonable(current))
     enterprise = session.get(Enterprise, enterprise_id, with_for_update=True)
     if enterprise.version != changes["version"]:
         raise Conflict("企业信息已被他人修改，请以最新版本为准",
-                       current=_jsonable(get_enterprise(session, principal, enterprise_id)))
+                       current=jsonable(get_enterprise(session, principal, enterprise_id)))
     before = {k: current[k] for k in EDITABLE if k in changes}
     for key in EDITABLE:
         if key in changes:
@@ -122,11 +128,6 @@ def update_enterprise(session: Session, clock: Clock, principal: Principal, ente
     enterprise.updated_at = clock.now()
     session.flush()
     audit(session, clock, principal, "update", "enterprise", enterprise_id,
-          {"before": _jsonable(before), "after": _jsonable({k: changes[k] for k in before}),
+          {"before": jsonable(before), "after": jsonable({k: changes[k] for k in before}),
            "moved": moved})
     return get_enterprise(session, principal, enterprise_id)
-
-
-def _jsonable(value):
-    return json.loads(json.dumps(value, default=str))
-

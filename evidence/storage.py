@@ -118,6 +118,11 @@ class PhotoStore(Protocol):
 
     def purge_partials(self, older_than_seconds: float) -> int: ...
 
+    @property
+    def staging_dir(self) -> Path:
+        """Local folder for bytes still arriving (created when missing); ``*.tmp`` files
+        left there by a crash are removed by purge_partials."""
+
 
 # --------------------------------------------------------------------------- helpers
 
@@ -263,6 +268,12 @@ class PartialUploads:
         with self._locked(sha, create=True) as held:
             fd, created = held
             received = os.fstat(fd).st_size
+            if offset > received and received == 0:
+                # Nothing held: leave no empty part behind (HEAD would see an upload begun).
+                self._part(sha).unlink(missing_ok=True)
+                self._total_path(sha).unlink(missing_ok=True)
+                raise RangeGap(f"服务器尚未收到此照片的任何字节，本段从 {offset} 开始",
+                               extra={"received": 0, "total": total})
             known_total = self._read_total(sha)
             if received == 0 or known_total is None:
                 if known_total != total:
@@ -367,6 +378,11 @@ class _PartsMixin:
 
     def purge_partials(self, older_than_seconds: float) -> int:
         return self.parts.purge(older_than_seconds)
+
+    @property
+    def staging_dir(self) -> Path:
+        _ensure_dir(self.parts.dir)
+        return self.parts.dir
 
 
 # --------------------------------------------------------------------------- filesystem

@@ -116,3 +116,8 @@ def locate_enterprises(session: Session, enterprise_ids=None) -> int:
            AND (e.region_id IS DISTINCT FROM located.region_id OR e.grid_id IS DISTINCT FROM located.grid_id)
     """), {"ids": list(enterprise_ids or [])})
     return result.rowcount
+
+
+def grid_features(session: Session, principal: Principal, ids: list[uuid.UUID]) -> list[dict]:
+    """Several grids by id (those in the caller's scope), as GeoJSON Features."""
+    return list(session.scalars(_grid_feature_select(principal).where(Grid.id.in_(ids))))

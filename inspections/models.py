@@ -9,7 +9,7 @@ from sqlalchemy import ARRAY, CheckConstraint, Date, Float, ForeignKey, Index, I
 from sqlalchemy.dialects.postgresql import JSONB, UUID
 from sqlalchemy.orm import Mapped, mapped_column
 
-from db.base import Base, created_at_column, uuid_pk
+from db.base import Base, uuid_pk
 
 PLAN_KINDS = ("routine", "special", "random", "unannounced", "recheck")
 INSPECTION_KINDS = ("routine", "special", "random", "unannounced", "recheck", "self", "patrol_check")
@@ -18,6 +18,8 @@ ENFORCEMENT_KINDS = ("routine", "special", "random", "unannounced", "recheck")
 HAZARD_STATUSES = ("reported", "ordered", "submitted", "closed")
 HAZARD_LEVELS = ("general", "major")
 VISIT_OUTCOMES = ("normal", "hazard_found", "closed_down", "not_found")
+TASK_KINDS = ("patrol", "self_inspection", "recheck", "overdue_hazard")
+TASK_STATUSES = ("open", "accepted", "done", "declined")
 
 
 class RandomDraw(Base):
@@ -178,6 +180,8 @@ class HazardEvent(Base):
     photos: Mapped[list[str]] = mapped_column(ARRAY(Text))
     note: Mapped[str] = mapped_column(Text, server_default="")
     data: Mapped[dict] = mapped_column(JSONB)
+    # Of the pushed change, so a re-sent transition is recognised as the same one.
+    change_hash: Mapped[str | None] = mapped_column(String(64))
 
 
 class Patrol(Base):
@@ -218,3 +222,35 @@ class PatrolVisit(Base):
     outcome: Mapped[str] = mapped_column(String(16))
     note: Mapped[str] = mapped_column(Text, server_default="")
     photos: Mapped[list[str]] = mapped_column(ARRAY(Text))
+
+
+class Task(Base):
+    """Work the system assigns (任务): patrol an enterprise by a date, a self-inspection due, a recheck
+    due. ``period_key`` makes a scheduled job idempotent: one task per (kind, target, period)."""
+
+    __tablename__ = "tasks"
+    __table_args__ = (
+        CheckConstraint("kind IN ('patrol','self_inspection','recheck','overdue_hazard')", name="kind_known"),
+        CheckConstraint("status IN ('open','accepted','done','declined')", name="status_known"),
+        Index("uq_tasks_period", "kind", "target_id", "assignee_id", "period_key", unique=True),
+        Index("ix_tasks_assignee_status", "assignee_id", "status"),
+    )
+
+    id: Mapped[uuid.UUID] = uuid_pk()
+    kind: Mapped[str] = mapped_column(String(24))
+    title: Mapped[str] = mapped_column(String(200))
+    assignee_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("users.id"))
+    target_entity: Mapped[str] = mapped_column(String(24))
+    target_id: Mapped[uuid.UUID]
+    enterprise_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("enterprises.id"), index=True)
+    due: Mapped[datetime]
+    period_key: Mapped[str] = mapped_column(String(32))
+    status: Mapped[str] = mapped_column(String(16), server_default="open")
+    note: Mapped[str] = mapped_column(Text, server_default="")
+    result_entity: Mapped[str | None] = mapped_column(String(24))
+    result_id: Mapped[uuid.UUID | None]
+    region_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("regions.id"))
+    grid_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("grids.id", ondelete="SET NULL"))
+    created_at: Mapped[datetime]
+    updated_at: Mapped[datetime]
+    version: Mapped[int] = mapped_column(server_default=text("1"))

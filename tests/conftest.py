@@ -26,11 +26,11 @@ def _server_url() -> str:
     return url
 
 
-def create_database(server_url: str, prefix: str = "anxun_test") -> str:
+def create_database(server_url: str, prefix: str = "anxun_test", template: str | None = None) -> str:
     name = f"{prefix}_{os.getpid()}_{secrets.token_hex(3)}"
     admin = create_engine(server_url, isolation_level="AUTOCOMMIT")
     with admin.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
+        conn.execute(text(f'CREATE DATABASE "{name}"' + (f' TEMPLATE "{template}"' if template else "")))
     admin.dispose()
     return make_url(server_url).set(database=name).render_as_string(hide_password=False)
 
@@ -49,12 +49,14 @@ def server_url() -> str:
 
 
 @pytest.fixture(scope="session")
-def database_url(server_url):
+def template_url(server_url):
+    """A migrated database with the checklists and the demo district, never connected to again:
+    the test database and every clone are copied from it (CREATE DATABASE … TEMPLATE)."""
     from checklists.service import publish_templates
     from db.migrate import upgrade
     from demo.data import load_demo
 
-    url = create_database(server_url)
+    url = create_database(server_url, prefix="anxun_tpl")
     try:
         upgrade(url)
         engine = create_engine(url)
@@ -64,6 +66,36 @@ def database_url(server_url):
         engine.dispose()
         yield url
     finally:
+        drop_database(server_url, url)
+
+
+def clone_database(server_url: str, template: str) -> str:
+    url = create_database(server_url, template=make_url(template).database)
+    return url
+
+
+@pytest.fixture(scope="session")
+def database_url(server_url, template_url):
+    url = clone_database(server_url, template_url)
+    yield url
+    drop_database(server_url, url)
+
+
+@pytest.fixture
+def committed_app(server_url, template_url, tmp_path):
+    """For tests that need real commits and several connections (sync, concurrency): an app on its
+    own fresh copy of the demo database, dropped afterwards. Returns (app, clock, url)."""
+    from api.app import create_app
+    from config.settings import Settings
+
+    url = clone_database(server_url, template_url)
+    clock = FixedClock(START)
+    settings = Settings.from_env({}, database_url=url, testing=True, photo_root=str(tmp_path / "photos"))
+    app = create_app(settings, clock=clock)
+    try:
+        yield app, clock, url
+    finally:
+        app.extensions["anxun"].engine.dispose()
         drop_database(server_url, url)
 
 

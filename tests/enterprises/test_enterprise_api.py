@@ -7,7 +7,6 @@ from geo.coords import wgs84_to_gcj02
 
 
 def _new(demo, **overrides):
-    village = demo.villages[0]
     body = {"name": "新开烟花零售点", "uscc": make_uscc("91500299MA9999999"), "industry": "fireworks",
             "subtype": "retail", "risk": "orange", "address": "石桥社区", "location": None}
     body.update(overrides)

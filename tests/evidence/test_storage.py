@@ -2,7 +2,6 @@
 when a test S3 endpoint is configured."""
 from __future__ import annotations
 
-import hashlib
 import io
 import os
 import random
@@ -32,12 +31,9 @@ from evidence.storage import (
     make_store,
 )
 from tests.evidence import images
+from tests.evidence.uploads import sha_of
 
 REPO = Path(__file__).resolve().parents[2]
-
-
-def sha_of(data: bytes) -> str:
-    return hashlib.sha256(data).hexdigest()
 
 
 def files_under(root: Path) -> list[Path]:

@@ -1,0 +1,334 @@
+"""隐患闭环: hazards, their state machine, and the ledger (隐患台账).
+
+reported → ordered (责令限期整改) → submitted (整改完成申请) → closed (复查销号), or back to ordered
+(复查不通过); 挂牌督办 marks a major hazard without moving it. Overdue is derived from the clock
+(ordered and past the deadline), never a stored flag. Every transition is one ``hazard_events`` row
+and bumps ``version``; a stale ``base_version`` or a move from the wrong state is a conflict that
+carries the current hazard."""
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import ColumnElement, and_, asc, desc, func, select, text
+from sqlalchemy.orm import Session
+
+from accounts.principal import Principal
+from audit.service import record as audit
+from core.serialize import jsonable
+from core.clock import Clock
+from core.errors import Conflict, FieldError, Forbidden, NotFound, UnknownReference, ValidationFailed
+from db.pagination import Page, paginate
+from enterprises.models import Enterprise
+from geo.models import Region
+from inspections.models import Hazard, HazardEvent, Inspection
+from inspections.records import Provenance, Recorded, canonical_hash, check_not_reused, point
+
+OFFICERS = ("inspector", "desk_officer", "admin")
+
+
+@dataclass(frozen=True)
+class Rule:
+    sources: tuple[str, ...]
+    target: str | None  # None: status unchanged
+    roles: tuple[str, ...]
+
+
+TRANSITIONS = {
+    "order": Rule(("reported",), "ordered", OFFICERS),
+    "submit": Rule(("ordered",), "submitted", ("enterprise_officer", "grid_worker") + OFFICERS),
+    "verify": Rule(("submitted",), "closed", OFFICERS),
+    "reject": Rule(("submitted",), "ordered", OFFICERS),
+    "supervise": Rule(("reported", "ordered", "submitted"), None, ("desk_officer", "admin")),
+}
+
+
+class InvalidTransition(Conflict):
+    code = "hazard.invalid_transition"
+    title = "隐患当前状态不允许此操作"
+
+
+class StaleVersion(Conflict):
+    code = "hazard.stale_version"
+    title = "隐患已被他人更新，请以最新版本为准"
+
+
+class VerifierIsSubmitter(Forbidden):
+    code = "hazard.verifier_is_submitter"
+    title = "整改申请人不能复查销号本人提交的整改"
+
+
+def overdue_expr(now: datetime) -> ColumnElement[bool]:
+    return and_(Hazard.status == "ordered", Hazard.deadline < now)
+
+
+def hazard_filter(principal: Principal, hazard=Hazard) -> ColumnElement[bool]:
+    return principal.area_filter(region_id=hazard.region_id, grid_id=hazard.grid_id, enterprise_id=hazard.enterprise_id)
+
+
+# --------------------------------------------------------------------------- creation
+
+
+def place_of(session: Session, enterprise: Enterprise | None, location: dict | None) -> tuple:
+    """(region_id, grid_id) of a hazard: its enterprise's, or where its location falls."""
+    if enterprise is not None:
+        return enterprise.region_id, enterprise.grid_id
+    row = session.execute(text("""
+        SELECT (SELECT id FROM regions WHERE level = 'village' AND ST_Covers(geometry, p.g) ORDER BY code LIMIT 1),
+               (SELECT id FROM grids WHERE ST_Covers(geometry, p.g) ORDER BY created_at, id LIMIT 1)
+          FROM (SELECT ST_SetSRID(ST_MakePoint(:lon, :lat), 4326) AS g) p"""),
+        {"lon": location["lon"], "lat": location["lat"]}).one()
+    return row[0], row[1]
+
+
+def new_hazard(session: Session, clock: Clock, principal: Principal, hazard_id: uuid.UUID, *, enterprise,
+               level: str, description: str, location: dict | None, photos: list[str], found_at: datetime,
+               digest: str, provenance: Provenance, inspection_id=None, item_code=None) -> Hazard:
+    region_id, grid_id = place_of(session, enterprise, location)
+    now = clock.now()
+    hazard = Hazard(id=hazard_id, enterprise_id=enterprise.id if enterprise else None, inspection_id=inspection_id,
+                    item_code=item_code, level=level, description=description, location=point(location),
+                    photos=list(photos), status="reported", found_at=found_at, found_by=principal.user_id,
+                    region_id=region_id, grid_id=grid_id, content_hash=digest, recorded_at=provenance.recorded_at,
+                    recorded_at_corrected=provenance.recorded_at_corrected, created_at=now, updated_at=now, version=1)
+    session.add(hazard)
+    session.flush()
+    session.add(HazardEvent(hazard_id=hazard.id, action="report", from_status=None, to_status="reported", version=1,
+                            actor_id=principal.user_id, device_id=provenance.device_id, at=now,
+                            recorded_at=provenance.recorded_at, recorded_at_corrected=provenance.recorded_at_corrected,
+                            location=point(location), photos=list(photos), note="",
+                            data={"level": level, "inspection_id": str(inspection_id) if inspection_id else None,
+                                  "item": item_code}))
+    return hazard
+
+
+def report_hazard(session: Session, clock: Clock, principal: Principal, hazard_id: uuid.UUID, data: dict,
+                  provenance: Provenance = Provenance()) -> Recorded:
+    """A hazard reported outside an inspection (随手拍): by grid workers, inspectors, officers."""
+    from evidence.service import name_photos
+
+    if not principal.has("grid_worker", *OFFICERS):
+        raise Forbidden("只有网格员、执法人员或内勤可以上报隐患")
+    digest = canonical_hash(data)
+    existing = session.get(Hazard, hazard_id)
+    if existing is not None:
+        check_not_reused(existing, digest, "隐患")
+        return Recorded(existing, created=False)
+    enterprise = None
+    if data.get("enterprise_id"):
+        enterprise = visible_enterprise(session, principal, data["enterprise_id"], "enterprise_id")
+    hazard = new_hazard(session, clock, principal, hazard_id, enterprise=enterprise, level=data["level"],
+                        description=data["description"], location=data.get("location"), photos=data["photos"],
+                        found_at=data["found_at"], digest=digest, provenance=provenance)
+    if enterprise is None and not session.scalar(select(func.count()).select_from(Hazard)
+                                                 .where(Hazard.id == hazard.id, hazard_filter(principal))):
+        raise ValidationFailed(errors=[FieldError("scope.outside", "location", "位置不在您的辖区或网格内")])
+    missing = name_photos(session, clock, "hazard", hazard.id, data["photos"])
+    audit(session, clock, principal, "report", "hazard", hazard.id, {"level": hazard.level})
+    return Recorded(hazard, created=True, missing_photos=missing)
+
+
+def visible_enterprise(session: Session, principal: Principal, enterprise_id: uuid.UUID, field: str) -> Enterprise:
+    """The enterprise a record names: unknown here → retryable (it may not have synced yet); known
+    but outside the caller's scope → not found (its existence is not revealed)."""
+    enterprise = session.scalar(select(Enterprise).where(Enterprise.id == enterprise_id,
+                                                         principal.enterprise_filter(Enterprise)))
+    if enterprise is not None:
+        return enterprise
+    if session.get(Enterprise, enterprise_id) is None:
+        raise UnknownReference(f"企业 {enterprise_id} 尚未登记",
+                               errors=[FieldError("sync.unknown_reference", field, "企业不存在（尚未登记）")])
+    raise NotFound("企业不存在", code="scope.not_visible",
+                   errors=[FieldError("scope.not_visible", field, "企业不存在或不在您的辖区/网格内")])
+
+
+# --------------------------------------------------------------------------- transitions
+
+
+def _require(data: dict, fields: tuple[str, ...], errors: list[FieldError]) -> None:
+    for name in fields:
+        value = data.get(name)
+        if value is None or value == "" or value == []:
+            errors.append(FieldError("validation", name, "此操作必须填写"))
+
+
+def transition_hazard(session: Session, clock: Clock, principal: Principal, hazard_id: uuid.UUID, data: dict,
+                      *, base_version: int, provenance: Provenance = Provenance()) -> Hazard:
+    """Apply one lifecycle step; the single place hazard status changes."""
+    from evidence.service import name_photos
+
+    hazard = session.scalar(select(Hazard).where(Hazard.id == hazard_id, hazard_filter(principal))
+                            .with_for_update(of=Hazard))
+    if hazard is None:
+        if session.get(Hazard, hazard_id) is None:
+            raise UnknownReference(f"隐患 {hazard_id} 尚未到达服务器",
+                                   errors=[FieldError("sync.unknown_reference", "id", "隐患不存在（尚未同步）")])
+        raise NotFound("隐患不存在")
+    action = data["action"]
+    rule = TRANSITIONS[action]
+    if not principal.has(*rule.roles):
+        raise Forbidden("当前角色不能执行此操作", code="hazard.role_not_allowed")
+    now = clock.now()
+    if base_version != hazard.version:
+        raise StaleVersion(current=jsonable(hazard_view(session, clock, principal, hazard.id)))
+    if hazard.status not in rule.sources:
+        raise InvalidTransition(f"隐患状态为 {hazard.status}，不能执行 {action}",
+                                current=jsonable(hazard_view(session, clock, principal, hazard.id)))
+
+    errors: list[FieldError] = []
+    major = hazard.level == "major"
+    changes: dict = {}
+    if action == "order":
+        _require(data, ("deadline", "responsible_person", "measures"), errors)
+        if major:
+            _require(data, ("five", "treatment_plan"), errors)
+        if data.get("deadline") and data["deadline"] <= hazard.found_at:
+            errors.append(FieldError("validation", "deadline", "整改期限须晚于发现时间"))
+        changes = {k: data.get(k) for k in ("deadline", "responsible_person", "measures", "five", "treatment_plan")}
+    elif action == "submit":
+        _require(data, ("photos", "note"), errors)
+        changes = {"submitted_by": principal.user_id, "submitted_at": now}
+    elif action == "verify":
+        if hazard.submitted_by == principal.user_id:
+            raise VerifierIsSubmitter()
+        if major:
+            _require(data, ("recheck_inspection_id",), errors)
+            if data.get("recheck_inspection_id"):
+                _check_recheck(session, hazard, data["recheck_inspection_id"], errors)
+        changes = {"closed_at": now, "closed_by": principal.user_id, "rechecked_at": now}
+    elif action == "reject":
+        _require(data, ("note",), errors)
+        if data.get("deadline"):
+            changes["deadline"] = data["deadline"]
+        changes["rechecked_at"] = now
+    elif action == "supervise":
+        if not major:
+            errors.append(FieldError("hazard.not_major", "action", "挂牌督办仅适用于重大事故隐患"))
+        _require(data, ("office",), errors)
+        changes = {"supervised": True, "supervising_office": data.get("office")}
+    if errors:
+        raise ValidationFailed(errors=errors)
+
+    before = hazard.status
+    for key, value in changes.items():
+        setattr(hazard, key, value)
+    if rule.target:
+        hazard.status = rule.target
+    hazard.version += 1
+    hazard.updated_at = now
+    session.add(HazardEvent(
+        hazard_id=hazard.id, action=action, from_status=before, to_status=hazard.status, version=hazard.version,
+        actor_id=principal.user_id, device_id=provenance.device_id, at=now, recorded_at=provenance.recorded_at,
+        recorded_at_corrected=provenance.recorded_at_corrected, location=point(data.get("location")),
+        photos=list(data.get("photos") or []), note=data.get("note") or "", change_hash=provenance.change_hash,
+        data={k: (str(v) if isinstance(v, (datetime, uuid.UUID)) else v) for k, v in data.items()
+              if k not in ("photos", "note", "location", "action") and v is not None}))
+    session.flush()
+    name_photos(session, clock, "hazard", hazard.id, list(data.get("photos") or []))
+    audit(session, clock, principal, action, "hazard", hazard.id,
+          {"from": before, "to": hazard.status, "version": hazard.version})
+    return hazard
+
+
+def _check_recheck(session: Session, hazard: Hazard, inspection_id: uuid.UUID, errors: list[FieldError]) -> None:
+    """A major hazard closes only through a recheck inspection (复查) of its own enterprise."""
+    inspection = session.get(Inspection, inspection_id)
+    if inspection is None:
+        raise UnknownReference("复查记录尚未到达服务器", errors=[
+            FieldError("sync.unknown_reference", "recheck_inspection_id", "复查记录不存在（尚未同步）")])
+    if inspection.kind != "recheck" or inspection.enterprise_id != hazard.enterprise_id:
+        errors.append(FieldError("hazard.not_a_recheck", "recheck_inspection_id", "须为对该企业的复查检查记录"))
+
+
+# --------------------------------------------------------------------------- reads
+
+
+def _columns(now: datetime):
+    return (Hazard, Enterprise.name.label("enterprise_name"), Enterprise.industry.label("industry"),
+            Region.code.label("region_code"), overdue_expr(now).label("overdue"),
+            func.ST_AsGeoJSON(Hazard.location).label("location_json"))
+
+
+def _row_dict(row) -> dict:
+    import json
+
+    hazard = row.Hazard
+    out = {c: getattr(hazard, c) for c in (
+        "id", "status", "level", "supervised", "supervising_office", "deadline", "enterprise_id", "inspection_id",
+        "item_code", "description", "photos", "found_at", "found_by", "responsible_person", "measures", "five",
+        "treatment_plan", "submitted_by", "submitted_at", "closed_at", "grid_id", "version", "updated_at")}
+    location = json.loads(row.location_json) if row.location_json else None
+    out.update(enterprise_name=row.enterprise_name, industry=row.industry, region_code=row.region_code,
+               overdue=bool(row.overdue),
+               location={"lon": location["coordinates"][0], "lat": location["coordinates"][1]} if location else None)
+    return out
+
+
+def _select(now: datetime, principal: Principal):
+    return (select(*_columns(now))
+            .outerjoin(Enterprise, Enterprise.id == Hazard.enterprise_id)
+            .outerjoin(Region, Region.id == Hazard.region_id)
+            .where(hazard_filter(principal)))
+
+
+def hazard_view(session: Session, clock: Clock, principal: Principal, hazard_id: uuid.UUID,
+                with_events: bool = True) -> dict:
+    row = session.execute(_select(clock.now(), principal).where(Hazard.id == hazard_id)).one_or_none()
+    if row is None:
+        raise NotFound("隐患不存在")
+    out = _row_dict(row)
+    if with_events:
+        out["events"] = [
+            {"action": e.action, "from": e.from_status, "to": e.to_status, "version": e.version,
+             "actor_id": str(e.actor_id), "device_id": e.device_id, "at": e.at.isoformat(),
+             "recorded_at": e.recorded_at.isoformat() if e.recorded_at else None, "photos": e.photos,
+             "note": e.note, "data": e.data}
+            for e in session.scalars(select(HazardEvent).where(HazardEvent.hazard_id == hazard_id)
+                                     .order_by(HazardEvent.version, HazardEvent.id))]
+    return out
+
+
+def rows(session: Session, clock: Clock, principal: Principal, ids: list[uuid.UUID]) -> list[dict]:
+    """Several hazards by id (those in the caller's scope), without their event history."""
+    stmt = _select(clock.now(), principal).where(Hazard.id.in_(ids))
+    return [jsonable(_row_dict(row)) for row in session.execute(stmt)]
+
+
+SORTS = {"found_at": Hazard.found_at, "deadline": Hazard.deadline, "updated_at": Hazard.updated_at}
+
+
+def ledger_select(clock: Clock, principal: Principal, filters: dict):
+    """The 隐患台账 query with its filters: shared by the list endpoint and the xlsx export."""
+    now = clock.now()
+    stmt = _select(now, principal)
+    if filters.get("status"):
+        stmt = stmt.where(Hazard.status.in_(filters["status"]))
+    if filters.get("level"):
+        stmt = stmt.where(Hazard.level == filters["level"])
+    if filters.get("industry"):
+        stmt = stmt.where(Enterprise.industry == filters["industry"])
+    if filters.get("region"):
+        stmt = stmt.where(Region.path.descendant_of(
+            select(Region.path).where(Region.code == filters["region"]).scalar_subquery()))
+    if filters.get("enterprise_id"):
+        stmt = stmt.where(Hazard.enterprise_id == filters["enterprise_id"])
+    if filters.get("overdue") is not None:
+        stmt = stmt.where(overdue_expr(now) if filters["overdue"] else ~overdue_expr(now))
+    if filters.get("supervised") is not None:
+        stmt = stmt.where(Hazard.supervised.is_(filters["supervised"]))
+    if filters.get("deadline_from"):
+        stmt = stmt.where(Hazard.deadline >= filters["deadline_from"])
+    if filters.get("deadline_to"):
+        stmt = stmt.where(Hazard.deadline <= filters["deadline_to"])
+    sort = filters.get("sort") or "-found_at"
+    column = SORTS[sort.lstrip("-")]
+    order = desc(column).nulls_last() if sort.startswith("-") else asc(column).nulls_last()
+    return stmt.order_by(order, Hazard.id)
+
+
+def list_hazards(session: Session, clock: Clock, principal: Principal, filters: dict) -> Page:
+    page = paginate(session, ledger_select(clock, principal, filters), page=filters.get("page", 1),
+                    per_page=filters.get("per_page", 50), scalars=False)
+    page.items = [_row_dict(row) for row in page.items]
+    return page

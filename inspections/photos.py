@@ -1,0 +1,65 @@
+"""The records of this package that name photos, registered with evidence's photo-owner registry:
+who may see them (the same scope conditions as the records) and where and when they happened,
+for the geotag check of each photo."""
+from __future__ import annotations
+
+import uuid
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from accounts.principal import Principal
+from evidence.access import PhotoContext, register_photo_owner
+from inspections.hazards import hazard_filter
+from inspections.models import Hazard, HazardEvent, Inspection, Patrol
+
+
+def _visible_inspections(principal: Principal):
+    from inspections.service import inspection_filter
+
+    return select(Inspection.id).where(inspection_filter(principal))
+
+
+def _inspection_context(session: Session, inspection_id: uuid.UUID) -> PhotoContext | None:
+    row = session.execute(select(func.ST_X(Inspection.location), func.ST_Y(Inspection.location),
+                                 Inspection.enterprise_id, Inspection.started_at, Inspection.finished_at)
+                          .where(Inspection.id == inspection_id)).one_or_none()
+    if row is None:
+        return None
+    lon, lat, enterprise_id, started, finished = row
+    return PhotoContext(location=(lon, lat) if lon is not None else None, enterprise_id=enterprise_id,
+                        window=(started, finished))
+
+
+def _visible_hazards(principal: Principal):
+    return select(Hazard.id).where(hazard_filter(principal))
+
+
+def _hazard_context(session: Session, hazard_id: uuid.UUID) -> PhotoContext | None:
+    """A hazard's photos span its life: from when it was found to its latest step."""
+    row = session.execute(select(func.ST_X(Hazard.location), func.ST_Y(Hazard.location), Hazard.enterprise_id,
+                                 Hazard.found_at, func.max(HazardEvent.at))
+                          .outerjoin(HazardEvent, HazardEvent.hazard_id == Hazard.id)
+                          .where(Hazard.id == hazard_id).group_by(Hazard.id)).one_or_none()
+    if row is None:
+        return None
+    lon, lat, enterprise_id, found, last = row
+    return PhotoContext(location=(lon, lat) if lon is not None else None, enterprise_id=enterprise_id,
+                        window=(found, last))
+
+
+def _visible_patrols(principal: Principal):
+    from geo.models import Grid
+
+    return select(Patrol.id).where((Patrol.worker_id == principal.user_id)
+                                   | Patrol.grid_id.in_(select(Grid.id).where(principal.grid_filter(Grid))))
+
+
+def _patrol_context(session: Session, patrol_id: uuid.UUID) -> PhotoContext | None:
+    row = session.execute(select(Patrol.started_at, Patrol.ended_at).where(Patrol.id == patrol_id)).one_or_none()
+    return PhotoContext(window=(row[0], row[1])) if row else None
+
+
+register_photo_owner("inspection", _visible_inspections, _inspection_context)
+register_photo_owner("hazard", _visible_hazards, _hazard_context)
+register_photo_owner("patrol", _visible_patrols, _patrol_context)

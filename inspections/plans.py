@@ -1,0 +1,193 @@
+"""Inspection plans and 双随机 draws.
+
+Secrecy of unannounced plans (四不两直): such a plan exists only for the inspectors on it and the
+officer who made it — for everyone else, admins included, it is 404 — until an inspection under it
+has been recorded on site for every enterprise it names."""
+from __future__ import annotations
+
+import secrets
+import uuid
+
+from sqlalchemy import ColumnElement, Text, and_, cast, exists, func, not_, or_, select
+from sqlalchemy.orm import Session
+
+from accounts.models import User
+from accounts.principal import Principal
+from audit.service import record as audit
+from core.clock import Clock
+from core.errors import FieldError, Forbidden, NotFound, ValidationFailed
+from db.pagination import Page, paginate
+from enterprises.models import Enterprise
+from geo.models import GridAssignment, Region
+from inspections.draw import compute_draw
+from inspections.models import Inspection, Plan, RandomDraw
+
+
+def _fully_inspected(plan) -> ColumnElement[bool]:
+    eid = func.unnest(plan.enterprise_ids).column_valued("eid")
+    return not_(exists(select(eid).where(~exists().where(Inspection.plan_id == plan.id,
+                                                          Inspection.enterprise_id == eid))))
+
+
+def plan_filter(principal: Principal, plan=Plan) -> ColumnElement[bool]:
+    """Plans the caller may see: on the team or the author; otherwise a plan about an enterprise in
+    their scope — and for unannounced plans only once they have been carried out."""
+    on_team = or_(plan.created_by == principal.user_id, plan.inspector_ids.any(principal.user_id))
+    enterprise = Enterprise.__table__.alias("plan_enterprise")
+    in_scope = exists().where(enterprise.c.id == func.any(plan.enterprise_ids),
+                              principal.enterprise_filter(enterprise.c))
+    open_to_others = or_(plan.kind != "unannounced", _fully_inspected(plan))
+    return or_(on_team, and_(in_scope, open_to_others))
+
+
+def plan_dict(plan: Plan) -> dict:
+    return {"id": plan.id, "kind": plan.kind, "title": plan.title,
+            "window": {"start": plan.window_start.isoformat(), "end": plan.window_end.isoformat()},
+            "enterprise_ids": plan.enterprise_ids, "inspectors": plan.inspector_ids, "draw_id": plan.draw_id,
+            "notes": plan.notes, "created_by": plan.created_by, "created_at": plan.created_at,
+            "version": plan.version}
+
+
+def _certified_inspectors(session: Session, principal: Principal, ids: list[uuid.UUID], field: str) -> None:
+    found = set(session.scalars(
+        select(User.id).join(Region, Region.id == User.region_id)
+        .where(User.id.in_(ids), User.active.is_(True), User.roles.any("inspector"),
+               User.enforcement_cert_no.is_not(None), principal.region_filter(Region.path))))
+    errors = [FieldError("plan.not_an_inspector", f"{field}.{n}", "不是本辖区持执法证的执法人员")
+              for n, i in enumerate(ids) if i not in found]
+    if len(set(ids)) != len(ids):
+        errors.append(FieldError("validation", field, "执法人员重复"))
+    if errors:
+        raise ValidationFailed(errors=errors)
+
+
+def _visible_enterprises(session: Session, principal: Principal, ids: list[uuid.UUID], field: str) -> None:
+    found = set(session.scalars(select(Enterprise.id).where(Enterprise.id.in_(ids),
+                                                            principal.enterprise_filter(Enterprise))))
+    errors = [FieldError("not_found", f"{field}.{n}", "企业不存在或不在辖区内")
+              for n, i in enumerate(ids) if i not in found]
+    if errors:
+        raise ValidationFailed(errors=errors)
+
+
+def create_plan(session: Session, clock: Clock, principal: Principal, data: dict, *, draw_id=None) -> Plan:
+    if not principal.has("desk_officer", "inspector", "admin"):
+        raise Forbidden("只有内勤或执法人员可以制定检查计划")
+    _visible_enterprises(session, principal, data["enterprise_ids"], "enterprise_ids")
+    _certified_inspectors(session, principal, data["inspector_ids"], "inspector_ids")
+    plan = Plan(id=uuid.uuid4(), kind=data["kind"], title=data["title"], window_start=data["window_start"],
+                window_end=data["window_end"], enterprise_ids=list(data["enterprise_ids"]),
+                inspector_ids=list(data["inspector_ids"]), notes=data.get("notes", ""), draw_id=draw_id,
+                region_id=principal.region_id, created_by=principal.user_id, created_at=clock.now())
+    session.add(plan)
+    session.flush()
+    # The audit entry of an unannounced plan names no enterprise: the log is read more widely.
+    audit(session, clock, principal, "create", "plan", plan.id,
+          {"kind": plan.kind} if plan.kind == "unannounced" else {"kind": plan.kind, "enterprises": len(plan.enterprise_ids)})
+    return plan
+
+
+def get_plan(session: Session, principal: Principal, plan_id: uuid.UUID) -> Plan:
+    plan = session.scalar(select(Plan).where(Plan.id == plan_id, plan_filter(principal)))
+    if plan is None:
+        raise NotFound("检查计划不存在")
+    return plan
+
+
+def list_plans(session: Session, principal: Principal, *, kind=None, enterprise_id=None, page=1, per_page=50) -> Page:
+    stmt = select(Plan).where(plan_filter(principal))
+    if kind:
+        stmt = stmt.where(Plan.kind == kind)
+    if enterprise_id:
+        stmt = stmt.where(Plan.enterprise_ids.any(enterprise_id))
+    return paginate(session, stmt.order_by(Plan.window_start.desc(), Plan.id), page=page, per_page=per_page)
+
+
+# --------------------------------------------------------------------------- 双随机
+
+
+def _enterprise_pool(session: Session, principal: Principal, data: dict) -> list[dict]:
+    stmt = (select(Enterprise.id, Enterprise.grid_id, func.ltree2text(Region.path).label("region_path"))
+            .join(Region, Region.id == Enterprise.region_id)
+            .where(principal.enterprise_filter(Enterprise)))
+    if data.get("region"):
+        stmt = stmt.where(Region.path.descendant_of(
+            select(Region.path).where(Region.code == data["region"]).scalar_subquery()))
+    if data.get("industry"):
+        stmt = stmt.where(Enterprise.industry == data["industry"])
+    if data.get("risk"):
+        stmt = stmt.where(Enterprise.risk.in_(data["risk"]))
+    return [{"id": str(r.id), "grid_id": str(r.grid_id) if r.grid_id else None, "region_path": r.region_path}
+            for r in session.execute(stmt)]
+
+
+def _inspector_pool(session: Session, principal: Principal) -> list[dict]:
+    grids = func.array(select(cast(GridAssignment.grid_id, Text))
+                       .where(GridAssignment.user_id == User.id, GridAssignment.ended_at.is_(None)).scalar_subquery())
+    rows = session.execute(
+        select(User.id, User.enforcement_cert_no, Region.level, func.ltree2text(Region.path).label("path"),
+               grids.label("grid_ids"))
+        .join(Region, Region.id == User.region_id)
+        .where(User.active.is_(True), User.roles.any("inspector"), User.enforcement_cert_no.is_not(None),
+               principal.region_filter(Region.path)))
+    return [{"id": str(r.id), "cert_no": r.enforcement_cert_no, "region_level": r.level, "region_path": r.path,
+             "grid_ids": list(r.grid_ids or [])} for r in rows]
+
+
+def random_draw(session: Session, clock: Clock, principal: Principal, data: dict) -> RandomDraw:
+    """Draw enterprises and teams, record seed and pools, and create one ``random`` plan per enterprise."""
+    if not principal.has("desk_officer", "admin"):
+        raise Forbidden("只有内勤人员可以组织双随机抽查")
+    seed = data.get("seed") or secrets.token_hex(16)
+    enterprise_pool = _enterprise_pool(session, principal, data)
+    inspector_pool = _inspector_pool(session, principal)
+    if not enterprise_pool:
+        raise ValidationFailed("筛选条件下没有可抽取的企业", code="plan.empty_pool")
+    result = compute_draw(seed, enterprise_pool, inspector_pool, data["count"], data["team_size"])
+    filters = {k: data.get(k) for k in ("region", "industry", "risk")}
+    draw = RandomDraw(id=uuid.uuid4(), seed=seed, filters=filters, count=data["count"], team_size=data["team_size"],
+                      enterprise_pool=enterprise_pool, inspector_pool=inspector_pool, result=result,
+                      window_start=data["window_start"], window_end=data["window_end"], region_id=principal.region_id,
+                      created_by=principal.user_id, created_at=clock.now())
+    session.add(draw)
+    session.flush()
+    title = data.get("title") or f"双随机抽查 {data['window_start'].isoformat()}"
+    for entry in result:
+        session.add(Plan(id=uuid.uuid4(), kind="random", title=title, window_start=data["window_start"],
+                         window_end=data["window_end"], enterprise_ids=[uuid.UUID(entry["enterprise_id"])],
+                         inspector_ids=[uuid.UUID(i) for i in entry["inspector_ids"]], draw_id=draw.id,
+                         region_id=principal.region_id, created_by=principal.user_id, created_at=clock.now()))
+    session.flush()
+    audit(session, clock, principal, "draw", "random_draw", draw.id, {"seed": seed, "drawn": len(result)})
+    return draw
+
+
+def get_draw(session: Session, principal: Principal, draw_id: uuid.UUID) -> dict:
+    """The draw with its publication (一公开): who inspects whom, and what the inspections found."""
+    region = Region.__table__.alias("draw_region")
+    draw = session.scalar(select(RandomDraw).join(region, region.c.id == RandomDraw.region_id)
+                          .where(RandomDraw.id == draw_id,
+                                 or_(RandomDraw.created_by == principal.user_id,
+                                     principal.region_filter(region.c.path))))
+    if draw is None:
+        raise NotFound("抽查记录不存在")
+    plans = session.execute(select(Plan.id, Plan.enterprise_ids).where(Plan.draw_id == draw.id)).all()
+    plan_of = {str(eids[0]): pid for pid, eids in plans}
+    names = dict(session.execute(select(Enterprise.id, Enterprise.name).where(
+        Enterprise.id.in_([uuid.UUID(e["enterprise_id"]) for e in draw.result])).order_by(Enterprise.id)).all())
+    people = dict(session.execute(select(User.id, User.name).where(
+        User.id.in_({uuid.UUID(i) for e in draw.result for i in e["inspector_ids"]}))).all())
+    outcomes = {}
+    for row in session.execute(select(Inspection.plan_id, Inspection.id, Inspection.finished_at,
+                                      Inspection.summary).where(Inspection.plan_id.in_(plan_of.values()))):
+        outcomes[row.plan_id] = {"inspection_id": str(row.id), "finished_at": row.finished_at,
+                                 "failed": row.summary.get("failed"), "major_failed": row.summary.get("major_failed")}
+    publication = [{"enterprise_id": e["enterprise_id"], "enterprise_name": names.get(uuid.UUID(e["enterprise_id"])),
+                    "inspectors": [people.get(uuid.UUID(i)) for i in e["inspector_ids"]],
+                    "plan_id": str(plan_of.get(e["enterprise_id"])),
+                    "result": outcomes.get(plan_of.get(e["enterprise_id"]))} for e in draw.result]
+    return {"id": draw.id, "seed": draw.seed, "filters": draw.filters, "count": draw.count,
+            "team_size": draw.team_size,
+            "window": {"start": draw.window_start.isoformat(), "end": draw.window_end.isoformat()},
+            "enterprise_pool": draw.enterprise_pool, "inspector_pool": draw.inspector_pool, "result": draw.result,
+            "plans": [pid for pid, _ in plans], "created_at": draw.created_at, "publication": publication}

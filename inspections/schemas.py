@@ -1,0 +1,310 @@
+"""Payloads of plans, draws, inspections, hazards and patrols. The ``…Data`` schemas are exactly the
+``data`` of a sync change (SYNC_PROTOCOL.md §2): REST and sync validate with the same classes."""
+from __future__ import annotations
+
+from marshmallow import Schema, ValidationError, fields, validate, validates_schema
+
+from checklists.scoring import AnswerIn
+from core.schemas import LocationIn, PageOut, PageQuery
+from enterprises.models import INDUSTRIES, RISK_COLOURS
+from inspections.models import HAZARD_LEVELS, HAZARD_STATUSES, INSPECTION_KINDS, PLAN_KINDS, VISIT_OUTCOMES
+
+SHA256 = fields.String(validate=validate.Regexp(r"^[0-9a-f]{64}$", error="照片应以 64 位小写十六进制 SHA-256 标识"))
+
+
+def ends_after_start(data: dict, start: str, end: str, message: str = "结束时间不能早于开始时间") -> None:
+    if data.get(end) and data[end] < data[start]:
+        raise ValidationError(message, end)
+
+
+def photo_list():
+    return fields.List(SHA256, load_default=list, validate=validate.Length(max=50))
+
+
+class ChecklistRef(Schema):
+    code = fields.String(required=True, validate=validate.Length(min=1, max=100))
+    version = fields.Integer(required=True, validate=validate.Range(min=1))
+
+
+class InspectionData(Schema):
+    enterprise_id = fields.UUID(required=True)
+    kind = fields.String(required=True, validate=validate.OneOf(INSPECTION_KINDS))
+    plan_id = fields.UUID(load_default=None, allow_none=True)
+    checklist = fields.Nested(ChecklistRef, required=True)
+    inspectors = fields.List(fields.UUID(), load_default=list, validate=validate.Length(max=20))
+    started_at = fields.AwareDateTime(required=True)
+    finished_at = fields.AwareDateTime(load_default=None, allow_none=True)
+    location = fields.Nested(LocationIn, load_default=None, allow_none=True)
+    answers = fields.List(fields.Nested(AnswerIn), required=True, validate=validate.Length(max=500))
+    photos = photo_list()
+    remarks = fields.String(load_default="", validate=validate.Length(max=5000))
+    supersedes = fields.UUID(load_default=None, allow_none=True)
+
+    @validates_schema
+    def finished_after_start(self, data, **kwargs):
+        ends_after_start(data, "started_at", "finished_at")
+
+
+class InspectionCreate(InspectionData):
+    """REST body: the sync ``data`` plus the record's id (made on the phone; generated when absent)."""
+
+    id = fields.UUID(load_default=None)
+
+
+class HazardData(Schema):
+    enterprise_id = fields.UUID(load_default=None, allow_none=True)
+    level = fields.String(required=True, validate=validate.OneOf(HAZARD_LEVELS))
+    description = fields.String(required=True, validate=validate.Length(min=1, max=5000))
+    location = fields.Nested(LocationIn, load_default=None, allow_none=True)
+    photos = photo_list()
+    found_at = fields.AwareDateTime(required=True)
+
+    @validates_schema
+    def placed(self, data, **kwargs):
+        if not data.get("enterprise_id") and not data.get("location"):
+            raise ValidationError("隐患须关联企业或提供位置", "location")
+
+
+class HazardCreate(HazardData):
+    id = fields.UUID(load_default=None)
+
+
+class FiveImplementations(Schema):
+    """五落实: 责任、措施、资金、时限、预案."""
+
+    responsibility = fields.String(required=True, validate=validate.Length(min=1, max=500))
+    measures = fields.String(required=True, validate=validate.Length(min=1, max=5000))
+    funds = fields.String(required=True, validate=validate.Length(min=1, max=500))
+    deadline = fields.String(required=True, validate=validate.Length(min=1, max=100))
+    contingency_plan = fields.String(required=True, validate=validate.Length(min=1, max=5000))
+
+
+class TransitionData(Schema):
+    """One step of the hazard lifecycle; which fields an action needs is checked by the state machine."""
+
+    action = fields.String(required=True, validate=validate.OneOf(["order", "submit", "verify", "reject", "supervise"]))
+    note = fields.String(load_default="", validate=validate.Length(max=5000))
+    photos = photo_list()
+    location = fields.Nested(LocationIn, load_default=None, allow_none=True)
+    deadline = fields.AwareDateTime(load_default=None, allow_none=True)
+    responsible_person = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=100))
+    measures = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=5000))
+    five = fields.Nested(FiveImplementations, load_default=None, allow_none=True)
+    treatment_plan = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=10000),
+                                   metadata={"description": "治理方案摘要（重大隐患必填）"})
+    recheck_inspection_id = fields.UUID(load_default=None, allow_none=True)
+    office = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=200),
+                           metadata={"description": "挂牌督办单位"})
+
+
+class TransitionIn(TransitionData):
+    base_version = fields.Integer(required=True, metadata={"description": "客户端看到的隐患版本号（乐观锁）"})
+
+
+class TrackIn(Schema):
+    crs = fields.String(load_default="wgs84", validate=validate.OneOf(["wgs84", "gcj02", "bd09"]))
+    coordinates = fields.List(fields.List(fields.Float(), validate=validate.Length(equal=2)), required=True,
+                              validate=validate.Length(min=2, max=20000))
+    times = fields.List(fields.AwareDateTime(), load_default=None, allow_none=True)
+
+    @validates_schema
+    def times_match(self, data, **kwargs):
+        if data.get("times") is not None and len(data["times"]) != len(data["coordinates"]):
+            raise ValidationError("times 与 coordinates 数量须一致", "times")
+
+
+class VisitIn(Schema):
+    enterprise_id = fields.UUID(required=True)
+    at = fields.AwareDateTime(required=True)
+    location = fields.Nested(LocationIn, load_default=None, allow_none=True)
+    outcome = fields.String(required=True, validate=validate.OneOf(VISIT_OUTCOMES))
+    note = fields.String(load_default="", validate=validate.Length(max=5000))
+    photos = photo_list()
+
+
+class PatrolData(Schema):
+    grid_id = fields.UUID(required=True)
+    started_at = fields.AwareDateTime(required=True)
+    ended_at = fields.AwareDateTime(load_default=None, allow_none=True)
+    track = fields.Nested(TrackIn, load_default=None, allow_none=True)
+    visits = fields.List(fields.Nested(VisitIn), load_default=list, validate=validate.Length(max=500))
+    notes = fields.String(load_default="", validate=validate.Length(max=5000))
+    supersedes = fields.UUID(load_default=None, allow_none=True)
+
+    @validates_schema
+    def ended_after_start(self, data, **kwargs):
+        ends_after_start(data, "started_at", "ended_at")
+
+
+class PatrolCreate(PatrolData):
+    id = fields.UUID(load_default=None)
+
+
+class PlanIn(Schema):
+    kind = fields.String(required=True, validate=validate.OneOf(PLAN_KINDS))
+    title = fields.String(required=True, validate=validate.Length(min=1, max=200))
+    window_start = fields.Date(required=True)
+    window_end = fields.Date(required=True)
+    enterprise_ids = fields.List(fields.UUID(), required=True, validate=validate.Length(min=1, max=500))
+    inspector_ids = fields.List(fields.UUID(), required=True, validate=validate.Length(min=2, max=20))
+    notes = fields.String(load_default="", validate=validate.Length(max=5000))
+
+    @validates_schema
+    def window_ordered(self, data, **kwargs):
+        ends_after_start(data, "window_start", "window_end", "结束日期不能早于开始日期")
+
+
+class PlanQuery(PageQuery):
+    kind = fields.String(load_default=None, validate=validate.OneOf(PLAN_KINDS))
+    enterprise_id = fields.UUID(load_default=None)
+
+
+class PlanOut(Schema):
+    id = fields.UUID()
+    kind = fields.String()
+    title = fields.String()
+    window = fields.Dict()
+    enterprise_ids = fields.List(fields.UUID())
+    inspectors = fields.List(fields.UUID())
+    draw_id = fields.UUID(allow_none=True)
+    notes = fields.String()
+    created_by = fields.UUID()
+    created_at = fields.DateTime()
+    version = fields.Integer()
+
+
+class PlanPageOut(PageOut):
+    items = fields.List(fields.Nested(PlanOut))
+
+
+class DrawIn(Schema):
+    count = fields.Integer(required=True, validate=validate.Range(min=1, max=500))
+    team_size = fields.Integer(load_default=2, validate=validate.Range(min=2, max=10))
+    region = fields.String(load_default=None, validate=validate.Regexp(r"^[0-9]{12}$"))
+    industry = fields.String(load_default=None, validate=validate.OneOf(INDUSTRIES))
+    risk = fields.List(fields.String(validate=validate.OneOf(RISK_COLOURS)), load_default=None)
+    window_start = fields.Date(required=True)
+    window_end = fields.Date(required=True)
+    seed = fields.String(load_default=None, validate=validate.Regexp(r"^[0-9A-Za-z_-]{8,64}$"),
+                         metadata={"description": "随机种子；不填则由服务器生成并记录"})
+    title = fields.String(load_default=None, validate=validate.Length(max=200))
+
+
+class DrawOut(Schema):
+    id = fields.UUID()
+    seed = fields.String()
+    filters = fields.Dict()
+    count = fields.Integer()
+    team_size = fields.Integer()
+    window = fields.Dict()
+    enterprise_pool = fields.List(fields.Dict())
+    inspector_pool = fields.List(fields.Dict())
+    result = fields.List(fields.Dict())
+    plans = fields.List(fields.UUID())
+    created_at = fields.DateTime()
+    publication = fields.List(fields.Dict(), metadata={"description": "一公开：抽取结果与检查结果"})
+
+
+class HazardQuery(PageQuery):
+    status = fields.List(fields.String(validate=validate.OneOf(HAZARD_STATUSES)), load_default=None)
+    level = fields.String(load_default=None, validate=validate.OneOf(HAZARD_LEVELS))
+    industry = fields.String(load_default=None, validate=validate.OneOf(INDUSTRIES))
+    region = fields.String(load_default=None, validate=validate.Regexp(r"^[0-9]{12}$"))
+    enterprise_id = fields.UUID(load_default=None)
+    overdue = fields.Boolean(load_default=None)
+    supervised = fields.Boolean(load_default=None)
+    deadline_from = fields.AwareDateTime(load_default=None)
+    deadline_to = fields.AwareDateTime(load_default=None)
+    sort = fields.String(load_default="-found_at", validate=validate.OneOf(
+        ["found_at", "-found_at", "deadline", "-deadline", "updated_at", "-updated_at"]))
+
+
+class HazardRowOut(Schema):
+    """One line of the ledger."""
+
+    id = fields.UUID()
+    status = fields.String()
+    level = fields.String()
+    overdue = fields.Boolean()
+    supervised = fields.Boolean()
+    supervising_office = fields.String(allow_none=True)
+    deadline = fields.DateTime(allow_none=True)
+    enterprise_id = fields.UUID(allow_none=True)
+    enterprise_name = fields.String(allow_none=True)
+    industry = fields.String(allow_none=True)
+    inspection_id = fields.UUID(allow_none=True)
+    item_code = fields.String(allow_none=True)
+    description = fields.String()
+    location = fields.Dict(allow_none=True)
+    photos = fields.List(fields.String())
+    found_at = fields.DateTime()
+    found_by = fields.UUID()
+    responsible_person = fields.String(allow_none=True)
+    measures = fields.String(allow_none=True)
+    five = fields.Dict(allow_none=True)
+    treatment_plan = fields.String(allow_none=True)
+    submitted_by = fields.UUID(allow_none=True)
+    submitted_at = fields.DateTime(allow_none=True)
+    closed_at = fields.DateTime(allow_none=True)
+    region_code = fields.String(allow_none=True)
+    grid_id = fields.UUID(allow_none=True)
+    version = fields.Integer()
+    updated_at = fields.DateTime()
+
+
+class HazardOut(HazardRowOut):
+    """A hazard with every step of its life (隐患流转记录)."""
+
+    events = fields.List(fields.Dict())
+
+
+class HazardPageOut(PageOut):
+    items = fields.List(fields.Nested(HazardRowOut))
+
+
+class InspectionOut(Schema):
+    id = fields.UUID()
+    enterprise_id = fields.UUID()
+    kind = fields.String()
+    plan_id = fields.UUID(allow_none=True)
+    checklist = fields.Dict()
+    inspectors = fields.List(fields.UUID())
+    started_at = fields.DateTime()
+    finished_at = fields.DateTime(allow_none=True)
+    location = fields.Dict(allow_none=True)
+    distance_m = fields.Float(allow_none=True)
+    outside_geofence = fields.Boolean(allow_none=True)
+    answers = fields.List(fields.Dict())
+    outcomes = fields.List(fields.Dict())
+    summary = fields.Dict()
+    photos = fields.List(fields.String())
+    remarks = fields.String()
+    supersedes = fields.UUID(allow_none=True)
+    recorded_by = fields.UUID()
+    received_at = fields.DateTime()
+    version = fields.Integer()
+    derived = fields.List(fields.Dict(), metadata={"description": "由不合格条目产生的隐患"})
+    missing_photos = fields.List(fields.String(), metadata={"description": "记录引用但服务器尚未收到的照片"})
+
+
+class PatrolOut(Schema):
+    id = fields.UUID()
+    grid_id = fields.UUID()
+    worker_id = fields.UUID()
+    started_at = fields.DateTime()
+    ended_at = fields.DateTime(allow_none=True)
+    track = fields.Dict(allow_none=True)
+    visits = fields.List(fields.Dict())
+    notes = fields.String()
+    version = fields.Integer()
+
+
+class TaskResult(Schema):
+    entity = fields.String(required=True, validate=validate.OneOf(["inspection", "patrol", "hazard"]))
+    id = fields.UUID(required=True)
+
+
+class TaskTransitionData(Schema):
+    action = fields.String(required=True, validate=validate.OneOf(["accept", "complete", "decline"]))
+    note = fields.String(load_default="", validate=validate.Length(max=5000))
+    result = fields.Nested(TaskResult, load_default=None, allow_none=True)

@@ -1,0 +1,240 @@
+"""Recording inspections (检查) and patrols (巡查): validation against the checklist version, the
+geofence, hazards raised by failed items. The same functions serve REST and sync pushes."""
+from __future__ import annotations
+
+import uuid
+
+from geoalchemy2.shape import from_shape
+from shapely.geometry import LineString
+from sqlalchemy import func, or_, select
+from sqlalchemy.orm import Session
+
+from accounts.models import User
+from accounts.principal import Principal
+from audit.service import record as audit
+from checklists.scoring import score
+from checklists.service import template_for_inspection
+from core.serialize import jsonable
+from core.clock import Clock
+from core.errors import FieldError, Forbidden, NotFound, UnknownReference, ValidationFailed
+from geo.coords import to_wgs84
+from geo.geofence import check as geofence_check
+from inspections.hazards import new_hazard, visible_enterprise
+from inspections.models import Inspection, Patrol, PatrolVisit, Plan
+from inspections.plans import plan_filter
+from inspections.records import Provenance, Recorded, canonical_hash, check_not_reused, hazard_id_for, point
+
+
+def inspection_filter(principal: Principal, inspection=Inspection):
+    return or_(principal.area_filter(region_id=inspection.region_id, grid_id=inspection.grid_id,
+                                     enterprise_id=inspection.enterprise_id),
+               inspection.recorded_by == principal.user_id,
+               inspection.inspector_ids.any(principal.user_id))
+
+
+def _check_kind(session: Session, principal: Principal, data: dict, enterprise) -> list[uuid.UUID]:
+    """Who may record which kind; enforcement kinds need ≥2 certified inspectors, the recorder among them."""
+    kind = data["kind"]
+    inspectors = list(dict.fromkeys(data.get("inspectors") or []))
+    if kind == "self":
+        if not (principal.has("enterprise_officer") and principal.enterprise_id == enterprise.id):
+            raise Forbidden("企业自查只能由本企业安全员记录", code="inspection.kind_not_allowed")
+        return inspectors or [principal.user_id]
+    if principal.has("enterprise_officer") and not principal.has("grid_worker", "inspector", "desk_officer", "admin"):
+        raise Forbidden("企业安全员只能记录企业自查", code="inspection.kind_not_allowed")
+    if kind == "patrol_check":
+        return inspectors or [principal.user_id]
+    if not principal.has("inspector"):
+        raise Forbidden("执法检查须由持证执法人员记录", code="inspection.kind_not_allowed")
+    if len(inspectors) < 2:
+        raise ValidationFailed(errors=[FieldError("inspection.too_few_inspectors", "inspectors",
+                                                  "执法检查须有两名以上持执法证的执法人员")])
+    if principal.user_id not in inspectors:
+        raise ValidationFailed(errors=[FieldError("inspection.recorder_not_on_team", "inspectors",
+                                                  "记录人须为检查组成员")])
+    certified = set(session.scalars(select(User.id).where(
+        User.id.in_(inspectors), User.roles.any("inspector"), User.enforcement_cert_no.is_not(None))))
+    errors = [FieldError("inspection.not_certified", f"inspectors.{n}", "不是持执法证的执法人员")
+              for n, i in enumerate(inspectors) if i not in certified]
+    if errors:
+        raise ValidationFailed(errors=errors)
+    return inspectors
+
+
+def _check_plan(session: Session, principal: Principal, data: dict, enterprise) -> None:
+    plan = session.scalar(select(Plan).where(Plan.id == data["plan_id"], plan_filter(principal)))
+    if plan is None:
+        if session.get(Plan, data["plan_id"]) is None:
+            raise UnknownReference(errors=[FieldError("sync.unknown_reference", "plan_id", "检查计划不存在（尚未同步）")])
+        raise NotFound("检查计划不存在", errors=[FieldError("not_found", "plan_id", "检查计划不存在")])
+    errors = []
+    if enterprise.id not in plan.enterprise_ids:
+        errors.append(FieldError("inspection.not_in_plan", "enterprise_id", "该企业不在此检查计划中"))
+    if plan.kind != data["kind"]:
+        errors.append(FieldError("inspection.kind_mismatch", "kind", f"检查类型须与计划一致（{plan.kind}）"))
+    if errors:
+        raise ValidationFailed(errors=errors)
+
+
+def record_inspection(session: Session, clock: Clock, principal: Principal, inspection_id: uuid.UUID, data: dict,
+                      *, geofence_m: float, provenance: Provenance = Provenance()) -> Recorded:
+    """Store one inspection and raise a hazard (id ``uuid5(inspection_id, item)``) per failed item.
+
+    Append-only: re-sending the same content is harmless; other content under the same id is refused."""
+    from evidence.service import name_photos
+
+    digest = canonical_hash(data)
+    existing = session.get(Inspection, inspection_id)
+    if existing is not None:
+        check_not_reused(existing, digest, "检查")
+        return Recorded(existing, created=False, derived=_derived(existing))
+    enterprise = visible_enterprise(session, principal, data["enterprise_id"], "enterprise_id")
+    inspectors = _check_kind(session, principal, data, enterprise)
+    if data.get("plan_id"):
+        _check_plan(session, principal, data, enterprise)
+    if data.get("supersedes"):
+        replaced = session.scalar(select(Inspection).where(Inspection.id == data["supersedes"],
+                                                           inspection_filter(principal)))
+        if replaced is None or replaced.enterprise_id != enterprise.id:
+            raise ValidationFailed(errors=[FieldError("inspection.bad_supersedes", "supersedes",
+                                                      "被更正的检查记录不存在或不属于该企业")])
+    template = template_for_inspection(session, data["checklist"]["code"], data["checklist"]["version"])
+    if template.industry != enterprise.industry or enterprise.subtype not in template.subtypes:
+        raise ValidationFailed(errors=[FieldError("inspection.checklist_not_applicable", "checklist.code",
+                                                  f"检查表 {template.code} 不适用于该企业（{enterprise.industry}/{enterprise.subtype}）")])
+    result = score(template, data["answers"], subtype=enterprise.subtype)
+
+    location = data.get("location")
+    fence = geofence_check(session, enterprise.id, location["lon"], location["lat"], geofence_m) if location else None
+    inspection = Inspection(
+        id=inspection_id, enterprise_id=enterprise.id, kind=data["kind"], plan_id=data.get("plan_id"),
+        checklist_code=template.code, checklist_version=template.version, inspector_ids=inspectors,
+        started_at=data["started_at"], finished_at=data.get("finished_at"), location=point(location),
+        location_accuracy_m=location.get("accuracy_m") if location else None,
+        location_given=location.get("given") if location else None,
+        distance_m=fence["distance_m"] if fence else None,
+        outside_geofence=(not fence["within"]) if fence else None,
+        answers=jsonable(data["answers"]), outcomes=[o.as_dict() for o in result.outcomes],
+        summary=jsonable(result.summary.as_dict()) | {"major_failed": result.major_failed},
+        photos=list(data.get("photos") or []), remarks=data.get("remarks") or "", supersedes=data.get("supersedes"),
+        region_id=enterprise.region_id, grid_id=enterprise.grid_id, recorded_by=principal.user_id,
+        device_id=provenance.device_id, recorded_at=provenance.recorded_at,
+        recorded_at_corrected=provenance.recorded_at_corrected, received_at=clock.now(), content_hash=digest)
+    session.add(inspection)
+    session.flush()
+    found_at = data.get("finished_at") or data["started_at"]
+    hazard_photos: dict[uuid.UUID, list[str]] = {}
+    for draft in result.hazards:
+        hazard_id = hazard_id_for(inspection_id, draft.item)
+        new_hazard(session, clock, principal, hazard_id, enterprise=enterprise, level=draft.level,
+                   description=draft.description, location=location, photos=list(draft.photos), found_at=found_at,
+                   digest=digest, provenance=provenance, inspection_id=inspection_id, item_code=draft.item)
+        hazard_photos[hazard_id] = list(draft.photos)
+    all_photos = list(inspection.photos) + [p for a in data["answers"] for p in (a.get("photos") or [])]
+    missing = set(name_photos(session, clock, "inspection", inspection_id, all_photos))
+    for hazard_id, photos in hazard_photos.items():
+        missing.update(name_photos(session, clock, "hazard", hazard_id, photos))
+    audit(session, clock, principal, "record", "inspection", inspection_id,
+          {"kind": inspection.kind, "failed": len(result.failed), "major_failed": result.major_failed,
+           "outside_geofence": inspection.outside_geofence})
+    return Recorded(inspection, created=True, derived=_derived(inspection), missing_photos=sorted(missing))
+
+
+def _derived(inspection: Inspection) -> list[dict]:
+    return [{"entity": "hazard", "id": str(hazard_id_for(inspection.id, o["item"]))}
+            for o in inspection.outcomes if o["outcome"] == "fail"]
+
+
+def inspection_view(session: Session, principal: Principal, inspection_id: uuid.UUID) -> dict:
+    row = session.execute(select(Inspection, func.ST_X(Inspection.location), func.ST_Y(Inspection.location))
+                          .where(Inspection.id == inspection_id, inspection_filter(principal))).one_or_none()
+    if row is None:
+        raise NotFound("检查记录不存在")
+    inspection, lon, lat = row
+    return {"id": inspection.id, "enterprise_id": inspection.enterprise_id, "kind": inspection.kind,
+            "plan_id": inspection.plan_id,
+            "checklist": {"code": inspection.checklist_code, "version": inspection.checklist_version},
+            "inspectors": inspection.inspector_ids, "started_at": inspection.started_at,
+            "finished_at": inspection.finished_at,
+            "location": {"lon": lon, "lat": lat, "accuracy_m": inspection.location_accuracy_m} if lon is not None else None,
+            "distance_m": inspection.distance_m, "outside_geofence": inspection.outside_geofence,
+            "answers": inspection.answers, "outcomes": inspection.outcomes, "summary": inspection.summary,
+            "photos": inspection.photos, "remarks": inspection.remarks, "supersedes": inspection.supersedes,
+            "recorded_by": inspection.recorded_by, "received_at": inspection.received_at,
+            "version": inspection.version, "derived": _derived(inspection)}
+
+
+# --------------------------------------------------------------------------- patrols
+
+
+def record_patrol(session: Session, clock: Clock, principal: Principal, patrol_id: uuid.UUID, data: dict,
+                  *, provenance: Provenance = Provenance()) -> Recorded:
+    """A grid worker's patrol of a grid assigned to them: track and visits with their outcomes."""
+    from evidence.service import name_photos
+
+    if not principal.has("grid_worker"):
+        raise Forbidden("只有网格员可以记录巡查", code="patrol.not_a_grid_worker")
+    digest = canonical_hash(data)
+    existing = session.get(Patrol, patrol_id)
+    if existing is not None:
+        check_not_reused(existing, digest, "巡查")
+        return Recorded(existing, created=False)
+    if data["grid_id"] not in set(session.scalars(principal.assigned_grid_ids())):
+        raise ValidationFailed(errors=[FieldError("patrol.grid_not_assigned", "grid_id", "该网格未分配给您")])
+    errors = []
+    enterprises = {}
+    for n, visit in enumerate(data["visits"]):
+        try:
+            enterprises[n] = visible_enterprise(session, principal, visit["enterprise_id"], f"visits.{n}.enterprise_id")
+        except NotFound as err:  # an unknown enterprise (retryable) propagates as it is
+            errors.extend(err.errors)
+    if errors:
+        raise ValidationFailed(errors=errors)
+    track = data.get("track")
+    track_geom = None
+    if track:
+        points = [to_wgs84(lon, lat, track["crs"]) for lon, lat in track["coordinates"]]
+        track_geom = from_shape(LineString(points), srid=4326)
+    patrol = Patrol(id=patrol_id, grid_id=data["grid_id"], worker_id=principal.user_id, started_at=data["started_at"],
+                    ended_at=data.get("ended_at"), track=track_geom,
+                    track_times=[t.isoformat() for t in track["times"]] if track and track.get("times") else None,
+                    notes=data.get("notes") or "", photos=[], supersedes=data.get("supersedes"),
+                    device_id=provenance.device_id, recorded_at=provenance.recorded_at,
+                    recorded_at_corrected=provenance.recorded_at_corrected, received_at=clock.now(),
+                    content_hash=digest)
+    session.add(patrol)
+    session.flush()
+    photos = []
+    for n, visit in enumerate(data["visits"]):
+        location = visit.get("location")
+        fence = geofence_check(session, enterprises[n].id, location["lon"], location["lat"], 0) if location else None
+        session.add(PatrolVisit(patrol_id=patrol.id, enterprise_id=enterprises[n].id, at=visit["at"],
+                                location=point(location), distance_m=fence["distance_m"] if fence else None,
+                                outcome=visit["outcome"], note=visit.get("note") or "", photos=list(visit["photos"])))
+        photos += visit["photos"]
+    session.flush()
+    missing = name_photos(session, clock, "patrol", patrol.id, photos)
+    audit(session, clock, principal, "record", "patrol", patrol.id, {"visits": len(data["visits"])})
+    return Recorded(patrol, created=True, missing_photos=missing)
+
+
+def patrol_view(session: Session, principal: Principal, patrol_id: uuid.UUID) -> dict:
+    from sqlalchemy import cast
+    from sqlalchemy.dialects.postgresql import JSONB
+
+    from geo.models import Grid
+
+    visible_grids = select(Grid.id).where(principal.grid_filter(Grid))
+    row = session.execute(select(Patrol, cast(func.ST_AsGeoJSON(Patrol.track), JSONB))
+                          .where(Patrol.id == patrol_id,
+                                 or_(Patrol.worker_id == principal.user_id, Patrol.grid_id.in_(visible_grids)))
+                          ).one_or_none()
+    if row is None:
+        raise NotFound("巡查记录不存在")
+    patrol, track = row
+    visits = session.execute(select(PatrolVisit).where(PatrolVisit.patrol_id == patrol.id).order_by(PatrolVisit.at)).scalars()
+    return {"id": patrol.id, "grid_id": patrol.grid_id, "worker_id": patrol.worker_id, "started_at": patrol.started_at,
+            "ended_at": patrol.ended_at, "track": track, "notes": patrol.notes, "version": patrol.version,
+            "visits": [{"enterprise_id": str(v.enterprise_id), "at": v.at.isoformat(), "outcome": v.outcome,
+                        "distance_m": v.distance_m, "note": v.note, "photos": v.photos} for v in visits]}
+

@@ -1,0 +1,227 @@
+"""GET /sync/pull: the change feed, filtered in SQL by what the caller may see.
+
+Position: ``(txid, seq)`` of ``change_log``. A page serves only rows of transactions older than every
+transaction of this database still running (the horizon, below), in that order: a transaction that took its sequence
+numbers early but committed late is served when it commits, never skipped. Within a page each record
+comes once, at its latest change; a record that left the caller's view comes as ``delete``.
+
+The opaque cursor holds the position and the caller's scope at that position. When a grid worker's
+grids changed, the feed first replays the added and removed grids (upserts and tombstones); any
+other change of scope (region, roles, enterprise) or an unreadable cursor answers ``reset``."""
+from __future__ import annotations
+
+import base64
+import json
+import uuid
+from dataclasses import dataclass, field
+
+from sqlalchemy import select, text, tuple_
+from sqlalchemy.orm import Session
+
+from accounts.principal import Principal
+from checklists.models import ChecklistTemplate
+from core.serialize import jsonable
+from core.clock import Clock
+from enterprises import service as enterprises
+from geo import service as geo
+from inspections import hazards, plans
+from inspections.models import Plan, Task
+from inspections.tasks import task_view
+
+START = (0, 0)
+
+
+@dataclass
+class Cursor:
+    pos: tuple[int, int] = START
+    scope: str = ""
+    grids: list[str] = field(default_factory=list)
+    # Replay of grids added to / removed from a grid worker: {"grids", "pos", "upto"}.
+    regrid: dict | None = None
+
+    def encode(self) -> str:
+        raw = json.dumps({"v": 1, "p": list(self.pos), "s": self.scope, "g": self.grids, "r": self.regrid},
+                         separators=(",", ":"))
+        return base64.urlsafe_b64encode(raw.encode()).decode().rstrip("=")
+
+    @classmethod
+    def decode(cls, value: str) -> "Cursor | None":
+        try:
+            raw = json.loads(base64.urlsafe_b64decode(value + "=" * (-len(value) % 4)))
+            if raw.get("v") != 1:
+                return None
+            regrid = raw.get("r")
+            if regrid is not None:
+                regrid = {"grids": [str(uuid.UUID(g)) for g in regrid["grids"]],
+                          "pos": [int(x) for x in regrid["pos"]], "upto": [int(x) for x in regrid["upto"]]}
+            return cls(pos=(int(raw["p"][0]), int(raw["p"][1])), scope=str(raw["s"]),
+                       grids=[str(uuid.UUID(g)) for g in raw["g"]], regrid=regrid)
+        except (ValueError, KeyError, TypeError, IndexError):
+            return None
+
+
+def scope_key(principal: Principal) -> str:
+    """What, besides grid assignments, decides a caller's view: a change of it means a reset."""
+    return "|".join([",".join(sorted(principal.roles)), principal.region_path, str(principal.enterprise_id or "")])
+
+
+def _current_grids(session: Session, principal: Principal) -> list[str]:
+    if "grid_worker" not in principal.roles:
+        return []
+    return sorted(str(g) for g in session.scalars(principal.assigned_grid_ids()))
+
+
+# Rows whose keys (before or after the change) touch the caller's view. :grids are the grids to match.
+MATCH = """(
+      c.entity = 'checklist_template'
+   OR CAST(:user AS uuid) = ANY(c.audience)
+   OR (:admin AND c.entity IN ('enterprise', 'grid', 'hazard'))
+   OR (:officer AND (c.region_path <@ CAST(:path AS ltree) OR c.old_region_path <@ CAST(:path AS ltree)))
+   OR (c.grid_id = ANY(CAST(:grids AS uuid[])) OR c.old_grid_id = ANY(CAST(:grids AS uuid[])))
+   OR (c.enterprise_id = CAST(:enterprise AS uuid) AND c.entity IN ('enterprise', 'hazard'))
+)"""
+
+# Whether the record, as its latest change left it, is in the caller's view now.
+VISIBLE = """(c.op = 'upsert' AND (
+      c.entity = 'checklist_template'
+   OR CAST(:user AS uuid) = ANY(c.audience)
+   OR (:admin AND c.entity IN ('enterprise', 'grid', 'hazard'))
+   OR (:officer AND c.region_path <@ CAST(:path AS ltree))
+   OR c.grid_id = ANY(CAST(:grids_now AS uuid[]))
+   OR (c.enterprise_id = CAST(:enterprise AS uuid) AND c.entity IN ('enterprise', 'hazard'))
+))"""
+
+RANGE = """(c.txid, c.seq) > (CAST(:after_t AS text)::xid8, :after_s)
+       AND c.txid < CAST(:horizon AS text)::xid8
+       AND (c.txid, c.seq) <= (CAST(:upto_t AS text)::xid8, :upto_s)"""
+
+PAGE = f"""
+WITH relevant AS (
+    SELECT DISTINCT c.entity, c.entity_id FROM change_log c WHERE {RANGE} AND {MATCH}
+), latest AS (
+    SELECT DISTINCT ON (c.entity, c.entity_id) c.entity, c.entity_id, c.txid, c.seq, c.version, {VISIBLE} AS visible
+      FROM change_log c JOIN relevant r ON r.entity = c.entity AND r.entity_id = c.entity_id
+     WHERE {RANGE}
+     ORDER BY c.entity, c.entity_id, c.txid DESC, c.seq DESC
+)
+SELECT entity, entity_id, txid::text AS txid, seq, version, visible FROM latest ORDER BY txid, seq LIMIT :limit
+"""
+
+# The horizon: the oldest transaction still running IN THIS DATABASE that holds a transaction id (only
+# writers get one), else the next id to be assigned. pg_snapshot_xmin alone would be cluster-wide: any
+# long transaction in another database on the same server (another application, a test run) would
+# hold every phone's feed back. pg_stat_activity gives 32-bit xids; they are widened to xid8 with the
+# epoch of the snapshot's xmax (a running xid is never more than 2^31 behind it).
+# Read in a statement of its own, BEFORE the rows: a transaction below the horizon had ended when it
+# was computed, so the later statements' snapshots (READ COMMITTED) see its rows.
+HORIZON = """
+WITH next AS (SELECT pg_snapshot_xmax(pg_current_snapshot())::text::bigint AS xid),
+     here AS (SELECT backend_xid::text::bigint AS xid, query FROM pg_stat_activity WHERE datname = current_database())
+SELECT CASE
+         -- A session of another role hides its backend_xid from us: fall back to the cluster-wide bound.
+         WHEN EXISTS (SELECT FROM here WHERE query = '<insufficient privilege>')
+           THEN pg_snapshot_xmin(pg_current_snapshot())::text
+         ELSE least(next.xid, (
+                SELECT min(((next.xid >> 32) - CASE WHEN here.xid > (next.xid & 4294967295) THEN 1 ELSE 0 END)
+                           * 4294967296 + here.xid)
+                  FROM here WHERE here.xid IS NOT NULL))::text
+       END
+  FROM next
+"""
+# The newest position already safe to serve: every row below the horizon.
+HEAD = "SELECT txid::text, seq FROM change_log WHERE txid < CAST(:horizon AS text)::xid8 ORDER BY txid DESC, seq DESC LIMIT 1"
+MAX = (2**63 - 1, 2**63 - 1)
+
+
+def pull(session: Session, clock: Clock, principal: Principal, cursor_value: str | None, limit: int) -> dict:
+    # The activity view is cached for the rest of a transaction once read; read it afresh.
+    session.execute(text("SELECT pg_stat_clear_snapshot()"))
+    horizon = session.execute(text(HORIZON)).scalar_one()
+    grids_now = _current_grids(session, principal)
+    cursor = Cursor.decode(cursor_value) if cursor_value else None
+    reset = cursor_value is not None and (cursor is None or cursor.scope != scope_key(principal))
+    if cursor is None or reset:
+        cursor = Cursor(pos=START, scope=scope_key(principal), grids=grids_now)
+    elif cursor.grids != grids_now:
+        # Grids taken away or given: replay just those grids from the start, then go on as before.
+        head = session.execute(text(HEAD), {"horizon": horizon}).one_or_none()
+        changed = sorted(set(cursor.grids) ^ set(grids_now))
+        cursor.regrid = {"grids": changed, "pos": list(START), "upto": list(map(int, head)) if head else list(START)}
+        cursor.grids = grids_now
+
+    params = {"user": str(principal.user_id), "admin": principal.is_admin,
+              "officer": principal.sees_region_subtree and not principal.is_admin,
+              "path": principal.region_path, "enterprise": str(principal.enterprise_id) if principal.enterprise_id else None,
+              "grids_now": grids_now, "horizon": horizon}
+    rows: list = []
+    if cursor.regrid:
+        regrid = cursor.regrid
+        rows = _page(session, params | {"grids": regrid["grids"]}, tuple(regrid["pos"]), tuple(regrid["upto"]),
+                     limit + 1, regrid_only=True)
+        if len(rows) > limit:
+            rows = rows[:limit]
+            regrid["pos"] = [int(rows[-1].txid), rows[-1].seq]
+            return _answer(session, clock, principal, rows, cursor, has_more=True, reset=reset)
+        cursor.regrid = None
+    main = _page(session, params | {"grids": sorted(set(grids_now))}, cursor.pos, MAX, limit + 1 - len(rows))
+    has_more = len(rows) + len(main) > limit
+    main = main[:limit - len(rows)]
+    if main:
+        cursor.pos = (int(main[-1].txid), main[-1].seq)
+    return _answer(session, clock, principal, rows + main, cursor, has_more=has_more, reset=reset)
+
+
+def _page(session: Session, params: dict, after, upto, limit: int, regrid_only: bool = False) -> list:
+    sql = PAGE
+    if regrid_only:
+        # Only the grids being replayed: nothing else needs to come again.
+        sql = PAGE.replace(MATCH, "(c.grid_id = ANY(CAST(:grids AS uuid[])) OR c.old_grid_id = ANY(CAST(:grids AS uuid[])))", 1)
+    return session.execute(text(sql), params | {"after_t": str(after[0]), "after_s": after[1], "upto_t": str(upto[0]),
+                                                "upto_s": upto[1], "limit": limit}).all()
+
+
+def _answer(session: Session, clock: Clock, principal: Principal, rows: list, cursor: Cursor, *, has_more: bool,
+            reset: bool) -> dict:
+    data = _records(session, clock, principal, [(r.entity, r.entity_id) for r in rows if r.visible])
+    changes = []
+    for row in rows:
+        record = data.get((row.entity, row.entity_id)) if row.visible else None
+        if record is None:
+            changes.append({"entity": row.entity, "op": "delete", "id": row.entity_id, "version": row.version})
+        else:
+            changes.append({"entity": row.entity, "op": "upsert", "id": row.entity_id,
+                            "version": record.get("version", row.version), "data": record})
+    return {"changes": changes, "cursor": cursor.encode(), "has_more": has_more, "reset": reset}
+
+
+def _records(session: Session, clock: Clock, principal: Principal, keys: list[tuple[str, str]]) -> dict:
+    """The current data of the visible records on a page, one query per entity, scoped again in SQL."""
+    by_entity: dict[str, list[str]] = {}
+    for entity, entity_id in keys:
+        by_entity.setdefault(entity, []).append(entity_id)
+    out: dict = {}
+    if ids := by_entity.get("enterprise"):
+        for item in enterprises.rows(session, principal, [uuid.UUID(i) for i in ids]):
+            out[("enterprise", str(item["id"]))] = jsonable(item)
+    if ids := by_entity.get("grid"):
+        for feature in geo.grid_features(session, principal, [uuid.UUID(i) for i in ids]):
+            props = feature["properties"]
+            out[("grid", str(feature["id"]))] = props | {"geometry": feature["geometry"]}
+    if ids := by_entity.get("hazard"):
+        for item in hazards.rows(session, clock, principal, [uuid.UUID(i) for i in ids]):
+            out[("hazard", str(item["id"]))] = item
+    if ids := by_entity.get("task"):
+        for task in session.scalars(select(Task).where(Task.id.in_([uuid.UUID(i) for i in ids]),
+                                                       Task.assignee_id == principal.user_id)):
+            out[("task", str(task.id))] = task_view(task)
+    if ids := by_entity.get("plan"):
+        team = (Plan.created_by == principal.user_id) | Plan.inspector_ids.any(principal.user_id)
+        for plan in session.scalars(select(Plan).where(Plan.id.in_([uuid.UUID(i) for i in ids]), team)):
+            out[("plan", str(plan.id))] = jsonable(plans.plan_dict(plan))
+    if ids := by_entity.get("checklist_template"):
+        wanted = [(code, int(version)) for code, version in (i.rsplit("@", 1) for i in ids)]
+        for row in session.scalars(select(ChecklistTemplate).where(
+                tuple_(ChecklistTemplate.code, ChecklistTemplate.version).in_(wanted),
+                ChecklistTemplate.status == "published")):
+            out[("checklist_template", f"{row.code}@{row.version}")] = row.content | {"content_hash": row.content_hash}
+    return out

@@ -1,0 +1,158 @@
+"""POST /sync/push: one savepoint per change through the same domain functions as REST; the stored
+answer commits with the changes, so a retried batch gets the same answer and applies nothing twice."""
+from __future__ import annotations
+
+from marshmallow import ValidationError
+from sqlalchemy import select, text
+from sqlalchemy.orm import Session
+
+from accounts.principal import Principal
+from core.clock import SHANGHAI, Clock
+from core.errors import Conflict, DomainError, FieldError, ValidationFailed
+from core.validation import flatten_messages
+from inspections import hazards, service, tasks
+from inspections.models import HazardEvent, Task
+from inspections.records import Provenance, canonical_hash
+from sync.body import BatchTooLarge
+from sync.models import SyncBatch
+from sync.schemas import ENTITY_OPS, BatchIn, ChangeIn
+
+# Fields of the change envelope itself; every other error field lies inside ``data``.
+ENVELOPE_FIELDS = ("id", "entity", "op", "recorded_at", "base_version", "data")
+
+
+def _fields(errors: list[FieldError], prefix: str = "data") -> list[dict]:
+    out = []
+    for e in errors:
+        field = e.field
+        if field is None or field.split(".")[0] not in ENVELOPE_FIELDS:
+            field = f"{prefix}.{field}" if field else prefix
+        out.append({"code": e.code, "field": field, "message": e.message})
+    return out
+
+
+def _photos_named(entity: str, data: dict) -> list[str]:
+    photos = list(data.get("photos") or [])
+    for key in ("answers", "visits"):
+        for part in data.get(key) or []:
+            photos += part.get("photos") or []
+    return photos
+
+
+def push_batch(session: Session, clock: Clock, principal: Principal, body: dict, *, settings) -> dict:
+    """Apply a batch; return the answer (also stored under (device, batch_id))."""
+    try:
+        batch = BatchIn().load(body)
+    except ValidationError as err:
+        raise ValidationFailed(errors=flatten_messages(err.messages)) from err
+    if len(batch["changes"]) > settings.max_batch_changes:
+        raise BatchTooLarge(f"每批最多 {settings.max_batch_changes} 条变更，本批 {len(batch['changes'])} 条")
+    device_id = principal.device_id or "unknown"
+    # Concurrent retries of one batch queue here; the second then finds the stored answer.
+    session.execute(text("SELECT pg_advisory_xact_lock(hashtextextended(:key, 0))"),
+                    {"key": f"sync-batch/{device_id}/{batch['batch_id']}"})
+    stored = session.get(SyncBatch, (device_id, batch["batch_id"]))
+    if stored is not None:
+        return stored.response
+
+    now = clock.now()
+    skew = (now - batch["sent_at"]).total_seconds()
+    results = []
+    named_photos: list[str] = []
+    for index, raw in enumerate(batch["changes"]):
+        result, photos = _apply_one(session, clock, principal, raw, device_id, skew, settings)
+        results.append(result)
+        named_photos += photos
+    missing = _missing_photos(session, named_photos)
+    answer = {"batch_id": batch["batch_id"], "server_time": now.astimezone(SHANGHAI).isoformat(),
+              "clock_skew_seconds": round(skew, 3), "results": results, "missing_photos": missing}
+    session.add(SyncBatch(device_id=device_id, batch_id=batch["batch_id"], user_id=principal.user_id,
+                          received_at=now, change_count=len(results), response=answer, sent_at=batch["sent_at"]))
+    session.flush()
+    return answer
+
+
+def _missing_photos(session: Session, shas: list[str]) -> list[str]:
+    from evidence.service import missing_photos
+
+    return sorted(set(missing_photos(session, list(dict.fromkeys(shas)))))
+
+
+def _apply_one(session: Session, clock: Clock, principal: Principal, raw, device_id: str, skew: float,
+               settings) -> tuple[dict, list[str]]:
+    head = {"id": raw.get("id") if isinstance(raw, dict) else None,
+            "entity": raw.get("entity") if isinstance(raw, dict) else None}
+    try:
+        change = ChangeIn().load(raw if isinstance(raw, dict) else {})
+    except ValidationError as err:
+        return head | _rejected(_fields(flatten_messages(err.messages), prefix="")), []
+    head = {"id": str(change["id"]), "entity": change["entity"]}
+    schema = ENTITY_OPS.get((change["entity"], change["op"]))
+    if schema is None:
+        return head | _rejected([{"code": "validation", "field": "op",
+                                  "message": f"{change['entity']} 不支持 {change['op']} 操作"}]), []
+    try:
+        data = schema().load(change["data"])
+    except ValidationError as err:
+        return head | _rejected(_fields(flatten_messages(err.messages))), []
+    digest = canonical_hash({k: change[k] for k in ("entity", "op", "base_version", "data")})
+    provenance = Provenance(device_id=device_id, recorded_at=change["recorded_at"], skew_seconds=skew,
+                            change_hash=digest)
+    photos = _photos_named(change["entity"], change["data"])
+    try:
+        with session.begin_nested():
+            result = _dispatch(session, clock, principal, change, data, provenance, settings)
+        return head | result, photos
+    except Conflict as err:
+        if getattr(err, "current", None) is None:  # a reused id: final, the phone must change it
+            return head | _rejected(_fields(err.errors) or [{"code": err.code, "field": "id", "message": err.detail}],
+                                    code=err.code), []
+        return head | {"status": "conflict", "retryable": False, "code": err.code,
+                       "version": err.current.get("version"), "current": err.current}, []
+    except DomainError as err:
+        errors = _fields(err.errors) or [{"code": err.code, "field": None, "message": err.detail}]
+        return head | _rejected(errors, retryable=err.retryable, code=err.code), []
+
+
+def _rejected(errors: list[dict], *, retryable: bool = False, code: str = "validation") -> dict:
+    return {"status": "rejected", "retryable": retryable, "code": code, "errors": errors}
+
+
+def _dispatch(session: Session, clock: Clock, principal: Principal, change: dict, data: dict,
+              provenance: Provenance, settings) -> dict:
+    entity, op, record_id = change["entity"], change["op"], change["id"]
+    if (entity, op) == ("inspection", "create"):
+        recorded = service.record_inspection(session, clock, principal, record_id, data,
+                                             geofence_m=settings.geofence_meters, provenance=provenance)
+        return _created(recorded) | {"derived": recorded.derived}
+    if (entity, op) == ("patrol", "create"):
+        return _created(service.record_patrol(session, clock, principal, record_id, data, provenance=provenance))
+    if (entity, op) == ("hazard", "create"):
+        return _created(hazards.report_hazard(session, clock, principal, record_id, data, provenance))
+    if (entity, op) == ("hazard", "transition"):
+        if change["base_version"] is None:
+            raise ValidationFailed(errors=[FieldError("validation", "base_version", "隐患流转须提供 base_version")])
+        same = session.scalar(select(HazardEvent.version).where(HazardEvent.hazard_id == record_id,
+                                                               HazardEvent.change_hash == provenance.change_hash))
+        if same is not None:
+            return {"status": "duplicate", "version": same}
+        hazard = hazards.transition_hazard(session, clock, principal, record_id, data,
+                                           base_version=change["base_version"], provenance=provenance)
+        return {"status": "applied", "version": hazard.version}
+    task = session.get(Task, record_id)
+    target = tasks.TASK_TRANSITIONS[data["action"]][1]
+    if task is not None and task.assignee_id == principal.user_id and task.status == target:
+        return {"status": "duplicate", "version": task.version}
+    task = tasks.transition_task(session, clock, principal, record_id, data, base_version=change["base_version"])
+    return {"status": "applied", "version": task.version}
+
+
+def _created(recorded) -> dict:
+    return {"status": "applied" if recorded.created else "duplicate", "version": recorded.record.version}
+
+
+def server_config(clock: Clock, settings) -> dict:
+    return {"protocol_version": 1, "server_time": clock.now().astimezone(SHANGHAI).isoformat(),
+            "max_batch_changes": settings.max_batch_changes, "max_batch_bytes": settings.max_batch_bytes,
+            "max_photo_bytes": settings.max_photo_bytes, "photo_chunk_bytes": settings.photo_chunk_bytes,
+            "pull_limit_default": 500, "pull_limit_max": 2000}

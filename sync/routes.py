@@ -1,0 +1,52 @@
+"""``/sync/config``, ``/sync/push``, ``/sync/pull`` (docs/SYNC_PROTOCOL.md)."""
+from __future__ import annotations
+
+import gzip
+import json
+
+from flask import Response, g, request
+from flask_smorest import Blueprint
+
+from api.auth import authenticated
+from api.context import clock, db, settings
+from sync import pull as pull_service
+from sync import push as push_service
+from sync.body import read_json_body
+from sync.schemas import ConfigOut, PullOut, PullQuery, PushOut
+
+blp = Blueprint("sync", __name__, url_prefix="/api/v1/sync", description="离线同步（见 SYNC_PROTOCOL.md）")
+
+
+@blp.route("/config")
+@authenticated
+@blp.response(200, ConfigOut)
+def config():
+    """手机须遵守的上限、服务器时间与协议版本"""
+    return push_service.server_config(clock(), settings())
+
+
+@blp.route("/push", methods=["POST"])
+@authenticated
+@blp.response(200, PushOut)
+@blp.alt_response(413, description="sync.batch_too_large")
+@blp.alt_response(400, description="请求体不是 JSON，或声明 gzip 却不是 gzip")
+def push():
+    """上传一批离线记录：逐条结果（applied / duplicate / conflict / rejected），同一 batch_id 重发得到同一答复"""
+    body = read_json_body(request.stream, content_encoding=request.headers.get("Content-Encoding"),
+                          content_length=request.content_length, limit=settings().max_batch_bytes)
+    return push_service.push_batch(db(), clock(), g.principal, body, settings=settings())
+
+
+@blp.route("/pull")
+@authenticated
+@blp.arguments(PullQuery, location="query")
+@blp.response(200, PullOut)
+def pull(query):
+    """拉取变更：按游标分页，仅限本人可见范围；离开范围的记录以 delete 下发"""
+    answer = pull_service.pull(db(), clock(), g.principal, query["cursor"], query["limit"])
+    if "gzip" in request.headers.get("Accept-Encoding", ""):
+        body = gzip.compress(json.dumps(answer, ensure_ascii=False, separators=(",", ":")).encode(), 5)
+        # A Response passes flask-smorest untouched: the body is already serialised and compressed.
+        return Response(body, 200, {"Content-Encoding": "gzip", "Vary": "Accept-Encoding"},
+                        content_type="application/json; charset=utf-8")
+    return answer

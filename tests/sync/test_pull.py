@@ -1,0 +1,159 @@
+"""GET /sync/pull: scoped feed, each record once at its latest version, tombstones, nothing skipped
+when transactions commit out of sequence order, unannounced plans only for their team."""
+import uuid
+from datetime import date, datetime, timezone
+
+from sqlalchemy import create_engine, select, text, update
+
+from enterprises.models import Enterprise
+from geo.models import GridAssignment
+from inspections.models import Plan
+from tests.sync.payloads import PHOTO, hazard_change, transition
+
+
+def _in_grid(session, grid_id):
+    return {str(i) for i in session.scalars(select(Enterprise.id).where(Enterprise.grid_id == grid_id))}
+
+
+def test_initial_pull_brings_exactly_the_workers_world(phone, db_session, world):
+    worker = phone("gridworker1")
+    received = worker.pull_all(limit=7)
+    keys = [(c["entity"], c["id"]) for c in received]
+    assert len(keys) == len(set(keys)), "a record came twice"
+    assert worker.ids("enterprise") == _in_grid(db_session, world["grid_of"]["gridworker1"])
+    assert worker.ids("grid") == {str(world["grid_of"]["gridworker1"])}
+    templates = worker.ids("checklist_template")
+    assert "fireworks.retail@1" in templates and len(templates) == 9
+    grid = worker.records[("grid", str(world["grid_of"]["gridworker1"]))]
+    assert grid["geometry"]["type"] == "MultiPolygon" and grid["workers"][0]["username"] == "gridworker1"
+    enterprise = worker.records[("enterprise", str(world["retailer"]))]
+    assert {"name", "uscc", "industry", "subtype", "risk", "address", "location", "grid_id"} <= set(enterprise)
+
+
+def test_desk_officer_pulls_the_district(phone, db_session):
+    desk = phone("desk")
+    desk.pull_all(limit=2000)
+    assert len(desk.ids("enterprise")) == 400 and len(desk.ids("grid")) == 40
+
+
+def test_incremental_pull_brings_a_record_once_at_its_latest_version(phone, world):
+    worker, inspector = phone("gridworker1"), phone("inspector1")
+    worker.pull_all()
+    hazard = hazard_change(world["retailer"])
+    worker.push([hazard])
+    inspector.push([transition(hazard["id"], 1, action="order", deadline="2026-12-01T00:00:00+08:00",
+                               responsible_person="店主", measures="清理")])
+    worker.push([transition(hazard["id"], 2, action="submit", photos=[PHOTO], note="已整改")])
+    changes = worker.pull_all()
+    mine = [c for c in changes if c["id"] == hazard["id"]]
+    assert len(mine) == 1 and mine[0]["version"] == 3 and mine[0]["data"]["status"] == "submitted"
+    assert worker.pull_all() == []
+
+
+def test_out_of_order_commits_are_not_skipped(phone, committed_app, world, db_session):
+    """T1 takes its sequence number first but commits last; a pull between the commits must not
+    move past T1's change."""
+    worker = phone("gridworker1")
+    worker.pull_all()
+    ids = sorted(_in_grid(db_session, world["grid_of"]["gridworker1"]))
+    first, second = uuid.UUID(ids[0]), uuid.UUID(ids[1])
+    engine = create_engine(committed_app[2])
+    with engine.connect() as t1, engine.connect() as t2:
+        t1.execute(update(Enterprise).where(Enterprise.id == first).values(address="T1 改", version=Enterprise.version + 1))
+        t2.execute(update(Enterprise).where(Enterprise.id == second).values(address="T2 改", version=Enterprise.version + 1))
+        t2.commit()
+        between = worker.pull_all()
+        t1.commit()
+    after = worker.pull_all()
+    engine.dispose()
+    seen = {c["id"]: c["data"]["address"] for c in between + after if c["entity"] == "enterprise"}
+    assert seen == {str(first): "T1 改", str(second): "T2 改"}
+
+
+def test_a_long_transaction_in_another_database_does_not_hold_the_feed_back(phone, world, server_url):
+    """Transaction ids are cluster-wide; the horizon counts only this database's running writers."""
+    worker = phone("gridworker1")
+    worker.pull_all()
+    elsewhere = create_engine(server_url)
+    with elsewhere.connect() as other:
+        other.execute(text("SELECT pg_current_xact_id()"))  # holds a transaction id, open throughout
+        hazard = hazard_change(world["retailer"])
+        assert worker.push([hazard]).get_json()["results"][0]["status"] == "applied"
+        received = worker.pull_all()
+        other.rollback()
+    elsewhere.dispose()
+    assert [c["id"] for c in received if c["entity"] == "hazard"] == [hazard["id"]]
+
+
+def test_moved_grid_worker_loses_the_old_grid_and_gets_the_new(phone, db_session, world):
+    worker = phone("gridworker1")
+    worker.pull_all()
+    old_grid = world["grid_of"]["gridworker1"]
+    new_grid = world["grid_of"]["gridworker2"]
+    now = datetime.now(timezone.utc)
+    db_session.execute(update(GridAssignment).where(GridAssignment.user_id == world["users"]["gridworker1"].id,
+                                                    GridAssignment.ended_at.is_(None)).values(ended_at=now))
+    db_session.add(GridAssignment(grid_id=new_grid, user_id=world["users"]["gridworker1"].id, assigned_at=now))
+    db_session.commit()
+    changes = worker.pull_all(limit=5)
+    deleted = {c["id"] for c in changes if c["op"] == "delete"}
+    assert str(old_grid) in deleted and _in_grid(db_session, old_grid) <= deleted
+    assert worker.ids("grid") == {str(new_grid)}
+    assert worker.ids("enterprise") == _in_grid(db_session, new_grid)
+
+
+def test_enterprise_moved_out_of_the_grid_comes_as_delete(phone, db_session, world):
+    worker = phone("gridworker1")
+    worker.pull_all()
+    db_session.execute(update(Enterprise).where(Enterprise.id == world["retailer"])
+                       .values(grid_id=world["grid_of"]["gridworker2"], version=Enterprise.version + 1))
+    db_session.commit()
+    changes = worker.pull_all()
+    assert [(c["op"], c["id"]) for c in changes] == [("delete", str(world["retailer"]))]
+    neighbour = phone("gridworker2")
+    neighbour.pull_all()
+    assert str(world["retailer"]) in neighbour.ids("enterprise")
+
+
+def test_unannounced_plan_reaches_only_its_team(phone, db_session, world):
+    users = world["users"]
+    plan = Plan(id=uuid.uuid4(), kind="unannounced", title="暗查暗访", window_start=date(2026, 11, 23),
+                window_end=date(2026, 11, 30), enterprise_ids=[world["retailer"]],
+                inspector_ids=[users["inspector1"].id, users["inspector2"].id], region_id=users["desk"].region_id,
+                created_by=users["desk"].id, created_at=datetime.now(timezone.utc))
+    db_session.add(plan)
+    db_session.commit()
+    for username in ("inspector1", "inspector2", "desk"):
+        p = phone(username)
+        p.pull_all(limit=2000)
+        assert p.ids("plan") == {str(plan.id)}, username
+    for username in ("gridworker1", "enterprise1", "admin", "gridworker2"):
+        p = phone(username)
+        p.pull_all(limit=2000)
+        assert p.ids("plan") == set(), username
+
+
+def test_bad_cursor_and_changed_scope_answer_reset(phone, server, db_session, world):
+    client = server[0]
+    worker = phone("gridworker1")
+    answer = client.get("/api/v1/sync/pull?cursor=not-a-cursor", headers=worker.headers).get_json()
+    assert answer["reset"] is True and answer["changes"]
+    worker.pull_all()
+    from accounts.models import User
+
+    db_session.execute(update(User).where(User.username == "gridworker1")
+                       .values(region_id=world["users"]["gridworker2"].region_id))
+    db_session.commit()
+    answer = client.get(f"/api/v1/sync/pull?cursor={worker.cursor}", headers=worker.headers).get_json()
+    assert answer["reset"] is True
+
+
+def test_pull_honours_gzip(phone, server):
+    import gzip
+    import json
+
+    client = server[0]
+    worker = phone("gridworker1")
+    response = client.get("/api/v1/sync/pull", headers={**worker.headers, "Accept-Encoding": "gzip"})
+    assert response.headers["Content-Encoding"] == "gzip"
+    assert json.loads(gzip.decompress(response.data))["changes"]
