@@ -182,10 +182,13 @@ def transition_hazard(session: Session, clock: Clock, principal: Principal, haza
     if action == "order":
         _require(data, ("deadline", "responsible_person", "measures"), errors)
         if major:
-            _require(data, ("five", "treatment_plan"), errors)
+            _require(data, ("five",), errors)
         if data.get("deadline") and data["deadline"] <= hazard.found_at:
             errors.append(FieldError("validation", "deadline", "整改期限须晚于发现时间"))
-        changes = {k: data.get(k) for k in ("deadline", "responsible_person", "measures", "five", "treatment_plan")}
+        changes = {k: data.get(k) for k in ("deadline", "responsible_person", "measures", "five")}
+        # SYNC_PROTOCOL.md §2 names only `five` for a major hazard; the 治理方案 summary is optional on
+        # the wire and defaults to the 五落实 measures, so a phone built from the contract alone can order.
+        changes["treatment_plan"] = data.get("treatment_plan") or (data.get("five") or {}).get("measures")
     elif action == "submit":
         _require(data, ("photos", "note"), errors)
         changes = {"submitted_by": principal.user_id, "submitted_at": now}

@@ -91,7 +91,7 @@ class TransitionData(Schema):
     measures = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=5000))
     five = fields.Nested(FiveImplementations, load_default=None, allow_none=True)
     treatment_plan = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=10000),
-                                   metadata={"description": "治理方案摘要（重大隐患必填）"})
+                                   metadata={"description": "治理方案摘要（重大隐患；缺省时取五落实中的整改措施）"})
     recheck_inspection_id = fields.UUID(load_default=None, allow_none=True)
     office = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=200),
                            metadata={"description": "挂牌督办单位"})

@@ -45,15 +45,16 @@ def push_batch(session: Session, clock: Clock, principal: Principal, body: dict,
         batch = BatchIn().load(body)
     except ValidationError as err:
         raise ValidationFailed(errors=flatten_messages(err.messages)) from err
-    if len(batch["changes"]) > settings.max_batch_changes:
-        raise BatchTooLarge(f"每批最多 {settings.max_batch_changes} 条变更，本批 {len(batch['changes'])} 条")
     device_id = principal.device_id or "unknown"
     # Concurrent retries of one batch queue here; the second then finds the stored answer.
     session.execute(text("SELECT pg_advisory_xact_lock(hashtextextended(:key, 0))"),
                     {"key": f"sync-batch/{device_id}/{batch['batch_id']}"})
     stored = session.get(SyncBatch, (device_id, batch["batch_id"]))
     if stored is not None:
+        # Verbatim, even if the limits were lowered since: the batch was accepted under the old ones.
         return stored.response
+    if len(batch["changes"]) > settings.max_batch_changes:
+        raise BatchTooLarge(f"每批最多 {settings.max_batch_changes} 条变更，本批 {len(batch['changes'])} 条")
 
     now = clock.now()
     skew = (now - batch["sent_at"]).total_seconds()

@@ -86,9 +86,18 @@ def test_order_needs_its_fields_and_major_hazards_the_five_implementations(clien
     assert {e["field"] for e in bare.get_json()["errors"]} == {"deadline", "responsible_person", "measures"}
     no_five = _order(client, inspector, clock, major)
     assert no_five.status_code == 422
-    assert {e["field"] for e in no_five.get_json()["errors"]} == {"five", "treatment_plan"}
+    assert {e["field"] for e in no_five.get_json()["errors"]} == {"five"}
     ok = _order(client, inspector, clock, major, five=FIVE, treatment_plan="治理方案：停用并更换")
     assert ok.status_code == 200 and ok.get_json()["five"] == FIVE
+    assert ok.get_json()["treatment_plan"] == "治理方案：停用并更换"
+
+
+def test_major_order_without_a_treatment_plan_takes_the_five_measures(client, login, clock, raise_hazards):
+    """The contract (SYNC_PROTOCOL.md §2) names only `five`; the 治理方案 summary falls back to its measures."""
+    _, major = raise_hazards()
+    ordered = _order(client, login("inspector1"), clock, major, five=FIVE)
+    assert ordered.status_code == 200, ordered.get_json()
+    assert ordered.get_json()["treatment_plan"] == FIVE["measures"]
 
 
 def test_wrong_role_is_refused(client, login, clock, raise_hazards):

@@ -1,5 +1,6 @@
 """POST /sync/push: per-change results in order, exactly-once batches, duplicates vs reused ids,
 conflicts with current, retryable unknown references, missing photos, size limits and gzip."""
+import dataclasses
 import gzip
 import json
 import random
@@ -221,3 +222,16 @@ def test_patrol_and_task_changes(phone, db_session, world):
     assert db_session.get(Task, task.id).status == "done"
     assert count(db_session, Patrol, Patrol.id == uuid.UUID(patrol_id)) == 1
     assert worker.push([complete]).get_json()["results"][0]["status"] == "duplicate"
+
+
+def test_a_stored_batch_is_answered_even_after_the_limits_were_lowered(phone, committed_app, world):
+    """The server accepted the batch under the old limits; its retry must not turn into a 413."""
+    app = committed_app[0]
+    worker = phone("gridworker1")
+    changes = [hazard_change(world["retailer"]) for _ in range(3)]
+    first = worker.push(changes, batch_id="accepted-under-old-limits").get_json()
+    services = app.extensions["anxun"]
+    services.settings = dataclasses.replace(services.settings, max_batch_changes=2)
+    retried = worker.push(changes, batch_id="accepted-under-old-limits")
+    assert retried.status_code == 200 and retried.get_json() == first
+    assert worker.push(changes).status_code == 413

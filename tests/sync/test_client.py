@@ -1,0 +1,569 @@
+"""The reference sync client (sync/client/) against the real server over real HTTP.
+
+The app of ``committed_app`` runs in a werkzeug server on a free port; between it and the clients
+sits ``FlakyLink``, a TCP relay standing for a village's signal: it can be offline, lose an answer
+after the server sent it, cut a request part-way or stand in for a busy gateway (503 + Retry-After).
+Nothing of ours is mocked: the clients speak HTTP to the app, which commits to PostGIS."""
+from __future__ import annotations
+
+import gzip
+import io
+import json
+import os
+import socket
+import struct
+import subprocess
+import sys
+import threading
+import time
+import uuid
+from pathlib import Path
+
+import pytest
+from sqlalchemy import select, update
+
+from enterprises.models import Enterprise
+from evidence.models import Photo
+from inspections.models import Hazard, HazardEvent
+from sync.client import SyncClient, Unreachable, rules
+from sync.models import SyncBatch
+from tests.sync.conftest import count
+from tests.sync.payloads import hazard_change, inspection_change
+
+REPO = Path(__file__).resolve().parents[2]
+PUSH, PHOTOS = "POST /api/v1/sync/push", "PUT /api/v1/photos/"
+ORDER = {"action": "order", "deadline": "2026-12-01T00:00:00+08:00", "responsible_person": "店主", "measures": "清理通道"}
+FIVE = {"responsibility": "店主", "measures": "清理通道、增设灭火器", "funds": "2000 元", "deadline": "2026-12-01",
+        "contingency_plan": "停业整改预案"}
+
+
+# --------------------------------------------------------------------------- the network
+
+
+class FlakyLink:
+    """A TCP relay between the clients and the live server, one request per connection (the werkzeug
+    server closes every connection after its answer). ``seen`` lists every request that came through
+    with its headers, body and the status the client got (None: it got nothing)."""
+
+    def __init__(self, upstream: tuple[str, int]):
+        self.upstream = upstream
+        self.listener = socket.create_server(("127.0.0.1", 0))
+        self.url = f"http://127.0.0.1:{self.listener.getsockname()[1]}"
+        self.offline = False
+        self.faults: list[dict] = []
+        self.seen: list[dict] = []
+        self.lock = threading.Lock()
+        threading.Thread(target=self._serve, daemon=True).start()
+
+    def fail(self, kind: str, request_prefix: str, *, nth: int = 1, **options) -> None:
+        """Arm one fault for the ``nth`` request starting with ``request_prefix``: ``lose_answer``
+        (the server handles it, the client gets no answer), ``cut`` (only ``after`` bytes of the body
+        reach the server, then the connection breaks), ``busy`` (503 with ``retry_after``)."""
+        with self.lock:
+            self.faults.append({"kind": kind, "prefix": request_prefix, "nth": nth, "matched": 0} | options)
+
+    def requests(self, prefix: str) -> list[dict]:
+        return [r for r in self.seen if r["line"].startswith(prefix)]
+
+    def close(self) -> None:
+        self.listener.close()
+
+    def _serve(self) -> None:
+        while True:
+            try:
+                conn, _ = self.listener.accept()
+            except OSError:
+                return
+            threading.Thread(target=self._relay, args=(conn,), daemon=True).start()
+
+    def _fault_for(self, line: str) -> dict | None:
+        with self.lock:
+            for fault in self.faults:
+                if line.startswith(fault["prefix"]):
+                    fault["matched"] += 1
+                    if fault["matched"] == fault["nth"]:
+                        self.faults.remove(fault)
+                        return fault
+        return None
+
+    def _relay(self, conn: socket.socket) -> None:
+        with conn:
+            if self.offline:
+                conn.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))  # reset
+                return
+            head, body = _read_request(conn)
+            if head is None:
+                return
+            lines = head.decode("latin-1").split("\r\n")
+            headers = {k.strip().lower(): v.strip() for k, _, v in (h.partition(":") for h in lines[1:] if h)}
+            entry = {"line": lines[0], "headers": headers, "body": body, "status": None, "forwarded": len(body)}
+            self.seen.append(entry)
+            fault = self._fault_for(lines[0])
+            if fault and fault["kind"] == "busy":
+                conn.sendall(b"HTTP/1.1 503 Service Unavailable\r\nRetry-After: %d\r\nContent-Length: 0\r\n"
+                             b"Connection: close\r\n\r\n" % fault["retry_after"])
+                entry["status"] = 503
+                return
+            with socket.create_connection(self.upstream) as upstream:
+                if fault and fault["kind"] == "cut":
+                    upstream.sendall(head + body[:fault["after"]])
+                    upstream.shutdown(socket.SHUT_WR)
+                    _read_all(upstream)  # the server has dealt with the broken request before the phone retries
+                    entry["forwarded"] = fault["after"]
+                    return
+                upstream.sendall(head + body)
+                answer = _read_all(upstream)
+            if fault and fault["kind"] == "lose_answer":
+                return
+            entry["status"] = int(answer.split(b" ", 2)[1]) if answer else None
+            conn.sendall(answer)
+
+
+def _read_request(conn: socket.socket) -> tuple[bytes | None, bytes]:
+    data = b""
+    while b"\r\n\r\n" not in data:
+        block = conn.recv(65536)
+        if not block:
+            return None, b""
+        data += block
+    head, _, body = data.partition(b"\r\n\r\n")
+    length = 0
+    for line in head.split(b"\r\n")[1:]:
+        name, _, value = line.partition(b":")
+        if name.strip().lower() == b"content-length":
+            length = int(value)
+    while len(body) < length:
+        block = conn.recv(65536)
+        if not block:
+            break
+        body += block
+    return head + b"\r\n\r\n", body
+
+
+def _read_all(sock: socket.socket) -> bytes:
+    chunks = []
+    while block := sock.recv(65536):
+        chunks.append(block)
+    return b"".join(chunks)
+
+
+def _batch_id(request: dict) -> str:
+    body = request["body"]
+    if request["headers"].get("content-encoding") == "gzip":
+        body = gzip.decompress(body)
+    return json.loads(body)["batch_id"]
+
+
+# --------------------------------------------------------------------------- fixtures
+
+
+@pytest.fixture
+def link(committed_app):
+    """The live server behind a FlakyLink; yields the link (``link.url`` is what clients use)."""
+    from werkzeug.serving import make_server
+
+    server = make_server("127.0.0.1", 0, committed_app[0], threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    relay = FlakyLink(("127.0.0.1", server.server_port))
+    yield relay
+    relay.close()
+    server.shutdown()
+    thread.join(10)
+
+
+FAST = {"max_attempts": 4, "backoff": 0.01, "max_backoff": 0.05}
+
+
+@pytest.fixture
+def field_phone(link, tmp_path):
+    """``field_phone("gridworker1", **options)`` -> a logged-in SyncClient with its own state file;
+    ``field_phone.reopen(path)`` -> a new client on an existing state file (the app restarted)."""
+    clients = []
+
+    def make(username, *, state=None, **options):
+        client = SyncClient(state or tmp_path / f"{username}-{uuid.uuid4().hex[:6]}.sqlite", **(FAST | options))
+        clients.append(client)
+        client.login(username, "anxun-demo", server_url=link.url)
+        return client
+
+    def reopen(state, **options):
+        client = SyncClient(state, **(FAST | options))
+        clients.append(client)
+        return client
+
+    make.reopen = reopen
+    yield make
+    for client in clients:
+        client.close()
+
+
+def pull_until(client: SyncClient, ready, *, limit=None, wait_seconds=120) -> list[dict]:
+    """Pull until ``ready()``; returns every change received. A pull serves only what is older than
+    every transaction in flight on the cluster (other test runs share it), so a fresh change may
+    take a few pulls to come; this waits for it, it does not time anything."""
+    received, deadline = [], time.monotonic() + wait_seconds
+    while True:
+        received += client.pull(limit=limit).changes
+        if ready():
+            return received
+        assert time.monotonic() < deadline, "the change never reached the phone"
+        time.sleep(0.2)
+
+
+def noisy_jpeg(side: int = 500) -> bytes:
+    """A JPEG that does not compress away (~280 KB at 500 px): several upload parts."""
+    from PIL import Image
+
+    out = io.BytesIO()
+    Image.merge("RGB", [Image.effect_noise((side, side), 64) for _ in range(3)]).save(out, "JPEG", quality=95)
+    return out.getvalue()
+
+
+def transition(hazard_id, **data) -> dict:
+    """A hazard transition as a user records it: no base_version, the client knows it."""
+    return {"entity": "hazard", "op": "transition", "id": str(hazard_id), "data": data}
+
+
+# --------------------------------------------------------------------------- push
+
+
+def test_changes_recorded_offline_go_once_signal_returns(link, field_phone, world, db_session):
+    worker = field_phone("gridworker1")
+    link.offline = True
+    recorded = [worker.record(hazard_change(world["retailer"], description=f"离线记录 {i}：门口堆放杂物，占用疏散通道")) for i in range(3)]
+    with pytest.raises(Unreachable):
+        worker.push()
+    in_flight = worker.state.pending_batch()
+    assert in_flight and worker.status()["queued"] == 3 and worker.status()["batch_in_flight"] == in_flight
+    later = worker.record(hazard_change(world["retailer"], description="信号恢复前又记一条"))
+
+    link.offline = False
+    report = worker.push()
+    # The batch fixed while offline goes first, under its id and with exactly its changes.
+    assert report.batches[0] == in_flight and len(report.batches) == 2
+    assert [c["id"] for c in report.applied] == [c.id for c in recorded] + [later.id]
+    assert worker.status()["queued"] == 0 and worker.status()["batch_in_flight"] is None
+    stored = dict(db_session.execute(select(SyncBatch.batch_id, SyncBatch.change_count)
+                                     .where(SyncBatch.device_id == worker.device_id)).all())
+    assert stored == {in_flight: 3, report.batches[1]: 1}
+    ids = [uuid.UUID(c.id) for c in recorded + [later]]
+    assert count(db_session, Hazard, Hazard.id.in_(ids)) == 4
+    # A batch of more than a few hundred bytes travels gzip-compressed.
+    assert link.requests(PUSH)[0]["headers"].get("content-encoding") == "gzip"
+
+
+def test_a_lost_answer_is_retried_with_the_same_batch_id_and_applies_once(link, field_phone, world, db_session):
+    worker = field_phone("gridworker1")
+    change = worker.record(hazard_change(world["retailer"]))
+    link.fail("lose_answer", PUSH)
+    report = worker.push()
+    pushes = link.requests(PUSH)
+    assert len(pushes) == 2 and [p["status"] for p in pushes] == [None, 200]
+    assert _batch_id(pushes[0]) == _batch_id(pushes[1]) == report.batches[0]
+    assert [c["state"] for c in report.applied] == ["applied"]  # the stored answer, verbatim
+    assert count(db_session, SyncBatch, SyncBatch.device_id == worker.device_id) == 1
+    assert count(db_session, Hazard, Hazard.id == uuid.UUID(change.id)) == 1
+
+
+def test_a_phone_restarted_after_a_lost_answer_resends_the_same_batch(link, field_phone, world, db_session, tmp_path):
+    state = tmp_path / "phone.sqlite"
+    worker = field_phone("gridworker1", state=state, max_attempts=1)
+    recorded = [worker.record(hazard_change(world["retailer"])) for _ in range(2)]
+    link.fail("lose_answer", PUSH)
+    with pytest.raises(Unreachable):
+        worker.push()
+    in_flight = worker.state.pending_batch()
+    worker.close()  # the app dies before it ever saw the answer
+    ids = [uuid.UUID(c.id) for c in recorded]
+    assert count(db_session, Hazard, Hazard.id.in_(ids)) == 2  # the server had committed
+
+    again = field_phone.reopen(state)
+    report = again.push()
+    assert report.batches == [in_flight]
+    assert [c["state"] for c in report.applied] == ["applied", "applied"]
+    assert again.status()["queued"] == 0
+    assert count(db_session, SyncBatch, SyncBatch.device_id == again.device_id) == 1
+    assert count(db_session, Hazard, Hazard.id.in_(ids)) == 2
+
+
+def test_a_busy_server_is_asked_again_after_the_time_it_names(link, field_phone, world, db_session):
+    waits = []
+    worker = field_phone("gridworker1", sleep=waits.append)
+    change = worker.record(hazard_change(world["retailer"]))
+    link.fail("busy", PUSH, retry_after=2)
+    report = worker.push()
+    assert waits == [2.0]
+    assert [p["status"] for p in link.requests(PUSH)] == [503, 200]
+    assert [c["id"] for c in report.applied] == [change.id]
+
+
+def test_a_change_for_a_record_not_yet_on_the_server_waits_in_the_queue(field_phone, world, db_session):
+    """The inspector orders a hazard the grid worker reported (they were there together), before the
+    grid worker's phone has pushed it: retryable, kept, and applied once the hazard has arrived."""
+    worker, inspector = field_phone("gridworker1"), field_phone("inspector1")
+    hazard = worker.record(hazard_change(world["retailer"]))
+    order = inspector.record(transition(hazard.id, **ORDER) | {"base_version": 1})
+    first = inspector.push()
+    assert [c["result"]["code"] for c in first.retryable] == ["sync.unknown_reference"]
+    assert inspector.status()["queued"] == 1 and inspector.status()["waiting"][0]["seq"] == order.seq
+
+    worker.push()
+    second = inspector.push()
+    assert [(c["id"], c["result"]["version"]) for c in second.applied] == [(hazard.id, 2)]
+    assert inspector.status()["queued"] == 0
+
+
+def test_an_inspection_and_the_order_of_the_hazard_it_raised_go_together(field_phone, world, db_session):
+    users = world["users"]
+    inspector = field_phone("inspector1")
+    inspection, failing = inspection_change(db_session, world["retailer"], [users["inspector1"].id, users["inspector2"].id],
+                                          fail_first=1)
+    derived = str(uuid.uuid5(uuid.UUID(inspection["id"]), failing[0]))
+    inspector.record(inspection)
+    order = inspector.record(transition(derived, **ORDER))
+    assert order.base_version == 1  # the client names the derived hazard as the server will
+    report = inspector.push()
+    assert [c["state"] for c in report.applied] == ["applied", "applied"]
+    assert report.applied[0]["result"]["derived"] == [{"entity": "hazard", "id": derived}]
+    assert inspector.record_of("hazard", derived)["status"] == "ordered"
+    assert db_session.get(Hazard, uuid.UUID(derived)).version == 2
+
+
+# --------------------------------------------------------------------------- conflicts
+
+
+def test_a_conflicting_transition_is_rebased_on_current_and_applies(field_phone, world, db_session, tmp_path):
+    """Offline, the grid worker records the rectification of a major hazard; meanwhile the desk
+    officer puts it under supervision (挂牌督办), which moves its version but not its status. The
+    worker's push conflicts once; the client rebases the submission on ``current`` and it applies."""
+    worker, inspector, desk = field_phone("gridworker1"), field_phone("inspector1"), field_phone("desk")
+    reported = hazard_change(world["retailer"], description="仓库消防通道堵塞")
+    reported["data"]["level"] = "major"
+    hazard_id = reported["id"]
+    worker.record(reported)
+    worker.push()
+
+    pull_until(inspector, lambda: inspector.record_of("hazard", hazard_id) is not None, limit=2000)
+    inspector.record(transition(hazard_id, **ORDER, five=FIVE, treatment_plan="停业清理，增设消防设施"))
+    assert [c["result"]["version"] for c in inspector.push().applied] == [2]
+
+    pull_until(worker, lambda: (worker.record_of("hazard", hazard_id) or {}).get("version") == 2)
+    photo = tmp_path / "rectified.jpg"
+    photo.write_bytes(noisy_jpeg(200))
+    sha = worker.add_photo(photo)
+    submit = worker.record(transition(hazard_id, action="submit", photos=[sha], note="通道已清理"))
+    assert submit.base_version == 2
+
+    pull_until(desk, lambda: desk.record_of("hazard", hazard_id) is not None, limit=2000)
+    desk.record(transition(hazard_id, action="supervise", office="区安委办"))
+    assert [c["result"]["version"] for c in desk.push().applied] == [3]
+
+    report = worker.push()
+    first, second = [b["answer"]["results"] for b in worker.state.batches()[-2:]]
+    assert first[0]["status"] == "conflict" and first[0]["code"] == "hazard.stale_version"
+    assert first[0]["current"]["version"] == 3 and first[0]["current"]["supervised"] is True
+    assert [(c["seq"], c["previous_base_version"], c["base_version"]) for c in report.rebased] == [(submit.seq, 2, 3)]
+    assert second[0]["status"] == "applied" and second[0]["version"] == 4
+    assert report.conflicts == [] and worker.status()["conflicts"] == [] and worker.status()["queued"] == 0
+    assert report.photos["uploaded"] == [sha]
+    local = worker.record_of("hazard", hazard_id)
+    assert (local["status"], local["version"], local["supervised"]) == ("submitted", 4, True)
+    db_session.expire_all()
+    stored = db_session.get(Hazard, uuid.UUID(hazard_id))
+    assert (stored.status, stored.version, stored.supervised) == ("submitted", 4, True)
+    actions = db_session.scalars(select(HazardEvent.action).where(HazardEvent.hazard_id == stored.id)
+                                 .order_by(HazardEvent.version)).all()
+    assert actions == ["report", "order", "supervise", "submit"]
+
+
+def test_an_intent_that_no_longer_applies_is_left_for_the_user(field_phone, world, db_session):
+    """Two inspectors order the same hazard offline: the second order cannot be rebased (the hazard
+    is already ordered), so it is kept as a conflict with ``current``, not re-sent."""
+    worker = field_phone("gridworker1")
+    first_inspector, second_inspector = field_phone("inspector1"), field_phone("inspector2")
+    reported = worker.record(hazard_change(world["retailer"]))
+    worker.push()
+    for phone in (first_inspector, second_inspector):
+        pull_until(phone, lambda p=phone: p.record_of("hazard", reported.id) is not None, limit=2000)
+    first_inspector.record(transition(reported.id, **ORDER))
+    mine = second_inspector.record(transition(reported.id, **ORDER | {"measures": "另一种措施"}))
+    assert first_inspector.push().applied[0]["result"]["version"] == 2
+
+    report = second_inspector.push()
+    assert report.rebased == [] and [c["seq"] for c in report.conflicts] == [mine.seq]
+    left = second_inspector.status()["conflicts"]
+    assert [c["seq"] for c in left] == [mine.seq]
+    assert left[0]["result"]["current"]["status"] == "ordered" and "ordered" in left[0]["result"]["reason"]
+    assert second_inspector.record_of("hazard", reported.id)["version"] == 2  # the local copy took current
+    assert second_inspector.push().batches == []  # nothing is re-sent on its own
+    second_inspector.discard(mine.seq)
+    assert second_inspector.status()["conflicts"] == []
+    assert db_session.get(Hazard, uuid.UUID(reported.id)).measures == "清理通道"
+
+
+def test_rebase_replays_the_intents_in_order_on_current():
+    current = {"status": "ordered", "version": 5}
+    rebased, stuck = rules.rebase("hazard", current, [(1, "submit"), (2, "order"), (3, "supervise")])
+    assert [(r.seq, r.base_version) for r in rebased] == [(1, 5), (3, 6)]
+    assert [s.seq for s in stuck] == [2]
+    rebased, stuck = rules.rebase("task", {"status": "accepted", "version": 2}, [(7, "accept"), (8, "complete")])
+    assert [(r.seq, r.base_version) for r in rebased] == [(8, 2)] and [s.seq for s in stuck] == [7]
+
+
+# --------------------------------------------------------------------------- photos
+
+
+def test_a_photo_upload_resumes_after_a_broken_connection(link, field_phone, world, db_session, tmp_path):
+    data = noisy_jpeg()
+    size, part = len(data), 64 * 1024
+    photo = tmp_path / "hazard.jpg"
+    photo.write_bytes(data)
+    worker = field_phone("gridworker1", chunk_bytes=part)
+    sha = worker.add_photo(photo)
+    worker.record(hazard_change(world["retailer"], photos=[sha]))
+    link.fail("cut", PHOTOS, nth=3, after=10_000)  # the third part breaks after 10,000 bytes
+
+    report = worker.push()
+    assert report.missing_photos == [sha]  # named by the change before its bytes arrived
+    assert report.photos == {"uploaded": [sha], "already_held": [], "failed": []}
+    resumed_at = 2 * part + 10_000
+    ranges = [r["headers"]["content-range"] for r in link.requests(PHOTOS)]
+    assert ranges[:4] == [f"bytes 0-{part - 1}/{size}", f"bytes {part}-{2 * part - 1}/{size}",
+                          f"bytes {2 * part}-{3 * part - 1}/{size}",
+                          f"bytes {resumed_at}-{min(resumed_at + part, size) - 1}/{size}"]
+    assert len(link.requests(f"HEAD /api/v1/photos/{sha}")) == 2  # before starting, and after the break
+    assert sum(r["forwarded"] for r in link.requests(PHOTOS)) == size  # no byte sent twice
+    assert db_session.get(Photo, sha).size_bytes == size
+    again = worker.push()  # nothing queued: only the photo check
+    assert again.photos == {"uploaded": [], "already_held": [], "failed": []}
+    worker.record(hazard_change(world["retailer"], photos=[sha]))
+    assert worker.push().missing_photos == []
+
+
+def test_a_photo_upload_resumes_where_the_server_is_after_a_restart(link, field_phone, db_session, tmp_path):
+    data = noisy_jpeg(400)
+    photo = tmp_path / "rectified.jpg"
+    photo.write_bytes(data)
+    state = tmp_path / "phone.sqlite"
+    worker = field_phone("gridworker1", state=state, max_attempts=1)
+    sha = worker.add_photo(photo)
+    link.fail("cut", PHOTOS, after=100_000)
+    with pytest.raises(Unreachable):
+        worker.upload_photos()
+    worker.close()
+
+    again = field_phone.reopen(state)
+    assert again.upload_photos()["uploaded"] == [sha]
+    second_put = link.requests(PHOTOS)[1]
+    assert second_put["headers"]["content-range"] == f"bytes 100000-{len(data) - 1}/{len(data)}"
+    assert again.status()["photos"] == {"pending": 0, "held": 1, "failed": 0}
+    assert db_session.get(Photo, sha).size_bytes == len(data)
+
+
+# --------------------------------------------------------------------------- pull
+
+
+def _in_grid(session, grid_id) -> set[str]:
+    return {str(i) for i in session.scalars(select(Enterprise.id).where(Enterprise.grid_id == grid_id))}
+
+
+def test_pull_builds_the_local_copy_and_then_follows_changes(field_phone, world, db_session):
+    worker = field_phone("gridworker1")
+    grid = world["grid_of"]["gridworker1"]
+    first = worker.pull(limit=7)
+    assert first.pages > 1 and not first.reset and first.gzip
+    keys = [(c["entity"], c["id"]) for c in first.changes]
+    assert len(keys) == len(set(keys))
+    assert worker.ids("enterprise") == _in_grid(db_session, grid) and worker.ids("grid") == {str(grid)}
+    assert len(worker.ids("checklist_template")) == 9
+    assert worker.record_of("grid", grid)["geometry"]["type"] == "MultiPolygon"
+    retailer = str(world["retailer"])
+    assert {"name", "uscc", "risk", "location", "grid_id"} <= set(worker.record_of("enterprise", retailer))
+
+    # Another phone reports a hazard at the retailer: the next pulls bring just that.
+    inspector = field_phone("inspector1")
+    reported = inspector.record(hazard_change(world["retailer"], description="灭火器过期"))
+    inspector.push()
+    received = pull_until(worker, lambda: reported.id in worker.ids("hazard"))
+    assert [(c["entity"], c["op"], c["id"]) for c in received] == [("hazard", "upsert", reported.id)]
+    assert worker.record_of("hazard", reported.id)["description"] == "灭火器过期"
+
+    # The retailer moves to another grid: a tombstone removes it from the local copy.
+    db_session.execute(update(Enterprise).where(Enterprise.id == world["retailer"])
+                       .values(grid_id=world["grid_of"]["gridworker2"], version=Enterprise.version + 1))
+    db_session.commit()
+    received = pull_until(worker, lambda: retailer not in worker.ids("enterprise"))
+    assert ("enterprise", "delete", retailer) in [(c["entity"], c["op"], c["id"]) for c in received]
+    assert worker.record_of("enterprise", retailer) is None
+    assert worker.pull().changes == []
+
+
+def test_a_cursor_the_server_cannot_honour_replaces_the_local_copy(field_phone, world, db_session):
+    worker = field_phone("gridworker1")
+    worker.pull(limit=2000)
+    with worker.state.transaction():
+        worker.state.put_record_tx("enterprise", str(uuid.uuid4()), 1, {"name": "早已不存在的企业"})
+    worker.state.set("cursor", "not-a-cursor")
+    report = worker.pull(limit=2000)
+    assert report.reset
+    assert worker.ids("enterprise") == _in_grid(db_session, world["grid_of"]["gridworker1"])
+
+
+# --------------------------------------------------------------------------- the command line
+
+
+def test_command_line_round_trip(link, world, tmp_path):
+    state = tmp_path / "cli.sqlite"
+    env = os.environ | {"ANXUN_PASSWORD": "anxun-demo"}
+
+    def cli(*args, expect=0):
+        done = subprocess.run([sys.executable, "-m", "sync", "--state", str(state), "--backoff", "0.01", *args],
+                              cwd=REPO, env=env, capture_output=True, text=True, timeout=300)
+        assert done.returncode == expect, done.stderr
+        return json.loads(done.stdout) if expect == 0 else json.loads(done.stderr)
+
+    assert cli("login", "--server", link.url, "--username", "gridworker1")["user"]["username"] == "gridworker1"
+    photo = tmp_path / "photo.jpg"
+    photo.write_bytes(noisy_jpeg(200))
+    sha = cli("photo", str(photo))[str(photo)]
+    change = hazard_change(world["retailer"], photos=[sha])
+    (tmp_path / "hazard.json").write_text(json.dumps(change, ensure_ascii=False), encoding="utf-8")
+    assert cli("record", str(tmp_path / "hazard.json"))["queued"][0]["id"] == change["id"]
+    status = cli("status")
+    assert status["queued"] == 1 and status["photos"]["pending"] == 1
+
+    pushed = cli("push")
+    assert [c["id"] for c in pushed["applied"]] == [change["id"]] and pushed["photos"]["uploaded"] == [sha]
+    pulled = cli("pull")
+    assert pulled["records"]["enterprise"] > 0 and pulled["records"]["grid"] == 1
+    assert cli("show", "enterprise", str(world["retailer"]))["id"] == str(world["retailer"])
+
+    # No signal: the push fails with exit code 3 and the batch waits under its id.
+    link.offline = True
+    second = hazard_change(world["retailer"])
+    (tmp_path / "second.json").write_text(json.dumps(second), encoding="utf-8")
+    cli("record", str(tmp_path / "second.json"))
+    assert cli("--attempts", "1", "push", expect=3)["kind"] == "Unreachable"
+    in_flight = cli("status")["batch_in_flight"]
+    assert in_flight
+    link.offline = False
+    again = cli("push")
+    assert again["batches"] == [in_flight] and [c["id"] for c in again["applied"]] == [second["id"]]
+    assert cli("status")["queued"] == 0
+    assert cli("logout") == {"logged_out": True}
+    assert cli("push", expect=4)["kind"] == "NotLoggedIn"
+
+
+# --------------------------------------------------------------------------- the contract vs the server
+
+
+def test_a_major_hazard_is_ordered_with_the_fields_the_contract_names(field_phone, world):
+    worker, inspector = field_phone("gridworker1"), field_phone("inspector1")
+    reported = hazard_change(world["retailer"])
+    reported["data"]["level"] = "major"
+    worker.record(reported)
+    worker.push()
+    inspector.record(transition(reported["id"], **ORDER, five=FIVE) | {"base_version": 1})
+    report = inspector.push()
+    assert [c["state"] for c in report.applied] == ["applied"], json.dumps(report.rejected[0]["result"]["errors"], ensure_ascii=False)
