@@ -13,6 +13,36 @@ class SettingsError(ValueError):
     """The environment does not describe a runnable configuration."""
 
 
+# Scheduled jobs (jobs/, README "Scheduled jobs"): patrol frequency per risk colour, the 日周月 rule.
+PATROL_CADENCES = ("daily", "weekly", "biweekly", "monthly", "quarterly", "off")
+DEFAULT_PATROL_FREQUENCIES = {"red": "weekly", "orange": "biweekly", "yellow": "monthly", "blue": "quarterly"}
+SELF_INSPECTION_CADENCES = ("daily", "weekly", "monthly")
+
+
+def _patrol_frequencies(raw: str | None, problems: list[str]) -> dict[str, str]:
+    """``red=weekly,orange=biweekly,…``: colours not named keep their default."""
+    out = dict(DEFAULT_PATROL_FREQUENCIES)
+    for part in (raw or "").split(","):
+        if not part.strip():
+            continue
+        colour, _, cadence = (s.strip() for s in part.partition("="))
+        if colour not in DEFAULT_PATROL_FREQUENCIES or cadence not in PATROL_CADENCES:
+            problems.append(f"ANXUN_PATROL_FREQUENCIES: {part.strip()!r} is not colour=cadence "
+                            f"(colours {', '.join(DEFAULT_PATROL_FREQUENCIES)}; cadences {', '.join(PATROL_CADENCES)})")
+            continue
+        out[colour] = cadence
+    return out
+
+
+def _cadences(raw: str | None, problems: list[str]) -> tuple[str, ...]:
+    if raw is None:
+        return SELF_INSPECTION_CADENCES
+    chosen = tuple(c.strip() for c in raw.split(",") if c.strip())
+    if any(c not in SELF_INSPECTION_CADENCES for c in chosen):
+        problems.append(f"ANXUN_SELF_INSPECTION_CADENCES must list some of {', '.join(SELF_INSPECTION_CADENCES)}")
+    return chosen
+
+
 def _int(env: Mapping[str, str], name: str, default: int, problems: list[str], minimum: int = 0) -> int:
     raw = env.get(name)
     if raw is None or raw == "":
@@ -49,6 +79,17 @@ class Settings:
     max_batch_changes: int = 1000
     max_batch_bytes: int = 8 * 1024 * 1024
     db_pool_size: int = 5
+    patrol_frequencies: dict = field(default_factory=lambda: dict(DEFAULT_PATROL_FREQUENCIES))
+    self_inspection_cadences: tuple = SELF_INSPECTION_CADENCES
+    # Overdue major hazards: "propose" 挂牌督办 in the desk officer's task, or "apply" it at once.
+    supervise_overdue_major: str = "propose"
+    supervising_office: str = "安全生产委员会办公室"
+    # 复查: local practice accepts within 10 days of the deadline (reference/REGULATIONS.md §6).
+    recheck_within_days: int = 10
+    # Days after a month ends before its figures are frozen: phones offline over the month end sync first.
+    figures_grace_days: int = 2
+    # How often a standby scheduler tries to take over from the acting one.
+    scheduler_retry_seconds: int = 15
     log_level: str = "INFO"
     testing: bool = False
     extra: dict = field(default_factory=dict)
@@ -68,6 +109,9 @@ class Settings:
             problems.append("ANXUN_PHOTO_STORAGE must be 'filesystem' or 's3'")
         if storage == "s3" and not env.get("ANXUN_S3_BUCKET"):
             problems.append("ANXUN_S3_BUCKET is required when ANXUN_PHOTO_STORAGE=s3")
+        supervise = env.get("ANXUN_SUPERVISE_OVERDUE_MAJOR", "propose")
+        if supervise not in ("apply", "propose"):
+            problems.append("ANXUN_SUPERVISE_OVERDUE_MAJOR must be 'apply' or 'propose'")
         level = env.get("ANXUN_LOG_LEVEL", "INFO").upper()
         if level not in logging.getLevelNamesMapping():
             problems.append(f"ANXUN_LOG_LEVEL {level!r} is not a logging level")
@@ -90,6 +134,14 @@ class Settings:
             max_photo_pixels=_int(env, "ANXUN_MAX_PHOTO_PIXELS", cls.max_photo_pixels, problems, 1),
             orphan_photo_days=_int(env, "ANXUN_ORPHAN_PHOTO_DAYS", cls.orphan_photo_days, problems, 1),
             db_pool_size=_int(env, "ANXUN_DB_POOL_SIZE", cls.db_pool_size, problems, 1),
+            patrol_frequencies=_patrol_frequencies(env.get("ANXUN_PATROL_FREQUENCIES"), problems),
+            self_inspection_cadences=_cadences(env.get("ANXUN_SELF_INSPECTION_CADENCES"), problems),
+            supervise_overdue_major=supervise,
+            supervising_office=env.get("ANXUN_SUPERVISING_OFFICE") or cls.supervising_office,
+            recheck_within_days=_int(env, "ANXUN_RECHECK_WITHIN_DAYS", cls.recheck_within_days, problems, 0),
+            figures_grace_days=_int(env, "ANXUN_FIGURES_GRACE_DAYS", cls.figures_grace_days, problems, 0),
+            scheduler_retry_seconds=_int(env, "ANXUN_SCHEDULER_RETRY_SECONDS", cls.scheduler_retry_seconds,
+                                         problems, 1),
             log_level=level,
         )
         values.update(overrides)

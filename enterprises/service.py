@@ -90,7 +90,7 @@ def create_enterprise(session: Session, clock: Clock, principal: Principal, data
     enterprise.licences = json.loads(json.dumps(enterprise.licences or [], default=str))
     session.add(enterprise)
     session.flush()
-    locate_enterprises(session, [enterprise.id])
+    locate_enterprises(session, [enterprise.id], at=clock.now())
     visible = session.scalar(select(func.count()).select_from(Enterprise).join(
         Region, Region.id == Enterprise.region_id, isouter=True).where(
         Enterprise.id == enterprise.id, principal.enterprise_filter(Enterprise)))
@@ -121,7 +121,7 @@ def update_enterprise(session: Session, clock: Clock, principal: Principal, ente
     if moved:
         enterprise.location = _point(changes["location"])
         session.flush()
-        locate_enterprises(session, [enterprise_id])
+        locate_enterprises(session, [enterprise.id], at=clock.now())
         session.refresh(enterprise)
     # locate_enterprises may have bumped the version already: one edit is one version.
     enterprise.version = changes["version"] + 1

@@ -66,6 +66,8 @@ class GridAssignment(Base):
         Index("uq_grid_assignments_open", "grid_id", "user_id", unique=True,
               postgresql_where=text("ended_at IS NULL")),
         Index("ix_grid_assignments_user_open", "user_id", postgresql_where=text("ended_at IS NULL")),
+        # A grid's assignment history, newest first; also serves the cascade when a grid is deleted.
+        Index("ix_grid_assignments_grid_history", "grid_id", "assigned_at"),
     )
 
     id: Mapped[uuid.UUID] = uuid_pk()

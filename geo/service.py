@@ -4,6 +4,7 @@ Geometry leaves the database as GeoJSON built by PostGIS (``ST_AsGeoJSON``)."""
 from __future__ import annotations
 
 import uuid
+from datetime import datetime
 
 from sqlalchemy import Numeric, Select, cast, func, select, text
 from sqlalchemy.dialects.postgresql import JSONB, aggregate_order_by
@@ -13,6 +14,7 @@ from accounts.models import User
 from accounts.principal import Principal
 from core.errors import NotFound
 from db.pagination import Page, paginate
+from geo.geometry import area_m2
 from geo.models import Grid, GridAssignment, GridVillage, Region
 
 GEOJSON_DIGITS = 7  # ≈1 cm: enough for boundaries, half the bytes of full precision
@@ -27,7 +29,7 @@ def get_region(session: Session, principal: Principal, code: str) -> dict:
     row = session.execute(
         select(Region.id, Region.code, Region.name, Region.level, func.ltree2text(Region.path).label("path"), parent.code.label("parent_code"),
                geojson(Region.geometry).label("geometry"),
-               func.ST_Area(func.Geography(Region.geometry)).label("area_m2"))
+               area_m2(Region.geometry).label("area_m2"))
         .outerjoin(parent, parent.id == Region.parent_id)
         .where(Region.code == code, principal.region_visible_filter(Region))
     ).one_or_none()
@@ -62,7 +64,7 @@ def _grid_feature_select(principal: Principal) -> Select:
         "properties", func.jsonb_build_object(
             "id", Grid.id, "name", Grid.name, "region_code", town.code, "town_name", town.name,
             "villages", villages, "workers", workers, "version", Grid.version,
-            "area_m2", func.round(cast(func.ST_Area(func.Geography(Grid.geometry)), Numeric), 1),
+            "area_m2", func.round(cast(area_m2(Grid.geometry), Numeric), 1),
             "updated_at", Grid.updated_at),
     )
     return (select(feature.label("feature"))
@@ -90,32 +92,78 @@ def get_grid(session: Session, principal: Principal, grid_id: uuid.UUID) -> dict
     return feature
 
 
-def locate_enterprises(session: Session, enterprise_ids=None) -> int:
-    """Set each enterprise's village and grid from its location, in one statement.
+def locate_enterprises(session: Session, enterprise_ids=None, *, area: str | None = None,
+                       grid_ids=None, at: datetime | None = None) -> int:
+    """Set enterprises' village and grid from their location, in ONE statement. Returns the rows changed.
 
-    ``enterprise_ids`` limits the work (None = all). Enterprises that fall in no grid
-    get ``grid_id = NULL`` and stay listed; they are not dropped. The grid lookup is a
-    correlated subquery per point through the GiST index. Returns the rows changed."""
-    where = "" if enterprise_ids is None else "WHERE e.id = ANY(:ids)"
+    Which enterprises: those in ``enterprise_ids``, or whose location lies in ``area`` (geometry as
+    hex EWKB or EWKT, e.g. a grid's old ∪ new shape), or whose current grid is one of ``grid_ids``;
+    with none of the three given, all of them. An enterprise that falls in no grid gets
+    ``grid_id = NULL`` and stays listed (``GET /enterprises?outside_grids=true``, the coverage
+    report); where grids overlap, the oldest grid wins.
+
+    The polygons drive the join (DESIGN.md §8): ``grids JOIN enterprises ON ST_Covers`` lets
+    each grid fetch its points through the GiST index on ``enterprises.location``, instead of one
+    correlated lookup per point. Only rows whose placement changes are written (and so reach the
+    change feed)."""
+    restrict, params = _placement_restriction(enterprise_ids, area, grid_ids)
+    if restrict is None:
+        return 0
+    params["at"] = at
+    # reach: the bounding box of the enterprises to place. Only polygons touching it are visited
+    # (GiST on grids/regions); each visits its points through GiST on enterprises. OFFSET 0 keeps
+    # the planner from flattening the LATERAL and turning the join around, point by point.
+    polygons_to_points = """
+        SELECT DISTINCT ON (p.id) p.id, poly.id AS {key}
+          FROM {table} AS poly
+          CROSS JOIN LATERAL (
+                SELECT p.id FROM enterprises AS p
+                 WHERE ST_Covers(poly.geometry, p.location) AND {restrict_p}
+                OFFSET 0) AS p
+         WHERE poly.geometry && (SELECT reach FROM reach) {extra}
+         ORDER BY p.id, {order}"""
+    by_grid = polygons_to_points.format(key="grid_id", table="grids", restrict_p=restrict.format(e="p"),
+                                        extra="", order="poly.created_at, poly.id")
+    by_village = polygons_to_points.format(key="region_id", table="regions", restrict_p=restrict.format(e="p"),
+                                           extra="AND poly.level = 'village'", order="poly.code")
     result = session.execute(text(f"""
-        WITH located AS (
-            SELECT e.id,
-                   (SELECT v.id FROM regions v
-                     WHERE v.level = 'village' AND ST_Covers(v.geometry, e.location)
-                     ORDER BY v.code LIMIT 1) AS region_id,
-                   (SELECT g.id FROM grids g
-                     WHERE ST_Covers(g.geometry, e.location)
-                     ORDER BY g.created_at, g.id LIMIT 1) AS grid_id
-              FROM enterprises e {where}
+        WITH reach AS (
+            SELECT ST_SetSRID(ST_Extent(e.location)::geometry, 4326) AS reach
+              FROM enterprises AS e WHERE {restrict.format(e="e")}
         )
-        UPDATE enterprises e
-           SET region_id = located.region_id, grid_id = located.grid_id,
-               version = e.version + 1, updated_at = now()
-          FROM located
-         WHERE e.id = located.id
-           AND (e.region_id IS DISTINCT FROM located.region_id OR e.grid_id IS DISTINCT FROM located.grid_id)
-    """), {"ids": list(enterprise_ids or [])})
+        UPDATE enterprises AS e
+           SET region_id = placed.region_id, grid_id = placed.grid_id,
+               version = e.version + 1, updated_at = COALESCE(CAST(:at AS timestamptz), now())
+          FROM (
+                SELECT c.id, village.region_id, grid.grid_id
+                  FROM enterprises AS c
+                  LEFT JOIN ({by_grid}) AS grid ON grid.id = c.id
+                  LEFT JOIN ({by_village}) AS village ON village.id = c.id
+                 WHERE {restrict.format(e="c")}
+               ) AS placed
+         WHERE e.id = placed.id
+           AND (e.region_id IS DISTINCT FROM placed.region_id OR e.grid_id IS DISTINCT FROM placed.grid_id)
+    """), params)
     return result.rowcount
+
+
+def _placement_restriction(enterprise_ids, area, grid_ids) -> tuple[str | None, dict]:
+    """The WHERE fragment (``{e}`` = the enterprises alias) choosing whom to re-place; None = nobody."""
+    if enterprise_ids is None and area is None and grid_ids is None:
+        return "TRUE", {}
+    parts, params = [], {}
+    if enterprise_ids:
+        parts.append("{e}.id = ANY(CAST(:ids AS uuid[]))")
+        params["ids"] = [str(i) for i in enterprise_ids]
+    if area is not None:
+        parts.append("ST_Intersects({e}.location, CAST(:area AS geometry))")
+        params["area"] = area
+    if grid_ids:
+        parts.append("{e}.grid_id = ANY(CAST(:grid_ids AS uuid[]))")
+        params["grid_ids"] = [str(i) for i in grid_ids]
+    if not parts:
+        return None, {}
+    return "(" + " OR ".join(parts) + ")", params
 
 
 def grid_features(session: Session, principal: Principal, ids: list[uuid.UUID]) -> list[dict]:

@@ -1,12 +1,14 @@
 #!/usr/bin/env bash
-# make run: database (private cluster unless DATABASE_URL is set), migrations, demo data, gunicorn on :8000.
+# make run: database (private cluster unless DATABASE_URL is set), migrations, demo data, gunicorn on :8000
+# and the job scheduler beside it.
 set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 cd "$ROOT"
 VENV="${VENV:-.venv}"
 
+STOP_DB=""
 if [ -z "${DATABASE_URL:-}" ]; then
-  if ! scripts/pg.sh status >/dev/null 2>&1; then trap 'scripts/pg.sh stop' EXIT; fi
+  if ! scripts/pg.sh status >/dev/null 2>&1; then STOP_DB=1; trap 'scripts/pg.sh stop' EXIT; fi
   DATABASE_URL=$(scripts/pg.sh ensure)
 fi
 export DATABASE_URL
@@ -16,6 +18,10 @@ export DATABASE_URL
 echo
 echo "AnXun API on http://localhost:${ANXUN_PORT:-8000}/api/v1/health  (OpenAPI: /api/v1/openapi.json, docs: /api/v1/docs)"
 echo "Ctrl-C stops it."
+# The job scheduler (README "Scheduled jobs"), stopped together with the API.
+"$VENV/bin/flask" --app wsgi anxun scheduler &
+SCHEDULER=$!
+trap 'kill "$SCHEDULER" 2>/dev/null; wait "$SCHEDULER" 2>/dev/null; if [ -n "$STOP_DB" ]; then scripts/pg.sh stop; fi' EXIT
 "$VENV/bin/gunicorn" --bind "${ANXUN_BIND:-127.0.0.1}:${ANXUN_PORT:-8000}" \
   --worker-class gthread --workers "${ANXUN_WORKERS:-2}" --threads "${ANXUN_THREADS:-4}" \
   --access-logfile - wsgi:app
