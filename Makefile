@@ -12,6 +12,10 @@ run: setup
 test: setup
 	@scripts/test.sh $(PYTEST_ARGS)
 
+# County-scale benchmark (not part of make test): ANXUN_BENCH_SCALE=0.05 for a quick run.
+bench: setup
+	@scripts/bench.sh
+
 db-stop:
 	@scripts/pg.sh stop
 

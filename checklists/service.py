@@ -2,9 +2,7 @@
 reads for the API, and the exact version an inspection names, ready for scoring."""
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass, field
-from functools import lru_cache
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -109,20 +107,32 @@ def get_version(session: Session, code: str, version: int | None = None) -> Chec
 
 def template_for_inspection(session: Session, code: str, version: int) -> Template:
     """The exact version an inspection names, for scoring. Withdrawn versions still count:
-    inspections recorded offline against them are accepted (SYNC_PROTOCOL.md §3)."""
-    row = session.scalar(select(ChecklistTemplate).where(ChecklistTemplate.code == code,
-                                                         ChecklistTemplate.version == version))
-    if row is None:
+    inspections recorded offline against them are accepted (SYNC_PROTOCOL.md §3).
+
+    Only the content hash is read per call; the content itself (tens of KB of JSON) only the first
+    time a process meets that hash. A push batch names the same few templates hundreds of times."""
+    where = (ChecklistTemplate.code == code, ChecklistTemplate.version == version)
+    digest = session.scalar(select(ChecklistTemplate.content_hash).where(*where))
+    if digest is None:
         raise UnknownReference(f"检查表模板 {code} 第 {version} 版在服务器上不存在",
                                errors=[FieldError("sync.unknown_reference", "checklist", f"{code} v{version}")])
-    return template_from_content(row.content_hash, row.content)
+    template = _BY_DIGEST.get(digest)
+    if template is None:
+        template = template_from_content(digest, session.scalar(select(ChecklistTemplate.content).where(*where)))
+    return template
 
 
-@lru_cache(maxsize=256)
-def _cached(digest: str, content_json: str) -> Template:
-    return Template.from_dict(json.loads(content_json))
+# content hash -> Template. The hash is SHA-256 of the content and a version's content never changes
+# (a trigger refuses it), so an entry can never be stale, whichever database it was read from.
+_BY_DIGEST: dict[str, Template] = {}
+_BY_DIGEST_MAX = 256
 
 
 def template_from_content(digest: str, content: dict) -> Template:
     """Rebuild the Template from its stored ``as_dict`` form (cached by content hash: versions never change)."""
-    return _cached(digest, json.dumps(content, sort_keys=True, ensure_ascii=False))
+    template = _BY_DIGEST.get(digest)
+    if template is None:
+        if len(_BY_DIGEST) >= _BY_DIGEST_MAX:
+            _BY_DIGEST.clear()
+        template = _BY_DIGEST[digest] = Template.from_dict(content)
+    return template

@@ -2,11 +2,12 @@
 geofence, hazards raised by failed items. The same functions serve REST and sync pushes."""
 from __future__ import annotations
 
+import json
 import uuid
 
 from geoalchemy2.shape import from_shape
 from shapely.geometry import LineString
-from sqlalchemy import func, or_, select
+from sqlalchemy import func, or_, select, text
 from sqlalchemy.orm import Session
 
 from accounts.models import User
@@ -17,6 +18,7 @@ from checklists.service import template_for_inspection
 from core.serialize import jsonable
 from core.clock import Clock
 from core.errors import FieldError, Forbidden, NotFound, UnknownReference, ValidationFailed
+from enterprises.models import Enterprise
 from geo.coords import to_wgs84
 from geo.geofence import check as geofence_check
 from inspections.hazards import new_hazard, visible_enterprise
@@ -181,15 +183,7 @@ def record_patrol(session: Session, clock: Clock, principal: Principal, patrol_i
         return Recorded(existing, created=False)
     if data["grid_id"] not in set(session.scalars(principal.assigned_grid_ids())):
         raise ValidationFailed(errors=[FieldError("patrol.grid_not_assigned", "grid_id", "该网格未分配给您")])
-    errors = []
-    enterprises = {}
-    for n, visit in enumerate(data["visits"]):
-        try:
-            enterprises[n] = visible_enterprise(session, principal, visit["enterprise_id"], f"visits.{n}.enterprise_id")
-        except NotFound as err:  # an unknown enterprise (retryable) propagates as it is
-            errors.extend(err.errors)
-    if errors:
-        raise ValidationFailed(errors=errors)
+    _check_visited(session, principal, [visit["enterprise_id"] for visit in data["visits"]])
     track = data.get("track")
     track_geom = None
     if track:
@@ -204,18 +198,48 @@ def record_patrol(session: Session, clock: Clock, principal: Principal, patrol_i
                     content_hash=digest)
     session.add(patrol)
     session.flush()
-    photos = []
-    for n, visit in enumerate(data["visits"]):
-        location = visit.get("location")
-        fence = geofence_check(session, enterprises[n].id, location["lon"], location["lat"], 0) if location else None
-        session.add(PatrolVisit(patrol_id=patrol.id, enterprise_id=enterprises[n].id, at=visit["at"],
-                                location=point(location), distance_m=fence["distance_m"] if fence else None,
-                                outcome=visit["outcome"], note=visit.get("note") or "", photos=list(visit["photos"])))
-        photos += visit["photos"]
-    session.flush()
-    missing = name_photos(session, clock, "patrol", patrol.id, photos)
+    _insert_visits(session, patrol.id, data["visits"])
+    missing = name_photos(session, clock, "patrol", patrol.id, [p for visit in data["visits"] for p in visit["photos"]])
     audit(session, clock, principal, "record", "patrol", patrol.id, {"visits": len(data["visits"])})
     return Recorded(patrol, created=True, missing_photos=missing)
+
+
+def _check_visited(session: Session, principal: Principal, enterprise_ids: list[uuid.UUID]) -> None:
+    """Every visited enterprise must be in the worker's scope: one query for all of them; only the
+    ones it does not find are looked at again, to tell "not synced yet" (retryable) from "not yours"."""
+    visible = set(session.scalars(select(Enterprise.id).where(Enterprise.id.in_(enterprise_ids),
+                                                              principal.enterprise_filter(Enterprise))))
+    errors = []
+    for n, enterprise_id in enumerate(enterprise_ids):
+        if enterprise_id in visible:
+            continue
+        try:
+            visible_enterprise(session, principal, enterprise_id, f"visits.{n}.enterprise_id")
+        except NotFound as err:  # an unknown enterprise (retryable) propagates as it is
+            errors.extend(err.errors)
+    if errors:
+        raise ValidationFailed(errors=errors)
+
+
+def _insert_visits(session: Session, patrol_id: uuid.UUID, visits: list[dict]) -> None:
+    """All visits of a patrol in one statement, each with its distance (geography, metres) to the
+    enterprise computed where the enterprise's location is, in the order the phone sent them."""
+    if not visits:
+        return
+    rows = [{"enterprise_id": str(v["enterprise_id"]), "at": v["at"].isoformat(),
+             "lon": (v.get("location") or {}).get("lon"), "lat": (v.get("location") or {}).get("lat"),
+             "outcome": v["outcome"], "note": v.get("note") or "", "photos": list(v["photos"])} for v in visits]
+    session.execute(text("""
+        INSERT INTO patrol_visits (patrol_id, enterprise_id, at, location, distance_m, outcome, note, photos)
+        SELECT :patrol_id, v.enterprise_id, v.at, place.point,
+               ST_Distance(Geography(e.location), Geography(place.point)), v.outcome, v.note, v.photos
+          FROM ROWS FROM (jsonb_to_recordset(CAST(:visits AS jsonb))
+                          AS (enterprise_id uuid, at timestamptz, lon float8, lat float8, outcome text,
+                              note text, photos text[])) WITH ORDINALITY
+               AS v(enterprise_id, at, lon, lat, outcome, note, photos, n)
+          JOIN enterprises AS e ON e.id = v.enterprise_id
+          CROSS JOIN LATERAL (SELECT ST_SetSRID(ST_MakePoint(v.lon, v.lat), 4326) AS point) AS place
+         ORDER BY v.n"""), {"patrol_id": patrol_id, "visits": json.dumps(rows, ensure_ascii=False)})
 
 
 def patrol_view(session: Session, principal: Principal, patrol_id: uuid.UUID) -> dict:

@@ -2,7 +2,6 @@
 gets it and its enterprises, a worker taken off gets tombstones (the pull's regrid replay), and a
 redrawn grid brings its new geometry and moves enterprises out of the phones that lose them.
 On a committed copy of the demo database: every request commits, pulls read what was committed."""
-import uuid
 
 import pytest
 from shapely.geometry import Point, mapping, shape
@@ -12,34 +11,7 @@ from sqlalchemy.orm import Session
 from accounts.models import User
 from enterprises.models import Enterprise
 from geo.models import GridAssignment
-
-
-class Phone:
-    def __init__(self, client, username):
-        answer = client.post("/api/v1/auth/login", json={
-            "username": username, "password": "anxun-demo",
-            "device": {"id": f"{username}-{uuid.uuid4().hex[:6]}", "platform": "android"}}).get_json()
-        self.client, self.headers, self.cursor, self.records = client, {"Authorization": f"Bearer {answer['token']}"}, None, {}
-
-    def pull(self):
-        received = []
-        while True:
-            query = {"limit": 100} | ({"cursor": self.cursor} if self.cursor else {})
-            answer = self.client.get("/api/v1/sync/pull", query_string=query, headers=self.headers).get_json()
-            assert answer["reset"] is False
-            for change in answer["changes"]:
-                key = (change["entity"], change["id"])
-                if change["op"] == "delete":
-                    self.records.pop(key, None)
-                else:
-                    self.records[key] = change["data"]
-            received += answer["changes"]
-            self.cursor = answer["cursor"]
-            if not answer["has_more"]:
-                return received
-
-    def ids(self, entity):
-        return {i for e, i in self.records if e == entity}
+from tests.sync.conftest import Phone
 
 
 @pytest.fixture
@@ -65,13 +37,13 @@ def test_assignment_changes_reach_the_workers_phone_as_a_regrid(world):
     client, desk, users = world["client"], world["desk"], world["users"]
     own, neighbours = world["grid_of"]["gridworker1"], world["grid_of"]["gridworker2"]
     phone = Phone(client, "gridworker1")
-    phone.pull()
+    phone.pull_all()
     assert phone.ids("grid") == {own}
 
     put_on = client.put(f"/api/v1/grids/{neighbours}/workers", headers=desk,
                         json={"worker_ids": [str(users["gridworker2"]), str(users["gridworker1"])]})
     assert put_on.status_code == 200
-    received = phone.pull()
+    received = phone.pull_all()
     assert {c["id"] for c in received if c["entity"] == "grid"} == {neighbours}
     assert phone.ids("grid") == {own, neighbours}
     assert phone.ids("enterprise") == world["enterprises_in"](own) | world["enterprises_in"](neighbours)
@@ -81,7 +53,7 @@ def test_assignment_changes_reach_the_workers_phone_as_a_regrid(world):
 
     taken_off = client.put(f"/api/v1/grids/{own}/workers", headers=desk, json={"worker_ids": []})
     assert taken_off.status_code == 200
-    received = phone.pull()
+    received = phone.pull_all()
     deleted = {c["id"] for c in received if c["op"] == "delete"}
     assert own in deleted and world["enterprises_in"](own) <= deleted
     assert phone.ids("grid") == {neighbours}
@@ -89,7 +61,7 @@ def test_assignment_changes_reach_the_workers_phone_as_a_regrid(world):
 
     # The neighbour's phone learns that its grid now has two workers.
     neighbour = Phone(client, "gridworker2")
-    neighbour.pull()
+    neighbour.pull_all()
     assert {w["username"] for w in neighbour.records[("grid", neighbours)]["workers"]} == {"gridworker1", "gridworker2"}
 
 
@@ -97,7 +69,7 @@ def test_redrawn_grid_reaches_the_phone_and_takes_the_cut_enterprises_away(world
     client, desk, session = world["client"], world["desk"], world["session"]
     own = world["grid_of"]["gridworker1"]
     phone = Phone(client, "gridworker1")
-    phone.pull()
+    phone.pull_all()
     before = world["enterprises_in"](own)
 
     feature = client.get(f"/api/v1/grids/{own}", headers=desk).get_json()
@@ -113,7 +85,7 @@ def test_redrawn_grid_reaches_the_phone_and_takes_the_cut_enterprises_away(world
     assert response.status_code == 200, response.get_json()
     assert response.get_json()["placement"] == {"enterprises_relocated": len(expected_out)}
 
-    received = phone.pull()
+    received = phone.pull_all()
     assert {c["id"] for c in received if c["op"] == "delete"} == expected_out
     assert phone.ids("enterprise") == before - expected_out
     grid = phone.records[("grid", own)]

@@ -1,0 +1,101 @@
+"""The API under test: gunicorn started as ``make run`` starts it (gthread, ANXUN_WORKERS × ANXUN_THREADS,
+access log on), on its own port and the benchmark database; and what the kernel says about its workers'
+memory (``/proc/<pid>/status``: VmRSS now, VmHWM the peak, which ``clear_refs`` resets)."""
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import urllib3
+
+from bench.config import ROOT
+
+
+class Server:
+    def __init__(self, database_url: str, *, port: int, workers: int, threads: int, photo_root: Path, log_path: Path):
+        self.database_url = database_url
+        self.port = port
+        self.workers = workers
+        self.threads = threads
+        self.photo_root = photo_root
+        self.log_path = log_path
+        self.process: subprocess.Popen | None = None
+
+    @property
+    def base(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def start(self, timeout: float = 90) -> None:
+        env = dict(os.environ, DATABASE_URL=self.database_url, ANXUN_PHOTO_ROOT=str(self.photo_root),
+                   ANXUN_LOG_LEVEL=os.environ.get("ANXUN_BENCH_LOG_LEVEL", "WARNING"))
+        self.log_path.parent.mkdir(parents=True, exist_ok=True)
+        log = open(self.log_path, "ab")
+        # The same command line as scripts/run.sh.
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "gunicorn", "--bind", f"127.0.0.1:{self.port}", "--worker-class", "gthread",
+             "--workers", str(self.workers), "--threads", str(self.threads), "--access-logfile", "-", "wsgi:app"],
+            cwd=ROOT, env=env, stdout=log, stderr=log, start_new_session=True)
+        log.close()
+        http = urllib3.PoolManager(retries=False, timeout=2)
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                raise RuntimeError(f"gunicorn exited with {self.process.returncode}; see {self.log_path}")
+            try:
+                if http.request("GET", f"{self.base}/api/v1/health").status == 200 and \
+                        len(self.worker_pids()) >= self.workers:
+                    return
+            except urllib3.exceptions.HTTPError:
+                pass
+            time.sleep(0.25)
+        self.stop()
+        raise RuntimeError(f"gunicorn did not answer /api/v1/health within {timeout} s; see {self.log_path}")
+
+    def stop(self) -> None:
+        if self.process is None or self.process.poll() is not None:
+            return
+        self.process.send_signal(signal.SIGTERM)
+        try:
+            self.process.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            self.process.wait(timeout=10)
+
+    def worker_pids(self) -> list[int]:
+        if self.process is None:
+            return []
+        try:
+            children = Path(f"/proc/{self.process.pid}/task/{self.process.pid}/children").read_text().split()
+        except OSError:
+            return []
+        return [int(pid) for pid in children]
+
+    def reset_peaks(self) -> bool:
+        """Reset every worker's VmHWM to its current RSS; False where the kernel refuses."""
+        ok = True
+        for pid in self.worker_pids():
+            try:
+                Path(f"/proc/{pid}/clear_refs").write_text("5")
+            except OSError:
+                ok = False
+        return ok
+
+    def memory(self) -> dict[int, dict[str, float]]:
+        """{pid: {"rss_mb", "peak_mb"}} for every worker."""
+        return {pid: proc_memory(pid) for pid in self.worker_pids()}
+
+
+def proc_memory(pid: int) -> dict[str, float]:
+    values = {}
+    try:
+        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+            key, _, rest = line.partition(":")
+            if key in ("VmRSS", "VmHWM"):
+                values[key] = int(rest.split()[0]) / 1024
+    except OSError:
+        return {"rss_mb": 0.0, "peak_mb": 0.0}
+    return {"rss_mb": round(values.get("VmRSS", 0.0), 1), "peak_mb": round(values.get("VmHWM", 0.0), 1)}
