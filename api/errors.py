@@ -8,7 +8,8 @@ from __future__ import annotations
 import logging
 
 from flask import Flask, current_app, jsonify
-from sqlalchemy.exc import OperationalError
+from psycopg2.errorcodes import UNIQUE_VIOLATION
+from sqlalchemy.exc import IntegrityError, OperationalError
 from werkzeug.exceptions import HTTPException
 
 from core.errors import Conflict, DomainError, FieldError
@@ -88,6 +89,16 @@ def register_error_handlers(app: Flask) -> None:
         log.warning("database unavailable: %s", err)
         return problem(503, "service.unavailable", "服务暂时不可用，请稍后重试",
                        "数据库暂时无法连接", headers={"Retry-After": "5"})
+
+    @app.errorhandler(IntegrityError)
+    def concurrent_write(err):
+        # Domain checks look before they write; a unique violation past them means another request
+        # wrote the same record in between. Trying again meets that record and answers properly.
+        if getattr(err.orig, "pgcode", None) != UNIQUE_VIOLATION:
+            return internal_error(err)
+        log.info("concurrent write: %s", err.orig)
+        return problem(409, "conflict.concurrent_write", "另一请求同时写入了同一记录，请重试",
+                       headers={"Retry-After": "1"})
 
     @app.errorhandler(Exception)
     def internal_error(err):

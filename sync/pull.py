@@ -104,8 +104,11 @@ WITH relevant AS (
      WHERE {RANGE}
      ORDER BY c.entity, c.entity_id, c.txid DESC, c.seq DESC
 )
-SELECT entity, entity_id, txid::text AS txid, seq, version, visible FROM latest ORDER BY txid, seq LIMIT :limit
+SELECT entity, entity_id, txid::text AS txid, seq, version, visible FROM latest
+ ORDER BY latest.txid, latest.seq LIMIT :limit
 """
+# ORDER BY names the columns of ``latest``: a bare ``txid`` would be the text output column, and text
+# puts "10" before "9" — a page cut there would move the cursor past changes not yet served.
 
 # The horizon: the oldest transaction still running IN THIS DATABASE that holds a transaction id (only
 # writers get one), else the next id to be assigned. pg_snapshot_xmin alone would be cluster-wide: any
@@ -129,7 +132,8 @@ SELECT CASE
   FROM next
 """
 # The newest position already safe to serve: every row below the horizon.
-HEAD = "SELECT txid::text, seq FROM change_log WHERE txid < CAST(:horizon AS text)::xid8 ORDER BY txid DESC, seq DESC LIMIT 1"
+HEAD = """SELECT c.txid::text, c.seq FROM change_log AS c WHERE c.txid < CAST(:horizon AS text)::xid8
+ ORDER BY c.txid DESC, c.seq DESC LIMIT 1"""
 MAX = (2**63 - 1, 2**63 - 1)
 
 

@@ -2,8 +2,12 @@
 answer commits with the changes, so a retried batch gets the same answer and applies nothing twice."""
 from __future__ import annotations
 
+import logging
+
 from marshmallow import ValidationError
+from psycopg2.errorcodes import UNIQUE_VIOLATION
 from sqlalchemy import select, text
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from accounts.principal import Principal
@@ -16,6 +20,8 @@ from inspections.records import Provenance, canonical_hash
 from sync.body import BatchTooLarge
 from sync.models import SyncBatch
 from sync.schemas import ENTITY_OPS, BatchIn, ChangeIn
+
+log = logging.getLogger(__name__)
 
 # Fields of the change envelope itself; every other error field lies inside ``data``.
 ENVELOPE_FIELDS = ("id", "entity", "op", "recorded_at", "base_version", "data")
@@ -110,6 +116,8 @@ def _apply_one(session: Session, clock: Clock, principal: Principal, raw, device
         with session.begin_nested():
             result = _dispatch(session, clock, principal, change, data, provenance, settings)
         return head | result, photos
+    except IntegrityError as err:  # the savepoint is rolled back; the rest of the batch goes on
+        return head | _constraint_violated(err), []
     except Conflict as err:
         if getattr(err, "current", None) is None:  # a reused id: final, the phone must change it
             return head | _rejected(_fields(err.errors) or [{"code": err.code, "field": "id", "message": err.detail}],
@@ -119,6 +127,20 @@ def _apply_one(session: Session, clock: Clock, principal: Principal, raw, device
     except DomainError as err:
         errors = _fields(err.errors) or [{"code": err.code, "field": None, "message": err.detail}]
         return head | _rejected(errors, retryable=err.retryable, code=err.code), []
+
+
+def _constraint_violated(err: IntegrityError) -> dict:
+    """A constraint the domain checks did not foresee. A unique violation is a race: another
+    phone's transaction wrote the same record between our check and our insert; once it has
+    committed, the same change comes back as duplicate, conflict or id_reused. Anything else is a
+    gap in validation: final for the phone, logged for us, and never a 500 that stalls the batch."""
+    if getattr(err.orig, "pgcode", None) == UNIQUE_VIOLATION:
+        return _rejected([{"code": "sync.concurrent_write", "field": "id",
+                           "message": "另一设备正在同时写入同一记录，请稍后重试"}],
+                         retryable=True, code="sync.concurrent_write")
+    log.warning("push: constraint violated by a change that passed validation: %s", err.orig)
+    return _rejected([{"code": "validation.constraint", "field": None,
+                       "message": "数据不符合数据库约束，请核对后修改"}], code="validation.constraint")
 
 
 def _rejected(errors: list[dict], *, retryable: bool = False, code: str = "validation") -> dict:

@@ -6,9 +6,10 @@ from __future__ import annotations
 from sqlalchemy import func, select
 
 from audit.models import AuditEntry
-from evidence.jobs import remove_orphan_photos_job
 from evidence.models import Photo
 from evidence.service import name_photos, remove_orphan_photos
+from jobs.jobs import JobEnv
+from jobs.runner import run_job
 from tests.evidence import images
 from tests.evidence.uploads import upload
 
@@ -56,9 +57,11 @@ def test_orphan_sweep_leaves_resumable_parts_alone(app, client, login, session, 
     assert store.received(sha) == 10
 
 
-def test_job_owns_its_transaction(app, client, login, session, session_factory, clock, settings):
+def test_the_scheduled_job_removes_orphans_in_its_own_transaction(app, client, login, session, session_factory,
+                                                                   clock, settings):
     store = app.extensions["anxun"].photo_store
     sha = upload(client, login("gridworker1"), images.png((15, 15)))
     clock.advance(days=settings.orphan_photo_days + 1)
-    assert remove_orphan_photos_job(session_factory, clock, store, settings.orphan_photo_days) == 1
+    outcome = run_job(session_factory, clock, JobEnv(settings=settings, photo_store=store), "orphan_photos")
+    assert outcome.ok and outcome.result["photos_removed"] == 1, outcome
     assert session.scalar(select(func.count()).select_from(Photo).where(Photo.sha256 == sha)) == 0

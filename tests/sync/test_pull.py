@@ -85,9 +85,7 @@ def test_a_long_transaction_in_another_database_does_not_hold_the_feed_back(phon
     assert [c["id"] for c in received if c["entity"] == "hazard"] == [hazard["id"]]
 
 
-def test_moved_grid_worker_loses_the_old_grid_and_gets_the_new(phone, db_session, world):
-    worker = phone("gridworker1")
-    worker.pull_all()
+def _move_gridworker1_to_gridworker2s_grid(db_session, world):
     old_grid = world["grid_of"]["gridworker1"]
     new_grid = world["grid_of"]["gridworker2"]
     now = datetime.now(timezone.utc)
@@ -95,6 +93,13 @@ def test_moved_grid_worker_loses_the_old_grid_and_gets_the_new(phone, db_session
                                                     GridAssignment.ended_at.is_(None)).values(ended_at=now))
     db_session.add(GridAssignment(grid_id=new_grid, user_id=world["users"]["gridworker1"].id, assigned_at=now))
     db_session.commit()
+    return old_grid, new_grid
+
+
+def test_moved_grid_worker_loses_the_old_grid_and_gets_the_new(phone, db_session, world):
+    worker = phone("gridworker1")
+    worker.pull_all()
+    old_grid, new_grid = _move_gridworker1_to_gridworker2s_grid(db_session, world)
     changes = worker.pull_all(limit=5)
     deleted = {c["id"] for c in changes if c["op"] == "delete"}
     assert str(old_grid) in deleted and _in_grid(db_session, old_grid) <= deleted
@@ -157,3 +162,35 @@ def test_pull_honours_gzip(phone, server):
     response = client.get("/api/v1/sync/pull", headers={**worker.headers, "Accept-Encoding": "gzip"})
     assert response.headers["Content-Encoding"] == "gzip"
     assert json.loads(gzip.decompress(response.data))["changes"]
+
+
+def test_positions_are_ordered_as_numbers_when_transaction_ids_gain_a_digit(phone, db_session, world):
+    """Transaction ids grow through 9 → 10, 99,999 → 100,000, …: a page ordered by their text would
+    put 10 before 9, move the cursor to 10 and skip 9 for ever. Two changes planted at txid 9 and 10
+    (before anything real) must both arrive, 9 first."""
+    grid = world["grid_of"]["gridworker1"]
+    planted = {9: str(uuid.uuid4()), 10: str(uuid.uuid4())}
+    for txid, entity_id in planted.items():
+        db_session.execute(text("""
+            INSERT INTO change_log (txid, entity, entity_id, op, version, grid_id)
+            VALUES (CAST(:txid AS text)::xid8, 'hazard', :id, 'delete', 1, :grid)"""),
+            {"txid": str(txid), "id": entity_id, "grid": grid})
+    db_session.commit()
+    received = phone("gridworker1").pull_all(limit=1)  # one change per page: every page boundary tested
+    assert [c["id"] for c in received[:2]] == [planted[9], planted[10]]
+    assert len(received) == len({(c["entity"], c["id"]) for c in received}), "a record came twice"
+
+
+def test_a_new_grid_is_replayed_up_to_the_real_head_of_the_feed(phone, db_session, world):
+    """The replay of a newly assigned grid runs up to the newest change; read as text, a change at
+    txid 9 would look newer than every real one and the replay would stop before them."""
+    db_session.execute(text("""
+        INSERT INTO change_log (txid, entity, entity_id, op, version)
+        VALUES (CAST('9' AS text)::xid8, 'hazard', :id, 'delete', 1)"""), {"id": str(uuid.uuid4())})
+    db_session.commit()
+    worker = phone("gridworker1")
+    worker.pull_all()
+    _, new_grid = _move_gridworker1_to_gridworker2s_grid(db_session, world)
+    worker.pull_all(limit=5)
+    assert worker.ids("grid") == {str(new_grid)}
+    assert worker.ids("enterprise") == _in_grid(db_session, new_grid)

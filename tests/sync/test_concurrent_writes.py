@@ -1,0 +1,122 @@
+"""Two writers of the same record at the same moment: the second one's insert waits for the first
+transaction and then meets a unique violation. A push answers that change as retryable (the rest of
+the batch is applied); REST answers 409. Made deterministic by holding the first transaction open
+until the second is seen waiting on its lock."""
+import threading
+import time
+import uuid
+
+from sqlalchemy import func, select, text
+
+from accounts.models import User
+from accounts.principal import principal_for
+from core.clock import FixedClock
+from enterprises.models import Enterprise
+from enterprises.schemas import EnterpriseIn
+from enterprises.service import create_enterprise
+from enterprises.uscc import make_uscc
+from geo.models import Region
+from inspections.hazards import report_hazard
+from inspections.schemas import HazardData
+from tests.conftest import START
+from tests.sync.payloads import hazard_change
+
+
+def _wait_until_blocked(session, what: str, timeout: float = 20.0) -> None:
+    """Until some other backend of this database waits on a lock (our uncommitted row)."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        waiting = session.execute(text("""
+            SELECT count(*) FROM pg_stat_activity
+             WHERE datname = current_database() AND wait_event_type = 'Lock' AND pid <> pg_backend_pid()""")).scalar()
+        if waiting:
+            return
+        time.sleep(0.05)
+    raise AssertionError(f"{what} never waited on the open transaction")
+
+
+def _second_writer(open_session, request):
+    """Run ``request`` while ``open_session`` holds its uncommitted write, commit that write once the
+    request is seen waiting on it, and return what the request answered."""
+    outcome = {}
+
+    def run():
+        try:
+            outcome["value"] = request()
+        except Exception as err:  # surfaced by the test, not lost in the thread
+            outcome["error"] = err
+
+    thread = threading.Thread(target=run)
+    thread.start()
+    _wait_until_blocked(open_session, "the second writer")
+    open_session.commit()
+    thread.join(30)
+    assert "error" not in outcome, outcome.get("error")
+    return outcome["value"]
+
+
+def _principal(session, username, device):
+    user = session.scalar(select(User).where(User.username == username))
+    region = session.get(Region, user.region_id)
+    return principal_for(user, region.code, region.path, device)
+
+
+def test_a_hazard_pushed_by_two_phones_at_once_is_retryable_for_the_second(db_session, phone, world):
+    hazard_id = uuid.uuid4()
+    change = hazard_change(world["retailer"], hazard_id=hazard_id)
+    other = hazard_change(world["retailer"])
+    # The first phone's transaction: the same hazard reported and flushed, not yet committed.
+    first = _principal(db_session, "gridworker1", "first-phone")
+    report_hazard(db_session, FixedClock(START), first, hazard_id, HazardData().load(change["data"]))
+    db_session.flush()
+
+    second = phone("gridworker1")
+    response = _second_writer(db_session, lambda: second.push([change, other]))
+    assert response.status_code == 200, response.get_json()
+    raced, applied = response.get_json()["results"]
+    assert raced["status"] == "rejected" and raced["retryable"] is True
+    assert raced["code"] == "sync.concurrent_write" and raced["errors"][0]["field"] == "id"
+    assert applied["status"] == "applied"  # the rest of the batch is not held hostage
+
+    # Sent again (the phone retries retryable changes), it meets the committed hazard: same content.
+    again = second.push([change]).get_json()["results"][0]
+    assert again["status"] == "duplicate", again
+
+
+def test_two_officers_registering_one_enterprise_at_once_get_201_and_409(db_session, server, world):
+    """REST: the unique USCC is checked before the insert; a registration in flight elsewhere slips
+    past the check, and its commit turns ours into a unique violation: 409, try again."""
+    client = server[0]
+    token = client.post("/api/v1/auth/login", json={"username": "desk", "password": "anxun-demo",
+                                                     "device": {"id": "desk-web", "platform": "web"}}).get_json()
+    headers = {"Authorization": f"Bearer {token['token']}"}
+    lon, lat = db_session.execute(select(func.ST_X(Enterprise.location), func.ST_Y(Enterprise.location))
+                                  .where(Enterprise.id == world["retailer"])).one()
+    body = {"name": "同时登记的烟花零售点", "uscc": make_uscc("91500299MA9999997"), "industry": "fireworks",
+            "subtype": "retail", "risk": "orange", "address": "石桥社区", "location": {"lon": lon, "lat": lat}}
+    create_enterprise(db_session, FixedClock(START), _principal(db_session, "desk", "desk-other"),
+                      EnterpriseIn().load(body))
+    db_session.flush()
+
+    raced = _second_writer(db_session, lambda: client.post("/api/v1/enterprises", headers=headers, json=body))
+    assert raced.status_code == 409, raced.get_json()
+    assert raced.get_json()["code"] == "conflict.concurrent_write" and raced.headers["Retry-After"]
+    assert raced.mimetype == "application/problem+json"
+    again = client.post("/api/v1/enterprises", headers=headers, json=body)
+    assert again.status_code == 409 and again.get_json()["code"] == "enterprise.uscc_taken"
+
+
+def test_a_constraint_no_check_foresaw_rejects_that_change_only_and_finally(db_session, phone, world):
+    """Any other violated constraint is a gap in validation: the change is rejected for good (the
+    phone must not retry it forever), the rest of the batch is applied, and there is no 500. Made
+    here with a constraint the domain code cannot know about, on this test's own database copy."""
+    db_session.execute(text("ALTER TABLE hazards ADD CONSTRAINT no_ladders CHECK (description NOT LIKE '%梯子%')"))
+    db_session.commit()
+    refused = hazard_change(world["retailer"], description="楼道堆放梯子")
+    fine = hazard_change(world["retailer"])
+    response = phone("gridworker1").push([refused, fine])
+    assert response.status_code == 200, response.get_json()
+    first, second = response.get_json()["results"]
+    assert first["status"] == "rejected" and first["retryable"] is False
+    assert first["code"] == "validation.constraint"
+    assert second["status"] == "applied"
