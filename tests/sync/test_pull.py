@@ -3,6 +3,7 @@ when transactions commit out of sequence order, unannounced plans only for their
 import uuid
 from datetime import date, datetime, timezone
 
+import pytest
 from sqlalchemy import create_engine, select, text, update
 
 from enterprises.models import Enterprise
@@ -194,3 +195,61 @@ def test_a_new_grid_is_replayed_up_to_the_real_head_of_the_feed(phone, db_sessio
     worker.pull_all(limit=5)
     assert worker.ids("grid") == {str(new_grid)}
     assert worker.ids("enterprise") == _in_grid(db_session, new_grid)
+
+
+@pytest.fixture
+def unprivileged_app(committed_app, tmp_path):
+    """The API connected as a role that is not a superuser and not in pg_read_all_stats — as in most
+    deployments. Such a role sees other roles' sessions in pg_stat_activity without their details."""
+    from sqlalchemy.engine import make_url
+
+    from api.app import create_app
+    from config.settings import Settings
+
+    app, clock, url = committed_app
+    role = f"anxun_app_{uuid.uuid4().hex[:8]}"
+    owner = create_engine(url, isolation_level="AUTOCOMMIT")
+    with owner.connect() as conn:
+        try:
+            conn.execute(text(f'CREATE ROLE "{role}" LOGIN NOSUPERUSER'))
+        except Exception as err:  # a server where the test user may not create roles
+            pytest.skip(f"cannot create a role here: {err}")
+        conn.execute(text(f'GRANT USAGE ON SCHEMA public TO "{role}"'))
+        conn.execute(text(f'GRANT ALL ON ALL TABLES IN SCHEMA public TO "{role}"'))
+        conn.execute(text(f'GRANT ALL ON ALL SEQUENCES IN SCHEMA public TO "{role}"'))
+    role_url = make_url(url).set(username=role, password=None).render_as_string(hide_password=False)
+    settings = Settings.from_env({}, database_url=role_url, testing=True, photo_root=str(tmp_path / "photos-role"))
+    limited = create_app(settings, clock=clock)
+    try:
+        yield limited
+    finally:
+        limited.extensions["anxun"].engine.dispose()
+        with owner.connect() as conn:
+            conn.execute(text(f'DROP OWNED BY "{role}"'))
+            conn.execute(text(f'DROP ROLE "{role}"'))
+        owner.dispose()
+
+
+def test_a_hidden_writer_holds_the_feed_back_instead_of_being_skipped(unprivileged_app, committed_app, world,
+                                                                     db_session):
+    """The API's role cannot see whether another role's session is writing, so the horizon falls back
+    to the cluster-wide oldest transaction: the change committed after the hidden writer began waits
+    for it, and when the writer commits both arrive — nothing is skipped."""
+    from tests.sync.conftest import Phone
+
+    worker = Phone(unprivileged_app.test_client(), "gridworker1")
+    worker.pull_all()
+    enterprise = sorted(_in_grid(db_session, world["grid_of"]["gridworker1"]))[0]
+    superuser = create_engine(committed_app[2])
+    with superuser.connect() as hidden:
+        hidden.execute(update(Enterprise).where(Enterprise.id == uuid.UUID(enterprise))
+                       .values(address="另一角色改", version=Enterprise.version + 1))  # holds its xid
+        hazard = hazard_change(world["retailer"])
+        assert worker.push([hazard]).get_json()["results"][0]["status"] == "applied"
+        while_open = worker.pull_all()
+        hidden.commit()
+    superuser.dispose()
+    after = worker.pull_all()
+    assert while_open == [], "served past a transaction the API could not see"
+    received = {c["id"]: c for c in after}
+    assert hazard["id"] in received and received[enterprise]["data"]["address"] == "另一角色改"
