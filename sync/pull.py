@@ -7,7 +7,13 @@ comes once, at its latest change; a record that left the caller's view comes as 
 
 The opaque cursor holds the position and the caller's scope at that position. When a grid worker's
 grids changed, the feed first replays the added and removed grids (upserts and tombstones); any
-other change of scope (region, roles, enterprise) or an unreadable cursor answers ``reset``."""
+other change of scope (region, roles, enterprise) or an unreadable cursor answers ``reset``.
+
+A desk officer's or inspector's first pull (and the one after a reset) is a snapshot instead: their
+view is most of the log, and finding each record's latest change over the whole remaining range
+would cost seconds per page. The snapshot walks the records by key at the head of the feed when it
+began, serving those in view (no tombstones: the phone starts empty), then the feed goes on from that
+head; what changed during the snapshot comes again, at its newer version."""
 from __future__ import annotations
 
 import base64
@@ -38,10 +44,12 @@ class Cursor:
     grids: list[str] = field(default_factory=list)
     # Replay of grids added to / removed from a grid worker: {"grids", "pos", "upto"}.
     regrid: dict | None = None
+    # Snapshot in progress: {"after": [entity, entity_id] or None, "head": [txid, seq]}.
+    snapshot: dict | None = None
 
     def encode(self) -> str:
-        raw = json.dumps({"v": 1, "p": list(self.pos), "s": self.scope, "g": self.grids, "r": self.regrid},
-                         separators=(",", ":"))
+        raw = json.dumps({"v": 1, "p": list(self.pos), "s": self.scope, "g": self.grids, "r": self.regrid,
+                          "b": self.snapshot}, separators=(",", ":"))
         return base64.urlsafe_b64encode(raw.encode()).decode().rstrip("=")
 
     @classmethod
@@ -54,8 +62,13 @@ class Cursor:
             if regrid is not None:
                 regrid = {"grids": [str(uuid.UUID(g)) for g in regrid["grids"]],
                           "pos": [int(x) for x in regrid["pos"]], "upto": [int(x) for x in regrid["upto"]]}
+            snapshot = raw.get("b")
+            if snapshot is not None:
+                after = snapshot["after"]
+                snapshot = {"after": None if after is None else [str(after[0]), str(after[1])],
+                            "head": [int(x) for x in snapshot["head"]]}
             return cls(pos=(int(raw["p"][0]), int(raw["p"][1])), scope=str(raw["s"]),
-                       grids=[str(uuid.UUID(g)) for g in raw["g"]], regrid=regrid)
+                       grids=[str(uuid.UUID(g)) for g in raw["g"]], regrid=regrid, snapshot=snapshot)
         except (ValueError, KeyError, TypeError, IndexError):
             return None
 
@@ -110,6 +123,18 @@ SELECT entity, entity_id, txid::text AS txid, seq, version, visible FROM latest
 # ORDER BY names the columns of ``latest``: a bare ``txid`` would be the text output column, and text
 # puts "10" before "9" — a page cut there would move the cursor past changes not yet served.
 
+# One page of a snapshot: records after the key, each at its latest change up to the head, those in
+# view only. Walks ix_change_log_record backwards; every change row is read once over the whole snapshot.
+SNAPSHOT = f"""
+SELECT entity, entity_id, txid::text AS txid, seq, version, visible FROM (
+    SELECT DISTINCT ON (c.entity, c.entity_id) c.entity, c.entity_id, c.txid, c.seq, c.version, {VISIBLE} AS visible
+      FROM change_log c
+     WHERE (:first OR (c.entity, c.entity_id) < (:after_e, :after_id))
+       AND (c.txid, c.seq) <= (CAST(:head_t AS text)::xid8, :head_s)
+     ORDER BY c.entity DESC, c.entity_id DESC, c.txid DESC, c.seq DESC
+) latest WHERE visible LIMIT :limit
+"""
+
 # The horizon: the oldest transaction still running IN THIS DATABASE that holds a transaction id (only
 # writers get one), else the next id to be assigned. pg_snapshot_xmin alone would be cluster-wide: any
 # long transaction in another database on the same server (another application, a test run) would
@@ -145,11 +170,14 @@ def pull(session: Session, clock: Clock, principal: Principal, cursor_value: str
     reset = cursor_value is not None and (cursor is None or cursor.scope != scope_key(principal))
     if cursor is None or reset:
         cursor = Cursor(pos=START, scope=scope_key(principal), grids=grids_now)
+        if principal.is_admin or principal.sees_region_subtree:
+            head = _head(session, horizon)
+            if head != START:
+                cursor.snapshot = {"after": None, "head": list(head)}
     elif cursor.grids != grids_now:
         # Grids taken away or given: replay just those grids from the start, then go on as before.
-        head = session.execute(text(HEAD), {"horizon": horizon}).one_or_none()
         changed = sorted(set(cursor.grids) ^ set(grids_now))
-        cursor.regrid = {"grids": changed, "pos": list(START), "upto": list(map(int, head)) if head else list(START)}
+        cursor.regrid = {"grids": changed, "pos": list(START), "upto": list(_head(session, horizon))}
         cursor.grids = grids_now
 
     params = {"user": str(principal.user_id), "admin": principal.is_admin,
@@ -166,12 +194,36 @@ def pull(session: Session, clock: Clock, principal: Principal, cursor_value: str
             regrid["pos"] = [int(rows[-1].txid), rows[-1].seq]
             return _answer(session, clock, principal, rows, cursor, has_more=True, reset=reset)
         cursor.regrid = None
+    if snapshot := cursor.snapshot:
+        served = _snapshot_page(session, params, snapshot, limit + 1 - len(rows))
+        has_more = len(rows) + len(served) > limit
+        served = served[:limit - len(rows)]
+        if served:
+            snapshot["after"] = [served[-1].entity, served[-1].entity_id]
+        rows += served
+        if has_more:
+            return _answer(session, clock, principal, rows, cursor, has_more=True, reset=reset)
+        cursor.pos, cursor.snapshot = tuple(snapshot["head"]), None
     main = _page(session, params | {"grids": sorted(set(grids_now))}, cursor.pos, MAX, limit + 1 - len(rows))
     has_more = len(rows) + len(main) > limit
     main = main[:limit - len(rows)]
     if main:
         cursor.pos = (int(main[-1].txid), main[-1].seq)
     return _answer(session, clock, principal, rows + main, cursor, has_more=has_more, reset=reset)
+
+
+def _head(session: Session, horizon: str) -> tuple[int, int]:
+    head = session.execute(text(HEAD), {"horizon": horizon}).one_or_none()
+    return (int(head[0]), head[1]) if head else START
+
+
+def _snapshot_page(session: Session, params: dict, snapshot: dict, limit: int) -> list:
+    after = snapshot["after"] or ["", ""]
+    head = snapshot["head"]
+    return session.execute(text(SNAPSHOT), params | {"first": snapshot["after"] is None,
+                                                     "after_e": after[0], "after_id": after[1],
+                                                     "head_t": str(head[0]), "head_s": head[1],
+                                                     "limit": limit}).all()
 
 
 def _page(session: Session, params: dict, after, upto, limit: int, regrid_only: bool = False) -> list:

@@ -549,10 +549,11 @@ class SyncClient:
             page = expect(response, 200).json()
             report.gzip = report.gzip or response.headers.get("Content-Encoding") == "gzip"
             with self.state.transaction():
-                if page.get("reset"):
-                    # The server cannot go on from our cursor: this page starts a full snapshot.
+                if page.get("reset") or not cursor:
+                    # Without a cursor, or when the server cannot go on from ours, this page starts a
+                    # full snapshot: records deleted before it do not come as tombstones.
                     self.state.clear_records_tx()
-                    report.reset = True
+                    report.reset = report.reset or bool(page.get("reset"))
                 for change in page.get("changes") or []:
                     entity, record_id, version = change["entity"], str(change["id"]), change.get("version")
                     if change["op"] == "delete":

@@ -25,22 +25,27 @@ class Phone:
         body = {"batch_id": batch_id or str(uuid.uuid4()), "sent_at": sent_at, "changes": changes}
         return self.client.post("/api/v1/sync/push", headers=self.headers, json=body, **kwargs)
 
+    def pull_page(self, limit=500) -> dict:
+        """One page of the feed, applied to the local copy; returns the answer."""
+        url = "/api/v1/sync/pull" + (f"?cursor={self.cursor}&limit={limit}" if self.cursor else f"?limit={limit}")
+        answer = self.client.get(url, headers=self.headers).get_json()
+        if answer["reset"]:
+            self.records.clear()
+        for change in answer["changes"]:
+            key = (change["entity"], change["id"])
+            if change["op"] == "delete":
+                self.records.pop(key, None)
+            else:
+                self.records[key] = change["data"]
+        self.cursor = answer["cursor"]
+        return answer
+
     def pull_all(self, limit=500):
         """Follow the cursor to the end; returns every change received, in order."""
         received = []
         while True:
-            url = "/api/v1/sync/pull" + (f"?cursor={self.cursor}&limit={limit}" if self.cursor else f"?limit={limit}")
-            answer = self.client.get(url, headers=self.headers).get_json()
-            if answer["reset"]:
-                self.records.clear()
-            for change in answer["changes"]:
-                key = (change["entity"], change["id"])
-                if change["op"] == "delete":
-                    self.records.pop(key, None)
-                else:
-                    self.records[key] = change["data"]
+            answer = self.pull_page(limit)
             received += answer["changes"]
-            self.cursor = answer["cursor"]
             if not answer["has_more"]:
                 return received
 

@@ -510,6 +510,19 @@ def test_a_cursor_the_server_cannot_honour_replaces_the_local_copy(field_phone, 
     assert worker.ids("enterprise") == _in_grid(db_session, world["grid_of"]["gridworker1"])
 
 
+
+def test_a_pull_without_a_cursor_starts_the_local_copy_afresh(field_phone, world, db_session):
+    """An officer's first pull is a snapshot that sends no tombstones: a copy left over without its
+    cursor must not keep records the snapshot no longer has."""
+    desk = field_phone("desk")
+    with desk.state.transaction():
+        desk.state.put_record_tx("hazard", str(uuid.uuid4()), 1, {"description": "早已销号的隐患"})
+    report = desk.pull(limit=2000)
+    assert not report.reset and report.deletes == 0
+    assert len(desk.ids("enterprise")) == 400
+    assert desk.ids("hazard") == {c["id"] for c in report.changes if c["entity"] == "hazard"}
+
+
 # --------------------------------------------------------------------------- the command line
 
 

@@ -37,6 +37,42 @@ def test_desk_officer_pulls_the_district(phone, db_session):
     assert len(desk.ids("enterprise")) == 400 and len(desk.ids("grid")) == 40
 
 
+def test_an_officers_first_pull_is_a_snapshot_and_the_feed_goes_on_after_it(phone, db_session, world):
+    """A desk officer sees most of the log: the first pull walks the records in view at the head of the
+    feed (no tombstones for a phone that starts empty), then the feed goes on from that head. What
+    changes while the snapshot runs arrives after it, at its newer version; nothing else comes twice."""
+    from geo.models import Region
+
+    district = db_session.get(Region, world["users"]["desk"].region_id).path
+    gone = str(uuid.uuid4())
+    db_session.execute(text("""INSERT INTO change_log (entity, entity_id, op, version, region_path)
+                               VALUES ('hazard', :id, 'delete', 2, CAST(:path AS ltree))"""),
+                       {"id": gone, "path": str(district)})
+    db_session.commit()
+    desk, worker = phone("desk"), phone("gridworker1")
+    received = []
+    while not any(c["entity"] == "enterprise" for c in received):
+        received += desk.pull_page(limit=7)["changes"]
+    served = next(c["id"] for c in received if c["entity"] == "enterprise")
+    db_session.execute(update(Enterprise).where(Enterprise.id == uuid.UUID(served))
+                       .values(name="快照期间改名", version=Enterprise.version + 1))
+    db_session.commit()
+    hazard = hazard_change(world["retailer"])
+    assert worker.push([hazard]).get_json()["results"][0]["status"] == "applied"
+    received += desk.pull_all(limit=7)
+
+    assert gone not in {c["id"] for c in received} and all(c["op"] == "upsert" for c in received)
+    keys = [(c["entity"], c["id"]) for c in received]
+    assert keys.count(("enterprise", served)) == 2, "a record changed during the snapshot comes again"
+    assert len(keys) - 1 == len(set(keys)), "nothing else comes twice"
+    assert desk.records[("enterprise", served)]["name"] == "快照期间改名"
+    in_district = {str(i) for i in db_session.scalars(select(Enterprise.id).join(Region, Region.id == Enterprise.region_id)
+                                                      .where(Region.path.descendant_of(district)))}
+    assert desk.ids("enterprise") == in_district and len(in_district) == 400
+    assert hazard["id"] in desk.ids("hazard") and len(desk.ids("grid")) == 40
+    assert desk.pull_all() == []
+
+
 def test_incremental_pull_brings_a_record_once_at_its_latest_version(phone, world):
     worker, inspector = phone("gridworker1"), phone("inspector1")
     worker.pull_all()
