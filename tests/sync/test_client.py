@@ -6,6 +6,7 @@ after the server sent it, cut a request part-way or stand in for a busy gateway 
 Nothing of ours is mocked: the clients speak HTTP to the app, which commits to PostGIS."""
 from __future__ import annotations
 
+import dataclasses
 import gzip
 import io
 import json
@@ -26,6 +27,7 @@ from enterprises.models import Enterprise
 from evidence.models import Photo
 from inspections.models import Hazard, HazardEvent
 from sync.client import SyncClient, Unreachable, rules
+from sync.client.transport import AuthRequired
 from sync.models import SyncBatch
 from tests.sync.conftest import count
 from tests.sync.payloads import hazard_change, inspection_change
@@ -147,11 +149,11 @@ def _read_all(sock: socket.socket) -> bytes:
     return b"".join(chunks)
 
 
-def _batch_id(request: dict) -> str:
+def _batch(request: dict) -> dict:
     body = request["body"]
     if request["headers"].get("content-encoding") == "gzip":
         body = gzip.decompress(body)
-    return json.loads(body)["batch_id"]
+    return json.loads(body)
 
 
 # --------------------------------------------------------------------------- fixtures
@@ -260,7 +262,7 @@ def test_a_lost_answer_is_retried_with_the_same_batch_id_and_applies_once(link, 
     report = worker.push()
     pushes = link.requests(PUSH)
     assert len(pushes) == 2 and [p["status"] for p in pushes] == [None, 200]
-    assert _batch_id(pushes[0]) == _batch_id(pushes[1]) == report.batches[0]
+    assert _batch(pushes[0])["batch_id"] == _batch(pushes[1])["batch_id"] == report.batches[0]
     assert [c["state"] for c in report.applied] == ["applied"]  # the stored answer, verbatim
     assert count(db_session, SyncBatch, SyncBatch.device_id == worker.device_id) == 1
     assert count(db_session, Hazard, Hazard.id == uuid.UUID(change.id)) == 1
@@ -296,6 +298,68 @@ def test_a_busy_server_is_asked_again_after_the_time_it_names(link, field_phone,
     assert waits == [2.0]
     assert [p["status"] for p in link.requests(PUSH)] == [503, 200]
     assert [c["id"] for c in report.applied] == [change.id]
+
+
+def test_a_long_queue_goes_in_batches_no_larger_than_the_server_advertises(link, field_phone, committed_app, world,
+                                                                           db_session):
+    services = committed_app[0].extensions["anxun"]
+    services.settings = dataclasses.replace(services.settings, max_batch_changes=3)
+    worker = field_phone("gridworker1")  # learns the limits when it logs in
+    recorded = [worker.record(hazard_change(world["retailer"])) for _ in range(7)]
+    report = worker.push()
+    assert [len(_batch(p)["changes"]) for p in link.requests(PUSH)] == [3, 3, 1]
+    assert [c["id"] for c in report.applied] == [c.id for c in recorded]
+    assert count(db_session, Hazard, Hazard.id.in_([uuid.UUID(c.id) for c in recorded])) == 7
+
+
+def test_a_batch_refused_for_its_size_is_split_and_nothing_is_lost(link, field_phone, committed_app, world, db_session):
+    """The limits were lowered after the phone learnt them: 413, then the phone asks for the limits
+    again and sends smaller batches of the same changes, in the order they were recorded."""
+    worker = field_phone("gridworker1")
+    recorded = [worker.record(hazard_change(world["retailer"])) for _ in range(5)]
+    services = committed_app[0].extensions["anxun"]
+    services.settings = dataclasses.replace(services.settings, max_batch_changes=2)
+    report = worker.push()
+    pushes = link.requests(PUSH)
+    assert [p["status"] for p in pushes] == [413, 200, 200, 200]
+    assert [len(_batch(p)["changes"]) for p in pushes] == [5, 2, 2, 1]
+    assert [c["id"] for c in report.applied] == [c.id for c in recorded] and not report.rejected
+    assert count(db_session, Hazard, Hazard.id.in_([uuid.UUID(c.id) for c in recorded])) == 5
+
+
+def test_an_expired_token_keeps_the_queue_until_the_user_logs_in_again(link, field_phone, committed_app, world,
+                                                                       db_session):
+    clock = committed_app[1]
+    worker = field_phone("gridworker1")
+    recorded = [worker.record(hazard_change(world["retailer"])) for _ in range(2)]
+    clock.advance(hours=committed_app[0].extensions["anxun"].settings.token_ttl_hours + 1)
+    with pytest.raises(AuthRequired):
+        worker.push()
+    in_flight = worker.state.pending_batch()
+    assert worker.status()["queued"] == 2 and in_flight is not None
+    assert count(db_session, Hazard, Hazard.id.in_([uuid.UUID(c.id) for c in recorded])) == 0
+
+    worker.login("gridworker1", "anxun-demo")
+    report = worker.push()
+    assert report.batches == [in_flight]  # the same batch, not a second copy of its changes
+    assert [c["id"] for c in report.applied] == [c.id for c in recorded] and worker.status()["queued"] == 0
+
+
+def test_a_revoked_phone_keeps_what_it_recorded_and_is_told_why(link, field_phone, world, db_session):
+    """A desk officer revokes a phone believed lost; it comes back with records on it. The server
+    takes nothing from it; the phone keeps its queue and says why, so the records are not lost."""
+    worker, desk = field_phone("gridworker1"), field_phone("desk")
+    recorded = worker.record(hazard_change(world["retailer"]))
+    revoked = desk.transport.request("DELETE", f"/api/v1/devices/{worker.device_id}")
+    assert revoked.status_code in (200, 204), revoked.text
+    with pytest.raises(AuthRequired) as refused:
+        worker.push()
+    assert refused.value.code == "auth.device_revoked"
+    with pytest.raises(AuthRequired) as again:
+        worker.login("gridworker1", "anxun-demo")
+    assert again.value.code == "auth.device_revoked"
+    assert [c.id for c in worker.queued()] == [recorded.id]
+    assert count(db_session, Hazard, Hazard.id == uuid.UUID(recorded.id)) == 0
 
 
 def test_a_change_for_a_record_not_yet_on_the_server_waits_in_the_queue(field_phone, world, db_session):
