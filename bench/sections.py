@@ -558,9 +558,10 @@ def _xlsx_rows(path) -> int | None:
 
     try:
         book = openpyxl.load_workbook(path, read_only=True)
-        count = sum(max(0, (sheet.max_row or 0) - 1) for sheet in book.worksheets)
+        sheet = book.worksheets[0]  # the ledger; the second sheet describes the export
+        count = max(0, (sheet.max_row or 0) - 1)
         if not count:  # a sheet without a stored dimension: count the rows
-            count = sum(1 for sheet in book.worksheets for _ in sheet.iter_rows()) - len(book.worksheets)
+            count = sum(1 for _ in sheet.iter_rows()) - 1
         book.close()
         return count
     except Exception:

@@ -1,18 +1,15 @@
 """The hazard ledger (隐患台账) as an Excel workbook, the way a safety office keeps it.
 
 Rows come from ``inspections.hazards.ledger_select`` — the very query of ``GET /hazards`` with the same
-filters and scope — read through a server-side cursor and written by openpyxl's write-only worksheet,
-which sends each row to a temporary file at once: memory stays flat however long the ledger."""
+filters and scope — read through a server-side cursor and written by XlsxWriter in constant-memory
+mode, which writes each row out to a temporary file at once: memory stays flat however long the ledger."""
 from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
 from typing import IO, Any, Callable
 
-from openpyxl import Workbook
-from openpyxl.cell import WriteOnlyCell
-from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
-from openpyxl.utils import get_column_letter
+import xlsxwriter
 from sqlalchemy.orm import Session, aliased
 
 from accounts.models import User
@@ -89,60 +86,56 @@ def export_select(clock: Clock, principal: Principal, filters: dict):
             .execution_options(yield_per=ROWS_PER_FETCH))
 
 
-def _header_cells(sheet) -> list:
-    thin = Side(style="thin", color="999999")
-    cells = []
-    for header in HEADERS:
-        cell = WriteOnlyCell(sheet, value=header)
-        cell.font = Font(bold=True)
-        cell.fill = PatternFill("solid", fgColor="DDEBF7")
-        cell.alignment = Alignment(horizontal="center", vertical="center", wrap_text=True)
-        cell.border = Border(top=thin, bottom=thin, left=thin, right=thin)
-        cells.append(cell)
-    return cells
-
-
 def write_ledger(session: Session, clock: Clock, principal: Principal, filters: dict, out: IO[bytes], *,
                  described_filters: dict | None = None) -> int:
     """Write the workbook to ``out``; returns the number of hazards in it."""
-    workbook = Workbook(write_only=True)
-    sheet = workbook.create_sheet(SHEET_TITLE)
-    # Column widths, panes and print titles must be set before the first row is written.
-    for index, column in enumerate(COLUMNS, start=1):
-        sheet.column_dimensions[get_column_letter(index)].width = column.width
-    sheet.freeze_panes = "C2"  # the header row and 序号/企业名称 stay in view
-    sheet.print_title_rows = "1:1"
-    sheet.page_setup.orientation = "landscape"
-    sheet.append(_header_cells(sheet))
-
-    # One styled cell per time column, refilled row by row: append() writes a row out before it returns.
-    time_cells = {}
+    workbook = xlsxwriter.Workbook(out, {
+        "constant_memory": True,
+        # Text from phones is text: "=HYPERLINK(…)" in a description must not become a live formula
+        # in the desk officer's Excel, nor "http://…" a link, nor "0012" the number 12.
+        "strings_to_formulas": False, "strings_to_urls": False, "strings_to_numbers": False,
+    })
+    sheet = workbook.add_worksheet(SHEET_TITLE)
     for index, column in enumerate(COLUMNS):
-        if column.is_time:
-            time_cells[index] = WriteOnlyCell(sheet)
-            time_cells[index].number_format = DATETIME_FORMAT
+        sheet.set_column(index, index, column.width)
+    sheet.freeze_panes(1, 2)  # the header row and 序号/企业名称 stay in view
+    sheet.repeat_rows(0)
+    sheet.set_landscape()
+    header = workbook.add_format({"bold": True, "bg_color": "#DDEBF7", "align": "center", "valign": "vcenter",
+                                  "text_wrap": True, "border": 1, "border_color": "#999999"})
+    sheet.write_row(0, 0, HEADERS, header)
+
+    moment = workbook.add_format({"num_format": DATETIME_FORMAT})
+    time_columns = [index for index, column in enumerate(COLUMNS) if column.is_time]
     count = 0
     for row in session.execute(export_select(clock, principal, filters)):
         count += 1
         values = [column.value(row) for column in COLUMNS]
         values[0] = count
-        for index, cell in time_cells.items():
+        for index in time_columns:
             if values[index] is not None:
-                cell.value = _local(values[index])
-                values[index] = cell
-        sheet.append(values)
-    sheet.auto_filter.ref = f"A1:{get_column_letter(len(COLUMNS))}{count + 1}"
+                values[index] = _local(values[index])
+        for index, value in enumerate(values):
+            if value is None:
+                continue
+            if index in time_columns:
+                sheet.write_datetime(count, index, value, moment)
+            elif isinstance(value, str):
+                sheet.write_string(count, index, value)
+            else:
+                sheet.write_number(count, index, value)
+    sheet.autofilter(0, 0, count, len(COLUMNS) - 1)
 
-    about = workbook.create_sheet("说明")
-    about.column_dimensions["A"].width = 14
-    about.column_dimensions["B"].width = 60
-    for key, value in (("导出时间", _local(clock.now()).strftime("%Y-%m-%d %H:%M")),
-                       ("导出人", f"{principal.name}（{principal.username}）"),
-                       ("辖区", principal.region_code),
-                       ("隐患条数", count),
-                       ("筛选条件", "；".join(f"{k}={v}" for k, v in (described_filters or {}).items()) or "无")):
-        about.append([key, value])
-    workbook.properties.title = SHEET_TITLE
-    workbook.properties.creator = "安巡 AnXun"
-    workbook.save(out)
+    about = workbook.add_worksheet("说明")
+    about.set_column(0, 0, 14)
+    about.set_column(1, 1, 60)
+    for line, (key, value) in enumerate((
+            ("导出时间", _local(clock.now()).strftime("%Y-%m-%d %H:%M")),
+            ("导出人", f"{principal.name}（{principal.username}）"),
+            ("辖区", principal.region_code),
+            ("隐患条数", count),
+            ("筛选条件", "；".join(f"{k}={v}" for k, v in (described_filters or {}).items()) or "无"))):
+        about.write_row(line, 0, [key, value])
+    workbook.set_properties({"title": SHEET_TITLE, "author": "安巡 AnXun"})
+    workbook.close()
     return count

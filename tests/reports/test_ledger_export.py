@@ -48,7 +48,7 @@ def test_the_workbook_has_the_ledger_headers_and_rows(client, login, session, cl
                      "发现人", "整改期限", "整改责任人", "整改措施", "整改状态", "复查时间", "销号时间"):
         assert required in headers
     assert sheet.freeze_panes == "C2"
-    assert sheet.column_dimensions["G"].width == 48  # 隐患描述
+    assert 48 <= sheet.column_dimensions["G"].width < 49  # 隐患描述 (Excel stores characters plus padding)
     assert sheet.auto_filter.ref == f"A1:R{sheet.max_row}"
     assert [cell.value for cell in workbook["说明"]["A"]][:4] == ["导出时间", "导出人", "辖区", "隐患条数"]
 
@@ -71,6 +71,19 @@ def test_the_workbook_has_the_ledger_headers_and_rows(client, login, session, cl
     assert found_cell.is_date and found_cell.number_format == "yyyy-mm-dd hh:mm"
     second = by_id[str(major.id)]
     assert second["隐患等级"] == "重大事故隐患" and second["整改状态"] == "已登记" and second["整改期限"] is None
+
+
+def test_text_from_phones_stays_text_in_the_workbook(client, login, demo, make_hazard):
+    """A description typed on a phone must not turn into a formula, a link or a number in the desk
+    officer's Excel (formula injection: a live =HYPERLINK or =cmd|… runs when the ledger is opened)."""
+    typed = ['=HYPERLINK("http://example.com/x","点此查看整改通知")', "+1+1", "http://example.com/整改", "0012"]
+    for text_ in typed:
+        make_hazard(description=text_)
+    sheet = _export(client, login("desk"))["隐患台账"]
+    column = HEADERS.index("隐患描述") + 1
+    cells = [sheet.cell(row=row, column=column) for row in range(2, sheet.max_row + 1)]
+    assert sorted(cell.value for cell in cells) == sorted(typed)
+    assert {cell.data_type for cell in cells} == {"s"} and not any(cell.hyperlink for cell in cells)
 
 
 def test_the_export_and_the_ledger_list_agree_on_filters_and_scope(client, login, session, clock, demo, make_hazard):
