@@ -136,6 +136,44 @@ def pull_initial(bench_url: str, phone) -> dict:
     return {"seconds": round(min(times), 4), "rows": rows, "json_bytes": size}
 
 
+PULL_RECORDS = """
+SELECT 'enterprise', e.id::text, (to_jsonb(e) - 'location'
+        || jsonb_build_object('lon', ST_X(e.location), 'lat', ST_Y(e.location)))::text
+  FROM enterprises e WHERE e.id = ANY(%(enterprise)s::uuid[])
+UNION ALL
+SELECT 'grid', g.id::text, jsonb_build_object('name', g.name, 'version', g.version, 'town_id', g.town_id,
+        'geometry', ST_AsGeoJSON(g.geometry, 7)::jsonb)::text
+  FROM grids g WHERE g.id = ANY(%(grid)s::uuid[])
+UNION ALL
+SELECT 'hazard', h.id::text, (to_jsonb(h) - 'location')::text FROM hazards h WHERE h.id = ANY(%(hazard)s::uuid[])
+UNION ALL
+SELECT 'task', t.id::text, to_jsonb(t)::text FROM tasks t WHERE t.id = ANY(%(task)s::uuid[])
+UNION ALL
+SELECT 'plan', p.id::text, to_jsonb(p)::text FROM plans p WHERE p.id = ANY(%(plan)s::uuid[])
+UNION ALL
+SELECT 'checklist_template', c.code || '@' || c.version, c.content::text
+  FROM checklist_templates c WHERE c.code || '@' || c.version = ANY(%(checklist_template)s)
+"""
+
+
+def pull_records(bench_url: str, keys: list[tuple[str, str]]) -> dict:
+    """Records named by (entity, id) read by one plain query: what a page of the feed has to fetch."""
+    wanted: dict[str, list[str]] = {e: [] for e in ("enterprise", "grid", "hazard", "task", "plan", "checklist_template")}
+    for entity, record_id in keys:
+        wanted.setdefault(entity, []).append(record_id)
+    conn = psycopg2.connect(dsn(bench_url))
+    conn.autocommit = True
+    times, rows = [], 0
+    with conn.cursor() as cur:
+        for _ in range(3):
+            t0 = time.perf_counter()
+            cur.execute(PULL_RECORDS, wanted)
+            rows = len(cur.fetchall())
+            times.append(time.perf_counter() - t0)
+    conn.close()
+    return {"seconds": round(min(times), 4), "rows": rows}
+
+
 def pull_incremental(bench_url: str, phones, rounds: int, since) -> dict:
     """Each phone's changes since ``since`` by one plain query; all phones at once, closed loop."""
     latencies: list[float] = []

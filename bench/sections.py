@@ -194,10 +194,11 @@ def memory(ctx: Context) -> tuple[dict, list[Row]]:
 # --------------------------------------------------------------------------- 2. pull
 
 
-def _pull_all(client: Client, cursor: str | None = None, limit: int = 500) -> dict:
+def _pull_all(client: Client, cursor: str | None = None, limit: int = 500, max_pages: int | None = None) -> dict:
     pages, gzip_bytes, records, t0 = 0, 0, 0, time.perf_counter()
     first_page = None
-    while True:
+    keys: list[tuple[str, str]] = []
+    while max_pages is None or pages < max_pages:
         path = "/api/v1/sync/pull?" + (f"cursor={cursor}&limit={limit}" if cursor else f"limit={limit}")
         reply = client.get(path, headers={"Accept-Encoding": "gzip"})
         if reply.status != 200:
@@ -207,11 +208,16 @@ def _pull_all(client: Client, cursor: str | None = None, limit: int = 500) -> di
         first_page = first_page if first_page is not None else reply.seconds
         gzip_bytes += len(reply.body)
         records += len(answer["changes"])
+        if max_pages is not None:
+            keys += [(c["entity"], c["id"]) for c in answer["changes"]]
         cursor = answer["cursor"]
         if not answer["has_more"]:
             break
     return {"seconds": time.perf_counter() - t0, "pages": pages, "gzip_bytes": gzip_bytes, "records": records,
-            "cursor": cursor, "first_page_seconds": first_page}
+            "cursor": cursor, "first_page_seconds": first_page, "keys": keys}
+
+
+OFFICER_PAGES = 5
 
 
 def pull(ctx: Context) -> tuple[dict, list[Row]]:
@@ -223,7 +229,7 @@ def pull(ctx: Context) -> tuple[dict, list[Row]]:
     samples, ceiling_samples = [], []
     for phone in ctx.phones[:5]:
         result = _pull_all(Client(ctx.base, phone.token))
-        result.pop("cursor")
+        result.pop("cursor"), result.pop("keys")
         samples.append(result)
         ceiling_samples.append(ceilings.pull_initial(ctx.bench_url, phone))
     samples.sort(key=lambda s: s["seconds"])
@@ -233,6 +239,16 @@ def pull(ctx: Context) -> tuple[dict, list[Row]]:
     rows.append(Row("pull", "initial full pull, one phone", round(median["seconds"], 3), "s", round(ceiling, 4), "time",
                     "< 1 s", median["seconds"] < 1,
                     note=f"{median['records']} records, {median['pages']} page(s), {median['gzip_bytes'] / 1024:.0f} KiB gzip"))
+
+    # An inspector's first pull sees the whole county: a snapshot walked by record key. Its first pages
+    # (information: the whole of it is ≈ 190 pages of 2,000 on the full county).
+    officer = _pull_all(ctx.client("inspector1"), limit=2000, max_pages=OFFICER_PAGES)
+    officer_ceiling = ceilings.pull_records(ctx.bench_url, officer.pop("keys"))
+    officer.pop("cursor")
+    figures["inspector_first_pages"] = {"pull": officer, "ceiling": officer_ceiling}
+    rows.append(Row("pull", f"inspector's first pull: first {officer['pages']} pages of 2,000",
+                    round(officer["seconds"], 3), "s", officer_ceiling["seconds"], "time",
+                    note=f"{officer['records']} records; ceiling = the same records read by one plain query"))
 
     # Every phone's first pull at once: the morning after a reinstall (information).
     phones = [ctx.phones[i % len(ctx.phones)] for i in range(sizes.pull_phones)]
