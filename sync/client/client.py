@@ -34,6 +34,11 @@ DEFAULT_LIMITS = {"max_batch_changes": 1000, "max_batch_bytes": 8 * 1024 * 1024,
 CONFIG_MAX_AGE_SECONDS = 3600
 # Room for the batch envelope (batch_id, sent_at) when fitting changes under max_batch_bytes.
 ENVELOPE_BYTES = 256
+# Batches this client forms at most, below the server's max_batch_changes: a server applies ≈ 50–90
+# changes a second (docs/performance.md), so a 1,000-change batch takes 10–20 s alone and minutes
+# when a township's phones push at once — close to the read timeout, and all of it sent again when
+# the answer is lost. 100 keeps each answer within a few seconds.
+BATCH_CHANGES = 100
 # A change rebased this many times in one push waits for the next one (someone keeps changing the record).
 MAX_REBASES_PER_PUSH = 3
 
@@ -101,17 +106,19 @@ class SyncClient:
     """One phone: a state file, a server, a logged-in user on a device.
 
     ``max_attempts``/``backoff``/``max_backoff``/``max_wait`` tune retries (see Transport);
-    ``chunk_bytes`` caps photo parts below the server's ``photo_chunk_bytes``; ``now`` is the phone's
-    clock (an aware datetime); ``sleep`` is how the client waits between attempts."""
+    ``chunk_bytes`` caps photo parts below the server's ``photo_chunk_bytes``; ``batch_changes`` caps
+    batches below the server's ``max_batch_changes``; ``now`` is the phone's clock (an aware
+    datetime); ``sleep`` is how the client waits between attempts."""
 
     def __init__(self, state_path: str | Path, *, server_url: str | None = None, max_attempts: int = 5,
                  backoff: float = 0.5, max_backoff: float = 30.0, max_wait: float = 300.0,
-                 timeout: tuple[float, float] = (10.0, 120.0), chunk_bytes: int | None = None, sleep=time.sleep,
-                 now=None):
+                 timeout: tuple[float, float] = (10.0, 120.0), chunk_bytes: int | None = None,
+                 batch_changes: int = BATCH_CHANGES, sleep=time.sleep, now=None):
         self.state = LocalState(state_path)
         if server_url:
             self.state.set("server_url", server_url.rstrip("/"))
         self.chunk_bytes = chunk_bytes
+        self.batch_changes = batch_changes
         self.now = now or (lambda: datetime.now().astimezone())
         self.transport = Transport(self.state.get("server_url") or "", self.state.get("token"),
                                    max_attempts=max_attempts, backoff=backoff, max_backoff=max_backoff,
@@ -278,7 +285,7 @@ class SyncClient:
         server cannot be reached: the batch in flight keeps its id and goes again next time."""
         self._require_login()
         limits = self.limits()
-        max_changes, max_bytes = limits["max_batch_changes"], limits["max_batch_bytes"]
+        max_changes, max_bytes = min(limits["max_batch_changes"], self.batch_changes), limits["max_batch_bytes"]
         report = PushReport()
         held_back: set[int] = set()  # retryable, or rebased too often: next push
         rebases: Counter = Counter()
@@ -306,7 +313,7 @@ class SyncClient:
                     self.state.close_batch_tx(batch_id, None)
                 limits = self.limits(refresh=True)
                 max_bytes = limits["max_batch_bytes"]
-                max_changes = min(limits["max_batch_changes"], max(1, len(members) // 2))
+                max_changes = min(limits["max_batch_changes"], self.batch_changes, max(1, len(members) // 2))
                 if len(members) == 1:
                     self._reject_locally(members[0], "sync.batch_too_large", "服务器拒收此条变更（过大）", report)
                 continue

@@ -312,6 +312,15 @@ def test_a_long_queue_goes_in_batches_no_larger_than_the_server_advertises(link,
     assert count(db_session, Hazard, Hazard.id.in_([uuid.UUID(c.id) for c in recorded])) == 7
 
 
+def test_the_client_keeps_its_batches_small_when_the_server_allows_large_ones(link, field_phone, world, db_session):
+    """The server allows 1,000 changes a batch; the client sends at most its own ``batch_changes``."""
+    worker = field_phone("gridworker1", batch_changes=4)
+    recorded = [worker.record(hazard_change(world["retailer"])) for _ in range(10)]
+    report = worker.push()
+    assert [len(_batch(p)["changes"]) for p in link.requests(PUSH)] == [4, 4, 2]
+    assert [c["id"] for c in report.applied] == [c.id for c in recorded]
+
+
 def test_a_batch_refused_for_its_size_is_split_and_nothing_is_lost(link, field_phone, committed_app, world, db_session):
     """The limits were lowered after the phone learnt them: 413, then the phone asks for the limits
     again and sends smaller batches of the same changes, in the order they were recorded."""
