@@ -414,9 +414,10 @@ class SyncClient:
         for change, result in zip(members[index + 1:], results[index + 1:]):
             if change.key == key and change.op == "transition" and result.get("status") == "applied":
                 current = rules.after(entity, current, change.data.get("action"), result.get("version"))
+        seen = self.state.record(entity, record_id)
         self.state.put_record_tx(entity, record_id, current.get("version"), current)
         queued = [c for c in self.state.changes("queued", key=key) if c.op == "transition"]
-        rebased, stuck = rules.rebase(entity, current, [(c.seq, c.data.get("action")) for c in queued])
+        rebased, stuck = rules.rebase(entity, current, [(c.seq, c.data.get("action")) for c in queued], seen=seen)
         by_seq = {c.seq: c for c in queued}
         for item in rebased:
             change = by_seq[item.seq]

@@ -66,10 +66,25 @@ class Stuck:
     reason: str
 
 
-def rebase(entity: str, current: dict, intents: list[tuple[int, str | None]]) -> tuple[list[Rebased], list[Stuck]]:
+# Recheck decisions (复查: 销号 or 退回) judge one submitted rectification: the one the inspector saw.
+JUDGE_SUBMISSION = {("hazard", "verify"), ("hazard", "reject")}
+
+
+def _submission(record: dict | None) -> tuple | None:
+    return (record.get("submitted_at"), record.get("submitted_by")) if record else None
+
+
+def rebase(entity: str, current: dict, intents: list[tuple[int, str | None]], *,
+           seen: dict | None = None) -> tuple[list[Rebased], list[Stuck]]:
     """Replay ``intents`` — (seq, action) of the queued transitions of one record, oldest first —
-    on ``current``. Returns the new base versions and the intents that cannot be rebased."""
+    on ``current``; ``seen`` is the record as the phone showed it when they were recorded. Returns the
+    new base versions and the intents that cannot be rebased.
+
+    A recheck decision is not moved onto a rectification submitted after the one in ``seen`` (退回
+    and submitted again meanwhile): closing a hazard on evidence nobody looked at is what the closed
+    loop exists to prevent. The phone's own submission, replayed first, is one it has seen."""
     status, version = current.get("status"), current.get("version")
+    submission_seen = _submission(seen) == _submission(current)
     rebased, stuck = [], []
     for seq, action in intents:
         rule = rule_for(entity, action)
@@ -77,10 +92,13 @@ def rebase(entity: str, current: dict, intents: list[tuple[int, str | None]]) ->
             stuck.append(Stuck(seq, f"无法对 {entity} 的 {action} 变基"))
         elif status not in rule.sources:
             stuck.append(Stuck(seq, f"服务器上的记录状态已是 {status}，不能再 {action}"))
+        elif (entity, action) in JUDGE_SUBMISSION and not submission_seen:
+            stuck.append(Stuck(seq, "整改材料已重新提交，须查看新的整改情况后重新复查"))
         else:
             rebased.append(Rebased(seq, version))
             version += 1
             status = rule.target or status
+            submission_seen = submission_seen or action == "submit"
     return rebased, stuck
 
 

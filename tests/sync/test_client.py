@@ -484,6 +484,58 @@ def test_rebase_replays_the_intents_in_order_on_current():
     assert [(r.seq, r.base_version) for r in rebased] == [(8, 2)] and [s.seq for s in stuck] == [7]
 
 
+def test_a_recheck_decision_is_rebased_only_onto_the_submission_it_judged():
+    first = {"status": "submitted", "version": 4, "submitted_at": "2026-11-22T09:00:00+08:00", "submitted_by": "w"}
+    supervised = first | {"version": 5, "supervised": True}
+    resubmitted = first | {"version": 6, "submitted_at": "2026-11-22T15:00:00+08:00"}
+    for action in ("verify", "reject"):
+        rebased, stuck = rules.rebase("hazard", supervised, [(1, action)], seen=first)
+        assert [(r.seq, r.base_version) for r in rebased] == [(1, 5)] and stuck == [], action
+        rebased, stuck = rules.rebase("hazard", resubmitted, [(1, action)], seen=first)
+        assert rebased == [] and [s.seq for s in stuck] == [1] and "重新提交" in stuck[0].reason, action
+    # The phone's own submission, replayed first, is one it has seen.
+    ordered = {"status": "ordered", "version": 3, "submitted_at": None, "submitted_by": None}
+    rebased, _ = rules.rebase("hazard", ordered | {"version": 4}, [(1, "submit"), (2, "reject")], seen=ordered)
+    assert [(r.seq, r.base_version) for r in rebased] == [(1, 4), (2, 5)]
+
+
+def test_an_offline_verification_is_not_applied_to_a_rectification_submitted_again(
+        field_phone, committed_app, world, db_session, tmp_path):
+    """inspector1 verifies (销号) the rectification on the phone, offline. Meanwhile inspector2 sends
+    it back (退回) and the worker submits new evidence. inspector1's verification must not close the
+    hazard on evidence nobody looked at: it stays with inspector1 as a conflict."""
+    clock = committed_app[1]
+    worker, inspector, colleague = field_phone("gridworker1"), field_phone("inspector1"), field_phone("inspector2")
+    reported = worker.record(hazard_change(world["retailer"], description="安全出口上锁"))
+    worker.push()
+    pull_until(inspector, lambda: inspector.record_of("hazard", reported.id) is not None, limit=2000)
+    inspector.record(transition(reported.id, **ORDER))
+    inspector.push()
+    photo = tmp_path / "rectified.jpg"
+    photo.write_bytes(noisy_jpeg(200))
+    sha = worker.add_photo(photo)
+    pull_until(worker, lambda: (worker.record_of("hazard", reported.id) or {}).get("status") == "ordered")
+    worker.record(transition(reported.id, action="submit", photos=[sha], note="已开锁"))
+    worker.push()
+
+    pull_until(inspector, lambda: (inspector.record_of("hazard", reported.id) or {}).get("status") == "submitted")
+    verification = inspector.record(transition(reported.id, action="verify", note="现场核实已整改"))
+    pull_until(colleague, lambda: (colleague.record_of("hazard", reported.id) or {}).get("status") == "submitted",
+               limit=2000)
+    colleague.record(transition(reported.id, action="reject", note="照片看不清，重新整改"))
+    colleague.push()
+    clock.advance(hours=3)
+    pull_until(worker, lambda: (worker.record_of("hazard", reported.id) or {}).get("status") == "ordered")
+    worker.record(transition(reported.id, action="submit", photos=[sha], note="已拆除门锁"))
+    worker.push()
+
+    report = inspector.push()
+    assert report.rebased == [] and [c["seq"] for c in report.conflicts] == [verification.seq]
+    assert "重新提交" in inspector.status()["conflicts"][0]["result"]["reason"]
+    db_session.expire_all()
+    assert db_session.get(Hazard, uuid.UUID(reported.id)).status == "submitted"
+
+
 # --------------------------------------------------------------------------- photos
 
 
