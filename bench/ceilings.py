@@ -92,22 +92,33 @@ def push(bench_url: str, work: list[list[tuple[list, list]]]) -> dict:
 
 # --------------------------------------------------------------------------- pull
 
-PULL_ALL = """
-SELECT 'enterprise', e.id::text, (to_jsonb(e) - 'location'
+# One phone-ready row per record, by entity; {where} chooses the records.
+RECORD_ROWS = {
+    "enterprise": """SELECT 'enterprise', e.id::text, (to_jsonb(e) - 'location'
         || jsonb_build_object('lon', ST_X(e.location), 'lat', ST_Y(e.location)))::text
-  FROM enterprises e WHERE e.grid_id = ANY(%(grids)s::uuid[])
-UNION ALL
-SELECT 'grid', g.id::text, jsonb_build_object('name', g.name, 'version', g.version, 'town_id', g.town_id,
+  FROM enterprises e WHERE {where}""",
+    "grid": """SELECT 'grid', g.id::text, jsonb_build_object('name', g.name, 'version', g.version, 'town_id', g.town_id,
         'geometry', ST_AsGeoJSON(g.geometry, 7)::jsonb)::text
-  FROM grids g WHERE g.id = ANY(%(grids)s::uuid[])
-UNION ALL
-SELECT 'hazard', h.id::text, (to_jsonb(h) - 'location')::text FROM hazards h WHERE h.grid_id = ANY(%(grids)s::uuid[])
-UNION ALL
-SELECT 'task', t.id::text, to_jsonb(t)::text FROM tasks t WHERE t.assignee_id = %(user)s
-UNION ALL
-SELECT 'checklist_template', c.code || '@' || c.version, c.content::text
-  FROM checklist_templates c WHERE c.status = 'published'
-"""
+  FROM grids g WHERE {where}""",
+    "hazard": "SELECT 'hazard', h.id::text, (to_jsonb(h) - 'location')::text FROM hazards h WHERE {where}",
+    "task": "SELECT 'task', t.id::text, to_jsonb(t)::text FROM tasks t WHERE {where}",
+    "plan": "SELECT 'plan', p.id::text, to_jsonb(p)::text FROM plans p WHERE {where}",
+    "checklist_template": """SELECT 'checklist_template', c.code || '@' || c.version, c.content::text
+  FROM checklist_templates c WHERE {where}""",
+}
+
+
+def _records_query(where: dict[str, str]) -> str:
+    return "\nUNION ALL\n".join(RECORD_ROWS[entity].format(where=condition) for entity, condition in where.items())
+
+
+PULL_ALL = _records_query({
+    "enterprise": "e.grid_id = ANY(%(grids)s::uuid[])",
+    "grid": "g.id = ANY(%(grids)s::uuid[])",
+    "hazard": "h.grid_id = ANY(%(grids)s::uuid[])",
+    "task": "t.assignee_id = %(user)s",
+    "checklist_template": "c.status = 'published'",
+})
 
 PULL_SINCE = """
 SELECT 'hazard', h.id::text, (to_jsonb(h) - 'location')::text
@@ -136,29 +147,19 @@ def pull_initial(bench_url: str, phone) -> dict:
     return {"seconds": round(min(times), 4), "rows": rows, "json_bytes": size}
 
 
-PULL_RECORDS = """
-SELECT 'enterprise', e.id::text, (to_jsonb(e) - 'location'
-        || jsonb_build_object('lon', ST_X(e.location), 'lat', ST_Y(e.location)))::text
-  FROM enterprises e WHERE e.id = ANY(%(enterprise)s::uuid[])
-UNION ALL
-SELECT 'grid', g.id::text, jsonb_build_object('name', g.name, 'version', g.version, 'town_id', g.town_id,
-        'geometry', ST_AsGeoJSON(g.geometry, 7)::jsonb)::text
-  FROM grids g WHERE g.id = ANY(%(grid)s::uuid[])
-UNION ALL
-SELECT 'hazard', h.id::text, (to_jsonb(h) - 'location')::text FROM hazards h WHERE h.id = ANY(%(hazard)s::uuid[])
-UNION ALL
-SELECT 'task', t.id::text, to_jsonb(t)::text FROM tasks t WHERE t.id = ANY(%(task)s::uuid[])
-UNION ALL
-SELECT 'plan', p.id::text, to_jsonb(p)::text FROM plans p WHERE p.id = ANY(%(plan)s::uuid[])
-UNION ALL
-SELECT 'checklist_template', c.code || '@' || c.version, c.content::text
-  FROM checklist_templates c WHERE c.code || '@' || c.version = ANY(%(checklist_template)s)
-"""
+PULL_RECORDS = _records_query({
+    "enterprise": "e.id = ANY(%(enterprise)s::uuid[])",
+    "grid": "g.id = ANY(%(grid)s::uuid[])",
+    "hazard": "h.id = ANY(%(hazard)s::uuid[])",
+    "task": "t.id = ANY(%(task)s::uuid[])",
+    "plan": "p.id = ANY(%(plan)s::uuid[])",
+    "checklist_template": "c.code || '@' || c.version = ANY(%(checklist_template)s)",
+})
 
 
 def pull_records(bench_url: str, keys: list[tuple[str, str]]) -> dict:
     """Records named by (entity, id) read by one plain query: what a page of the feed has to fetch."""
-    wanted: dict[str, list[str]] = {e: [] for e in ("enterprise", "grid", "hazard", "task", "plan", "checklist_template")}
+    wanted: dict[str, list[str]] = {entity: [] for entity in RECORD_ROWS}
     for entity, record_id in keys:
         wanted.setdefault(entity, []).append(record_id)
     conn = psycopg2.connect(dsn(bench_url))
