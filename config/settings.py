@@ -133,6 +133,8 @@ class Settings:
             photo_chunk_bytes=_int(env, "ANXUN_PHOTO_CHUNK_BYTES", cls.photo_chunk_bytes, problems, 1024),
             max_photo_pixels=_int(env, "ANXUN_MAX_PHOTO_PIXELS", cls.max_photo_pixels, problems, 1),
             orphan_photo_days=_int(env, "ANXUN_ORPHAN_PHOTO_DAYS", cls.orphan_photo_days, problems, 1),
+            max_batch_changes=_int(env, "ANXUN_MAX_BATCH_CHANGES", cls.max_batch_changes, problems, 1),
+            max_batch_bytes=_int(env, "ANXUN_MAX_BATCH_BYTES", cls.max_batch_bytes, problems, 64 * 1024),
             db_pool_size=_int(env, "ANXUN_DB_POOL_SIZE", cls.db_pool_size, problems, 1),
             patrol_frequencies=_patrol_frequencies(env.get("ANXUN_PATROL_FREQUENCIES"), problems),
             self_inspection_cadences=_cadences(env.get("ANXUN_SELF_INSPECTION_CADENCES"), problems),

@@ -7,6 +7,7 @@ import random
 import threading
 import uuid
 
+import pytest
 from sqlalchemy import select
 
 from inspections.models import Hazard, HazardEvent, Inspection, Patrol
@@ -222,6 +223,29 @@ def test_patrol_and_task_changes(phone, db_session, world):
     assert db_session.get(Task, task.id).status == "done"
     assert count(db_session, Patrol, Patrol.id == uuid.UUID(patrol_id)) == 1
     assert worker.push([complete]).get_json()["results"][0]["status"] == "duplicate"
+
+
+def test_batch_limits_are_set_by_the_operator_and_advertised(committed_app, world, tmp_path):
+    from api.app import create_app
+    from config.settings import Settings, SettingsError
+    from tests.sync.conftest import Phone
+
+    app, clock, url = committed_app
+    settings = Settings.from_env({"ANXUN_MAX_BATCH_CHANGES": "2", "ANXUN_MAX_BATCH_BYTES": "65536"},
+                                 database_url=url, testing=True, photo_root=str(tmp_path / "photos-limits"))
+    limited = create_app(settings, clock=clock)
+    try:
+        worker = Phone(limited.test_client(), "gridworker1")
+        config = worker.client.get("/api/v1/sync/config", headers=worker.headers).get_json()
+        assert (config["max_batch_changes"], config["max_batch_bytes"]) == (2, 65536)
+        refused = worker.push([hazard_change(world["retailer"]) for _ in range(3)])
+        assert refused.status_code == 413 and refused.get_json()["code"] == "sync.batch_too_large"
+        assert worker.push([hazard_change(world["retailer"]) for _ in range(2)]).status_code == 200
+    finally:
+        limited.extensions["anxun"].engine.dispose()
+    for name, value in (("ANXUN_MAX_BATCH_CHANGES", "0"), ("ANXUN_MAX_BATCH_BYTES", "1000")):
+        with pytest.raises(SettingsError, match=name):
+            Settings.from_env({name: value}, database_url=url)
 
 
 def test_a_stored_batch_is_answered_even_after_the_limits_were_lowered(phone, committed_app, world):
