@@ -38,23 +38,31 @@ _FIGURES_SQL = """
 WITH target AS (
     SELECT r.id, r.path, r.parent_id FROM regions r WHERE {target}
 ),
+within AS (
+    -- Each region with every target whose subtree holds it (itself included): the target's path is
+    -- one of the region's path prefixes, an equality join instead of <@ against every target. Rows
+    -- join this by region id, so the path work is done once per region, not per hazard or inspection.
+    SELECT v.id AS region_id, t.id AS target_id
+      FROM regions v CROSS JOIN LATERAL generate_series(1, nlevel(v.path)) AS prefix(n)
+      JOIN target t ON t.path = subpath(v.path, 0, prefix.n)
+),
 month_inspections AS (
-    SELECT i.id, i.kind, i.enterprise_id, i.inspector_ids, v.path
+    SELECT i.id, i.kind, i.enterprise_id, i.inspector_ids, i.region_id
       FROM inspections i JOIN regions v ON v.id = i.region_id
      WHERE i.started_at >= :month_start AND i.started_at < :month_end {scope}
        AND NOT EXISTS (SELECT 1 FROM inspections c WHERE c.supersedes = i.id)
 ),
 inspection_kinds AS (
-    SELECT t.id AS region_id, mi.kind, count(*) AS n
-      FROM month_inspections mi {mi_in_target}
-     GROUP BY t.id, mi.kind
+    SELECT w.target_id AS region_id, mi.kind, count(*) AS n
+      FROM month_inspections mi JOIN within w ON w.region_id = mi.region_id
+     GROUP BY w.target_id, mi.kind
 ),
 inspection_counts AS (
     SELECT region_id, sum(n) AS inspections, jsonb_object_agg(kind, n) AS by_kind
       FROM inspection_kinds GROUP BY region_id
 ),
 hazard_rows AS (
-    SELECT h.id, h.level, h.found_at, h.closed_at, h.found_by, v.path, st.status, dl.deadline,
+    SELECT h.id, h.level, h.found_at, h.closed_at, h.found_by, h.region_id, st.status, dl.deadline,
            sv.hazard_id IS NOT NULL AS supervised
       FROM hazards h
       JOIN regions v ON v.id = h.region_id
@@ -71,7 +79,7 @@ hazard_rows AS (
             OR h.closed_at IS NULL OR h.closed_at >= :month_start) {scope}
 ),
 hazard_counts AS (
-    SELECT t.id AS region_id,
+    SELECT w.target_id AS region_id,
            count(*) FILTER (WHERE hr.found_at >= :month_start AND hr.found_at < :month_end) AS found,
            count(*) FILTER (WHERE hr.found_at >= :month_start AND hr.found_at < :month_end
                               AND hr.level = 'major') AS found_major,
@@ -84,8 +92,8 @@ hazard_counts AS (
                AS major_open,
            count(*) FILTER (WHERE hr.level = 'major' AND hr.status IN ('reported', 'ordered', 'submitted')
                               AND hr.supervised) AS major_supervised
-      FROM hazard_rows hr {hr_in_target}
-     GROUP BY t.id
+      FROM hazard_rows hr JOIN within w ON w.region_id = hr.region_id
+     GROUP BY w.target_id
 ),
 patrolled AS (
     SELECT pv.enterprise_id
@@ -96,11 +104,11 @@ patrolled AS (
     SELECT enterprise_id FROM month_inspections WHERE kind = 'patrol_check'
 ),
 enterprise_counts AS (
-    SELECT t.id AS region_id, count(*) AS enterprises, count(pe.enterprise_id) AS patrolled
-      FROM regions v {v_in_target}
-      JOIN enterprises e ON e.region_id = v.id
+    SELECT w.target_id AS region_id, count(*) AS enterprises, count(pe.enterprise_id) AS patrolled
+      FROM within w
+      JOIN enterprises e ON e.region_id = w.region_id
       LEFT JOIN patrolled pe ON pe.enterprise_id = e.id
-     GROUP BY t.id
+     GROUP BY w.target_id
 ),
 office_kinds AS (
     SELECT u.region_id, mi.kind, count(DISTINCT mi.id) AS n, count(DISTINCT mi.enterprise_id) AS enterprises
@@ -176,19 +184,10 @@ def previous_month(period: Period) -> Period:
     return month_period(last_day.year, last_day.month)
 
 
-def _within_target(path: str) -> str:
-    """Join each row to every target region whose subtree holds it: the target's path is one of the
-    row's path prefixes. Equal to ``JOIN target t ON {path} <@ t.path``, but an equality join on a few
-    prefixes per row instead of comparing every row with every target (100k hazards × 200 regions)."""
-    return (f"CROSS JOIN LATERAL generate_series(1, nlevel({path})) AS prefix(n) "
-            f"JOIN target t ON t.path = subpath({path}, 0, prefix.n)")
-
-
 def _statement(*, all_regions: bool, scope_path: str | None):
     scope = "AND v.path <@ CAST(:scope_path AS ltree)" if scope_path else ""
     target = "true" if all_regions else "r.id = ANY(:targets)"
-    return text(_FIGURES_SQL.format(target=target, scope=scope, mi_in_target=_within_target("mi.path"),
-                                    hr_in_target=_within_target("hr.path"), v_in_target=_within_target("v.path")))
+    return text(_FIGURES_SQL.format(target=target, scope=scope))
 
 
 def _params(month: Period, as_of: datetime, computed_at: datetime, **extra) -> dict:
