@@ -48,7 +48,10 @@ def main() -> int:
         f"{sizes.workers:,} grid workers, {sizes.hazards:,} hazards  (load {load()})")
 
     if os.environ.get("ANXUN_BENCH_REUSE") == "1" and dataset.existing_scale(bench_url) == sizes.scale:
+        from db.migrate import upgrade
+
         log("dataset: reusing anxun_bench (ANXUN_BENCH_REUSE=1)")
+        upgrade(bench_url)  # built by an older checkout: bring its schema up to this one
         results["dataset"] = {"reused": True}
     else:
         log("dataset: building anxun_bench in SQL ...")

@@ -76,6 +76,9 @@ class Settings:
     # 8192×6144 (50 MP phone modes) fits; 200 MP modes do not (memory per worker).
     max_photo_pixels: int = 64_000_000
     orphan_photo_days: int = 30
+    # Feed rows older than this (superseded ones and tombstones) are compacted; a phone that has not
+    # pulled for longer starts again with a full snapshot.
+    feed_retention_days: int = 30
     max_batch_changes: int = 1000
     max_batch_bytes: int = 8 * 1024 * 1024
     db_pool_size: int = 5
@@ -133,6 +136,7 @@ class Settings:
             photo_chunk_bytes=_int(env, "ANXUN_PHOTO_CHUNK_BYTES", cls.photo_chunk_bytes, problems, 1024),
             max_photo_pixels=_int(env, "ANXUN_MAX_PHOTO_PIXELS", cls.max_photo_pixels, problems, 1),
             orphan_photo_days=_int(env, "ANXUN_ORPHAN_PHOTO_DAYS", cls.orphan_photo_days, problems, 1),
+            feed_retention_days=_int(env, "ANXUN_FEED_RETENTION_DAYS", cls.feed_retention_days, problems, 1),
             max_batch_changes=_int(env, "ANXUN_MAX_BATCH_CHANGES", cls.max_batch_changes, problems, 1),
             max_batch_bytes=_int(env, "ANXUN_MAX_BATCH_BYTES", cls.max_batch_bytes, problems, 64 * 1024),
             db_pool_size=_int(env, "ANXUN_DB_POOL_SIZE", cls.db_pool_size, problems, 1),

@@ -62,6 +62,12 @@ def orphan_photos(session: Session, clock: Clock, env: JobEnv) -> dict:
     return {"photos_removed": removed, "partials_purged": purged}
 
 
+def compact_feed(session: Session, clock: Clock, env: JobEnv) -> dict:
+    from sync.compaction import compact_change_log
+
+    return compact_change_log(session, clock, env.settings.feed_retention_days)
+
+
 JOBS: dict[str, Job] = {job.name: job for job in (
     # Deadlines fall at any hour: checked hourly, so an overdue hazard is known within the hour.
     Job("overdue_hazards", "逾期隐患：督办任务与挂牌督办", overdue_hazards, {"minute": 5}),
@@ -71,4 +77,5 @@ JOBS: dict[str, Job] = {job.name: job for job in (
     Job("self_inspection_tasks", "企业“日周月”自查提醒", self_inspection_tasks, {"hour": 0, "minute": 25}),
     Job("monthly_figures", "月度统计定格（月排名、月通报）", monthly_figures, {"hour": 1, "minute": 30}),
     Job("orphan_photos", "清理无主照片", orphan_photos, {"hour": 3, "minute": 30}),
+    Job("compact_feed", "同步变更日志压缩", compact_feed, {"hour": 4, "minute": 10}),
 )}

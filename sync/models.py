@@ -8,7 +8,7 @@ from __future__ import annotations
 import uuid
 from datetime import datetime
 
-from sqlalchemy import ARRAY, BigInteger, Identity, Index, String, Text, text
+from sqlalchemy import ARRAY, BigInteger, Identity, Index, SmallInteger, String, Text, text
 from sqlalchemy.dialects.postgresql import JSONB, UUID
 from sqlalchemy.orm import Mapped, mapped_column
 from sqlalchemy.types import UserDefinedType
@@ -49,6 +49,19 @@ class ChangeLogEntry(Base):
     enterprise_id: Mapped[uuid.UUID | None] = mapped_column(UUID(as_uuid=True))
     audience: Mapped[list[uuid.UUID] | None] = mapped_column(ARRAY(UUID(as_uuid=True)))
     at: Mapped[datetime] = mapped_column(server_default=text("now()"))
+
+
+class ChangeLogFloor(Base):
+    """How far back the feed still reaches (one row, id 1): rows before this position that a later
+    change of the same record superseded, and old tombstones, were compacted away, so a cursor
+    before it can no longer be honoured and answers ``reset``."""
+
+    __tablename__ = "change_log_floor"
+
+    id: Mapped[int] = mapped_column(SmallInteger, primary_key=True)
+    txid = mapped_column(Xid8, nullable=False)
+    seq: Mapped[int] = mapped_column(BigInteger)
+    compacted_at: Mapped[datetime]
 
 
 class SyncBatch(Base):

@@ -46,10 +46,13 @@ class Cursor:
     regrid: dict | None = None
     # Snapshot in progress: {"after": [entity, entity_id] or None, "head": [txid, seq]}.
     snapshot: dict | None = None
+    # The feed's floor when the cursor was issued (sync.compaction): a later, higher floor may have
+    # removed rows between this cursor's position and the new floor.
+    floor: list[int] | None = None
 
     def encode(self) -> str:
         raw = json.dumps({"v": 1, "p": list(self.pos), "s": self.scope, "g": self.grids, "r": self.regrid,
-                          "b": self.snapshot}, separators=(",", ":"))
+                          "b": self.snapshot, "f": self.floor}, separators=(",", ":"))
         return base64.urlsafe_b64encode(raw.encode()).decode().rstrip("=")
 
     @classmethod
@@ -67,8 +70,10 @@ class Cursor:
                 after = snapshot["after"]
                 snapshot = {"after": None if after is None else [str(after[0]), str(after[1])],
                             "head": [int(x) for x in snapshot["head"]]}
+            floor = raw.get("f")
             return cls(pos=(int(raw["p"][0]), int(raw["p"][1])), scope=str(raw["s"]),
-                       grids=[str(uuid.UUID(g)) for g in raw["g"]], regrid=regrid, snapshot=snapshot)
+                       grids=[str(uuid.UUID(g)) for g in raw["g"]], regrid=regrid, snapshot=snapshot,
+                       floor=None if floor is None else [int(floor[0]), int(floor[1])])
         except (ValueError, KeyError, TypeError, IndexError):
             return None
 
@@ -161,29 +166,55 @@ HEAD = """SELECT c.txid::text, c.seq FROM change_log AS c WHERE c.txid < CAST(:h
 MAX = (2**63 - 1, 2**63 - 1)
 
 
-def pull(session: Session, clock: Clock, principal: Principal, cursor_value: str | None, limit: int) -> dict:
+# Pulls hold this shared, the compaction exclusively: a compaction never runs between a pull's reading
+# of the floor and its reading of the rows (a shared advisory lock takes no transaction id).
+COMPACTION_LOCK = "hashtextextended('anxun/change-log-compaction', 0)"
+
+
+def horizon(session: Session) -> str:
+    """The horizon (above) as the text of an xid8."""
     # The activity view is cached for the rest of a transaction once read; read it afresh.
     session.execute(text("SELECT pg_stat_clear_snapshot()"))
-    horizon = session.execute(text(HORIZON)).scalar_one()
+    return session.execute(text(HORIZON)).scalar_one()
+
+
+def _behind_floor(cursor: Cursor, floor: tuple[int, int] | None) -> bool:
+    """Whether a compaction since the cursor was issued removed rows the cursor still needs: it stands
+    before the new floor. (A cursor issued under the current floor reads the compacted log, whose
+    remaining rows below the floor are each record's latest, and loses nothing.)"""
+    position = tuple(cursor.snapshot["head"]) if cursor.snapshot else cursor.pos
+    if floor is None or position == START:  # nothing served yet: the feed from the start is whole
+        return False
+    return position < floor and (cursor.floor is None or tuple(cursor.floor) < floor)
+
+
+def pull(session: Session, clock: Clock, principal: Principal, cursor_value: str | None, limit: int) -> dict:
+    from sync.compaction import feed_floor
+
+    session.execute(text(f"SELECT pg_advisory_xact_lock_shared({COMPACTION_LOCK})"))
+    horizon_now = horizon(session)
+    floor = feed_floor(session)
     grids_now = _current_grids(session, principal)
     cursor = Cursor.decode(cursor_value) if cursor_value else None
-    reset = cursor_value is not None and (cursor is None or cursor.scope != scope_key(principal))
+    reset = cursor_value is not None and (cursor is None or cursor.scope != scope_key(principal)
+                                          or _behind_floor(cursor, floor))
     if cursor is None or reset:
         cursor = Cursor(pos=START, scope=scope_key(principal), grids=grids_now)
         if principal.is_admin or principal.sees_region_subtree:
-            head = _head(session, horizon)
+            head = _head(session, horizon_now)
             if head != START:
                 cursor.snapshot = {"after": None, "head": list(head)}
     elif cursor.grids != grids_now:
         # Grids taken away or given: replay just those grids from the start, then go on as before.
         changed = sorted(set(cursor.grids) ^ set(grids_now))
-        cursor.regrid = {"grids": changed, "pos": list(START), "upto": list(_head(session, horizon))}
+        cursor.regrid = {"grids": changed, "pos": list(START), "upto": list(_head(session, horizon_now))}
         cursor.grids = grids_now
 
+    cursor.floor = list(floor) if floor else None
     params = {"user": str(principal.user_id), "admin": principal.is_admin,
               "officer": principal.sees_region_subtree and not principal.is_admin,
               "path": principal.region_path, "enterprise": str(principal.enterprise_id) if principal.enterprise_id else None,
-              "grids_now": grids_now, "horizon": horizon}
+              "grids_now": grids_now, "horizon": horizon_now}
     rows: list = []
     if cursor.regrid:
         regrid = cursor.regrid
@@ -209,6 +240,10 @@ def pull(session: Session, clock: Clock, principal: Principal, cursor_value: str
     main = main[:limit - len(rows)]
     if main:
         cursor.pos = (int(main[-1].txid), main[-1].seq)
+    if not has_more:
+        # Everything up to the head that concerns the caller was served: stand at the head, so a quiet
+        # view's cursor keeps up with the feed instead of falling behind its floor.
+        cursor.pos = max(cursor.pos, _head(session, horizon_now))
     return _answer(session, clock, principal, rows + main, cursor, has_more=has_more, reset=reset)
 
 

@@ -1,10 +1,16 @@
 """Sync tests run on their own committed copy of the demo database (``committed_app``): pushes
 commit for real, pulls read what other transactions committed."""
+import threading
+import time
 import uuid
 
 import pytest
-from sqlalchemy import create_engine, func, select
+from sqlalchemy import create_engine, func, select, text
 from sqlalchemy.orm import Session
+
+from accounts.models import User
+from accounts.principal import principal_for
+from geo.models import Region
 
 
 class Phone:
@@ -88,3 +94,44 @@ def world(db_session):
 
 def count(session, model, *where):
     return session.scalar(select(func.count()).select_from(model).where(*where))
+
+
+def wait_until_blocked(session, what: str, timeout: float = 20.0) -> None:
+    """Until some other backend of this database waits on a lock (our uncommitted row)."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        # The activity view is cached for the transaction once read (a pull reads it): read it afresh.
+        session.execute(text("SELECT pg_stat_clear_snapshot()"))
+        waiting = session.execute(text("""
+            SELECT count(*) FROM pg_stat_activity
+             WHERE datname = current_database() AND wait_event_type = 'Lock' AND pid <> pg_backend_pid()""")).scalar()
+        if waiting:
+            return
+        time.sleep(0.05)
+    raise AssertionError(f"{what} never waited on the open transaction")
+
+
+def run_while_held(open_session, request, what: str = "the second writer"):
+    """Run ``request`` while ``open_session`` holds its uncommitted write (or lock), commit once the
+    request is seen waiting on it, and return what the request answered."""
+    outcome = {}
+
+    def run():
+        try:
+            outcome["value"] = request()
+        except Exception as err:  # surfaced by the test, not lost in the thread
+            outcome["error"] = err
+
+    thread = threading.Thread(target=run)
+    thread.start()
+    wait_until_blocked(open_session, what)
+    open_session.commit()
+    thread.join(30)
+    assert "error" not in outcome, outcome.get("error")
+    return outcome["value"]
+
+
+def principal_of_user(session, username, device):
+    user = session.scalar(select(User).where(User.username == username))
+    region = session.get(Region, user.region_id)
+    return principal_for(user, region.code, region.path, device)

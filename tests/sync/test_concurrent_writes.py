@@ -2,63 +2,20 @@
 transaction and then meets a unique violation. A push answers that change as retryable (the rest of
 the batch is applied); REST answers 409. Made deterministic by holding the first transaction open
 until the second is seen waiting on its lock."""
-import threading
-import time
 import uuid
 
 from sqlalchemy import func, select, text
 
-from accounts.models import User
-from accounts.principal import principal_for
 from core.clock import FixedClock
 from enterprises.models import Enterprise
 from enterprises.schemas import EnterpriseIn
 from enterprises.service import create_enterprise
 from enterprises.uscc import make_uscc
-from geo.models import Region
 from inspections.hazards import report_hazard
 from inspections.schemas import HazardData
 from tests.conftest import START
+from tests.sync.conftest import principal_of_user, run_while_held
 from tests.sync.payloads import hazard_change
-
-
-def _wait_until_blocked(session, what: str, timeout: float = 20.0) -> None:
-    """Until some other backend of this database waits on a lock (our uncommitted row)."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        waiting = session.execute(text("""
-            SELECT count(*) FROM pg_stat_activity
-             WHERE datname = current_database() AND wait_event_type = 'Lock' AND pid <> pg_backend_pid()""")).scalar()
-        if waiting:
-            return
-        time.sleep(0.05)
-    raise AssertionError(f"{what} never waited on the open transaction")
-
-
-def _second_writer(open_session, request):
-    """Run ``request`` while ``open_session`` holds its uncommitted write, commit that write once the
-    request is seen waiting on it, and return what the request answered."""
-    outcome = {}
-
-    def run():
-        try:
-            outcome["value"] = request()
-        except Exception as err:  # surfaced by the test, not lost in the thread
-            outcome["error"] = err
-
-    thread = threading.Thread(target=run)
-    thread.start()
-    _wait_until_blocked(open_session, "the second writer")
-    open_session.commit()
-    thread.join(30)
-    assert "error" not in outcome, outcome.get("error")
-    return outcome["value"]
-
-
-def _principal(session, username, device):
-    user = session.scalar(select(User).where(User.username == username))
-    region = session.get(Region, user.region_id)
-    return principal_for(user, region.code, region.path, device)
 
 
 def test_a_hazard_pushed_by_two_phones_at_once_is_retryable_for_the_second(db_session, phone, world):
@@ -66,12 +23,12 @@ def test_a_hazard_pushed_by_two_phones_at_once_is_retryable_for_the_second(db_se
     change = hazard_change(world["retailer"], hazard_id=hazard_id)
     other = hazard_change(world["retailer"])
     # The first phone's transaction: the same hazard reported and flushed, not yet committed.
-    first = _principal(db_session, "gridworker1", "first-phone")
+    first = principal_of_user(db_session, "gridworker1", "first-phone")
     report_hazard(db_session, FixedClock(START), first, hazard_id, HazardData().load(change["data"]))
     db_session.flush()
 
     second = phone("gridworker1")
-    response = _second_writer(db_session, lambda: second.push([change, other]))
+    response = run_while_held(db_session, lambda: second.push([change, other]))
     assert response.status_code == 200, response.get_json()
     raced, applied = response.get_json()["results"]
     assert raced["status"] == "rejected" and raced["retryable"] is True
@@ -94,11 +51,11 @@ def test_two_officers_registering_one_enterprise_at_once_get_201_and_409(db_sess
                                   .where(Enterprise.id == world["retailer"])).one()
     body = {"name": "同时登记的烟花零售点", "uscc": make_uscc("91500299MA9999997"), "industry": "fireworks",
             "subtype": "retail", "risk": "orange", "address": "石桥社区", "location": {"lon": lon, "lat": lat}}
-    create_enterprise(db_session, FixedClock(START), _principal(db_session, "desk", "desk-other"),
+    create_enterprise(db_session, FixedClock(START), principal_of_user(db_session, "desk", "desk-other"),
                       EnterpriseIn().load(body))
     db_session.flush()
 
-    raced = _second_writer(db_session, lambda: client.post("/api/v1/enterprises", headers=headers, json=body))
+    raced = run_while_held(db_session, lambda: client.post("/api/v1/enterprises", headers=headers, json=body))
     assert raced.status_code == 409, raced.get_json()
     assert raced.get_json()["code"] == "conflict.concurrent_write" and raced.headers["Retry-After"]
     assert raced.mimetype == "application/problem+json"
