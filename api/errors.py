@@ -8,12 +8,12 @@ from __future__ import annotations
 import logging
 
 from flask import Flask, current_app, jsonify
-from psycopg2.errorcodes import UNIQUE_VIOLATION
 from sqlalchemy.exc import IntegrityError, OperationalError
 from werkzeug.exceptions import HTTPException
 
 from core.errors import Conflict, DomainError, FieldError
 from core.validation import flatten_messages
+from db.session import is_unique_violation
 
 log = logging.getLogger(__name__)
 
@@ -94,7 +94,7 @@ def register_error_handlers(app: Flask) -> None:
     def concurrent_write(err):
         # Domain checks look before they write; a unique violation past them means another request
         # wrote the same record in between. Trying again meets that record and answers properly.
-        if getattr(err.orig, "pgcode", None) != UNIQUE_VIOLATION:
+        if not is_unique_violation(err):
             return internal_error(err)
         log.info("concurrent write: %s", err.orig)
         return problem(409, "conflict.concurrent_write", "另一请求同时写入了同一记录，请重试",

@@ -24,19 +24,25 @@ from bench.stats import run_together, summary
 # --------------------------------------------------------------------------- round trip
 
 
-def select1(bench_url: str, count: int = 200) -> dict:
-    """A ``SELECT 1`` round trip (DESIGN.md §8: state latencies against it)."""
+def _timed(bench_url: str, repeat: int, run) -> list[float]:
+    """``run(cursor)`` ``repeat`` times on one autocommit connection; the seconds each took."""
     conn = psycopg2.connect(dsn(bench_url))
     conn.autocommit = True
     times = []
-    with conn.cursor() as cur:
-        for _ in range(count):
-            t0 = time.perf_counter()
-            cur.execute("SELECT 1")
-            cur.fetchone()
-            times.append(time.perf_counter() - t0)
-    conn.close()
-    return summary(times)
+    try:
+        with conn.cursor() as cur:
+            for _ in range(repeat):
+                t0 = time.perf_counter()
+                run(cur)
+                times.append(time.perf_counter() - t0)
+    finally:
+        conn.close()
+    return times
+
+
+def select1(bench_url: str, count: int = 200) -> dict:
+    """A ``SELECT 1`` round trip (DESIGN.md §8: state latencies against it)."""
+    return summary(_timed(bench_url, count, lambda cur: (cur.execute("SELECT 1"), cur.fetchone())))
 
 
 # --------------------------------------------------------------------------- push
@@ -133,18 +139,15 @@ SELECT 'task', t.id::text, to_jsonb(t)::text FROM tasks t WHERE t.assignee_id = 
 
 def pull_initial(bench_url: str, phone) -> dict:
     """A phone's whole view read by one plain query (rows to the client, JSON left as text)."""
-    conn = psycopg2.connect(dsn(bench_url))
-    conn.autocommit = True
-    times, rows, size = [], 0, 0
-    with conn.cursor() as cur:
-        for _ in range(3):
-            t0 = time.perf_counter()
-            cur.execute(PULL_ALL, {"grids": phone.grids, "user": phone.user_id})
-            result = cur.fetchall()
-            times.append(time.perf_counter() - t0)
-            rows, size = len(result), sum(len(r[2]) for r in result)
-    conn.close()
-    return {"seconds": round(min(times), 4), "rows": rows, "json_bytes": size}
+    read = {}
+
+    def run(cur):
+        cur.execute(PULL_ALL, {"grids": phone.grids, "user": phone.user_id})
+        read["rows"] = cur.fetchall()
+
+    times = _timed(bench_url, 3, run)
+    return {"seconds": round(min(times), 4), "rows": len(read["rows"]),
+            "json_bytes": sum(len(r[2]) for r in read["rows"])}
 
 
 PULL_RECORDS = _records_query({
@@ -162,17 +165,14 @@ def pull_records(bench_url: str, keys: list[tuple[str, str]]) -> dict:
     wanted: dict[str, list[str]] = {entity: [] for entity in RECORD_ROWS}
     for entity, record_id in keys:
         wanted.setdefault(entity, []).append(record_id)
-    conn = psycopg2.connect(dsn(bench_url))
-    conn.autocommit = True
-    times, rows = [], 0
-    with conn.cursor() as cur:
-        for _ in range(3):
-            t0 = time.perf_counter()
-            cur.execute(PULL_RECORDS, wanted)
-            rows = len(cur.fetchall())
-            times.append(time.perf_counter() - t0)
-    conn.close()
-    return {"seconds": round(min(times), 4), "rows": rows}
+    read = {}
+
+    def run(cur):
+        cur.execute(PULL_RECORDS, wanted)
+        read["rows"] = len(cur.fetchall())
+
+    times = _timed(bench_url, 3, run)
+    return {"seconds": round(min(times), 4), "rows": read["rows"]}
 
 
 def pull_incremental(bench_url: str, phones, rounds: int, since) -> dict:
@@ -296,43 +296,33 @@ SELECT h.*, e.name AS enterprise_name, e.industry, r.code AS region_code,
  ORDER BY h.found_at DESC NULLS LAST, h.id"""
 
 
+# The ledger's filters as plain SQL: each one given adds its condition (with its value as a parameter).
+LEDGER_FILTERS = {
+    "status": "h.status = ANY(%(status)s)",
+    "level": "h.level = %(level)s",
+    "industry": "e.industry = %(industry)s",
+    "region": "r.path <@ (SELECT path FROM regions WHERE code = %(region)s)",
+    "overdue": "h.status = 'ordered' AND h.deadline < now()",
+    "supervised": "h.supervised",
+}
+
+
 def ledger_where(filters: dict) -> tuple[str, dict]:
-    parts, params = ["TRUE"], {}
-    if filters.get("status"):
-        parts.append("h.status = ANY(%(status)s)")
-        params["status"] = filters["status"]
-    if filters.get("level"):
-        parts.append("h.level = %(level)s")
-        params["level"] = filters["level"]
-    if filters.get("industry"):
-        parts.append("e.industry = %(industry)s")
-        params["industry"] = filters["industry"]
-    if filters.get("region"):
-        parts.append("r.path <@ (SELECT path FROM regions WHERE code = %(region)s)")
-        params["region"] = filters["region"]
-    if filters.get("overdue"):
-        parts.append("h.status = 'ordered' AND h.deadline < now()")
-    if filters.get("supervised"):
-        parts.append("h.supervised")
-    return " AND ".join(parts), params
+    given = {name: filters[name] for name in LEDGER_FILTERS if filters.get(name)}
+    return " AND ".join(["TRUE"] + [LEDGER_FILTERS[name] for name in given]), given
 
 
 def ledger_page(bench_url: str, filters: dict, repeat: int) -> dict:
     """The same page (50 rows) and count as the ledger endpoint, by plain SQL."""
     where, params = ledger_where(filters)
-    conn = psycopg2.connect(dsn(bench_url))
-    conn.autocommit = True
-    times = []
-    with conn.cursor() as cur:
-        for _ in range(repeat):
-            t0 = time.perf_counter()
-            cur.execute(f"SELECT count(*) FROM ({LEDGER.format(where=where)}) q", params)
-            cur.fetchone()
-            cur.execute(LEDGER.format(where=where) + " LIMIT 50", params)
-            cur.fetchall()
-            times.append(time.perf_counter() - t0)
-    conn.close()
-    return summary(times)
+
+    def run(cur):
+        cur.execute(f"SELECT count(*) FROM ({LEDGER.format(where=where)}) q", params)
+        cur.fetchone()
+        cur.execute(LEDGER.format(where=where) + " LIMIT 50", params)
+        cur.fetchall()
+
+    return summary(_timed(bench_url, repeat, run))
 
 
 def xlsx(bench_url: str, filters: dict, out: Path) -> dict:

@@ -106,20 +106,16 @@ def write_ledger(session: Session, clock: Clock, principal: Principal, filters: 
     sheet.write_row(0, 0, HEADERS, header)
 
     moment = workbook.add_format({"num_format": DATETIME_FORMAT})
-    time_columns = [index for index, column in enumerate(COLUMNS) if column.is_time]
     count = 0
     for row in session.execute(export_select(clock, principal, filters)):
         count += 1
         values = [column.value(row) for column in COLUMNS]
         values[0] = count
-        for index in time_columns:
-            if values[index] is not None:
-                values[index] = _local(values[index])
-        for index, value in enumerate(values):
+        for index, (column, value) in enumerate(zip(COLUMNS, values)):
             if value is None:
                 continue
-            if index in time_columns:
-                sheet.write_datetime(count, index, value, moment)
+            if column.is_time:
+                sheet.write_datetime(count, index, _local(value), moment)
             elif isinstance(value, str):
                 sheet.write_string(count, index, value)
             else:

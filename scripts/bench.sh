@@ -6,9 +6,7 @@ ROOT=$(cd "$(dirname "$0")/.." && pwd)
 cd "$ROOT"
 VENV="${VENV:-.venv}"
 
-if [ -z "${DATABASE_URL:-}" ]; then
-  if ! scripts/pg.sh status >/dev/null 2>&1; then trap 'scripts/pg.sh stop' EXIT; fi
-  DATABASE_URL=$(ANXUN_PG_DB=anxun_bench scripts/pg.sh ensure)
-fi
+source scripts/database.sh
+use_database anxun_bench
 export DATABASE_URL
 "$VENV/bin/python" -m bench.run

@@ -6,11 +6,8 @@ ROOT=$(cd "$(dirname "$0")/.." && pwd)
 cd "$ROOT"
 VENV="${VENV:-.venv}"
 
-STOP_DB=""
-if [ -z "${DATABASE_URL:-}" ]; then
-  if ! scripts/pg.sh status >/dev/null 2>&1; then STOP_DB=1; trap 'scripts/pg.sh stop' EXIT; fi
-  DATABASE_URL=$(scripts/pg.sh ensure)
-fi
+source scripts/database.sh
+use_database
 export DATABASE_URL
 "$VENV/bin/flask" --app wsgi anxun migrate
 "$VENV/bin/flask" --app wsgi anxun checklists-publish

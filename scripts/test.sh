@@ -5,10 +5,8 @@ ROOT=$(cd "$(dirname "$0")/.." && pwd)
 cd "$ROOT"
 VENV="${VENV:-.venv}"
 
-if [ -z "${DATABASE_URL:-}" ]; then
-  if ! scripts/pg.sh status >/dev/null 2>&1; then trap 'scripts/pg.sh stop' EXIT; fi
-  DATABASE_URL=$(scripts/pg.sh ensure)
-fi
+source scripts/database.sh
+use_database
 # The tests create (and drop) their own database on this server; they never touch this one's data.
 export ANXUN_TEST_DATABASE_URL="$DATABASE_URL"
 unset DATABASE_URL

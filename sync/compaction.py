@@ -57,7 +57,3 @@ def compact_change_log(session: Session, clock: Clock, retention_days: int) -> d
     session.execute(text(RAISE_FLOOR), params)
     return {"rows_removed": removed, "floor": [int(floor.txid), floor.seq]}
 
-
-def feed_floor(session: Session) -> tuple[int, int] | None:
-    row = session.execute(text("SELECT txid::text, seq FROM change_log_floor WHERE id = 1")).one_or_none()
-    return (int(row[0]), row[1]) if row else None

@@ -160,20 +160,29 @@ SELECT least(next.xid, (
 # backend_xid is shown to every role, also for sessions of roles whose query text is hidden from it
 # ("<insufficient privilege>"): no superuser or pg_read_all_stats is needed
 # (test_a_hidden_writer_holds_the_feed_back_instead_of_being_skipped runs the API as such a role).
-# The newest position already safe to serve: every row below the horizon.
-HEAD = """SELECT c.txid::text, c.seq FROM change_log AS c WHERE c.txid < CAST(:horizon AS text)::xid8
- ORDER BY c.txid DESC, c.seq DESC LIMIT 1"""
 MAX = (2**63 - 1, 2**63 - 1)
-
 
 # Pulls hold this shared, the compaction exclusively: a compaction never runs between a pull's reading
 # of the floor and its reading of the rows (a shared advisory lock takes no transaction id).
 COMPACTION_LOCK = "hashtextextended('anxun/change-log-compaction', 0)"
+# The activity view is cached for the rest of a transaction once read; read it afresh.
+BEGIN_PULL = f"SELECT pg_stat_clear_snapshot(), pg_advisory_xact_lock_shared({COMPACTION_LOCK})"
+
+# What a pull needs before it reads rows, in one statement: the horizon; the head, the newest position
+# already safe to serve (every row below the horizon); the feed's floor (sync.compaction). A row of a
+# transaction that ended while this statement ran may be missing from the head: the head is then
+# lower than it could be, never higher, and the rows above it are read by later statements.
+BOUNDS = f"""
+SELECT h.horizon, head.txid::text AS head_t, head.seq AS head_s, f.txid::text AS floor_t, f.seq AS floor_s
+  FROM ({HORIZON}) AS h(horizon)
+  LEFT JOIN LATERAL (SELECT c.txid, c.seq FROM change_log AS c WHERE c.txid < CAST(h.horizon AS text)::xid8
+                      ORDER BY c.txid DESC, c.seq DESC LIMIT 1) AS head ON true
+  LEFT JOIN change_log_floor AS f ON f.id = 1
+"""
 
 
 def horizon(session: Session) -> str:
     """The horizon (above) as the text of an xid8."""
-    # The activity view is cached for the rest of a transaction once read; read it afresh.
     session.execute(text("SELECT pg_stat_clear_snapshot()"))
     return session.execute(text(HORIZON)).scalar_one()
 
@@ -189,25 +198,23 @@ def _behind_floor(cursor: Cursor, floor: tuple[int, int] | None) -> bool:
 
 
 def pull(session: Session, clock: Clock, principal: Principal, cursor_value: str | None, limit: int) -> dict:
-    from sync.compaction import feed_floor
-
-    session.execute(text(f"SELECT pg_advisory_xact_lock_shared({COMPACTION_LOCK})"))
-    horizon_now = horizon(session)
-    floor = feed_floor(session)
+    session.execute(text(BEGIN_PULL))
+    bounds = session.execute(text(BOUNDS)).one()
+    horizon_now = bounds.horizon
+    head = (int(bounds.head_t), bounds.head_s) if bounds.head_t is not None else START
+    floor = (int(bounds.floor_t), bounds.floor_s) if bounds.floor_t is not None else None
     grids_now = _current_grids(session, principal)
     cursor = Cursor.decode(cursor_value) if cursor_value else None
     reset = cursor_value is not None and (cursor is None or cursor.scope != scope_key(principal)
                                           or _behind_floor(cursor, floor))
     if cursor is None or reset:
         cursor = Cursor(pos=START, scope=scope_key(principal), grids=grids_now)
-        if principal.is_admin or principal.sees_region_subtree:
-            head = _head(session, horizon_now)
-            if head != START:
-                cursor.snapshot = {"after": None, "head": list(head)}
+        if (principal.is_admin or principal.sees_region_subtree) and head != START:
+            cursor.snapshot = {"after": None, "head": list(head)}
     elif cursor.grids != grids_now:
         # Grids taken away or given: replay just those grids from the start, then go on as before.
         changed = sorted(set(cursor.grids) ^ set(grids_now))
-        cursor.regrid = {"grids": changed, "pos": list(START), "upto": list(_head(session, horizon_now))}
+        cursor.regrid = {"grids": changed, "pos": list(START), "upto": list(head)}
         cursor.grids = grids_now
 
     cursor.floor = list(floor) if floor else None
@@ -243,13 +250,8 @@ def pull(session: Session, clock: Clock, principal: Principal, cursor_value: str
     if not has_more:
         # Everything up to the head that concerns the caller was served: stand at the head, so a quiet
         # view's cursor keeps up with the feed instead of falling behind its floor.
-        cursor.pos = max(cursor.pos, _head(session, horizon_now))
+        cursor.pos = max(cursor.pos, head)
     return _answer(session, clock, principal, rows + main, cursor, has_more=has_more, reset=reset)
-
-
-def _head(session: Session, horizon: str) -> tuple[int, int]:
-    head = session.execute(text(HEAD), {"horizon": horizon}).one_or_none()
-    return (int(head[0]), head[1]) if head else START
 
 
 def _snapshot_page(session: Session, params: dict, snapshot: dict, limit: int) -> list:

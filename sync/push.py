@@ -5,7 +5,6 @@ from __future__ import annotations
 import logging
 
 from marshmallow import ValidationError
-from psycopg2.errorcodes import UNIQUE_VIOLATION
 from sqlalchemy import select, text
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
@@ -14,6 +13,7 @@ from accounts.principal import Principal
 from core.clock import SHANGHAI, Clock
 from core.errors import Conflict, DomainError, FieldError, ValidationFailed
 from core.validation import flatten_messages
+from db.session import is_unique_violation
 from inspections import hazards, service, tasks
 from inspections.models import HazardEvent, Task
 from inspections.records import Provenance, canonical_hash
@@ -134,7 +134,7 @@ def _constraint_violated(err: IntegrityError) -> dict:
     phone's transaction wrote the same record between our check and our insert; once it has
     committed, the same change comes back as duplicate, conflict or id_reused. Anything else is a
     gap in validation: final for the phone, logged for us, and never a 500 that stalls the batch."""
-    if getattr(err.orig, "pgcode", None) == UNIQUE_VIOLATION:
+    if is_unique_violation(err):
         return _rejected([{"code": "sync.concurrent_write", "field": "id",
                            "message": "另一设备正在同时写入同一记录，请稍后重试"}],
                          retryable=True, code="sync.concurrent_write")

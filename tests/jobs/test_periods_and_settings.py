@@ -45,11 +45,12 @@ def test_job_settings_from_the_environment():
     settings = Settings.from_env({**URL, "ANXUN_PATROL_FREQUENCIES": "red=daily, blue=off",
                                   "ANXUN_SELF_INSPECTION_CADENCES": "weekly,monthly",
                                   "ANXUN_SUPERVISE_OVERDUE_MAJOR": "apply", "ANXUN_RECHECK_WITHIN_DAYS": "5",
-                                  "ANXUN_FIGURES_GRACE_DAYS": "0"})
+                                  "ANXUN_FIGURES_GRACE_DAYS": "0", "ANXUN_FEED_RETENTION_DAYS": "45"})
     assert settings.patrol_frequencies == {"red": "daily", "orange": "biweekly", "yellow": "monthly", "blue": "off"}
     assert settings.self_inspection_cadences == ("weekly", "monthly")
     assert settings.supervise_overdue_major == "apply"
     assert (settings.recheck_within_days, settings.figures_grace_days) == (5, 0)
+    assert settings.feed_retention_days == 45
     defaults = Settings.from_env(URL)
     assert defaults.patrol_frequencies == {"red": "weekly", "orange": "biweekly", "yellow": "monthly",
                                            "blue": "quarterly"}
@@ -60,7 +61,8 @@ def test_job_settings_from_the_environment():
                                          ("ANXUN_PATROL_FREQUENCIES", "red=hourly"),
                                          ("ANXUN_SELF_INSPECTION_CADENCES", "yearly"),
                                          ("ANXUN_SUPERVISE_OVERDUE_MAJOR", "maybe"),
-                                         ("ANXUN_SCHEDULER_RETRY_SECONDS", "0")])
+                                         ("ANXUN_SCHEDULER_RETRY_SECONDS", "0"),
+                                         ("ANXUN_FEED_RETENTION_DAYS", "0")])
 def test_bad_job_settings_are_refused_naming_the_variable(name, value):
     with pytest.raises(SettingsError, match=name):
         Settings.from_env({**URL, name: value})

@@ -126,8 +126,10 @@ def test_a_quiet_view_keeps_up_with_the_feed_and_is_not_reset(committed_app, db_
         _rename(db_session, elsewhere, f"别处改名 {n}")
         assert worker.pull_all() == []
     _age_the_log(db_session, clock, 31)
-    _rename(db_session, elsewhere, "别处再改名")  # a row newer than the floor, outside the worker's view
+    _rename(db_session, elsewhere, "别处再改名")  # rows newer than the floor, outside the worker's view
+    _rename(db_session, elsewhere, "别处又改名")
     _compact(committed_app)
+    assert _rows_of(db_session, "enterprise", elsewhere) == 2, "within the retention even superseded rows stay"
     answer = worker.pull_page()
     assert answer["reset"] is False and answer["changes"] == []
 
@@ -142,4 +144,4 @@ def test_a_compaction_waits_for_a_pull_in_flight(committed_app, db_session, worl
         pull(reading, clock, principal_of_user(reading, "gridworker1", "pulling-phone"), None, 500)
         result = run_while_held(reading, lambda: _compact(committed_app), "the compaction")
     engine.dispose()
-    assert result["rows_removed"] >= 0 and result["floor"] is not None
+    assert result["floor"] is not None  # it ran, after the pull's transaction ended
