@@ -2,13 +2,13 @@
 from __future__ import annotations
 
 from flask import g, request
-from flask_smorest import Blueprint
 
 from accounts import service
 from accounts.schemas import DeviceOut, LoginIn, LoginOut
 from api.auth import authenticated
 from api.context import clock, db, settings
 from api.errors import domain_problem
+from api.inputs import Blueprint
 
 blp = Blueprint("auth", __name__, url_prefix="/api/v1", description="登录、注销与设备管理")
 

@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from sqlalchemy import Float, func, text
 from sqlalchemy.orm import Session
 
+from core.schemas import on_the_globe
 from geo.coords import CRS_VALUES, in_china, to_wgs84
 
 # Edges are straight in lon/lat; geography reads them as geodesics. Densifying to ≤0.001° (~100 m)
@@ -156,7 +157,7 @@ def _position(position, crs: str) -> list[float]:
             or not all(math.isfinite(c) for c in position[:2])):
         raise _Refused(Problem.of("geo.malformed_geometry", detail=f"无效的坐标 {position!r:.60}"))
     lon, lat = float(position[0]), float(position[1])
-    if not (-180 <= lon <= 180 and -90 <= lat <= 90):
+    if not on_the_globe(lon, lat):
         # Metres of a projected CRS (e.g. EPSG:3857, a CGCS2000 Gauss-Krüger zone), not degrees.
         raise _Refused(Problem.of("geo.wrong_crs", detail=f"坐标 ({lon:g}, {lat:g}) 不是经纬度"))
     if not in_china(lon, lat):

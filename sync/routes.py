@@ -5,14 +5,14 @@ import gzip
 import json
 
 from flask import Response, g, request
-from flask_smorest import Blueprint
 
 from api.auth import authenticated
 from api.context import clock, db, settings
+from api.inputs import Blueprint
 from sync import pull as pull_service
 from sync import push as push_service
 from sync.body import read_json_body
-from sync.schemas import ConfigOut, PullOut, PullQuery, PushOut
+from sync.schemas import ConfigOut, PullOut, PullQuery, PushIn, PushOut
 
 blp = Blueprint("sync", __name__, url_prefix="/api/v1/sync", description="离线同步（见 SYNC_PROTOCOL.md）")
 
@@ -27,6 +27,7 @@ def config():
 
 @blp.route("/push", methods=["POST"])
 @authenticated
+@blp.doc(requestBody={"required": True, "content": {"application/json": {"schema": PushIn}}})
 @blp.response(200, PushOut)
 @blp.alt_response(413, description="sync.batch_too_large")
 @blp.alt_response(400, description="请求体不是 JSON，或声明 gzip 却不是 gzip")

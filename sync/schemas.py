@@ -2,6 +2,7 @@
 the REST endpoint uses), change by change, so one bad change never spoils the batch."""
 from marshmallow import Schema, fields, validate
 
+from core.times import AcceptedTime, RecordedTime
 from inspections.schemas import HazardData, InspectionData, PatrolData, TaskTransitionData, TransitionData
 
 ENTITY_OPS = {
@@ -15,7 +16,7 @@ ENTITY_OPS = {
 
 class BatchIn(Schema):
     batch_id = fields.String(required=True, validate=validate.Length(min=1, max=128))
-    sent_at = fields.AwareDateTime(required=True)
+    sent_at = AcceptedTime(required=True)
     changes = fields.List(fields.Raw(), required=True)
 
 
@@ -23,9 +24,16 @@ class ChangeIn(Schema):
     entity = fields.String(required=True, validate=validate.OneOf(["inspection", "patrol", "hazard", "task"]))
     op = fields.String(required=True, validate=validate.OneOf(["create", "transition"]))
     id = fields.UUID(required=True)
-    recorded_at = fields.AwareDateTime(load_default=None, allow_none=True)
+    recorded_at = RecordedTime(load_default=None, allow_none=True)
     base_version = fields.Integer(load_default=None, allow_none=True)
     data = fields.Dict(required=True)
+
+
+class PushIn(BatchIn):
+    """The push body as the document describes it; the view loads BatchIn and then each change on its
+    own (sync/push.py), so that one bad change is rejected alone."""
+
+    changes = fields.List(fields.Nested(ChangeIn), required=True)
 
 
 class PushOut(Schema):
