@@ -85,7 +85,7 @@ cmd_ensure() {
   if ! running "$bindir"; then
     say "starting PostgreSQL on 127.0.0.1:$PORT ..."
     as_owner "$bindir/pg_ctl" -D "$home/data" -l "$home/server.log" -w -t 60 \
-      -o "-p $PORT -k $home -c listen_addresses=127.0.0.1 -c max_connections=200 -c fsync=on" start >&2 \
+      -o "-p $PORT -k $home -c listen_addresses=127.0.0.1 -c max_connections=200 -c max_prepared_transactions=20 -c fsync=on" start >&2 \
       || { tail -20 "$home/server.log" >&2; exit 1; }
   fi
   local psql="$bindir/psql -h 127.0.0.1 -p $PORT -U $DBUSER -d postgres -v ON_ERROR_STOP=1 -qAt"
