@@ -18,7 +18,7 @@ from accounts.principal import Principal
 from audit.service import record as audit
 from core.serialize import jsonable
 from core.clock import Clock
-from core.errors import Conflict, FieldError, Forbidden, NotFound, UnknownReference, ValidationFailed
+from core.errors import Conflict, FieldError, Forbidden, NotFound, UnknownRecord, UnknownReference, ValidationFailed
 from db.pagination import Page, paginate
 from enterprises.models import Enterprise
 from geo.models import Region
@@ -113,7 +113,7 @@ def report_hazard(session: Session, clock: Clock, principal: Principal, hazard_i
     digest = canonical_hash(data)
     existing = session.get(Hazard, hazard_id)
     if existing is not None:
-        check_not_reused(existing, digest, "隐患")
+        check_not_reused(existing, digest, "隐患", author=existing.found_by, caller=principal.user_id)
         return Recorded(existing, created=False)
     enterprise = None
     if data.get("enterprise_id"):
@@ -161,10 +161,9 @@ def transition_hazard(session: Session, clock: Clock, principal: Principal, haza
     hazard = session.scalar(select(Hazard).where(Hazard.id == hazard_id, hazard_filter(principal))
                             .with_for_update(of=Hazard))
     if hazard is None:
-        if session.get(Hazard, hazard_id) is None:
-            raise UnknownReference(f"隐患 {hazard_id} 尚未到达服务器",
-                                   errors=[FieldError("sync.unknown_reference", "id", "隐患不存在（尚未同步）")])
-        raise NotFound("隐患不存在")
+        # Not here yet, or not the caller's to see: one answer, so that existence is not revealed.
+        raise UnknownRecord(f"隐患 {hazard_id} 不存在或尚未到达服务器",
+                            errors=[FieldError("sync.unknown_reference", "id", "隐患不存在（尚未同步）")])
     action = data["action"]
     rule = TRANSITIONS[action]
     if not principal.has(*rule.roles):

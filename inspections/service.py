@@ -88,7 +88,7 @@ def record_inspection(session: Session, clock: Clock, principal: Principal, insp
     digest = canonical_hash(data)
     existing = session.get(Inspection, inspection_id)
     if existing is not None:
-        check_not_reused(existing, digest, "检查")
+        check_not_reused(existing, digest, "检查", author=existing.recorded_by, caller=principal.user_id)
         return Recorded(existing, created=False, derived=_derived(existing))
     enterprise = visible_enterprise(session, principal, data["enterprise_id"], "enterprise_id")
     inspectors = _check_kind(session, principal, data, enterprise)
@@ -179,7 +179,7 @@ def record_patrol(session: Session, clock: Clock, principal: Principal, patrol_i
     digest = canonical_hash(data)
     existing = session.get(Patrol, patrol_id)
     if existing is not None:
-        check_not_reused(existing, digest, "巡查")
+        check_not_reused(existing, digest, "巡查", author=existing.worker_id, caller=principal.user_id)
         return Recorded(existing, created=False)
     if data["grid_id"] not in set(session.scalars(principal.assigned_grid_ids())):
         raise ValidationFailed(errors=[FieldError("patrol.grid_not_assigned", "grid_id", "该网格未分配给您")])

@@ -9,7 +9,7 @@ from sqlalchemy.orm import Session
 from accounts.principal import Principal
 from audit.service import record as audit
 from core.clock import Clock
-from core.errors import Conflict, FieldError, NotFound, UnknownReference, ValidationFailed
+from core.errors import Conflict, FieldError, UnknownRecord, ValidationFailed
 from inspections.models import Task
 
 TASK_TRANSITIONS = {
@@ -35,11 +35,10 @@ def task_view(task: Task) -> dict:
 
 def transition_task(session: Session, clock: Clock, principal: Principal, task_id: uuid.UUID, data: dict,
                     *, base_version: int | None = None) -> Task:
-    task = session.scalar(select(Task).where(Task.id == task_id).with_for_update())
-    if task is None:
-        raise UnknownReference(f"任务 {task_id} 不存在", errors=[FieldError("sync.unknown_reference", "id", "任务不存在")])
-    if task.assignee_id != principal.user_id:
-        raise NotFound("任务不存在")
+    task = session.scalar(select(Task).where(Task.id == task_id, Task.assignee_id == principal.user_id)
+                          .with_for_update())
+    if task is None:  # not here yet, or someone else's: one answer
+        raise UnknownRecord(f"任务 {task_id} 不存在", errors=[FieldError("sync.unknown_reference", "id", "任务不存在")])
     sources, target = TASK_TRANSITIONS[data["action"]]
     if (base_version is not None and base_version != task.version) or task.status not in sources:
         raise TaskConflict(f"任务状态为 {task.status}，不能执行 {data['action']}", current=task_view(task))
