@@ -6,6 +6,7 @@ from datetime import date, datetime, timezone
 import pytest
 from sqlalchemy import create_engine, select, text, update
 
+from checklists import load_all
 from enterprises.models import Enterprise
 from geo.models import GridAssignment
 from inspections.models import Plan
@@ -24,7 +25,8 @@ def test_initial_pull_brings_exactly_the_workers_world(phone, db_session, world)
     assert worker.ids("enterprise") == _in_grid(db_session, world["grid_of"]["gridworker1"])
     assert worker.ids("grid") == {str(world["grid_of"]["gridworker1"])}
     templates = worker.ids("checklist_template")
-    assert "fireworks.retail@1" in templates and len(templates) == 9
+    # Every published version; a withdrawn one is no longer handed out (SYNC_PROTOCOL.md §3).
+    assert templates == {f"{t.code}@{t.version}" for t in load_all() if t.published}
     grid = worker.records[("grid", str(world["grid_of"]["gridworker1"]))]
     assert grid["geometry"]["type"] == "MultiPolygon" and grid["workers"][0]["username"] == "gridworker1"
     enterprise = worker.records[("enterprise", str(world["retailer"]))]
