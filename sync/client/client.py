@@ -415,7 +415,9 @@ class SyncClient:
             if change.key == key and change.op == "transition" and result.get("status") == "applied":
                 current = rules.after(entity, current, change.data.get("action"), result.get("version"))
         seen = self.state.record(entity, record_id)
-        self.state.put_record_tx(entity, record_id, current.get("version"), current)
+        if not self.state.put_record_tx(entity, record_id, current.get("version"), current, pulled=False) \
+                and seen is not None:
+            current = seen  # the copy is newer than this answer (a stored one, replayed late): rebase on it
         queued = [c for c in self.state.changes("queued", key=key) if c.op == "transition"]
         rebased, stuck = rules.rebase(entity, current, [(c.seq, c.data.get("action")) for c in queued], seen=seen)
         by_seq = {c.seq: c for c in queued}
@@ -436,20 +438,22 @@ class SyncClient:
             outcome["conflicts"].append(change.summary() | {"state": "conflict", "result": result})
 
     def _learn_tx(self, change: QueuedChange, result: dict) -> None:
-        """Keep the local copy in step with what the server just accepted (a pull later overwrites it)."""
+        """Keep the local copy in step with what the server just accepted (a pull later overwrites it);
+        an answer older than the copy, or about a record the pull has since deleted, changes nothing."""
         version = result.get("version")
         if change.op == "transition":
             local = self.state.record(change.entity, change.id)
-            if local is not None and (version or 0) >= (local.get("version") or 0):
+            if local is not None:
                 self.state.put_record_tx(change.entity, change.id, version,
-                                         rules.after(change.entity, local, change.data.get("action"), version))
-        elif change.entity == "hazard" and self.state.record("hazard", change.id) is None:
+                                         rules.after(change.entity, local, change.data.get("action"), version),
+                                         pulled=False)
+        elif change.entity == "hazard":
             self.state.put_record_tx("hazard", change.id, version, change.data | {
-                "id": change.id, "status": "reported", "version": version, "overdue": False, "supervised": False})
+                "id": change.id, "status": "reported", "version": version, "overdue": False, "supervised": False},
+                                     pulled=False)
         for derived in result.get("derived") or []:
-            if self.state.record(derived["entity"], derived["id"]) is None:
-                self.state.put_record_tx(derived["entity"], derived["id"], 1, {
-                    "id": derived["id"], "status": "reported", "version": 1, "inspection_id": change.id})
+            self.state.put_record_tx(derived["entity"], derived["id"], 1, {
+                "id": derived["id"], "status": "reported", "version": 1, "inspection_id": change.id}, pulled=False)
 
     # ------------------------------------------------------------------ photos
 
@@ -565,7 +569,7 @@ class SyncClient:
                 for change in page.get("changes") or []:
                     entity, record_id, version = change["entity"], str(change["id"]), change.get("version")
                     if change["op"] == "delete":
-                        self.state.delete_record_tx(entity, record_id)
+                        self.state.delete_record_tx(entity, record_id, version)
                         report.deletes += 1
                     else:
                         self.state.put_record_tx(entity, record_id, version, change.get("data") or {})

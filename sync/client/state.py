@@ -52,6 +52,14 @@ CREATE TABLE IF NOT EXISTS records (
     data TEXT NOT NULL,
     PRIMARY KEY (entity, id)
 );
+-- Records the pull deleted (left the user's view), with the tombstone's version: an answer to a push,
+-- perhaps a stored one replayed long after, must not bring them back.
+CREATE TABLE IF NOT EXISTS tombstones (
+    entity TEXT NOT NULL,
+    id TEXT NOT NULL,
+    version INTEGER,
+    PRIMARY KEY (entity, id)
+);
 """
 
 # Answered batches kept for `status` and debugging; older ones are pruned.
@@ -235,16 +243,40 @@ class LocalState:
         return {r["entity"]: r["n"] for r in self.db.execute(
             "SELECT entity, count(*) AS n FROM records GROUP BY entity ORDER BY entity")}
 
-    def put_record_tx(self, entity: str, record_id: str, version: int | None, data: dict) -> None:
+    def put_record_tx(self, entity: str, record_id: str, version: int | None, data: dict, *,
+                      pulled: bool = True) -> bool:
+        """Write a record into the local copy unless that takes it backwards; returns whether it was written.
+
+        A copy never goes back to an older version. A pulled record (the feed is ordered, and each record
+        comes at its latest version) also replaces an equal version and brings back one deleted before.
+        A record learnt from a push answer (``pulled=False``) may be a stored answer replayed long after
+        the feed moved on: it is written only when it is newer than both the copy and the record's
+        tombstone, or when the copy has never heard of the record."""
+        held = self.db.execute("SELECT version FROM records WHERE entity = ? AND id = ?", (entity, record_id)).fetchone()
+        if not pulled and held is None:
+            held = self.db.execute("SELECT version FROM tombstones WHERE entity = ? AND id = ?",
+                                   (entity, record_id)).fetchone()
+        if held is not None:
+            known = held["version"] is not None and version is not None
+            if pulled and known and version < held["version"]:
+                return False
+            if not pulled and not (known and version > held["version"]):
+                return False
         self.db.execute("INSERT INTO records (entity, id, version, data) VALUES (?, ?, ?, ?) ON CONFLICT (entity, id) "
                         "DO UPDATE SET version = excluded.version, data = excluded.data",
                         (entity, record_id, version, json.dumps(data, ensure_ascii=False)))
+        self.db.execute("DELETE FROM tombstones WHERE entity = ? AND id = ?", (entity, record_id))
+        return True
 
-    def delete_record_tx(self, entity: str, record_id: str) -> None:
+    def delete_record_tx(self, entity: str, record_id: str, version: int | None) -> None:
+        """The pull's tombstone: the record leaves the copy, and answers no newer than ``version`` stay out."""
         self.db.execute("DELETE FROM records WHERE entity = ? AND id = ?", (entity, record_id))
+        self.db.execute("INSERT INTO tombstones (entity, id, version) VALUES (?, ?, ?) ON CONFLICT (entity, id) "
+                        "DO UPDATE SET version = excluded.version", (entity, record_id, version))
 
     def clear_records_tx(self) -> None:
         self.db.execute("DELETE FROM records")
+        self.db.execute("DELETE FROM tombstones")
 
 
 class _Transaction:

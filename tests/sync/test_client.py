@@ -475,6 +475,73 @@ def test_an_intent_that_no_longer_applies_is_left_for_the_user(field_phone, worl
     assert db_session.get(Hazard, uuid.UUID(reported.id)).measures == "清理通道"
 
 
+def test_a_stored_answer_retried_late_never_takes_the_local_copy_backwards(link, field_phone, world, db_session,
+                                                                            tmp_path):
+    """inspector1 pulls the hazard (v1); inspector2 orders it (v2); inspector1's stale order meets a
+    conflict whose answer is lost; the worker submits the rectification (v3) and inspector1 pulls v3.
+    The retry is answered with the stored conflict, ``current`` v2: the copy stays at v3 (the feed will
+    not send v3 again), and the order is kept for the user against v3."""
+    worker, second_inspector = field_phone("gridworker1"), field_phone("inspector2")
+    inspector = field_phone("inspector1", max_attempts=1)
+    reported = worker.record(hazard_change(world["retailer"], description="配电箱前堆放纸箱"))
+    worker.push()
+    pull_until(inspector, lambda: inspector.record_of("hazard", reported.id) is not None, limit=2000)
+    pull_until(second_inspector, lambda: second_inspector.record_of("hazard", reported.id) is not None, limit=2000)
+    second_inspector.record(transition(reported.id, **ORDER))
+    assert [c["result"]["version"] for c in second_inspector.push().applied] == [2]
+
+    stale = inspector.record(transition(reported.id, **ORDER | {"measures": "搬走纸箱"}))
+    assert stale.base_version == 1
+    link.fail("lose_answer", PUSH)
+    with pytest.raises(Unreachable):
+        inspector.push()
+
+    photo = tmp_path / "rectified.jpg"
+    photo.write_bytes(noisy_jpeg(200))
+    sha = worker.add_photo(photo)
+    pull_until(worker, lambda: (worker.record_of("hazard", reported.id) or {}).get("version") == 2)
+    worker.record(transition(reported.id, action="submit", photos=[sha], note="纸箱已搬走"))
+    assert [c["result"]["version"] for c in worker.push().applied] == [3]
+    pull_until(inspector, lambda: (inspector.record_of("hazard", reported.id) or {}).get("version") == 3)
+
+    report = inspector.push()
+    answer = inspector.state.batches()[-1]["answer"]["results"][0]
+    assert (answer["status"], answer["current"]["version"]) == ("conflict", 2)  # the stored answer, verbatim
+    assert [c["seq"] for c in report.conflicts] == [stale.seq] and report.rebased == []
+    assert inspector.status()["conflicts"][0]["result"]["current"]["version"] == 3
+    local = inspector.record_of("hazard", reported.id)
+    assert (local["status"], local["version"]) == ("submitted", 3)
+    inspector.pull()
+    local = inspector.record_of("hazard", reported.id)
+    assert (local["status"], local["version"]) == ("submitted", 3)
+
+
+def test_a_stored_answer_retried_late_does_not_bring_back_a_record_that_left_the_view(link, field_phone, world,
+                                                                                     db_session):
+    """The worker's new hazard is stored but the answer is lost; then the hazard is moved to another
+    grid, and the worker's pull brings its tombstone. The retry is answered ``applied`` (stored): the
+    hazard must not come back into the copy, since no later pull would take it away again."""
+    worker = field_phone("gridworker1", max_attempts=1)
+    reported = worker.record(hazard_change(world["retailer"], description="消防栓被遮挡"))
+    link.fail("lose_answer", PUSH)
+    with pytest.raises(Unreachable):
+        worker.push()
+    db_session.execute(update(Hazard).where(Hazard.id == uuid.UUID(reported.id))
+                       .values(grid_id=world["grid_of"]["gridworker2"]))
+    db_session.commit()
+    tombstone = ("hazard", "delete", reported.id)
+    deadline = time.monotonic() + 120
+    while tombstone not in [(c["entity"], c["op"], c["id"]) for c in worker.pull().changes]:
+        assert time.monotonic() < deadline, "the tombstone never reached the phone"
+        time.sleep(0.2)
+
+    report = worker.push()
+    assert [c["id"] for c in report.applied] == [reported.id]
+    assert reported.id not in worker.ids("hazard")
+    worker.pull()
+    assert reported.id not in worker.ids("hazard")
+
+
 def test_rebase_replays_the_intents_in_order_on_current():
     current = {"status": "ordered", "version": 5}
     rebased, stuck = rules.rebase("hazard", current, [(1, "submit"), (2, "order"), (3, "supervise")])
