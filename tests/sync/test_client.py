@@ -2,7 +2,8 @@
 
 The app of ``committed_app`` runs in a werkzeug server on a free port; between it and the clients
 sits ``FlakyLink``, a TCP relay standing for a village's signal: it can be offline, lose an answer
-after the server sent it, cut a request part-way or stand in for a busy gateway (503 + Retry-After).
+after the server sent it, cut a request part-way, cut an answer inside its headers or stand in for a
+busy gateway (503 + Retry-After).
 Nothing of ours is mocked: the clients speak HTTP to the app, which commits to PostGIS."""
 from __future__ import annotations
 
@@ -60,7 +61,9 @@ class FlakyLink:
     def fail(self, kind: str, request_prefix: str, *, nth: int = 1, **options) -> None:
         """Arm one fault for the ``nth`` request starting with ``request_prefix``: ``lose_answer``
         (the server handles it, the client gets no answer), ``cut`` (only ``after`` bytes of the body
-        reach the server, then the connection breaks), ``busy`` (503 with ``retry_after``)."""
+        reach the server, then the connection breaks), ``busy`` (503 with ``retry_after``),
+        ``cut_answer`` (the server handles it; the answer breaks off ``into`` bytes into its header
+        line ``before``, or right after the status line when ``before`` is None)."""
         with self.lock:
             self.faults.append({"kind": kind, "prefix": request_prefix, "nth": nth, "matched": 0} | options)
 
@@ -118,6 +121,9 @@ class FlakyLink:
             if fault and fault["kind"] == "lose_answer":
                 return
             entry["status"] = int(answer.split(b" ", 2)[1]) if answer else None
+            if fault and fault["kind"] == "cut_answer":
+                answer = _cut_in_headers(answer, fault.get("before"), fault.get("into", 0))
+                entry["answer"] = answer
             conn.sendall(answer)
 
 
@@ -140,6 +146,13 @@ def _read_request(conn: socket.socket) -> tuple[bytes | None, bytes]:
             break
         body += block
     return head + b"\r\n\r\n", body
+
+
+def _cut_in_headers(answer: bytes, before: str | None, into: int) -> bytes:
+    """The answer up to ``into`` bytes into its header line ``before`` (None: the first header line)."""
+    head = answer.partition(b"\r\n\r\n")[0]
+    at = head.index(b"\r\n") if before is None else head.lower().index(b"\r\n" + before.lower().encode() + b":")
+    return answer[:at + 2 + into]
 
 
 def _read_all(sock: socket.socket) -> bytes:
@@ -298,6 +311,40 @@ def test_a_busy_server_is_asked_again_after_the_time_it_names(link, field_phone,
     assert waits == [2.0]
     assert [p["status"] for p in link.requests(PUSH)] == [503, 200]
     assert [c["id"] for c in report.applied] == [change.id]
+
+
+# Where an answer can break off inside its headers: right after the status line, before a header,
+# half-way through the line that gives the body's length, after it (the body then falls short).
+HEADER_CUTS = [(None, 0), ("Date", 0), ("Content-Type", 0), ("Content-Length", 0), ("Content-Length", 9),
+               ("Connection", 0)]
+
+
+def test_a_push_answer_cut_inside_its_headers_counts_as_lost_and_the_batch_goes_again(link, field_phone, world,
+                                                                                      db_session):
+    """The server stored the batch; its answer breaks off inside the headers. http.client takes the
+    end of the stream for the end of the headers, so the client sees a 200 without a body, or with
+    less of it than announced: a lost answer, not an error. The same batch goes again, applied once."""
+    worker = field_phone("gridworker1")
+    for before, into in HEADER_CUTS:
+        change = worker.record(hazard_change(world["retailer"]))
+        link.fail("cut_answer", PUSH, before=before, into=into)
+        report = worker.push()
+        assert [c["id"] for c in report.applied] == [change.id], (before, into)
+        cut, retried = link.requests(PUSH)[-2:]
+        assert _batch(cut)["batch_id"] == _batch(retried)["batch_id"] == report.batches[0]
+        assert b"\r\n\r\n" not in cut["answer"] and [cut["status"], retried["status"]] == [200, 200]
+    assert count(db_session, SyncBatch, SyncBatch.device_id == worker.device_id) == len(HEADER_CUTS)
+
+
+def test_a_pull_page_cut_inside_its_headers_is_asked_for_again(link, field_phone, world, db_session):
+    worker = field_phone("gridworker1")
+    pull = "GET /api/v1/sync/pull"
+    link.fail("cut_answer", pull, nth=2, before="Content-Length")
+    report = worker.pull(limit=7)
+    first, cut, again = link.requests(pull)[:3]
+    assert cut["line"] == again["line"] != first["line"]  # the same cursor again
+    assert worker.ids("enterprise") == _in_grid(db_session, world["grid_of"]["gridworker1"])
+    assert len({(c["entity"], c["id"]) for c in report.changes}) == len(report.changes)
 
 
 def test_a_long_queue_goes_in_batches_no_larger_than_the_server_advertises(link, field_phone, committed_app, world,
@@ -633,6 +680,24 @@ def test_a_photo_upload_resumes_after_a_broken_connection(link, field_phone, wor
     assert worker.push().missing_photos == []
 
 
+def test_a_photo_upload_answer_cut_before_its_range_is_asked_about_again(link, field_phone, db_session, tmp_path):
+    """A 308 that lost its Range on the way says nothing about what the server holds: ask HEAD, and
+    when HEAD's own 308 comes without Range, ask again. Nothing is sent twice."""
+    data = noisy_jpeg()
+    size, part = len(data), 64 * 1024
+    photo = tmp_path / "hazard.jpg"
+    photo.write_bytes(data)
+    worker = field_phone("gridworker1", chunk_bytes=part)
+    sha = worker.add_photo(photo)
+    head = f"HEAD /api/v1/photos/{sha}"
+    link.fail("cut_answer", PHOTOS, nth=2, before="Content-Length")  # a PUT's 308 without Range (or body)
+    link.fail("cut_answer", head, nth=2, before="Range")  # HEAD's 308 without Range
+    assert worker.upload_photos() == {"uploaded": [sha], "already_held": [], "failed": []}
+    assert [r["status"] for r in link.requests(head)] == [404, 308, 308]
+    assert sum(r["forwarded"] for r in link.requests(PHOTOS)) == size
+    assert db_session.get(Photo, sha).size_bytes == size
+
+
 def test_a_photo_upload_resumes_where_the_server_is_after_a_restart(link, field_phone, db_session, tmp_path):
     data = noisy_jpeg(400)
     photo = tmp_path / "rectified.jpg"
@@ -718,16 +783,23 @@ def test_a_pull_without_a_cursor_starts_the_local_copy_afresh(field_phone, world
 # --------------------------------------------------------------------------- the command line
 
 
-def test_command_line_round_trip(link, world, tmp_path):
+@pytest.fixture
+def cli(tmp_path):
+    """``cli(*args, expect=0)``: ``python -m sync`` on one state file; its JSON output (stderr's when
+    the exit code is not 0)."""
     state = tmp_path / "cli.sqlite"
     env = os.environ | {"ANXUN_PASSWORD": "anxun-demo"}
 
-    def cli(*args, expect=0):
+    def run(*args, expect=0):
         done = subprocess.run([sys.executable, "-m", "sync", "--state", str(state), "--backoff", "0.01", *args],
                               cwd=REPO, env=env, capture_output=True, text=True, timeout=300)
         assert done.returncode == expect, done.stderr
         return json.loads(done.stdout) if expect == 0 else json.loads(done.stderr)
 
+    return run
+
+
+def test_command_line_round_trip(link, cli, world, tmp_path):
     assert cli("login", "--server", link.url, "--username", "gridworker1")["user"]["username"] == "gridworker1"
     photo = tmp_path / "photo.jpg"
     photo.write_bytes(noisy_jpeg(200))
@@ -758,6 +830,29 @@ def test_command_line_round_trip(link, world, tmp_path):
     assert cli("status")["queued"] == 0
     assert cli("logout") == {"logged_out": True}
     assert cli("push", expect=4)["kind"] == "NotLoggedIn"
+
+
+def test_command_line_says_no_signal_for_answers_cut_short(link, cli, world, tmp_path):
+    """An answer that breaks off inside its headers is no answer: exit code 3, nothing lost, and the
+    next run finishes the job (the same batch; the photo from where the server is)."""
+    cli("login", "--server", link.url, "--username", "gridworker1")
+    change = hazard_change(world["retailer"])
+    (tmp_path / "hazard.json").write_text(json.dumps(change), encoding="utf-8")
+    cli("record", str(tmp_path / "hazard.json"))
+    link.fail("cut_answer", PUSH, before=None)  # a 200 with no headers and no body
+    assert cli("--attempts", "1", "push", "--no-photos", expect=3)["kind"] == "Unreachable"
+    in_flight = cli("status")["batch_in_flight"]
+    again = cli("push", "--no-photos")
+    assert again["batches"] == [in_flight] and [c["id"] for c in again["applied"]] == [change["id"]]
+
+    photo = tmp_path / "large.jpg"
+    photo.write_bytes(noisy_jpeg(1200))  # two parts of the advertised 1 MiB
+    sha = cli("photo", str(photo))[str(photo)]
+    link.fail("cut_answer", PHOTOS, before="Content-Length")  # the first part's 308, without its Range
+    assert cli("--attempts", "1", "photos", expect=3)["kind"] == "Unreachable"
+    assert cli("photos")["uploaded"] == [sha]
+    assert [r["headers"]["content-range"].split("-")[0] for r in link.requests(PHOTOS)] == [
+        "bytes 0", f"bytes {1024 * 1024}"]
 
 
 # --------------------------------------------------------------------------- the contract vs the server
