@@ -594,6 +594,11 @@ class SyncClient:
     def record_of(self, entity: str, record_id: str) -> dict | None:
         return self.state.record(entity, str(record_id))
 
+    def versions(self) -> dict[tuple[str, str], int | None]:
+        """(entity, id) -> version of every record in the local copy: two copies of one user's view
+        are equal when these are (a phone's, and a fresh full pull's)."""
+        return self.state.versions()
+
     def ids(self, entity: str) -> set[str]:
         return {record_id for _, record_id in self.state.records(entity)}
 

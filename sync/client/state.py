@@ -239,6 +239,9 @@ class LocalState:
         sql = "SELECT entity, id, data FROM records" + (" WHERE entity = ?" if entity else "")
         return {(r["entity"], r["id"]): json.loads(r["data"]) for r in self.db.execute(sql, (entity,) if entity else ())}
 
+    def versions(self) -> dict[tuple[str, str], int | None]:
+        return {(r["entity"], r["id"]): r["version"] for r in self.db.execute("SELECT entity, id, version FROM records")}
+
     def record_counts(self) -> dict[str, int]:
         return {r["entity"]: r["n"] for r in self.db.execute(
             "SELECT entity, count(*) AS n FROM records GROUP BY entity ORDER BY entity")}
