@@ -181,6 +181,27 @@ def _check_digest(sha: str, actual: str) -> None:
                            extra={"expected": sha, "actual": actual})
 
 
+@contextmanager
+def _locked_unless_held(path: Path) -> Iterator[int | None]:
+    """The file open with its exclusive lock, taken without waiting; None when the file is gone
+    or someone holds the lock."""
+    try:
+        fd: int | None = os.open(path, os.O_RDWR)
+    except FileNotFoundError:
+        fd = None
+    try:
+        if fd is not None:
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                os.close(fd)
+                fd = None
+        yield fd
+    finally:
+        if fd is not None:
+            os.close(fd)
+
+
 def _write_all(fd: int, data: bytes, offset: int) -> None:
     view = memoryview(data)
     while view:
@@ -297,23 +318,16 @@ class PartialUploads:
         if not self.dir.is_dir():
             return
         for taken in list(self.dir.glob(f"{check_sha(sha)}.*.taken")):
-            try:
-                fd = os.open(taken, os.O_RDONLY)
-            except FileNotFoundError:
-                continue
-            try:
-                try:
-                    fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-                except BlockingIOError:
-                    continue  # its claimant is alive: storing the photo right now
+            # Held: its claimant is alive, storing the photo right now.
+            with _locked_unless_held(taken) as fd:
+                if fd is None:
+                    continue
                 try:
                     still_there = os.stat(taken).st_ino == os.fstat(fd).st_ino
                 except FileNotFoundError:
                     still_there = False
                 if still_there:  # not stored or cleared by someone else since the listing
                     yield taken, fd
-            finally:
-                os.close(fd)
 
     def _reclaim(self, sha: str, total: int) -> None:
         """Make the part of ``sha`` again from the file a dead worker had claimed: every byte of it
@@ -413,19 +427,11 @@ class PartialUploads:
             except FileNotFoundError:
                 continue
             if entry.suffix == ".part":
-                try:
-                    fd = os.open(entry, os.O_RDWR)
-                except FileNotFoundError:
-                    continue
-                try:
-                    try:
-                        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-                    except BlockingIOError:
+                with _locked_unless_held(entry) as fd:
+                    if fd is None:
                         continue
                     entry.unlink(missing_ok=True)
                     (self.dir / (entry.stem + ".total")).unlink(missing_ok=True)
-                finally:
-                    os.close(fd)
                 removed += 1
             elif entry.suffix in (".taken", ".tmp", ".total"):
                 if entry.suffix == ".total" and (self.dir / (entry.stem + ".part")).exists():

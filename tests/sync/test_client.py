@@ -537,13 +537,19 @@ def test_an_offline_verification_is_not_applied_to_a_rectification_submitted_aga
 # --------------------------------------------------------------------------- photos
 
 
-def test_a_photo_upload_resumes_after_a_broken_connection(link, field_phone, world, db_session, tmp_path):
+def photo_in_parts(field_phone, tmp_path, part: int) -> tuple[SyncClient, str, int]:
+    """A grid worker's phone uploading in parts of ``part`` bytes, with a photo of several parts
+    registered: (phone, sha256, size)."""
     data = noisy_jpeg()
-    size, part = len(data), 64 * 1024
     photo = tmp_path / "hazard.jpg"
     photo.write_bytes(data)
     worker = field_phone("gridworker1", chunk_bytes=part)
-    sha = worker.add_photo(photo)
+    return worker, worker.add_photo(photo), len(data)
+
+
+def test_a_photo_upload_resumes_after_a_broken_connection(link, field_phone, world, db_session, tmp_path):
+    part = 64 * 1024
+    worker, sha, size = photo_in_parts(field_phone, tmp_path, part)
     worker.record(hazard_change(world["retailer"], photos=[sha]))
     link.fail("cut", PHOTOS, nth=3, after=10_000)  # the third part breaks after 10,000 bytes
 
@@ -567,12 +573,7 @@ def test_a_photo_upload_resumes_after_a_broken_connection(link, field_phone, wor
 def test_a_photo_upload_answer_cut_before_its_range_is_asked_about_again(link, field_phone, db_session, tmp_path):
     """A 308 that lost its Range on the way says nothing about what the server holds: ask HEAD, and
     when HEAD's own 308 comes without Range, ask again. Nothing is sent twice."""
-    data = noisy_jpeg()
-    size, part = len(data), 64 * 1024
-    photo = tmp_path / "hazard.jpg"
-    photo.write_bytes(data)
-    worker = field_phone("gridworker1", chunk_bytes=part)
-    sha = worker.add_photo(photo)
+    worker, sha, size = photo_in_parts(field_phone, tmp_path, 64 * 1024)
     head = f"HEAD /api/v1/photos/{sha}"
     link.fail("cut_answer", PHOTOS, nth=2, before="Content-Length")  # a PUT's 308 without Range (or body)
     link.fail("cut_answer", head, nth=2, before="Range")  # HEAD's 308 without Range
