@@ -232,8 +232,10 @@ class SyncClient:
             base_version = change.get("base_version")
             if op == "transition" and base_version is None:
                 base_version = self._next_base_version(entity, record_id)
+            # What the user looked at when deciding: a rebase must not carry the decision onto another state.
+            seen = self.state.record(entity, record_id) if op == "transition" else None
             return self.state.add_change(entity, op, record_id, base_version,
-                                         change.get("recorded_at") or self._now_iso(), data)
+                                         change.get("recorded_at") or self._now_iso(), data, seen=seen)
 
     def _next_base_version(self, entity: str, record_id: str) -> int:
         """The version the record will have when this transition reaches the server: after the
@@ -414,12 +416,12 @@ class SyncClient:
         for change, result in zip(members[index + 1:], results[index + 1:]):
             if change.key == key and change.op == "transition" and result.get("status") == "applied":
                 current = rules.after(entity, current, change.data.get("action"), result.get("version"))
-        seen = self.state.record(entity, record_id)
+        copy = self.state.record(entity, record_id)
         if not self.state.put_record_tx(entity, record_id, current.get("version"), current, pulled=False) \
-                and seen is not None:
-            current = seen  # the copy is newer than this answer (a stored one, replayed late): rebase on it
+                and copy is not None:
+            current = copy  # the copy is newer than this answer (a stored one, replayed late): rebase on it
         queued = [c for c in self.state.changes("queued", key=key) if c.op == "transition"]
-        rebased, stuck = rules.rebase(entity, current, [(c.seq, c.data.get("action")) for c in queued], seen=seen)
+        rebased, stuck = rules.rebase(entity, current, [(c.seq, c.data.get("action"), c.seen) for c in queued])
         by_seq = {c.seq: c for c in queued}
         for item in rebased:
             change = by_seq[item.seq]

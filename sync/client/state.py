@@ -26,7 +26,8 @@ CREATE TABLE IF NOT EXISTS changes (
     batch_id TEXT,
     attempts INTEGER NOT NULL DEFAULT 0,
     rebased INTEGER NOT NULL DEFAULT 0,
-    result TEXT
+    result TEXT,
+    seen TEXT  -- a transition's record as the local copy showed it when the change was recorded
 );
 CREATE INDEX IF NOT EXISTS changes_record ON changes (entity, id);
 -- Batches sent; answer is NULL while the batch is in flight (at most one such row).
@@ -80,6 +81,7 @@ class QueuedChange:
     attempts: int = 0
     rebased: int = 0
     result: dict | None = None
+    seen: dict | None = None
 
     def wire(self) -> dict:
         """The change as the protocol sends it."""
@@ -104,7 +106,8 @@ def _change(row: sqlite3.Row) -> QueuedChange:
                         base_version=row["base_version"], recorded_at=row["recorded_at"],
                         data=json.loads(row["data"]), state=row["state"], batch_id=row["batch_id"],
                         attempts=row["attempts"], rebased=row["rebased"],
-                        result=json.loads(row["result"]) if row["result"] else None)
+                        result=json.loads(row["result"]) if row["result"] else None,
+                        seen=json.loads(row["seen"]) if row["seen"] else None)
 
 
 class LocalState:
@@ -119,6 +122,8 @@ class LocalState:
         self.db.execute("PRAGMA journal_mode=WAL")
         self.db.execute("PRAGMA synchronous=FULL")
         self.db.executescript(SCHEMA)
+        if "seen" not in {r["name"] for r in self.db.execute("PRAGMA table_info(changes)")}:
+            self.db.execute("ALTER TABLE changes ADD COLUMN seen TEXT")  # a state file of an earlier client
 
     def close(self) -> None:
         self.db.close()
@@ -142,10 +147,11 @@ class LocalState:
     # ------------------------------------------------------------------ the queue
 
     def add_change(self, entity: str, op: str, record_id: str, base_version: int | None, recorded_at: str,
-                   data: dict) -> QueuedChange:
+                   data: dict, *, seen: dict | None = None) -> QueuedChange:
         cur = self.db.execute(
-            "INSERT INTO changes (entity, op, id, base_version, recorded_at, data) VALUES (?, ?, ?, ?, ?, ?)",
-            (entity, op, record_id, base_version, recorded_at, json.dumps(data, ensure_ascii=False)))
+            "INSERT INTO changes (entity, op, id, base_version, recorded_at, data, seen) VALUES (?, ?, ?, ?, ?, ?, ?)",
+            (entity, op, record_id, base_version, recorded_at, json.dumps(data, ensure_ascii=False),
+             json.dumps(seen, ensure_ascii=False) if seen is not None else None))
         return self.change(cur.lastrowid)
 
     def change(self, seq: int) -> QueuedChange | None:

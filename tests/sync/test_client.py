@@ -475,10 +475,11 @@ def test_a_stored_answer_retried_late_does_not_bring_back_a_record_that_left_the
 
 def test_rebase_replays_the_intents_in_order_on_current():
     current = {"status": "ordered", "version": 5}
-    rebased, stuck = rules.rebase("hazard", current, [(1, "submit"), (2, "order"), (3, "supervise")])
+    rebased, stuck = rules.rebase("hazard", current, [(1, "submit", None), (2, "order", None), (3, "supervise", None)])
     assert [(r.seq, r.base_version) for r in rebased] == [(1, 5), (3, 6)]
     assert [s.seq for s in stuck] == [2]
-    rebased, stuck = rules.rebase("task", {"status": "accepted", "version": 2}, [(7, "accept"), (8, "complete")])
+    rebased, stuck = rules.rebase("task", {"status": "accepted", "version": 2},
+                                  [(7, "accept", None), (8, "complete", None)])
     assert [(r.seq, r.base_version) for r in rebased] == [(8, 2)] and [s.seq for s in stuck] == [7]
 
 
@@ -487,21 +488,24 @@ def test_a_recheck_decision_is_rebased_only_onto_the_submission_it_judged():
     supervised = first | {"version": 5, "supervised": True}
     resubmitted = first | {"version": 6, "submitted_at": "2026-11-22T15:00:00+08:00"}
     for action in ("verify", "reject"):
-        rebased, stuck = rules.rebase("hazard", supervised, [(1, action)], seen=first)
+        rebased, stuck = rules.rebase("hazard", supervised, [(1, action, first)])
         assert [(r.seq, r.base_version) for r in rebased] == [(1, 5)] and stuck == [], action
-        rebased, stuck = rules.rebase("hazard", resubmitted, [(1, action)], seen=first)
+        rebased, stuck = rules.rebase("hazard", resubmitted, [(1, action, first)])
         assert rebased == [] and [s.seq for s in stuck] == [1] and "重新提交" in stuck[0].reason, action
     # The phone's own submission, replayed first, is one it has seen.
     ordered = {"status": "ordered", "version": 3, "submitted_at": None, "submitted_by": None}
-    rebased, _ = rules.rebase("hazard", ordered | {"version": 4}, [(1, "submit"), (2, "reject")], seen=ordered)
+    rebased, _ = rules.rebase("hazard", ordered | {"version": 4}, [(1, "submit", ordered), (2, "reject", ordered)])
     assert [(r.seq, r.base_version) for r in rebased] == [(1, 4), (2, 5)]
 
 
+@pytest.mark.parametrize("pulled_before_pushing", [False, True])
 def test_an_offline_verification_is_not_applied_to_a_rectification_submitted_again(
-        field_phone, committed_app, world, db_session, tmp_path):
+        field_phone, committed_app, world, db_session, tmp_path, pulled_before_pushing):
     """inspector1 verifies (销号) the rectification on the phone, offline. Meanwhile inspector2 sends
     it back (退回) and the worker submits new evidence. inspector1's verification must not close the
-    hazard on evidence nobody looked at: it stays with inspector1 as a conflict."""
+    hazard on evidence nobody looked at: it stays with inspector1 as a conflict — also when the phone
+    pulled the new submission before it pushed (the verification judged the one shown when it was
+    recorded, not the one in the copy now)."""
     clock = committed_app[1]
     worker, inspector, colleague = field_phone("gridworker1"), field_phone("inspector1"), field_phone("inspector2")
     reported = worker.record(hazard_change(world["retailer"], description="安全出口上锁"))
@@ -526,6 +530,8 @@ def test_an_offline_verification_is_not_applied_to_a_rectification_submitted_aga
     pull_until(worker, lambda: (worker.record_of("hazard", reported.id) or {}).get("status") == "ordered")
     worker.record(transition(reported.id, action="submit", photos=[sha], note="已拆除门锁"))
     worker.push()
+    if pulled_before_pushing:
+        pull_until(inspector, lambda: inspector.record_of("hazard", reported.id)["version"] == 5)
 
     report = inspector.push()
     assert report.rebased == [] and [c["seq"] for c in report.conflicts] == [verification.seq]

@@ -2,6 +2,8 @@
 (stored ones replayed late included) arrive in, a record's copy never goes back to an older version."""
 from __future__ import annotations
 
+import sqlite3
+
 from hypothesis import given, settings, strategies as st
 
 from sync.client.state import LocalState
@@ -53,5 +55,28 @@ def test_the_local_copy_never_goes_back_to_an_older_version(sequence):
             else:
                 assert after["version"] == version
                 tombstone = None
+    finally:
+        state.close()
+
+
+def test_a_state_file_of_an_earlier_client_keeps_its_queue(tmp_path):
+    """Changes queued before the client kept what each transition's user saw: still there, seen unknown."""
+    path = tmp_path / "phone.sqlite"
+    with sqlite3.connect(path) as db:
+        db.execute("""CREATE TABLE changes (seq INTEGER PRIMARY KEY AUTOINCREMENT, entity TEXT NOT NULL,
+                      op TEXT NOT NULL, id TEXT NOT NULL, base_version INTEGER, recorded_at TEXT NOT NULL,
+                      data TEXT NOT NULL, state TEXT NOT NULL DEFAULT 'queued', batch_id TEXT,
+                      attempts INTEGER NOT NULL DEFAULT 0, rebased INTEGER NOT NULL DEFAULT 0, result TEXT)""")
+        db.execute("INSERT INTO changes (entity, op, id, base_version, recorded_at, data) VALUES "
+                   "('hazard', 'transition', ?, 3, '2026-11-22T09:00:00+08:00', '{\"action\": \"verify\"}')",
+                   (RECORD,))
+    state = LocalState(path)
+    try:
+        [queued] = state.changes("queued")
+        assert (queued.id, queued.base_version, queued.data, queued.seen) == (RECORD, 3, {"action": "verify"}, None)
+        with state.transaction():
+            added = state.add_change(ENTITY, "transition", RECORD, 4, "2026-11-22T10:00:00+08:00",
+                                     {"action": "verify"}, seen={"version": 4})
+        assert added.seen == {"version": 4}
     finally:
         state.close()
