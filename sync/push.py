@@ -161,11 +161,13 @@ def _dispatch(session: Session, clock: Clock, principal: Principal, change: dict
     if (entity, op) == ("hazard", "transition"):
         if change["base_version"] is None:
             raise ValidationFailed(errors=[FieldError("validation", "base_version", "隐患流转须提供 base_version")])
-        # A re-send only when this user had exactly this change applied; anyone else's identical change
-        # goes through the checks (scope, roles, base_version) like any other.
+        # A re-send only when this device of this user had exactly this change applied. Anyone else's
+        # identical change — another inspector's, or the same user's other phone acting on the same stale
+        # copy — goes through the checks (scope, roles, base_version) like any other.
         same = session.scalar(select(HazardEvent.version).where(HazardEvent.hazard_id == record_id,
                                                                HazardEvent.change_hash == provenance.change_hash,
-                                                               HazardEvent.actor_id == principal.user_id))
+                                                               HazardEvent.actor_id == principal.user_id,
+                                                               HazardEvent.device_id == provenance.device_id))
         if same is not None:
             return {"status": "duplicate", "version": same}
         hazard = hazards.transition_hazard(session, clock, principal, record_id, data,

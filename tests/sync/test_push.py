@@ -296,3 +296,14 @@ def test_a_create_is_a_duplicate_only_for_the_user_who_recorded_it(phone, db_ses
     assert phone("gridworker1").push([reported]).get_json()["results"][0]["status"] == "applied"
     assert phone("gridworker1").push([reported]).get_json()["results"][0]["status"] == "duplicate"
     assert phone("inspector1").push([reported]).get_json()["results"][0]["code"] == "sync.id_reused"
+
+
+def test_the_same_users_other_phone_gets_the_conflict_not_a_duplicate(phone, world):
+    """Found by make soak: two phones of one inspector verified the same hazard from the same copy; the
+    second was answered `duplicate` and dropped its change, though nothing of that phone was stored."""
+    reported = hazard_change(world["retailer"])
+    assert phone("gridworker1").push([reported]).get_json()["results"][0]["status"] == "applied"
+    order = transition(reported["id"], 1, **ORDER)
+    assert phone("inspector1", "inspector1-phone").push([order]).get_json()["results"][0]["status"] == "applied"
+    tablet = phone("inspector1", "inspector1-tablet").push([order]).get_json()["results"][0]
+    assert tablet["status"] == "conflict" and tablet["current"]["status"] == "ordered"
