@@ -2,7 +2,8 @@
 
 Secrecy of unannounced plans (四不两直): such a plan exists only for the inspectors on it and the
 officer who made it — for everyone else, admins included, it is 404 — until an inspection under it
-has been recorded on site for every enterprise it names."""
+has been recorded on site for every enterprise it names (:func:`plan_filter`, the one rule every read
+of plans uses; docs/loop-rules.md)."""
 from __future__ import annotations
 
 import secrets
@@ -23,21 +24,31 @@ from inspections.draw import compute_draw
 from inspections.models import Inspection, Plan, RandomDraw
 
 
-def _fully_inspected(plan) -> ColumnElement[bool]:
+def carried_out(plan=Plan) -> ColumnElement[bool]:
+    """Every enterprise the plan names has an inspection recorded under THIS plan. Inspections under
+    other plans (or none) say nothing: an earlier visit must not reveal a later unannounced plan."""
     eid = func.unnest(plan.enterprise_ids).column_valued("eid")
-    return not_(exists(select(eid).where(~exists().where(Inspection.plan_id == plan.id,
-                                                          Inspection.enterprise_id == eid))))
+    # Correlated to the plan explicitly: left to auto-correlation, the innermost EXISTS would bring
+    # its own ``plans`` into FROM and match an inspection under any plan at all.
+    under_this_plan = (exists().where(Inspection.plan_id == plan.id, Inspection.enterprise_id == eid)
+                       .correlate_except(Inspection))
+    return not_(exists(select(eid).where(~under_this_plan)))
+
+
+def on_team(principal: Principal, plan=Plan) -> ColumnElement[bool]:
+    """The plan's author and the inspectors on it: they see it from the start, whatever its kind."""
+    return or_(plan.created_by == principal.user_id, plan.inspector_ids.any(principal.user_id))
 
 
 def plan_filter(principal: Principal, plan=Plan) -> ColumnElement[bool]:
-    """Plans the caller may see: on the team or the author; otherwise a plan about an enterprise in
-    their scope — and for unannounced plans only once they have been carried out."""
-    on_team = or_(plan.created_by == principal.user_id, plan.inspector_ids.any(principal.user_id))
+    """THE secrecy rule (四不两直), for every read of plans: the team and the author see a plan;
+    anyone else with an enterprise of the plan in scope sees it when it is announced, or, when it is
+    unannounced, once it has been :func:`carried_out`."""
     enterprise = Enterprise.__table__.alias("plan_enterprise")
     in_scope = exists().where(enterprise.c.id == func.any(plan.enterprise_ids),
                               principal.enterprise_filter(enterprise.c))
-    open_to_others = or_(plan.kind != "unannounced", _fully_inspected(plan))
-    return or_(on_team, and_(in_scope, open_to_others))
+    open_to_others = or_(plan.kind != "unannounced", carried_out(plan))
+    return or_(on_team(principal, plan), and_(in_scope, open_to_others))
 
 
 def plan_dict(plan: Plan) -> dict:

@@ -149,3 +149,42 @@ def test_publication_shows_draws_and_results(client, login, session, demo, inspe
     published = client.get(f"/api/v1/plans/random-draws/{draw['id']}", headers=login("inspector2")).get_json()
     assert published["publication"][0]["result"]["inspection_id"] == inspection["id"]
     assert client.post("/api/v1/plans/random-draw", headers=login("gridworker1"), json=body).status_code == 403
+
+
+def test_an_inspection_under_an_earlier_plan_does_not_reveal_a_later_unannounced_plan(
+        client, login, demo, inspection_body):
+    """不发通知、不打招呼: what was carried out under plan A says nothing about plan B."""
+    desk, team = login("desk"), login("inspector2")
+    earlier = client.post("/api/v1/plans", headers=desk, json=_plan(demo)).get_json()["id"]
+    done = inspection_body(kind="unannounced", plan_id=earlier)
+    assert client.post("/api/v1/inspections", headers=team, json=done).status_code == 201
+    later = client.post("/api/v1/plans", headers=desk, json=_plan(demo)).get_json()["id"]
+    routine = client.post("/api/v1/plans", headers=desk, json=_plan(demo, kind="routine")).get_json()["id"]
+    routine_done = inspection_body(kind="routine", plan_id=routine)
+    assert client.post("/api/v1/inspections", headers=team, json=routine_done).status_code == 201
+    for user in ("enterprise1", "gridworker1", "admin"):
+        headers = login(user)
+        assert client.get(f"/api/v1/plans/{earlier}", headers=headers).status_code == 200, user
+        assert client.get(f"/api/v1/plans/{later}", headers=headers).status_code == 404, user
+        listed = {p["id"] for p in client.get("/api/v1/plans?per_page=500", headers=headers).get_json()["items"]}
+        assert earlier in listed and later not in listed, user
+    # Once carried out under its own plan, the later one is revealed too.
+    assert client.post("/api/v1/inspections", headers=team,
+                       json=inspection_body(kind="unannounced", plan_id=later)).status_code == 201
+    assert client.get(f"/api/v1/plans/{later}", headers=login("enterprise1")).status_code == 200
+
+
+@pytest.mark.parametrize("inspected", [(), (0,), (1,), (0, 1)])
+def test_a_plan_for_several_enterprises_is_revealed_when_every_one_was_inspected_under_it(
+        client, login, session, demo, inspection_body, inspected):
+    other = session.scalar(select(Enterprise).where(Enterprise.grid_id == demo.retailer.grid_id,
+                                                    Enterprise.id != demo.retailer.id,
+                                                    Enterprise.industry == "fireworks").limit(1))
+    targets = [demo.retailer, other]
+    plan_id = client.post("/api/v1/plans", headers=login("desk"),
+                          json=_plan(demo, enterprises=[e.id for e in targets])).get_json()["id"]
+    for n in inspected:
+        body = inspection_body(targets[n], kind="unannounced", plan_id=plan_id)
+        assert client.post("/api/v1/inspections", headers=login("inspector1"), json=body).status_code == 201
+    expected = 200 if len(inspected) == 2 else 404
+    assert client.get(f"/api/v1/plans/{plan_id}", headers=login("gridworker1")).status_code == expected
