@@ -8,7 +8,7 @@ carries the current hazard."""
 from __future__ import annotations
 
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 
 from sqlalchemy import ColumnElement, and_, asc, desc, func, select, text
@@ -195,10 +195,10 @@ def transition_hazard(session: Session, clock: Clock, principal: Principal, haza
     elif action == "verify":
         if hazard.submitted_by == principal.user_id:
             raise VerifierIsSubmitter()
-        if major:
+        if major:  # a major hazard closes only through a recheck (复查); any named recheck must hold
             _require(data, ("recheck_inspection_id",), errors)
-            if data.get("recheck_inspection_id"):
-                _check_recheck(session, hazard, data["recheck_inspection_id"], errors)
+        if data.get("recheck_inspection_id"):
+            _check_recheck(session, hazard, data["recheck_inspection_id"], errors)
         changes = {"closed_at": now, "closed_by": principal.user_id, "rechecked_at": now}
     elif action == "reject":
         _require(data, ("note",), errors)
@@ -235,13 +235,84 @@ def transition_hazard(session: Session, clock: Clock, principal: Principal, haza
 
 
 def _check_recheck(session: Session, hazard: Hazard, inspection_id: uuid.UUID, errors: list[FieldError]) -> None:
-    """A major hazard closes only through a recheck inspection (复查) of its own enterprise."""
     inspection = session.get(Inspection, inspection_id)
     if inspection is None:
         raise UnknownReference("复查记录尚未到达服务器", errors=[
             FieldError("sync.unknown_reference", "recheck_inspection_id", "复查记录不存在（尚未同步）")])
+    refusal = recheck_refusal(session, hazard, inspection)
+    if refusal is not None:
+        errors.append(refusal)
+
+
+# --------------------------------------------------------------------------- 复查 (recheck)
+
+
+def _latest_submission(session: Session, hazard: Hazard) -> datetime | None:
+    """When the latest rectification was submitted: the phone's time put on the server's clock when
+    it came by sync, else the server's time."""
+    return session.scalar(select(func.coalesce(HazardEvent.recorded_at_corrected, HazardEvent.at))
+                          .where(HazardEvent.hazard_id == hazard.id, HazardEvent.action == "submit")
+                          .order_by(HazardEvent.version.desc()).limit(1))
+
+
+def _rechecked_on_site(inspection: Inspection) -> datetime:
+    """When a recheck began on site, put on the server's clock by the skew of the batch that brought it."""
+    if inspection.recorded_at is not None and inspection.recorded_at_corrected is not None:
+        return inspection.started_at + (inspection.recorded_at_corrected - inspection.recorded_at)
+    return inspection.started_at
+
+
+def recheck_refusal(session: Session, hazard: Hazard, inspection: Inspection) -> FieldError | None:
+    """THE recheck rule (复查销号), for the verify transition and for recording a recheck: None when
+    ``inspection`` may close ``hazard``, else why not. It must be a recheck (复查) of the hazard's own
+    enterprise, begun on site after the latest submission (整改完成申请), and pass the hazard's
+    checklist item (a hazard reported outside a checklist has no item: the recheck after the
+    submission is the inspector's finding)."""
+    field = "recheck_inspection_id"
     if inspection.kind != "recheck" or inspection.enterprise_id != hazard.enterprise_id:
-        errors.append(FieldError("hazard.not_a_recheck", "recheck_inspection_id", "须为对该企业的复查检查记录"))
+        return FieldError("hazard.not_a_recheck", field, "须为对该企业的复查检查记录")
+    submitted = _latest_submission(session, hazard)
+    if submitted is None or _rechecked_on_site(inspection) <= submitted:
+        return FieldError("hazard.recheck_before_submission", field, "复查须在最近一次整改完成申请之后进行")
+    if hazard.item_code is not None:
+        outcome = next((o["outcome"] for o in inspection.outcomes if o["item"] == hazard.item_code), None)
+        if outcome == "fail":
+            return FieldError("hazard.recheck_failed", field, f"复查判定条目 {hazard.item_code} 仍不合格")
+        if outcome != "pass":
+            return FieldError("hazard.recheck_not_passed", field, f"复查未判定条目 {hazard.item_code} 合格")
+    return None
+
+
+def apply_recheck(session: Session, clock: Clock, principal: Principal, inspection: Inspection,
+                  provenance: Provenance) -> list[dict]:
+    """What a recorded recheck does to the open hazards of its enterprise for the items it judged.
+
+    A failed item with an open hazard raises no second hazard; when that hazard awaits verification
+    and the recheck came after its submission, it goes back to 整改 (``reject``, the recheck named as
+    the reason). A passed item changes nothing by itself: closing stays a ``verify`` naming the recheck.
+    Returns one entry per hazard concerned (stored as the inspection's ``rechecked``)."""
+    judged = {o["item"]: o["outcome"] for o in inspection.outcomes if o["outcome"] in ("pass", "fail")}
+    if not judged:
+        return []
+    concerned = session.scalars(select(Hazard).where(
+        Hazard.enterprise_id == inspection.enterprise_id, Hazard.item_code.in_(judged), Hazard.status != "closed")
+        .order_by(Hazard.found_at, Hazard.id))
+    entries = []
+    for hazard in concerned:
+        result = judged[hazard.item_code]
+        sent_back = False
+        if result == "fail" and hazard.status == "submitted":
+            refusal = recheck_refusal(session, hazard, inspection)
+            if refusal is not None and refusal.code == "hazard.recheck_failed":
+                # Not a change the phone pushed: no change hash, so it is never taken for a re-sent one.
+                transition_hazard(session, clock, principal, hazard.id,
+                                  {"action": "reject", "note": f"复查不合格（复查记录 {inspection.id}）：{refusal.message}",
+                                   "recheck_inspection_id": inspection.id},
+                                  base_version=hazard.version, provenance=replace(provenance, change_hash=None))
+                sent_back = True
+        entries.append({"hazard_id": str(hazard.id), "item": hazard.item_code, "result": result,
+                        "sent_back": sent_back})
+    return entries
 
 
 # --------------------------------------------------------------------------- reads

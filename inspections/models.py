@@ -96,6 +96,8 @@ class Inspection(Base):
     answers: Mapped[list] = mapped_column(JSONB)
     outcomes: Mapped[list] = mapped_column(JSONB)
     summary: Mapped[dict] = mapped_column(JSONB)
+    # A recheck (复查): the open hazards of the items it judged, ``{hazard_id, item, result, sent_back}``.
+    rechecked: Mapped[list] = mapped_column(JSONB, server_default=text("'[]'::jsonb"))
     photos: Mapped[list[str]] = mapped_column(ARRAY(Text))
     remarks: Mapped[str] = mapped_column(Text, server_default="")
     supersedes: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("inspections.id"))

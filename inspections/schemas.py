@@ -277,6 +277,9 @@ class InspectionOut(Schema):
     answers = fields.List(fields.Dict())
     outcomes = fields.List(fields.Dict())
     summary = fields.Dict()
+    rechecked = fields.List(fields.Dict(), metadata={"description": (
+        "复查：所判定条目上未销号的隐患 {hazard_id, item, result: pass|fail, sent_back}；"
+        "复查不合格且在整改完成申请之后的隐患退回整改（sent_back），不另生成隐患")})
     photos = fields.List(fields.String())
     remarks = fields.String()
     supersedes = fields.UUID(allow_none=True)

@@ -21,7 +21,7 @@ from core.errors import FieldError, Forbidden, NotFound, UnknownReference, Valid
 from enterprises.models import Enterprise
 from geo.coords import to_wgs84
 from geo.geofence import check as geofence_check
-from inspections.hazards import new_hazard, visible_enterprise
+from inspections.hazards import apply_recheck, new_hazard, visible_enterprise
 from inspections.models import Inspection, Patrol, PatrolVisit, Plan
 from inspections.plans import plan_filter
 from inspections.records import Provenance, Recorded, canonical_hash, check_not_reused, hazard_id_for, point
@@ -124,9 +124,13 @@ def record_inspection(session: Session, clock: Clock, principal: Principal, insp
         recorded_at_corrected=provenance.recorded_at_corrected, received_at=clock.now(), content_hash=digest)
     session.add(inspection)
     session.flush()
+    if inspection.kind == "recheck":
+        inspection.rechecked = apply_recheck(session, clock, principal, inspection, provenance)
     found_at = data.get("finished_at") or data["started_at"]
     hazard_photos: dict[uuid.UUID, list[str]] = {}
     for draft in result.hazards:
+        if draft.item in _failed_again(inspection):
+            continue  # a recheck found its open hazard still there: no second hazard for the item
         hazard_id = hazard_id_for(inspection_id, draft.item)
         new_hazard(session, clock, principal, hazard_id, enterprise=enterprise, level=draft.level,
                    description=draft.description, location=location, photos=list(draft.photos), found_at=found_at,
@@ -142,9 +146,15 @@ def record_inspection(session: Session, clock: Clock, principal: Principal, insp
     return Recorded(inspection, created=True, derived=_derived(inspection), missing_photos=sorted(missing))
 
 
+def _failed_again(inspection: Inspection) -> set[str]:
+    return {entry["item"] for entry in inspection.rechecked if entry["result"] == "fail"}
+
+
 def _derived(inspection: Inspection) -> list[dict]:
+    """The hazards the inspection raised: its failed items, but those a recheck found still open."""
+    again = _failed_again(inspection)
     return [{"entity": "hazard", "id": str(hazard_id_for(inspection.id, o["item"]))}
-            for o in inspection.outcomes if o["outcome"] == "fail"]
+            for o in inspection.outcomes if o["outcome"] == "fail" and o["item"] not in again]
 
 
 def inspection_view(session: Session, principal: Principal, inspection_id: uuid.UUID) -> dict:
@@ -161,6 +171,7 @@ def inspection_view(session: Session, principal: Principal, inspection_id: uuid.
             "location": {"lon": lon, "lat": lat, "accuracy_m": inspection.location_accuracy_m} if lon is not None else None,
             "distance_m": inspection.distance_m, "outside_geofence": inspection.outside_geofence,
             "answers": inspection.answers, "outcomes": inspection.outcomes, "summary": inspection.summary,
+            "rechecked": inspection.rechecked,
             "photos": inspection.photos, "remarks": inspection.remarks, "supersedes": inspection.supersedes,
             "recorded_by": inspection.recorded_by, "received_at": inspection.received_at,
             "version": inspection.version, "derived": _derived(inspection)}
