@@ -221,6 +221,8 @@ class PatrolVisit(Base):
     at: Mapped[datetime]
     location = mapped_column(Geometry("POINT", srid=4326), nullable=True)
     distance_m: Mapped[float | None] = mapped_column(Float)
+    # Beyond the geofence (or NULL: no position): kept, flagged, and not counted as patrolled.
+    outside_geofence: Mapped[bool | None]
     outcome: Mapped[str] = mapped_column(String(16))
     note: Mapped[str] = mapped_column(Text, server_default="")
     photos: Mapped[list[str]] = mapped_column(ARRAY(Text))

@@ -143,9 +143,13 @@ def transition_hazard(body, hazard_id: uuid.UUID):
 @patrols_blp.response(201, PatrolOut)
 @patrols_blp.alt_response(200, description="重复提交：返回已有记录")
 def create_patrol(body):
-    """记录一次网格巡查：轨迹与走访企业"""
+    """记录一次网格巡查：轨迹与走访企业
+
+    每次走访按其位置与企业的距离判定是否在电子围栏内（ANXUN_GEOFENCE_METERS）：围栏外或无位置的走访照常保存并标记
+    （outside_geofence 为 true / null），但不计为巡查到位（巡查覆盖率、月度统计、乡镇排名）。"""
     patrol_id = body.pop("id") or uuid.uuid4()
-    recorded = service.record_patrol(db(), clock(), g.principal, patrol_id, body, provenance=_provenance())
+    recorded = service.record_patrol(db(), clock(), g.principal, patrol_id, body,
+                                     geofence_m=settings().geofence_meters, provenance=_provenance())
     return service.patrol_view(db(), g.principal, patrol_id), 201 if recorded.created else 200
 
 

@@ -296,8 +296,11 @@ class PatrolOut(Schema):
     worker_id = fields.UUID()
     started_at = fields.DateTime()
     ended_at = fields.DateTime(allow_none=True)
-    track = fields.Dict(allow_none=True)
-    visits = fields.List(fields.Dict())
+    track = fields.Dict(allow_none=True, metadata={
+        "description": "GeoJSON LineString（WGS-84）；times：各轨迹点的时间（RFC 3339，与 coordinates 一一对应）"})
+    visits = fields.List(fields.Dict(), metadata={"description": (
+        "走访：enterprise_id、at、outcome、distance_m、outside_geofence（围栏外为 true，无位置为 null："
+        "两者均不计为巡查到位）、note、photos")})
     notes = fields.String()
     version = fields.Integer()
 

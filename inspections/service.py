@@ -179,10 +179,36 @@ def inspection_view(session: Session, principal: Principal, inspection_id: uuid.
 
 # --------------------------------------------------------------------------- patrols
 
+# What counts as patrolled (巡查到位), THE rule every count of patrols uses (monthly figures, patrol
+# coverage, the ranking of towns): a visit of a patrol no later record supersedes, or a 网格员巡查
+# (patrol_check) inspection no later one supersedes, recorded WITHIN the geofence of the enterprise.
+# Beyond it, or without a position, the record is kept and flagged (``outside_geofence`` true / NULL)
+# but proves nothing. Rows: (enterprise_id, at).
+PATROLLED_SQL = """
+    SELECT pv.enterprise_id, pv.at
+      FROM patrol_visits pv JOIN patrols p ON p.id = pv.patrol_id
+     WHERE pv.outside_geofence IS FALSE
+       AND NOT EXISTS (SELECT 1 FROM patrols c WHERE c.supersedes = p.id)
+    UNION ALL
+    SELECT i.enterprise_id, i.started_at
+      FROM inspections i
+     WHERE i.kind = 'patrol_check' AND i.outside_geofence IS FALSE
+       AND NOT EXISTS (SELECT 1 FROM inspections c WHERE c.supersedes = i.id)
+"""
+
+
+def patrol_filter(principal: Principal, patrol=Patrol):
+    """Patrols a caller may read: their own, and those of grids in their scope."""
+    from geo.models import Grid
+
+    return or_(patrol.worker_id == principal.user_id,
+               patrol.grid_id.in_(select(Grid.id).where(principal.grid_filter(Grid))))
+
 
 def record_patrol(session: Session, clock: Clock, principal: Principal, patrol_id: uuid.UUID, data: dict,
-                  *, provenance: Provenance = Provenance()) -> Recorded:
-    """A grid worker's patrol of a grid assigned to them: track and visits with their outcomes."""
+                  *, geofence_m: float, provenance: Provenance = Provenance()) -> Recorded:
+    """A grid worker's patrol of a grid assigned to them: track and visits with their outcomes, each
+    visit flagged when recorded farther than ``geofence_m`` from its enterprise."""
     from evidence.service import name_photos
 
     if not principal.has("grid_worker"):
@@ -209,7 +235,7 @@ def record_patrol(session: Session, clock: Clock, principal: Principal, patrol_i
                     content_hash=digest)
     session.add(patrol)
     session.flush()
-    _insert_visits(session, patrol.id, data["visits"])
+    _insert_visits(session, patrol.id, data["visits"], geofence_m)
     missing = name_photos(session, clock, "patrol", patrol.id, [p for visit in data["visits"] for p in visit["photos"]])
     audit(session, clock, principal, "record", "patrol", patrol.id, {"visits": len(data["visits"])})
     return Recorded(patrol, created=True, missing_photos=missing)
@@ -232,44 +258,48 @@ def _check_visited(session: Session, principal: Principal, enterprise_ids: list[
         raise ValidationFailed(errors=errors)
 
 
-def _insert_visits(session: Session, patrol_id: uuid.UUID, visits: list[dict]) -> None:
+def _insert_visits(session: Session, patrol_id: uuid.UUID, visits: list[dict], geofence_m: float) -> None:
     """All visits of a patrol in one statement, each with its distance (geography, metres) to the
-    enterprise computed where the enterprise's location is, in the order the phone sent them."""
+    enterprise computed where the enterprise's location is and whether that lies beyond the geofence
+    (as :func:`geo.geofence.check` judges a check-in), in the order the phone sent them."""
     if not visits:
         return
     rows = [{"enterprise_id": str(v["enterprise_id"]), "at": v["at"].isoformat(),
              "lon": (v.get("location") or {}).get("lon"), "lat": (v.get("location") or {}).get("lat"),
              "outcome": v["outcome"], "note": v.get("note") or "", "photos": list(v["photos"])} for v in visits]
     session.execute(text("""
-        INSERT INTO patrol_visits (patrol_id, enterprise_id, at, location, distance_m, outcome, note, photos)
-        SELECT :patrol_id, v.enterprise_id, v.at, place.point,
-               ST_Distance(Geography(e.location), Geography(place.point)), v.outcome, v.note, v.photos
+        INSERT INTO patrol_visits (patrol_id, enterprise_id, at, location, distance_m, outside_geofence, outcome,
+                                   note, photos)
+        SELECT :patrol_id, v.enterprise_id, v.at, place.point, place.distance_m, place.distance_m > :geofence_m,
+               v.outcome, v.note, v.photos
           FROM ROWS FROM (jsonb_to_recordset(CAST(:visits AS jsonb))
                           AS (enterprise_id uuid, at timestamptz, lon float8, lat float8, outcome text,
                               note text, photos text[])) WITH ORDINALITY
                AS v(enterprise_id, at, lon, lat, outcome, note, photos, n)
           JOIN enterprises AS e ON e.id = v.enterprise_id
-          CROSS JOIN LATERAL (SELECT ST_SetSRID(ST_MakePoint(v.lon, v.lat), 4326) AS point) AS place
-         ORDER BY v.n"""), {"patrol_id": patrol_id, "visits": json.dumps(rows, ensure_ascii=False)})
+          CROSS JOIN LATERAL (SELECT ST_SetSRID(ST_MakePoint(v.lon, v.lat), 4326) AS point) AS at_point
+          CROSS JOIN LATERAL (SELECT at_point.point,
+                                     ST_Distance(Geography(e.location), Geography(at_point.point)) AS distance_m
+                             ) AS place
+         ORDER BY v.n"""), {"patrol_id": patrol_id, "visits": json.dumps(rows, ensure_ascii=False),
+                            "geofence_m": geofence_m})
 
 
 def patrol_view(session: Session, principal: Principal, patrol_id: uuid.UUID) -> dict:
     from sqlalchemy import cast
     from sqlalchemy.dialects.postgresql import JSONB
 
-    from geo.models import Grid
-
-    visible_grids = select(Grid.id).where(principal.grid_filter(Grid))
     row = session.execute(select(Patrol, cast(func.ST_AsGeoJSON(Patrol.track), JSONB))
-                          .where(Patrol.id == patrol_id,
-                                 or_(Patrol.worker_id == principal.user_id, Patrol.grid_id.in_(visible_grids)))
-                          ).one_or_none()
+                          .where(Patrol.id == patrol_id, patrol_filter(principal))).one_or_none()
     if row is None:
         raise NotFound("巡查记录不存在")
     patrol, track = row
+    if track is not None and patrol.track_times is not None:
+        track["times"] = patrol.track_times  # a foreign member of the GeoJSON LineString, point by point
     visits = session.execute(select(PatrolVisit).where(PatrolVisit.patrol_id == patrol.id).order_by(PatrolVisit.at)).scalars()
     return {"id": patrol.id, "grid_id": patrol.grid_id, "worker_id": patrol.worker_id, "started_at": patrol.started_at,
             "ended_at": patrol.ended_at, "track": track, "notes": patrol.notes, "version": patrol.version,
             "visits": [{"enterprise_id": str(v.enterprise_id), "at": v.at.isoformat(), "outcome": v.outcome,
-                        "distance_m": v.distance_m, "note": v.note, "photos": v.photos} for v in visits]}
+                        "distance_m": v.distance_m, "outside_geofence": v.outside_geofence, "note": v.note,
+                        "photos": v.photos} for v in visits]}
 
