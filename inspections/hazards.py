@@ -14,6 +14,7 @@ from datetime import datetime
 from sqlalchemy import ColumnElement, and_, asc, desc, func, select, text
 from sqlalchemy.orm import Session
 
+from accounts.people import people_refs
 from accounts.principal import Principal
 from audit.service import record as audit
 from core.serialize import jsonable
@@ -331,7 +332,8 @@ def _row_dict(row) -> dict:
     out = {c: getattr(hazard, c) for c in (
         "id", "status", "level", "supervised", "supervising_office", "deadline", "enterprise_id", "inspection_id",
         "item_code", "description", "photos", "found_at", "found_by", "responsible_person", "measures", "five",
-        "treatment_plan", "submitted_by", "submitted_at", "closed_at", "grid_id", "version", "updated_at")}
+        "treatment_plan", "submitted_by", "submitted_at", "closed_at", "closed_by", "grid_id", "version",
+        "updated_at")}
     location = json.loads(row.location_json) if row.location_json else None
     out.update(enterprise_name=row.enterprise_name, industry=row.industry, region_code=row.region_code,
                overdue=bool(row.overdue),
@@ -344,6 +346,20 @@ def _select(now: datetime, principal: Principal):
             .outerjoin(Enterprise, Enterprise.id == Hazard.enterprise_id)
             .outerjoin(Region, Region.id == Hazard.region_id)
             .where(hazard_filter(principal)))
+
+
+PEOPLE_FIELDS = ("found_by", "submitted_by", "closed_by")
+
+
+def _with_people(session: Session, items: list[dict]) -> list[dict]:
+    """Name the people each hazard names (``people``: id → name, 执法证号): one query for all of them."""
+    ids = [item[f] for item in items for f in PEOPLE_FIELDS]
+    ids += [event["actor_id"] for item in items for event in item.get("events", ())]
+    known = people_refs(session, ids)
+    for item in items:
+        named = [item[f] for f in PEOPLE_FIELDS] + [event["actor_id"] for event in item.get("events", ())]
+        item["people"] = {str(i): known[str(i)] for i in named if i is not None and str(i) in known}
+    return items
 
 
 def hazard_view(session: Session, clock: Clock, principal: Principal, hazard_id: uuid.UUID,
@@ -360,13 +376,14 @@ def hazard_view(session: Session, clock: Clock, principal: Principal, hazard_id:
              "note": e.note, "data": e.data}
             for e in session.scalars(select(HazardEvent).where(HazardEvent.hazard_id == hazard_id)
                                      .order_by(HazardEvent.version, HazardEvent.id))]
-    return out
+    return _with_people(session, [out])[0]
 
 
 def rows(session: Session, clock: Clock, principal: Principal, ids: list[uuid.UUID]) -> list[dict]:
-    """Several hazards by id (those in the caller's scope), without their event history."""
+    """Several hazards by id (those in the caller's scope), without their event history: what the
+    sync feed serves."""
     stmt = _select(clock.now(), principal).where(Hazard.id.in_(ids))
-    return [jsonable(_row_dict(row)) for row in session.execute(stmt)]
+    return [jsonable(item) for item in _with_people(session, [_row_dict(row) for row in session.execute(stmt)])]
 
 
 SORTS = {"found_at": Hazard.found_at, "deadline": Hazard.deadline, "updated_at": Hazard.updated_at}
@@ -404,5 +421,5 @@ def ledger_select(clock: Clock, principal: Principal, filters: dict):
 def list_hazards(session: Session, clock: Clock, principal: Principal, filters: dict) -> Page:
     page = paginate(session, ledger_select(clock, principal, filters), page=filters.get("page", 1),
                     per_page=filters.get("per_page", 50), scalars=False)
-    page.items = [_row_dict(row) for row in page.items]
+    page.items = _with_people(session, [_row_dict(row) for row in page.items])
     return page

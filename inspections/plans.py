@@ -13,6 +13,7 @@ from sqlalchemy import ColumnElement, Text, and_, cast, exists, func, not_, or_,
 from sqlalchemy.orm import Session
 
 from accounts.models import User
+from accounts.people import certified_inspector
 from accounts.principal import Principal
 from audit.service import record as audit
 from core.clock import Clock
@@ -21,6 +22,7 @@ from db.pagination import Page, paginate
 from enterprises.models import Enterprise
 from geo.models import GridAssignment, Region
 from inspections.draw import compute_draw
+from jobs.periods import local_date
 from inspections.models import Inspection, Plan, RandomDraw
 
 
@@ -59,11 +61,11 @@ def plan_dict(plan: Plan) -> dict:
             "version": plan.version}
 
 
-def _certified_inspectors(session: Session, principal: Principal, ids: list[uuid.UUID], field: str) -> None:
+def _certified_inspectors(session: Session, clock: Clock, principal: Principal, ids: list[uuid.UUID],
+                          field: str) -> None:
     found = set(session.scalars(
         select(User.id).join(Region, Region.id == User.region_id)
-        .where(User.id.in_(ids), User.active.is_(True), User.roles.any("inspector"),
-               User.enforcement_cert_no.is_not(None), principal.region_filter(Region.path))))
+        .where(User.id.in_(ids), certified_inspector(local_date(clock.now())), principal.region_filter(Region.path))))
     errors = [FieldError("plan.not_an_inspector", f"{field}.{n}", "不是本辖区持执法证的执法人员")
               for n, i in enumerate(ids) if i not in found]
     if len(set(ids)) != len(ids):
@@ -85,7 +87,7 @@ def create_plan(session: Session, clock: Clock, principal: Principal, data: dict
     if not principal.has("desk_officer", "inspector", "admin"):
         raise Forbidden("只有内勤或执法人员可以制定检查计划")
     _visible_enterprises(session, principal, data["enterprise_ids"], "enterprise_ids")
-    _certified_inspectors(session, principal, data["inspector_ids"], "inspector_ids")
+    _certified_inspectors(session, clock, principal, data["inspector_ids"], "inspector_ids")
     plan = Plan(id=uuid.uuid4(), kind=data["kind"], title=data["title"], window_start=data["window_start"],
                 window_end=data["window_end"], enterprise_ids=list(data["enterprise_ids"]),
                 inspector_ids=list(data["inspector_ids"]), notes=data.get("notes", ""), draw_id=draw_id,
@@ -132,15 +134,14 @@ def _enterprise_pool(session: Session, principal: Principal, data: dict) -> list
             for r in session.execute(stmt)]
 
 
-def _inspector_pool(session: Session, principal: Principal) -> list[dict]:
+def _inspector_pool(session: Session, clock: Clock, principal: Principal) -> list[dict]:
     grids = func.array(select(cast(GridAssignment.grid_id, Text))
                        .where(GridAssignment.user_id == User.id, GridAssignment.ended_at.is_(None)).scalar_subquery())
     rows = session.execute(
         select(User.id, User.enforcement_cert_no, Region.level, func.ltree2text(Region.path).label("path"),
                grids.label("grid_ids"))
         .join(Region, Region.id == User.region_id)
-        .where(User.active.is_(True), User.roles.any("inspector"), User.enforcement_cert_no.is_not(None),
-               principal.region_filter(Region.path)))
+        .where(certified_inspector(local_date(clock.now())), principal.region_filter(Region.path)))
     return [{"id": str(r.id), "cert_no": r.enforcement_cert_no, "region_level": r.level, "region_path": r.path,
              "grid_ids": list(r.grid_ids or [])} for r in rows]
 
@@ -151,7 +152,7 @@ def random_draw(session: Session, clock: Clock, principal: Principal, data: dict
         raise Forbidden("只有内勤人员可以组织双随机抽查")
     seed = data.get("seed") or secrets.token_hex(16)
     enterprise_pool = _enterprise_pool(session, principal, data)
-    inspector_pool = _inspector_pool(session, principal)
+    inspector_pool = _inspector_pool(session, clock, principal)
     if not enterprise_pool:
         raise ValidationFailed("筛选条件下没有可抽取的企业", code="plan.empty_pool")
     result = compute_draw(seed, enterprise_pool, inspector_pool, data["count"], data["team_size"])

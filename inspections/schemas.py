@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
+from accounts.schemas import people_field
 from checklists.scoring import AnswerIn
 from core.schemas import LocationIn, PageOut, PageQuery
 from enterprises.models import INDUSTRIES, RISK_COLOURS
@@ -246,10 +247,12 @@ class HazardRowOut(Schema):
     submitted_by = fields.UUID(allow_none=True)
     submitted_at = fields.DateTime(allow_none=True)
     closed_at = fields.DateTime(allow_none=True)
+    closed_by = fields.UUID(allow_none=True)
     region_code = fields.String(allow_none=True)
     grid_id = fields.UUID(allow_none=True)
     version = fields.Integer()
     updated_at = fields.DateTime()
+    people = people_field()
 
 
 class HazardOut(HazardRowOut):
@@ -285,6 +288,7 @@ class InspectionOut(Schema):
     supersedes = fields.UUID(allow_none=True)
     recorded_by = fields.UUID()
     received_at = fields.DateTime()
+    people = people_field()
     version = fields.Integer()
     derived = fields.List(fields.Dict(), metadata={"description": "由不合格条目产生的隐患"})
     missing_photos = fields.List(fields.String(), metadata={"description": "记录引用但服务器尚未收到的照片"})
@@ -302,6 +306,7 @@ class PatrolOut(Schema):
         "走访：enterprise_id、at、outcome、distance_m、outside_geofence（围栏外为 true，无位置为 null："
         "两者均不计为巡查到位）、note、photos")})
     notes = fields.String()
+    people = people_field()
     version = fields.Integer()
 
 

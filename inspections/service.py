@@ -7,10 +7,11 @@ import uuid
 
 from geoalchemy2.shape import from_shape
 from shapely.geometry import LineString
-from sqlalchemy import func, or_, select, text
-from sqlalchemy.orm import Session
+from sqlalchemy import ColumnElement, and_, exists, func, or_, select, text
+from sqlalchemy.orm import Session, aliased
 
 from accounts.models import User
+from accounts.people import certified_inspector, people_refs
 from accounts.principal import Principal
 from audit.service import record as audit
 from checklists.scoring import score
@@ -21,10 +22,12 @@ from core.errors import FieldError, Forbidden, NotFound, UnknownReference, Valid
 from enterprises.models import Enterprise
 from geo.coords import to_wgs84
 from geo.geofence import check as geofence_check
+from geo.models import Grid, GridAssignment, Region
 from inspections.hazards import apply_recheck, new_hazard, visible_enterprise
 from inspections.models import Inspection, Patrol, PatrolVisit, Plan
 from inspections.plans import plan_filter
 from inspections.records import Provenance, Recorded, canonical_hash, check_not_reused, hazard_id_for, point
+from jobs.periods import local_date
 
 
 def inspection_filter(principal: Principal, inspection=Inspection):
@@ -34,17 +37,47 @@ def inspection_filter(principal: Principal, inspection=Inspection):
                inspection.inspector_ids.any(principal.user_id))
 
 
+def _may_inspect(kind: str, enterprise) -> ColumnElement[bool]:
+    """Users who could record a ``self`` or ``patrol_check`` inspection of ``enterprise`` themselves:
+    for a 企业自查 the enterprise's own officers; for a 网格员巡查 the workers of its grid and the
+    inspectors and desk officers whose region holds it."""
+    if kind == "self":
+        return and_(User.roles.any("enterprise_officer"), User.enterprise_id == enterprise.id)
+    home = aliased(Region)
+    place = select(Region.path).where(Region.id == enterprise.region_id).scalar_subquery()
+    officer = and_(or_(User.roles.any("inspector"), User.roles.any("desk_officer")),
+                   exists().where(home.id == User.region_id, home.path.ancestor_of(place)))
+    worker = and_(User.roles.any("grid_worker"),
+                  exists().where(GridAssignment.user_id == User.id, GridAssignment.grid_id == enterprise.grid_id,
+                                 GridAssignment.ended_at.is_(None)))
+    return or_(officer, worker)
+
+
+def _check_named(session: Session, principal: Principal, kind: str, enterprise, inspectors: list[uuid.UUID]) -> None:
+    """The people a 企业自查 or 网格员巡查 names: the caller, or people who may inspect the enterprise."""
+    allowed = set(session.scalars(select(User.id).where(User.id.in_(inspectors), User.active.is_(True),
+                                                        _may_inspect(kind, enterprise))))
+    errors = [FieldError("inspection.inspector_not_allowed", f"inspectors.{n}", "不是本人，也不是可检查该企业的人员")
+              for n, i in enumerate(inspectors) if i != principal.user_id and i not in allowed]
+    if errors:
+        raise ValidationFailed(errors=errors)
+
+
 def _check_kind(session: Session, principal: Principal, data: dict, enterprise) -> list[uuid.UUID]:
-    """Who may record which kind; enforcement kinds need ≥2 certified inspectors, the recorder among them."""
+    """Who may record which kind, and whom it may name: a 企业自查 or 网格员巡查 the caller or people
+    who may inspect the enterprise; enforcement kinds ≥2 inspectors with a valid 执法证, the recorder
+    among them."""
     kind = data["kind"]
     inspectors = list(dict.fromkeys(data.get("inspectors") or []))
     if kind == "self":
         if not (principal.has("enterprise_officer") and principal.enterprise_id == enterprise.id):
             raise Forbidden("企业自查只能由本企业安全员记录", code="inspection.kind_not_allowed")
+        _check_named(session, principal, kind, enterprise, inspectors)
         return inspectors or [principal.user_id]
     if principal.has("enterprise_officer") and not principal.has("grid_worker", "inspector", "desk_officer", "admin"):
         raise Forbidden("企业安全员只能记录企业自查", code="inspection.kind_not_allowed")
     if kind == "patrol_check":
+        _check_named(session, principal, kind, enterprise, inspectors)
         return inspectors or [principal.user_id]
     if not principal.has("inspector"):
         raise Forbidden("执法检查须由持证执法人员记录", code="inspection.kind_not_allowed")
@@ -54,9 +87,9 @@ def _check_kind(session: Session, principal: Principal, data: dict, enterprise) 
     if principal.user_id not in inspectors:
         raise ValidationFailed(errors=[FieldError("inspection.recorder_not_on_team", "inspectors",
                                                   "记录人须为检查组成员")])
-    certified = set(session.scalars(select(User.id).where(
-        User.id.in_(inspectors), User.roles.any("inspector"), User.enforcement_cert_no.is_not(None))))
-    errors = [FieldError("inspection.not_certified", f"inspectors.{n}", "不是持执法证的执法人员")
+    on = local_date(data["started_at"])
+    certified = set(session.scalars(select(User.id).where(User.id.in_(inspectors), certified_inspector(on))))
+    errors = [FieldError("inspection.not_certified", f"inspectors.{n}", "不是持有效执法证的执法人员")
               for n, i in enumerate(inspectors) if i not in certified]
     if errors:
         raise ValidationFailed(errors=errors)
@@ -174,6 +207,7 @@ def inspection_view(session: Session, principal: Principal, inspection_id: uuid.
             "rechecked": inspection.rechecked,
             "photos": inspection.photos, "remarks": inspection.remarks, "supersedes": inspection.supersedes,
             "recorded_by": inspection.recorded_by, "received_at": inspection.received_at,
+            "people": people_refs(session, [*inspection.inspector_ids, inspection.recorded_by]),
             "version": inspection.version, "derived": _derived(inspection)}
 
 
@@ -199,8 +233,6 @@ PATROLLED_SQL = """
 
 def patrol_filter(principal: Principal, patrol=Patrol):
     """Patrols a caller may read: their own, and those of grids in their scope."""
-    from geo.models import Grid
-
     return or_(patrol.worker_id == principal.user_id,
                patrol.grid_id.in_(select(Grid.id).where(principal.grid_filter(Grid))))
 
@@ -299,6 +331,7 @@ def patrol_view(session: Session, principal: Principal, patrol_id: uuid.UUID) ->
     visits = session.execute(select(PatrolVisit).where(PatrolVisit.patrol_id == patrol.id).order_by(PatrolVisit.at)).scalars()
     return {"id": patrol.id, "grid_id": patrol.grid_id, "worker_id": patrol.worker_id, "started_at": patrol.started_at,
             "ended_at": patrol.ended_at, "track": track, "notes": patrol.notes, "version": patrol.version,
+            "people": people_refs(session, [patrol.worker_id]),
             "visits": [{"enterprise_id": str(v.enterprise_id), "at": v.at.isoformat(), "outcome": v.outcome,
                         "distance_m": v.distance_m, "outside_geofence": v.outside_geofence, "note": v.note,
                         "photos": v.photos} for v in visits]}
