@@ -18,6 +18,7 @@ from accounts.principal import Principal
 from audit.service import record as audit
 from core.clock import Clock
 from core.errors import FieldError, Forbidden, NotFound, ValidationFailed
+from core.serialize import jsonable
 from db.pagination import Page, paginate
 from enterprises.models import Enterprise
 from geo.models import GridAssignment, Region
@@ -83,14 +84,17 @@ def _visible_enterprises(session: Session, principal: Principal, ids: list[uuid.
         raise ValidationFailed(errors=errors)
 
 
-def create_plan(session: Session, clock: Clock, principal: Principal, data: dict, *, draw_id=None) -> Plan:
+def create_plan(session: Session, clock: Clock, principal: Principal, data: dict) -> Plan:
     if not principal.has("desk_officer", "inspector", "admin"):
         raise Forbidden("只有内勤或执法人员可以制定检查计划")
+    if data["kind"] == "random":
+        raise ValidationFailed(errors=[FieldError("plan.random_needs_draw", "kind",
+                                                  "双随机检查计划只能由双随机抽取产生（POST /plans/random-draw）")])
     _visible_enterprises(session, principal, data["enterprise_ids"], "enterprise_ids")
     _certified_inspectors(session, clock, principal, data["inspector_ids"], "inspector_ids")
     plan = Plan(id=uuid.uuid4(), kind=data["kind"], title=data["title"], window_start=data["window_start"],
                 window_end=data["window_end"], enterprise_ids=list(data["enterprise_ids"]),
-                inspector_ids=list(data["inspector_ids"]), notes=data.get("notes", ""), draw_id=draw_id,
+                inspector_ids=list(data["inspector_ids"]), notes=data.get("notes", ""),
                 region_id=principal.region_id, created_by=principal.user_id, created_at=clock.now())
     session.add(plan)
     session.flush()
@@ -174,8 +178,15 @@ def random_draw(session: Session, clock: Clock, principal: Principal, data: dict
     return draw
 
 
+# How anyone recomputes a draw from its publication (一公开).
+RECOMPUTE = ("Python 3：from inspections.draw import compute_draw；"
+             "compute_draw(seed, enterprise_pool, inspector_pool, count, team_size) == 抽取结果。"
+             "方法：两个名单按 id 排序，以 random.Random(seed) 先抽取 count 家企业，"
+             "再依次为每家企业从不需回避（本人网格、所在乡镇/村）的执法人员中抽取 team_size 名。")
+
+
 def get_draw(session: Session, principal: Principal, draw_id: uuid.UUID) -> dict:
-    """The draw with its publication (一公开): who inspects whom, and what the inspections found."""
+    """The draw as its organisers see it: pools with the 执法证号, and the publication (一公开)."""
     region = Region.__table__.alias("draw_region")
     draw = session.scalar(select(RandomDraw).join(region, region.c.id == RandomDraw.region_id)
                           .where(RandomDraw.id == draw_id,
@@ -183,6 +194,39 @@ def get_draw(session: Session, principal: Principal, draw_id: uuid.UUID) -> dict
                                      principal.region_filter(region.c.path))))
     if draw is None:
         raise NotFound("抽查记录不存在")
+    return _draw_dict(session, draw) | {"filters": draw.filters, "enterprise_pool": draw.enterprise_pool,
+                                        "inspector_pool": draw.inspector_pool, "result": draw.result}
+
+
+def public_draw(session: Session, draw_id: uuid.UUID) -> dict:
+    """The public view of a draw (双随机一公开), for anyone without a login: who was drawn, which team,
+    when, the seed, the pools as far as the draw uses them and how to recompute it — no personal data
+    of the pool (no 执法证号)."""
+    draw = session.get(RandomDraw, draw_id)
+    if draw is None:
+        raise NotFound("抽查记录不存在")
+    return _public_dict(session, draw)
+
+
+def list_public_draws(session: Session, *, page: int = 1, per_page: int = 50) -> Page:
+    result = paginate(session, select(RandomDraw).order_by(RandomDraw.created_at.desc(), RandomDraw.id),
+                      page=page, per_page=per_page)
+    result.items = [_public_dict(session, draw) for draw in result.items]
+    return result
+
+
+def _public_dict(session: Session, draw: RandomDraw) -> dict:
+    # compute_draw reads only these keys of the pools: the recomputation needs nothing else.
+    inspector_keys = ("id", "region_level", "region_path", "grid_ids")
+    return _draw_dict(session, draw) | {
+        "filters": draw.filters, "enterprise_pool": draw.enterprise_pool,
+        "inspector_pool": [{k: i.get(k) for k in inspector_keys} for i in draw.inspector_pool],
+        "result": draw.result, "recompute": RECOMPUTE}
+
+
+def _draw_dict(session: Session, draw: RandomDraw) -> dict:
+    """What every view of a draw shows: the seed and the publication — who inspects whom, and what the
+    inspections found — with times in RFC 3339."""
     plans = session.execute(select(Plan.id, Plan.enterprise_ids).where(Plan.draw_id == draw.id)).all()
     plan_of = {str(eids[0]): pid for pid, eids in plans}
     names = dict(session.execute(select(Enterprise.id, Enterprise.name).where(
@@ -198,8 +242,7 @@ def get_draw(session: Session, principal: Principal, draw_id: uuid.UUID) -> dict
                     "inspectors": [people.get(uuid.UUID(i)) for i in e["inspector_ids"]],
                     "plan_id": str(plan_of.get(e["enterprise_id"])),
                     "result": outcomes.get(plan_of.get(e["enterprise_id"]))} for e in draw.result]
-    return {"id": draw.id, "seed": draw.seed, "filters": draw.filters, "count": draw.count,
-            "team_size": draw.team_size,
+    return {"id": draw.id, "seed": draw.seed, "count": draw.count, "team_size": draw.team_size,
             "window": {"start": draw.window_start.isoformat(), "end": draw.window_end.isoformat()},
-            "enterprise_pool": draw.enterprise_pool, "inspector_pool": draw.inspector_pool, "result": draw.result,
-            "plans": [pid for pid, _ in plans], "created_at": draw.created_at, "publication": publication}
+            "plans": [pid for pid, _ in plans], "created_at": draw.created_at,
+            "publication": jsonable(publication)}

@@ -96,7 +96,17 @@ def _check_kind(session: Session, principal: Principal, data: dict, enterprise) 
     return inspectors
 
 
+def _random_needs_draw() -> FieldError:
+    return FieldError("inspection.random_needs_draw", "plan_id", "双随机检查须属于一次双随机抽取的检查计划")
+
+
 def _check_plan(session: Session, principal: Principal, data: dict, enterprise) -> None:
+    """The plan an inspection names: visible to the caller, naming its enterprise, of its kind; a
+    双随机 inspection's plan must come from a draw."""
+    if not data.get("plan_id"):
+        if data["kind"] == "random":
+            raise ValidationFailed(errors=[_random_needs_draw()])
+        return
     plan = session.scalar(select(Plan).where(Plan.id == data["plan_id"], plan_filter(principal)))
     if plan is None:
         if session.get(Plan, data["plan_id"]) is None:
@@ -107,6 +117,8 @@ def _check_plan(session: Session, principal: Principal, data: dict, enterprise) 
         errors.append(FieldError("inspection.not_in_plan", "enterprise_id", "该企业不在此检查计划中"))
     if plan.kind != data["kind"]:
         errors.append(FieldError("inspection.kind_mismatch", "kind", f"检查类型须与计划一致（{plan.kind}）"))
+    elif plan.kind == "random" and plan.draw_id is None:
+        errors.append(_random_needs_draw())
     if errors:
         raise ValidationFailed(errors=errors)
 
@@ -125,8 +137,7 @@ def record_inspection(session: Session, clock: Clock, principal: Principal, insp
         return Recorded(existing, created=False, derived=_derived(existing))
     enterprise = visible_enterprise(session, principal, data["enterprise_id"], "enterprise_id")
     inspectors = _check_kind(session, principal, data, enterprise)
-    if data.get("plan_id"):
-        _check_plan(session, principal, data, enterprise)
+    _check_plan(session, principal, data, enterprise)
     if data.get("supersedes"):
         replaced = session.scalar(select(Inspection).where(Inspection.id == data["supersedes"],
                                                            inspection_filter(principal)))
