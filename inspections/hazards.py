@@ -77,7 +77,8 @@ def place_of(session: Session, enterprise: Enterprise | None, location: dict | N
         return enterprise.region_id, enterprise.grid_id
     row = session.execute(text("""
         SELECT (SELECT id FROM regions WHERE level = 'village' AND ST_Covers(geometry, p.g) ORDER BY code LIMIT 1),
-               (SELECT id FROM grids WHERE ST_Covers(geometry, p.g) ORDER BY created_at, id LIMIT 1)
+               (SELECT id FROM grids WHERE retired_at IS NULL AND ST_Covers(geometry, p.g)
+                 ORDER BY created_at, id LIMIT 1)
           FROM (SELECT ST_SetSRID(ST_MakePoint(:lon, :lat), 4326) AS g) p"""),
         {"lon": location["lon"], "lat": location["lat"]}).one()
     return row[0], row[1]
