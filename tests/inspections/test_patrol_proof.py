@@ -87,7 +87,7 @@ def test_a_patrol_read_gives_the_times_of_its_track(client, login, session, demo
 
 @pytest.mark.parametrize("entity", ["patrol", "inspection", "hazard"])
 def test_completing_a_task_by_a_record_the_server_lacks_waits_as_an_unknown_reference(
-        client, login, session, clock, demo, entity):
+        session, clock, demo, push, entity):
     from inspections.models import Task
 
     worker = demo.users["gridworker1"]
@@ -96,13 +96,8 @@ def test_completing_a_task_by_a_record_the_server_lacks_waits_as_an_unknown_refe
                 created_at=clock.now(), updated_at=clock.now())
     session.add(task)
     session.flush()
-    complete = {"entity": "task", "op": "transition", "id": str(task.id), "base_version": 1,
-                "recorded_at": "2026-11-22T09:00:00+08:00",
-                "data": {"action": "complete", "note": "", "result": {"entity": entity, "id": str(uuid.uuid4())}}}
-    answer = client.post("/api/v1/sync/push", headers=login("gridworker1"),
-                         json={"batch_id": str(uuid.uuid4()), "sent_at": "2026-11-22T09:00:00+08:00",
-                               "changes": [complete]}).get_json()
-    result = answer["results"][0]
+    result = push("gridworker1", "task", "transition", task.id, base_version=1, data={
+        "action": "complete", "note": "", "result": {"entity": entity, "id": str(uuid.uuid4())}})
     assert (result["status"], result["retryable"], result["code"]) == ("rejected", True, "sync.unknown_reference")
     assert result["errors"][0]["field"] == "data.result.id"
     session.expire_all()

@@ -237,7 +237,7 @@ def test_the_publication_of_a_draw_is_public_and_carries_no_personal_data_of_the
     assert client.get(f"/api/v1/public/random-draws/{uuid.uuid4()}").status_code == 404
 
 
-def test_a_random_inspection_must_belong_to_a_drawn_plan(client, login, session, demo, inspection_body):
+def test_a_random_inspection_must_belong_to_a_drawn_plan(client, login, session, demo, inspection_body, push):
     from inspections.models import Plan
 
     without = client.post("/api/v1/inspections", headers=login("inspector1"), json=inspection_body(kind="random"))
@@ -254,10 +254,5 @@ def test_a_random_inspection_must_belong_to_a_drawn_plan(client, login, session,
     session.add(undrawn)
     session.flush()
     body = inspection_body(kind="random", plan_id=str(undrawn.id))
-    record_id = body.pop("id")
-    answer = client.post("/api/v1/sync/push", headers=login("inspector1"), json={
-        "batch_id": str(uuid.uuid4()), "sent_at": "2026-11-22T10:00:00+08:00",
-        "changes": [{"entity": "inspection", "op": "create", "id": record_id,
-                     "recorded_at": "2026-11-22T10:00:00+08:00", "data": body}]}).get_json()
-    result = answer["results"][0]
+    result = push("inspector1", "inspection", "create", body.pop("id"), body)
     assert result["status"] == "rejected" and result["errors"][0]["code"] == "inspection.random_needs_draw"

@@ -45,14 +45,9 @@ def test_a_self_inspection_names_the_enterprises_own_people(client, login, demo,
     assert response.status_code == status, response.get_json()
 
 
-def test_the_same_rule_holds_for_a_pushed_inspection(client, login, demo, inspection_body):
+def test_the_same_rule_holds_for_a_pushed_inspection(demo, inspection_body, push):
     body = inspection_body(kind="patrol_check", inspectors=[demo.users["gridworker3"].id])
-    record_id = body.pop("id")
-    answer = client.post("/api/v1/sync/push", headers=login("gridworker1"), json={
-        "batch_id": str(uuid.uuid4()), "sent_at": "2026-11-22T10:00:00+08:00",
-        "changes": [{"entity": "inspection", "op": "create", "id": record_id,
-                     "recorded_at": "2026-11-22T10:00:00+08:00", "data": body}]}).get_json()
-    result = answer["results"][0]
+    result = push("gridworker1", "inspection", "create", body.pop("id"), body)
     assert result["status"] == "rejected" and result["errors"][0]["code"] == "inspection.inspector_not_allowed"
     assert result["errors"][0]["field"] == "data.inspectors.0"
 

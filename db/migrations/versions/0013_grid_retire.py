@@ -11,9 +11,10 @@ down_revision = "0012_people"
 branch_labels = None
 depends_on = None
 
-# A retired grid is logged as a delete: its row stays, but phones drop it (the worker-assignment trigger
-# fires while its assignments are closed, so it follows the same rule).
-FEED = """
+
+def _feed(grid_op: str, assignment_op: str) -> str:
+    """The change-log functions of grids and their assignments, with the op each logs for a grid."""
+    return f"""
 CREATE OR REPLACE FUNCTION log_grid_change() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
   IF TG_OP = 'DELETE' THEN
@@ -22,8 +23,7 @@ BEGIN
     RETURN OLD;
   END IF;
   INSERT INTO change_log (entity, entity_id, op, version, grid_id, old_grid_id, region_path, old_region_path)
-  VALUES ('grid', NEW.id::text, CASE WHEN NEW.retired_at IS NULL THEN 'upsert' ELSE 'delete' END, NEW.version,
-          NEW.id, NEW.id, change_log_region_path(NEW.town_id),
+  VALUES ('grid', NEW.id::text, {grid_op}, NEW.version, NEW.id, NEW.id, change_log_region_path(NEW.town_id),
           CASE WHEN TG_OP = 'UPDATE' THEN change_log_region_path(OLD.town_id) END);
   RETURN NEW;
 END $$;
@@ -35,40 +35,19 @@ BEGIN
   SELECT * INTO g FROM grids WHERE id = COALESCE(NEW.grid_id, OLD.grid_id);
   IF FOUND THEN
     INSERT INTO change_log (entity, entity_id, op, version, grid_id, old_grid_id, region_path)
-    VALUES ('grid', g.id::text, CASE WHEN g.retired_at IS NULL THEN 'upsert' ELSE 'delete' END, g.version,
-            g.id, g.id, change_log_region_path(g.town_id));
+    VALUES ('grid', g.id::text, {assignment_op}, g.version, g.id, g.id, change_log_region_path(g.town_id));
   END IF;
   RETURN NULL;
 END $$;
 """
 
+
+# A retired grid is logged as a delete: its row stays, but phones drop it (the assignment trigger fires
+# while its assignments are closed, so it follows the same rule).
+FEED = _feed("CASE WHEN NEW.retired_at IS NULL THEN 'upsert' ELSE 'delete' END",
+             "CASE WHEN g.retired_at IS NULL THEN 'upsert' ELSE 'delete' END")
 # As 0006_sync made them.
-FEED_BEFORE = """
-CREATE OR REPLACE FUNCTION log_grid_change() RETURNS trigger LANGUAGE plpgsql AS $$
-BEGIN
-  IF TG_OP = 'DELETE' THEN
-    INSERT INTO change_log (entity, entity_id, op, version, old_grid_id, old_region_path)
-    VALUES ('grid', OLD.id::text, 'delete', OLD.version, OLD.id, change_log_region_path(OLD.town_id));
-    RETURN OLD;
-  END IF;
-  INSERT INTO change_log (entity, entity_id, op, version, grid_id, old_grid_id, region_path, old_region_path)
-  VALUES ('grid', NEW.id::text, 'upsert', NEW.version, NEW.id, NEW.id, change_log_region_path(NEW.town_id),
-          CASE WHEN TG_OP = 'UPDATE' THEN change_log_region_path(OLD.town_id) END);
-  RETURN NEW;
-END $$;
-
-CREATE OR REPLACE FUNCTION log_grid_assignment_change() RETURNS trigger LANGUAGE plpgsql AS $$
-DECLARE
-  g grids%ROWTYPE;
-BEGIN
-  SELECT * INTO g FROM grids WHERE id = COALESCE(NEW.grid_id, OLD.grid_id);
-  IF FOUND THEN
-    INSERT INTO change_log (entity, entity_id, op, version, grid_id, old_grid_id, region_path)
-    VALUES ('grid', g.id::text, 'upsert', g.version, g.id, g.id, change_log_region_path(g.town_id));
-  END IF;
-  RETURN NULL;
-END $$;
-"""
+FEED_BEFORE = _feed("'upsert'", "'upsert'")
 
 
 def upgrade() -> None:
