@@ -90,9 +90,9 @@ def _register_blueprints(api: Api) -> None:
     from reports.routes import ledger_export_blp, reports_blp, stats_blp
     from sync.routes import blp as sync_blp
 
-    for blp in (health_blp, accounts_blp, people_blp, regions_blp, grids_blp, enterprises_blp, checklists_blp, photos_blp,
-                plans_blp, inspections_blp, hazards_blp, ledger_export_blp, patrols_blp, sync_blp, stats_blp,
-                reports_blp, public_blp):
+    for blp in (health_blp, accounts_blp, people_blp, regions_blp, grids_blp, enterprises_blp, checklists_blp,
+                photos_blp, plans_blp, inspections_blp, hazards_blp, ledger_export_blp, patrols_blp, sync_blp,
+                stats_blp, reports_blp, public_blp):
         api.register_blueprint(blp)
 
 

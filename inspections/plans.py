@@ -186,7 +186,7 @@ RECOMPUTE = ("Python 3：from inspections.draw import compute_draw；"
 
 
 def get_draw(session: Session, principal: Principal, draw_id: uuid.UUID) -> dict:
-    """The draw as its organisers see it: pools with the 执法证号, and the publication (一公开)."""
+    """The draw as its organisers see it: the inspector pool with the 执法证号, and the publication."""
     region = Region.__table__.alias("draw_region")
     draw = session.scalar(select(RandomDraw).join(region, region.c.id == RandomDraw.region_id)
                           .where(RandomDraw.id == draw_id,
@@ -194,39 +194,40 @@ def get_draw(session: Session, principal: Principal, draw_id: uuid.UUID) -> dict
                                      principal.region_filter(region.c.path))))
     if draw is None:
         raise NotFound("抽查记录不存在")
-    return _draw_dict(session, draw) | {"filters": draw.filters, "enterprise_pool": draw.enterprise_pool,
-                                        "inspector_pool": draw.inspector_pool, "result": draw.result}
+    return _draw_dict(session, draw) | {"inspector_pool": draw.inspector_pool}
 
 
 def public_draw(session: Session, draw_id: uuid.UUID) -> dict:
     """The public view of a draw (双随机一公开), for anyone without a login: who was drawn, which team,
-    when, the seed, the pools as far as the draw uses them and how to recompute it — no personal data
-    of the pool (no 执法证号)."""
+    when, the seed, the pools as far as the draw reads them and how to recompute it — no personal
+    data of the pool (no 执法证号)."""
     draw = session.get(RandomDraw, draw_id)
     if draw is None:
         raise NotFound("抽查记录不存在")
-    return _public_dict(session, draw)
+    # compute_draw reads only these keys of an inspector: the recomputation needs nothing else.
+    keys = ("id", "region_level", "region_path", "grid_ids")
+    return _draw_dict(session, draw) | {"inspector_pool": [{k: i.get(k) for k in keys} for i in draw.inspector_pool],
+                                        "recompute": RECOMPUTE}
 
 
 def list_public_draws(session: Session, *, page: int = 1, per_page: int = 50) -> Page:
+    """Every draw, newest first, in brief (the publication of each: :func:`public_draw`)."""
     result = paginate(session, select(RandomDraw).order_by(RandomDraw.created_at.desc(), RandomDraw.id),
                       page=page, per_page=per_page)
-    result.items = [_public_dict(session, draw) for draw in result.items]
+    result.items = [_draw_summary(draw) for draw in result.items]
     return result
 
 
-def _public_dict(session: Session, draw: RandomDraw) -> dict:
-    # compute_draw reads only these keys of the pools: the recomputation needs nothing else.
-    inspector_keys = ("id", "region_level", "region_path", "grid_ids")
-    return _draw_dict(session, draw) | {
-        "filters": draw.filters, "enterprise_pool": draw.enterprise_pool,
-        "inspector_pool": [{k: i.get(k) for k in inspector_keys} for i in draw.inspector_pool],
-        "result": draw.result, "recompute": RECOMPUTE}
+def _draw_summary(draw: RandomDraw) -> dict:
+    return {"id": draw.id, "seed": draw.seed, "filters": draw.filters, "count": draw.count,
+            "team_size": draw.team_size,
+            "window": {"start": draw.window_start.isoformat(), "end": draw.window_end.isoformat()},
+            "created_at": draw.created_at}
 
 
 def _draw_dict(session: Session, draw: RandomDraw) -> dict:
-    """What every view of a draw shows: the seed and the publication — who inspects whom, and what the
-    inspections found — with times in RFC 3339."""
+    """What every full view of a draw shows: the seed, the enterprise pool, the result and the
+    publication — who inspects whom, and what the inspections found — with times in RFC 3339."""
     plans = session.execute(select(Plan.id, Plan.enterprise_ids).where(Plan.draw_id == draw.id)).all()
     plan_of = {str(eids[0]): pid for pid, eids in plans}
     names = dict(session.execute(select(Enterprise.id, Enterprise.name).where(
@@ -242,7 +243,5 @@ def _draw_dict(session: Session, draw: RandomDraw) -> dict:
                     "inspectors": [people.get(uuid.UUID(i)) for i in e["inspector_ids"]],
                     "plan_id": str(plan_of.get(e["enterprise_id"])),
                     "result": outcomes.get(plan_of.get(e["enterprise_id"]))} for e in draw.result]
-    return {"id": draw.id, "seed": draw.seed, "count": draw.count, "team_size": draw.team_size,
-            "window": {"start": draw.window_start.isoformat(), "end": draw.window_end.isoformat()},
-            "plans": [pid for pid, _ in plans], "created_at": draw.created_at,
-            "publication": jsonable(publication)}
+    return _draw_summary(draw) | {"enterprise_pool": draw.enterprise_pool, "result": draw.result,
+                                  "plans": [pid for pid, _ in plans], "publication": jsonable(publication)}

@@ -79,7 +79,7 @@ def get_draw(draw_id: uuid.UUID):
 @public_blp.arguments(PageQuery, location="query")
 @public_blp.response(200, PublicDrawPageOut)
 def list_public_draws(query):
-    """双随机抽查公示列表（公开，无需登录），最新在前"""
+    """双随机抽查公示列表（公开，无需登录），最新在前：每次抽取的时间、种子、范围；详情见 /public/random-draws/{id}"""
     page = plans.list_public_draws(db(), **query)
     return {"items": page.items, "page": page.page, "per_page": page.per_page, "total": page.total}
 

@@ -191,29 +191,32 @@ class DrawIn(Schema):
     title = fields.String(load_default=None, validate=validate.Length(max=200))
 
 
-class PublicDrawOut(Schema):
-    """双随机一公开: a draw as anyone may see it, without a login and without personal data of the pool."""
-
+class PublicDrawSummaryOut(Schema):
     id = fields.UUID()
     seed = fields.String(metadata={"description": "随机种子"})
     filters = fields.Dict(metadata={"description": "抽取范围：区划、行业、风险等级"})
     count = fields.Integer()
     team_size = fields.Integer()
     window = fields.Dict(metadata={"description": "检查时间窗 {start, end}（日期）"})
+    created_at = fields.DateTime(metadata={"description": "抽取时间"})
+
+
+class PublicDrawOut(PublicDrawSummaryOut):
+    """双随机一公开: a draw as anyone may see it, without a login and without personal data of the pool."""
+
     enterprise_pool = fields.List(fields.Dict(), metadata={"description": "企业名单快照 {id, grid_id, region_path}"})
     inspector_pool = fields.List(fields.Dict(), metadata={
         "description": "执法人员名单快照，仅含复算所需 {id, region_level, region_path, grid_ids}（不含执法证号等个人信息）"})
     result = fields.List(fields.Dict(), metadata={"description": "抽取结果 {enterprise_id, inspector_ids}"})
     recompute = fields.String(metadata={"description": "如何以种子和名单复算抽取结果"})
     plans = fields.List(fields.UUID())
-    created_at = fields.DateTime(metadata={"description": "抽取时间"})
     publication = fields.List(fields.Dict(), metadata={"description": (
         "公示：每家被抽中的企业 {enterprise_id, enterprise_name, inspectors（检查组姓名）, plan_id, "
         "result（检查结果 {inspection_id, finished_at, failed, major_failed}，未检查为 null）}")})
 
 
 class PublicDrawPageOut(PageOut):
-    items = fields.List(fields.Nested(PublicDrawOut))
+    items = fields.List(fields.Nested(PublicDrawSummaryOut))
 
 
 class DrawOut(Schema):
