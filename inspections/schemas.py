@@ -30,9 +30,12 @@ class ChecklistRef(Schema):
 class InspectionData(Schema):
     enterprise_id = fields.UUID(required=True)
     kind = fields.String(required=True, validate=validate.OneOf(INSPECTION_KINDS))
-    plan_id = fields.UUID(load_default=None, allow_none=True)
+    plan_id = fields.UUID(load_default=None, allow_none=True, metadata={
+        "description": "检查计划；双随机检查（random）必须属于一次双随机抽取产生的计划"})
     checklist = fields.Nested(ChecklistRef, required=True)
-    inspectors = fields.List(fields.UUID(), load_default=list, validate=validate.Length(max=20))
+    inspectors = fields.List(fields.UUID(), load_default=list, validate=validate.Length(max=20), metadata={
+        "description": ("检查人员（用户 id）：执法检查须两名以上持有效执法证的执法人员，记录人在内；"
+                        "网格员巡查、企业自查只能是本人或可检查该企业的人员（缺省为本人）")})
     started_at = fields.AwareDateTime(required=True)
     finished_at = fields.AwareDateTime(load_default=None, allow_none=True)
     location = fields.Nested(LocationIn, load_default=None, allow_none=True)

@@ -313,17 +313,15 @@ def _insert_visits(session: Session, patrol_id: uuid.UUID, visits: list[dict], g
     session.execute(text("""
         INSERT INTO patrol_visits (patrol_id, enterprise_id, at, location, distance_m, outside_geofence, outcome,
                                    note, photos)
-        SELECT :patrol_id, v.enterprise_id, v.at, place.point, place.distance_m, place.distance_m > :geofence_m,
+        SELECT :patrol_id, v.enterprise_id, v.at, place.point, fence.distance_m, fence.distance_m > :geofence_m,
                v.outcome, v.note, v.photos
           FROM ROWS FROM (jsonb_to_recordset(CAST(:visits AS jsonb))
                           AS (enterprise_id uuid, at timestamptz, lon float8, lat float8, outcome text,
                               note text, photos text[])) WITH ORDINALITY
                AS v(enterprise_id, at, lon, lat, outcome, note, photos, n)
           JOIN enterprises AS e ON e.id = v.enterprise_id
-          CROSS JOIN LATERAL (SELECT ST_SetSRID(ST_MakePoint(v.lon, v.lat), 4326) AS point) AS at_point
-          CROSS JOIN LATERAL (SELECT at_point.point,
-                                     ST_Distance(Geography(e.location), Geography(at_point.point)) AS distance_m
-                             ) AS place
+          CROSS JOIN LATERAL (SELECT ST_SetSRID(ST_MakePoint(v.lon, v.lat), 4326) AS point) AS place
+          CROSS JOIN LATERAL (SELECT ST_Distance(Geography(e.location), Geography(place.point)) AS distance_m) AS fence
          ORDER BY v.n"""), {"patrol_id": patrol_id, "visits": json.dumps(rows, ensure_ascii=False),
                             "geofence_m": geofence_m})
 
