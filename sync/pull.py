@@ -311,8 +311,9 @@ def _records(session: Session, clock: Clock, principal: Principal, keys: list[tu
                                                        Task.assignee_id == principal.user_id)):
             out[("task", str(task.id))] = task_view(task)
     if ids := by_entity.get("plan"):
-        team = (Plan.created_by == principal.user_id) | Plan.inspector_ids.any(principal.user_id)
-        for plan in session.scalars(select(Plan).where(Plan.id.in_([uuid.UUID(i) for i in ids]), team)):
+        # The feed's audience for plans is their team (SYNC_PROTOCOL.md §3), the first part of the secrecy rule.
+        for plan in session.scalars(select(Plan).where(Plan.id.in_([uuid.UUID(i) for i in ids]),
+                                                       plans.on_team(principal))):
             out[("plan", str(plan.id))] = jsonable(plans.plan_dict(plan))
     if ids := by_entity.get("checklist_template"):
         wanted = [(code, int(version)) for code, version in (i.rsplit("@", 1) for i in ids)]

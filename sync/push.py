@@ -155,7 +155,8 @@ def _dispatch(session: Session, clock: Clock, principal: Principal, change: dict
                                              geofence_m=settings.geofence_meters, provenance=provenance)
         return _created(recorded) | {"derived": recorded.derived}
     if (entity, op) == ("patrol", "create"):
-        return _created(service.record_patrol(session, clock, principal, record_id, data, provenance=provenance))
+        return _created(service.record_patrol(session, clock, principal, record_id, data,
+                                              geofence_m=settings.geofence_meters, provenance=provenance))
     if (entity, op) == ("hazard", "create"):
         return _created(hazards.report_hazard(session, clock, principal, record_id, data, provenance))
     if (entity, op) == ("hazard", "transition"):
