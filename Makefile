@@ -1,7 +1,7 @@
 # The two commands a newcomer needs:  make run  (API + demo data on :8000)  and  make test.
 SHELL := /bin/bash
 
-.PHONY: run test setup db-stop db-status bench
+.PHONY: run test setup db-stop db-status bench soak
 
 setup:
 	@scripts/setup.sh
@@ -15,6 +15,10 @@ test: setup
 # County-scale benchmark (not part of make test): ANXUN_BENCH_SCALE=0.05 for a quick run.
 bench: setup
 	@scripts/bench.sh
+
+# Phones through lost answers, worker kills and a database crash (bench/soak.py); its own cluster in var/soak.
+soak: setup
+	@.venv/bin/python -m bench.soak $(SOAK_ARGS)
 
 db-stop:
 	@scripts/pg.sh stop

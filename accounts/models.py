@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 import uuid
-from datetime import datetime
+from datetime import date, datetime
 
 from sqlalchemy import ARRAY, CheckConstraint, ForeignKey, Index, String, Text, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
@@ -31,6 +31,8 @@ class User(Base):
     roles: Mapped[list[str]] = mapped_column(ARRAY(Text))
     region_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("regions.id"))
     enforcement_cert_no: Mapped[str | None] = mapped_column(String(64))
+    # Last day the 执法证 is valid (NULL: no expiry recorded).
+    enforcement_cert_valid_until: Mapped[date | None]
     enterprise_id: Mapped[uuid.UUID | None] = mapped_column(
         ForeignKey("enterprises.id", use_alter=True, name="fk_users_enterprise_id_enterprises"))
     phone: Mapped[str | None] = mapped_column(String(32))

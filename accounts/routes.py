@@ -1,16 +1,19 @@
-"""``/auth/login``, ``/auth/logout``, ``/devices/{id}`` (SYNC_PROTOCOL.md §1)."""
+"""``/auth/login``, ``/auth/logout``, ``/devices/{id}`` (SYNC_PROTOCOL.md §1) and the people directory ``/people``."""
 from __future__ import annotations
+
+import uuid
 
 from flask import g, request
 
-from accounts import service
-from accounts.schemas import DeviceOut, LoginIn, LoginOut
+from accounts import people, service
+from accounts.schemas import DeviceOut, LoginIn, LoginOut, PeopleQuery, PersonOut, PersonPageOut
 from api.auth import authenticated
 from api.context import clock, db, settings
 from api.errors import domain_problem
 from api.inputs import Blueprint
 
 blp = Blueprint("auth", __name__, url_prefix="/api/v1", description="登录、注销与设备管理")
+people_blp = Blueprint("people", __name__, url_prefix="/api/v1/people", description="人员名录")
 
 
 @blp.route("/auth/login", methods=["POST"])
@@ -53,3 +56,23 @@ def logout():
 def revoke_device(device_id):
     """停用丢失的设备：该设备上的所有令牌立即失效"""
     return service.revoke_device(db(), clock(), g.principal, device_id)
+
+
+@people_blp.route("")
+@authenticated
+@people_blp.arguments(PeopleQuery, location="query")
+@people_blp.response(200, PersonPageOut)
+def list_people(query):
+    """人员名录：姓名、角色、所属区划，执法人员另有执法证号与有效期（不含电话、密码）
+
+    范围同其他读取：内勤与执法人员为本辖区，网格员为其网格所在村与乡镇，企业安全员仅本人。"""
+    page = people.list_people(db(), clock(), g.principal, **query)
+    return {"items": page.items, "page": page.page, "per_page": page.per_page, "total": page.total}
+
+
+@people_blp.route("/<uuid:user_id>")
+@authenticated
+@people_blp.response(200, PersonOut)
+def get_person(user_id: uuid.UUID):
+    """人员"""
+    return people.get_person(db(), clock(), g.principal, user_id)

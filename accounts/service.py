@@ -7,7 +7,7 @@ import hashlib
 import secrets
 import uuid
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
@@ -177,10 +177,11 @@ def revoke_device(session: Session, clock: Clock, principal: Principal, device_i
 
 def create_user(session: Session, *, username: str, name: str, password: str, roles: list[str],
                 region_id: uuid.UUID, enforcement_cert_no: str | None = None,
+                enforcement_cert_valid_until: date | None = None,
                 enterprise_id: uuid.UUID | None = None, phone: str | None = None) -> User:
     user = User(username=username, name=name, password_hash=hash_password(password), roles=list(roles),
                 region_id=region_id, enforcement_cert_no=enforcement_cert_no,
-                enterprise_id=enterprise_id, phone=phone)
+                enforcement_cert_valid_until=enforcement_cert_valid_until, enterprise_id=enterprise_id, phone=phone)
     session.add(user)
     session.flush()
     return user

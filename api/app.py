@@ -96,18 +96,19 @@ def create_app(settings: Settings, *, session_factory=None, clock: Clock | None 
 
 def _register_blueprints(api: Api) -> None:
     from accounts.routes import blp as accounts_blp
+    from accounts.routes import people_blp
     from api.health import blp as health_blp
     from checklists.routes import blp as checklists_blp
     from enterprises.routes import blp as enterprises_blp
     from evidence.routes import blp as photos_blp
     from geo.routes import grids_blp, regions_blp
-    from inspections.routes import hazards_blp, inspections_blp, patrols_blp, plans_blp
+    from inspections.routes import hazards_blp, inspections_blp, patrols_blp, plans_blp, public_blp
     from reports.routes import ledger_export_blp, reports_blp, stats_blp
     from sync.routes import blp as sync_blp
 
-    for blp in (health_blp, accounts_blp, regions_blp, grids_blp, enterprises_blp, checklists_blp, photos_blp,
-                plans_blp, inspections_blp, hazards_blp, ledger_export_blp, patrols_blp, sync_blp, stats_blp,
-                reports_blp):
+    for blp in (health_blp, accounts_blp, people_blp, regions_blp, grids_blp, enterprises_blp, checklists_blp,
+                photos_blp, plans_blp, inspections_blp, hazards_blp, ledger_export_blp, patrols_blp, sync_blp,
+                stats_blp, reports_blp, public_blp):
         api.register_blueprint(blp)
 
 

@@ -26,6 +26,12 @@ DEFAULT_DIRECTORY = Path(__file__).resolve().parent / "templates"
 ANSWER_TYPES = ("pass_fail", "number", "text", "choice")
 HAZARD_LEVELS = ("general", "major")
 STATUSES = ("published", "withdrawn")
+# A source without a kind is an official document: a law, regulation, rule, national or industry
+# standard, or a determination standard. ``local_practice`` marks a local work plan or a local
+# authority's inspection practice: what an item citing it asks is not a clause of national law.
+SOURCE_KINDS = ("local_practice",)
+# A citation still carrying one of these is a promise of a clause, not a clause.
+UNFINISHED = re.compile(r"待核|待定|待查|待补|待确认|TODO|TBD|FIXME|XXX|[?？]", re.IGNORECASE)
 
 
 # --------------------------------------------------------------------------- vocabulary
@@ -85,10 +91,16 @@ class Source:
     issuer: str | None = None
     date: str | None = None
     note: str | None = None
+    kind: str | None = None  # None: an official document; "local_practice": see SOURCE_KINDS
 
     def as_dict(self) -> dict:
-        return {"id": self.id, "title": self.title, "number": self.number,
-                "issuer": self.issuer, "date": self.date, "note": self.note}
+        out = {"id": self.id, "title": self.title, "number": self.number,
+               "issuer": self.issuer, "date": self.date, "note": self.note}
+        # Only a local-practice source carries the key: the versions published before kinds existed
+        # keep their content hash.
+        if self.kind is not None:
+            out["kind"] = self.kind
+        return out
 
 
 @dataclass(frozen=True)
@@ -418,6 +430,7 @@ class SourceSchema(_Strict):
     issuer = _text()
     date = _pattern(_DATE, "日期")
     note = _text()
+    kind = _one_of(SOURCE_KINDS)
 
 
 class SectionSchema(_Strict):
@@ -561,6 +574,14 @@ def _semantic_problems(file: str, data: dict) -> list[Problem]:
     for i, sid in enumerate(source_ids):
         if source_ids.index(sid) != i:
             add(f"引用文件代号 “{sid}” 重复", location=f"sources.{i}.id")
+    # Only what is handed out must cite finished clauses: a withdrawn version stays as it was published.
+    published = data["status"] == "published"
+    if published:
+        for i, source in enumerate(data["sources"]):
+            for key in ("title", "number"):
+                if UNFINISHED.search(source.get(key) or ""):
+                    add(f"引用文件的标题或文号“{source[key]}”尚未确定", location=f"sources.{i}.{key}")
+    local_practice = {s["id"] for s in data["sources"] if s.get("kind") == "local_practice"}
 
     section_codes = [s["code"] for s in data["sections"]]
     for i, sc in enumerate(section_codes):
@@ -580,11 +601,17 @@ def _semantic_problems(file: str, data: dict) -> list[Problem]:
         if item["section"] not in section_codes:
             add(f"分部 “{item['section']}” 未在 sections 中定义", code, f"{loc}.section")
         used_sections.add(item["section"])
-        document = item["basis"]["document"]
+        document, clause = item["basis"]["document"], item["basis"]["clause"]
         used_sources.add(document)
         if document not in source_ids:
             add(f"依据文件 “{document}” 未在 sources 中列出", code, f"{loc}.basis.document")
+        if published and UNFINISHED.search(clause):
+            add(f"引用的条款“{clause}”尚未确定；已发布的版本只能引用确有其文的条款，无法确定条款的要求请标为"
+                "地方做法（引用 kind: local_practice 的来源）", code, f"{loc}.basis.clause")
         if item["major"]:
+            if document in local_practice:
+                add(f"重大事故隐患条目必须引用法律、法规、规章或标准的条款，不能以地方做法（“{document}”）为依据",
+                    code, f"{loc}.basis.document")
             if item["hazard_level_if_failed"] != "major":
                 add("重大事故隐患条目（major: true）的 hazard_level_if_failed 必须为 major",
                     code, f"{loc}.hazard_level_if_failed")

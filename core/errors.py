@@ -78,6 +78,14 @@ class UnknownReference(DomainError):
     retryable = True
 
 
+class UnknownRecord(UnknownReference):
+    """The record a change or request acts on is not here yet — or not the caller's to see: one answer
+    for both, so existence is not revealed. Over REST that record is the resource itself: 404."""
+
+    status = 404
+    title = "记录不存在或尚未同步"
+
+
 class TooLarge(DomainError):
     status = 413
     code = "too_large"

@@ -21,6 +21,8 @@ from geo.models import Grid, GridAssignment, GridVillage, Region
 from geo.service import locate_enterprises
 
 DEMO_PASSWORD = "anxun-demo"
+# The demo inspectors' 执法证 are valid to the end of 2028.
+CERT_VALID_UNTIL = date(2028, 12, 31)
 DISTRICT_CODE = "500299000000"
 DISTRICT_NAME = "安巡示范县"
 TOWN_NAMES = ["青石镇", "白沙镇", "龙溪镇", "桂花乡"]
@@ -145,9 +147,9 @@ def load_demo(session: Session, clock: Clock, seed: int = 20261122) -> DemoSumma
     create_user(session, username="desk", name="王内勤", password=DEMO_PASSWORD, roles=["desk_officer"],
                 region_id=district_id, phone="13800001001")
     create_user(session, username="inspector1", name="李执法", password=DEMO_PASSWORD, roles=["inspector"],
-                region_id=district_id, enforcement_cert_no="50029920260001")
+                region_id=district_id, enforcement_cert_no="50029920260001", enforcement_cert_valid_until=CERT_VALID_UNTIL)
     create_user(session, username="inspector2", name="张执法", password=DEMO_PASSWORD, roles=["inspector"],
-                region_id=district_id, enforcement_cert_no="50029920260002")
+                region_id=district_id, enforcement_cert_no="50029920260002", enforcement_cert_valid_until=CERT_VALID_UNTIL)
     town2_village = next(v for v, _ in village_rows if v.parent_id == town_rows[1].id)
     for username, name, village in (("gridworker1", "赵网格", village_rows[0][0]),
                                     ("gridworker2", "钱网格", village_rows[1][0]),

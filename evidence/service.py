@@ -204,11 +204,12 @@ def complete_upload(session: Session, clock: Clock, principal: Principal, store:
     When two requests bring the last bytes at once, one claims the file and the other gets
     PartIncomplete (409, ``photo.incomplete``): it asks HEAD, which soon answers 200."""
     try:
-        path = store.take_part(sha)
+        claim = store.take_part(sha)
     except PhotoNotFound:
         raise PartIncomplete("另一个上传正在完成此照片，请稍后用 HEAD 查询",
                              extra={"received": 0, "total": None}) from None
-    return store_photo(session, clock, principal, store, sha, path, max_pixels=max_pixels)
+    with claim as path:
+        return store_photo(session, clock, principal, store, sha, path, max_pixels=max_pixels)
 
 
 # --------------------------------------------------------------------------- records naming photos

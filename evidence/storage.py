@@ -21,6 +21,7 @@ from typing import Any, BinaryIO, Iterator, Literal, Mapping, Protocol, Union, r
 from core.errors import Conflict, NotFound, ValidationFailed
 
 __all__ = [
+    "ClaimedPart",
     "FilesystemStore",
     "HashMismatch",
     "InvalidSha",
@@ -111,8 +112,9 @@ class PhotoStore(Protocol):
 
     def received(self, sha: str) -> int | None: ...
 
-    def take_part(self, sha: str) -> Path:
-        """Claim a complete upload's file; the caller puts it (move=True) or deletes it."""
+    def take_part(self, sha: str) -> ClaimedPart:
+        """Claim a complete upload's file: ``with store.take_part(sha) as path:`` the caller puts it
+        (move=True) inside the block."""
 
     def discard_part(self, sha: str) -> None: ...
 
@@ -179,6 +181,27 @@ def _check_digest(sha: str, actual: str) -> None:
                            extra={"expected": sha, "actual": actual})
 
 
+@contextmanager
+def _locked_unless_held(path: Path) -> Iterator[int | None]:
+    """The file open with its exclusive lock, taken without waiting; None when the file is gone
+    or someone holds the lock."""
+    try:
+        fd: int | None = os.open(path, os.O_RDWR)
+    except FileNotFoundError:
+        fd = None
+    try:
+        if fd is not None:
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                os.close(fd)
+                fd = None
+        yield fd
+    finally:
+        if fd is not None:
+            os.close(fd)
+
+
 def _write_all(fd: int, data: bytes, offset: int) -> None:
     view = memoryview(data)
     while view:
@@ -190,6 +213,28 @@ def _write_all(fd: int, data: bytes, offset: int) -> None:
 # --------------------------------------------------------------------------- partial uploads
 
 
+class ClaimedPart:
+    """A complete upload's file claimed to be stored (``PartialUploads.take``); ``with`` it yields the
+    path. The claim holds the part's lock until it is closed, and closing removes whatever the holder
+    left of the file: a claimed file outlives its claim only when the claimant died."""
+
+    def __init__(self, path: Path, fd: int):
+        self.path = path
+        self._fd: int | None = fd
+
+    def __enter__(self) -> Path:
+        return self.path
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+    def close(self) -> None:
+        if self._fd is not None:
+            self.path.unlink(missing_ok=True)
+            os.close(self._fd)
+            self._fd = None
+
+
 class PartialUploads:
     """Parts of resumable uploads, in one local folder.
 
@@ -198,6 +243,12 @@ class PartialUploads:
     exclusive flock on the part file, so concurrent requests (threads or processes on
     this host) for one sha take turns. With several API hosts, either route a sha's
     parts to one host or put this folder on shared storage that supports flock.
+
+    A complete part is claimed by renaming it ``<sha>.<random>.taken`` under its lock,
+    which the claim keeps until the photo is stored. The kernel drops the lock of a
+    process that dies, so a ``.taken`` file whose lock is free was left by a worker
+    killed while completing the upload: the next upload of that photo takes it back as
+    its part (``append``) or, once the photo is stored, clears it (``discard``).
     """
 
     def __init__(self, directory: str | os.PathLike[str]):
@@ -261,10 +312,45 @@ class PartialUploads:
         tmp.write_text(str(total))
         os.replace(tmp, self._total_path(sha))
 
+    def _abandoned(self, sha: str) -> Iterator[tuple[Path, int]]:
+        """Each claimed file of ``sha`` whose claimant died, with its lock held (and still under
+        its name) while the caller deals with it."""
+        if not self.dir.is_dir():
+            return
+        for taken in list(self.dir.glob(f"{check_sha(sha)}.*.taken")):
+            # Held: its claimant is alive, storing the photo right now.
+            with _locked_unless_held(taken) as fd:
+                if fd is None:
+                    continue
+                try:
+                    still_there = os.stat(taken).st_ino == os.fstat(fd).st_ino
+                except FileNotFoundError:
+                    still_there = False
+                if still_there:  # not stored or cleared by someone else since the listing
+                    yield taken, fd
+
+    def _reclaim(self, sha: str, total: int) -> None:
+        """Make the part of ``sha`` again from the file a dead worker had claimed: every byte of it
+        arrived, so the phone's next part completes the upload at once. A file that cannot be this
+        photo (another length, or bytes that do not hash to its name) is cleared instead."""
+        for taken, fd in self._abandoned(sha):
+            if os.fstat(fd).st_size == total and _sha256_of_file(taken) == sha:
+                try:
+                    # A link, not a rename: it refuses to replace a part another upload has begun.
+                    os.link(taken, self._part(sha))
+                except FileExistsError:
+                    pass
+                else:
+                    self._write_total(sha, total)
+            taken.unlink()
+            _fsync_dir(self.dir)
+
     def append(self, sha: str, offset: int, data: bytes, total: int) -> int:
         if total <= 0 or offset < 0 or not data or offset + len(data) > total:
             raise RangeInvalid(f"范围 {offset}+{len(data)} 不在 0..{total} 之内",
                                extra={"offset": offset, "length": len(data), "total": total})
+        if not self._part(check_sha(sha)).exists():
+            self._reclaim(sha, total)
         with self._locked(sha, create=True) as held:
             fd, created = held
             received = os.fstat(fd).st_size
@@ -298,7 +384,7 @@ class PartialUploads:
         with self._locked(sha, create=False) as held:
             return None if held is None else os.fstat(held[0]).st_size
 
-    def take(self, sha: str) -> Path:
+    def take(self, sha: str) -> ClaimedPart:
         with self._locked(sha, create=False) as held:
             if held is None:
                 raise PhotoNotFound("没有此照片的分段上传", extra={"received": 0})
@@ -308,19 +394,23 @@ class PartialUploads:
             if total is None or received != total:
                 raise PartIncomplete(extra={"received": received, "total": total})
             # Renamed while locked: later parts for this sha start a new file, and the
-            # caller owns a file nobody else writes to.
+            # caller owns a file nobody else writes to. The lock goes with the claim (a
+            # duplicate of the descriptor shares it), so it is never free while the claimant lives.
             taken = self.dir / f"{sha}.{secrets.token_hex(8)}.taken"
             os.replace(self._part(sha), taken)
             self._total_path(sha).unlink(missing_ok=True)
             _fsync_dir(self.dir)
-            return taken
+            return ClaimedPart(taken, os.dup(fd))
 
     def discard(self, sha: str) -> None:
+        """Drop the part of ``sha`` and what dead workers claimed of it (the photo is stored)."""
         with self._locked(sha, create=False) as held:
             if held is not None:
                 # Both under the lock: a new upload of this sha may start right after.
                 self._part(sha).unlink(missing_ok=True)
                 self._total_path(sha).unlink(missing_ok=True)
+        for taken, _ in self._abandoned(sha):
+            taken.unlink()
 
     def purge(self, older_than_seconds: float) -> int:
         """Remove abandoned uploads, claimed files and temp files not touched for a
@@ -337,19 +427,11 @@ class PartialUploads:
             except FileNotFoundError:
                 continue
             if entry.suffix == ".part":
-                try:
-                    fd = os.open(entry, os.O_RDWR)
-                except FileNotFoundError:
-                    continue
-                try:
-                    try:
-                        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-                    except BlockingIOError:
+                with _locked_unless_held(entry) as fd:
+                    if fd is None:
                         continue
                     entry.unlink(missing_ok=True)
                     (self.dir / (entry.stem + ".total")).unlink(missing_ok=True)
-                finally:
-                    os.close(fd)
                 removed += 1
             elif entry.suffix in (".taken", ".tmp", ".total"):
                 if entry.suffix == ".total" and (self.dir / (entry.stem + ".part")).exists():
@@ -370,7 +452,7 @@ class _PartsMixin:
     def received(self, sha: str) -> int | None:
         return self.parts.received(sha)
 
-    def take_part(self, sha: str) -> Path:
+    def take_part(self, sha: str) -> ClaimedPart:
         return self.parts.take(sha)
 
     def discard_part(self, sha: str) -> None:

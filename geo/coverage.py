@@ -39,6 +39,7 @@ def coverage_report(session: Session, principal: Principal, code: str, *,
         ),
         g AS MATERIALIZED (
             SELECT grids.id, grids.name, grids.geometry FROM grids JOIN town ON grids.town_id = town.id
+             WHERE grids.retired_at IS NULL
         ),
         cover AS MATERIALIZED (
             SELECT ST_Union(g.geometry) AS geom FROM g

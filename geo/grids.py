@@ -1,6 +1,7 @@
 """Grids (网格) drawn by desk officers: made from one village, several villages merged (ST_Union), part
-of a village split by a line or a polygon, or drawn freely; edited with optimistic locking; grid
-workers (网格员) assigned with their history.
+of a village split by a line or a polygon (and the rest of it), or drawn freely; edited with
+optimistic locking; retired (撤销) when merged or split away; grid workers (网格员) assigned with their
+history.
 
 A grid lies within one town (ST_CoveredBy the town, give or take :data:`TOWN_TOLERANCE_M`). After any
 change of shape the enterprises in the old ∪ new shape, and those on the grid, are placed again in
@@ -34,18 +35,28 @@ VILLAGE_LINK_SHARE = 0.01
 
 @dataclass
 class Shape:
-    """A grid's new geometry (hex EWKB MultiPolygon), its town and villages (None: by overlap)."""
+    """A grid's new geometry (hex EWKB MultiPolygon), its town and villages (None: by overlap); for a
+    split village also the ``rest`` of it (hex EWKB)."""
 
     ewkb: str
     town_id: uuid.UUID
     village_ids: list[uuid.UUID] | None = None
     repairs: list[str] = field(default_factory=list)
+    rest: str | None = None
+
+
+class GridRetired(Conflict):
+    code = "geo.grid_retired"
+    title = "网格已撤销"
 
 
 def create_grid(session: Session, clock: Clock, principal: Principal, data: dict) -> dict:
     """A new grid from ``villages`` (one, or several merged), a ``split`` of a village, or a drawn
-    ``geometry``. Returns its GeoJSON Feature with ``placement`` (enterprises moved onto it)."""
+    ``geometry``; with ``rest_name`` the rest of a split village becomes a second grid (``rest``), and
+    the grids it ``replaces`` are retired. Returns its GeoJSON Feature with ``placement`` (enterprises
+    whose grid the request changed)."""
     _require_desk(principal)
+    replaced = _replaceable(session, principal, data.get("replaces") or [])
     crs = data.get("crs", "wgs84")
     if data.get("villages"):
         shape = _from_villages(session, principal, data["villages"], data.get("town_code"))
@@ -53,9 +64,27 @@ def create_grid(session: Session, clock: Clock, principal: Principal, data: dict
         shape = _from_split(session, principal, data["split"], crs, data.get("town_code"))
     else:
         shape = _from_geometry(session, principal, data["geometry"], crs, data.get("town_code"))
+    mode = "villages" if data.get("villages") else "split" if data.get("split") else "geometry"
+    grid_id, moved = _insert_grid(session, clock, principal, data["name"], shape, mode)
+    answer = {"repairs": shape.repairs}
+    if data.get("rest_name"):
+        rest = Shape(ewkb=shape.rest, town_id=shape.town_id, village_ids=shape.village_ids)
+        rest_id, rest_moved = _insert_grid(session, clock, principal, data["rest_name"], rest, "split")
+        moved += rest_moved
+        answer["rest"] = get_grid(session, principal, rest_id)
+    if replaced:
+        retired_moved, unassigned = _retire(session, clock, principal, replaced, replaced_by=grid_id)
+        moved += retired_moved
+        answer |= {"retired": [str(g.id) for g in replaced], "workers_unassigned": unassigned}
+    return {**get_grid(session, principal, grid_id), "placement": {"enterprises_relocated": moved}, **answer}
+
+
+def _insert_grid(session: Session, clock: Clock, principal: Principal, name: str, shape: Shape,
+                 mode: str) -> tuple[uuid.UUID, int]:
+    """One new grid of ``shape``, the enterprises under it placed; returns its id and how many moved."""
     _check_within_town(session, shape.ewkb, shape.town_id)
     now = clock.now()
-    grid = Grid(id=uuid.uuid4(), name=data["name"], town_id=shape.town_id,
+    grid = Grid(id=uuid.uuid4(), name=name, town_id=shape.town_id,
                 geometry=func.ST_GeomFromEWKB(bytes.fromhex(shape.ewkb)), version=1,
                 created_at=now, updated_at=now)
     session.add(grid)
@@ -63,11 +92,64 @@ def create_grid(session: Session, clock: Clock, principal: Principal, data: dict
     _link_villages(session, grid.id, shape.village_ids)
     moved = locate_enterprises(session, area=shape.ewkb, at=now)
     feature = get_grid(session, principal, grid.id)
-    mode = "villages" if data.get("villages") else "split" if data.get("split") else "geometry"
     audit(session, clock, principal, "create", "grid", grid.id, {
         "name": grid.name, "mode": mode, "villages": feature["properties"]["villages"],
         "area_m2": feature["properties"]["area_m2"], "repairs": shape.repairs, "enterprises_relocated": moved})
-    return {**feature, "placement": {"enterprises_relocated": moved}, "repairs": shape.repairs}
+    return grid.id, moved
+
+
+def retire_grid(session: Session, clock: Clock, principal: Principal, grid_id: uuid.UUID,
+                version: int | None = None) -> dict:
+    """Retire a grid (撤销): see :func:`_retire`. ``version``, when given, must be the current one."""
+    _require_desk(principal)
+    grid = _locked(session, principal, grid_id)
+    if version is not None and version != grid.version:
+        raise Conflict("网格已被他人修改，请以最新版本为准", current=jsonable(get_grid(session, principal, grid_id)))
+    moved, unassigned = _retire(session, clock, principal, [grid])
+    return {**get_grid(session, principal, grid_id), "placement": {"enterprises_relocated": moved},
+            "workers_unassigned": unassigned}
+
+
+def _retire(session: Session, clock: Clock, principal: Principal, grids: list[Grid],
+            replaced_by: uuid.UUID | None = None) -> tuple[int, list[str]]:
+    """Retire locked, live grids: the rows stay (records name them) with ``retired_at``; their open
+    worker assignments end (the history keeps them); their enterprises are placed again, in one
+    statement; the change feed hands phones a delete. Returns (enterprises moved, workers taken off)."""
+    now = clock.now()
+    ids = [g.id for g in grids]
+    for grid in grids:
+        grid.retired_at, grid.retired_by = now, principal.user_id
+        grid.version += 1
+        grid.updated_at = now
+    session.flush()
+    ended = session.execute(
+        update(GridAssignment).where(GridAssignment.grid_id.in_(ids), GridAssignment.ended_at.is_(None))
+        .values(ended_at=now, ended_by=principal.user_id)
+        .returning(GridAssignment.grid_id, GridAssignment.user_id)).all()
+    moved = locate_enterprises(session, grid_ids=ids, at=now)
+    for grid in grids:
+        audit(session, clock, principal, "retire", "grid", grid.id, {
+            "workers_unassigned": sorted(str(u) for g, u in ended if g == grid.id),
+            # With several grids retired together, the enterprises are placed in one statement: their total.
+            "replaced_by": str(replaced_by) if replaced_by else None, "enterprises_relocated": moved})
+    return moved, sorted({str(u) for _, u in ended})
+
+
+def _replaceable(session: Session, principal: Principal, grid_ids: list[uuid.UUID]) -> list[Grid]:
+    """The grids a new grid replaces: live and writable by the caller, locked; one error per bad id."""
+    if not grid_ids:
+        return []
+    found = {g.id: g for g in session.scalars(select(Grid).where(Grid.id.in_(grid_ids), _writable(principal, Grid))
+                                              .order_by(Grid.id).with_for_update())}
+    errors = []
+    for n, grid_id in enumerate(grid_ids):
+        if grid_id not in found:
+            errors.append(FieldError("geo.unknown_grid", f"replaces.{n}", "网格不存在或不在您的辖区内"))
+        elif found[grid_id].retired_at is not None:
+            errors.append(FieldError("geo.grid_retired", f"replaces.{n}", "网格已撤销"))
+    if errors:
+        raise ValidationFailed("被取代的网格有误", code=errors[0].code, errors=errors)
+    return [found[i] for i in grid_ids]
 
 
 def update_grid(session: Session, clock: Clock, principal: Principal, grid_id: uuid.UUID, changes: dict) -> dict:
@@ -187,9 +269,12 @@ def _writable(principal: Principal, grid) -> ColumnElement[bool]:
 
 
 def _locked(session: Session, principal: Principal, grid_id: uuid.UUID) -> Grid:
+    """The grid to change, locked; a retired grid is history and changes no more."""
     grid = session.scalar(select(Grid).where(Grid.id == grid_id, _writable(principal, Grid)).with_for_update())
     if grid is None:
         raise NotFound("网格不存在")
+    if grid.retired_at is not None:
+        raise GridRetired(f"网格已于 {grid.retired_at.isoformat()} 撤销，不能再修改")
     return grid
 
 
@@ -253,13 +338,13 @@ def _from_split(session: Session, principal: Principal, split: dict, crs: str, t
         # Both parts of the village: inside and outside the blade (computed from the same noding,
         # so the two parts tile the village exactly).
         pieces_sql = """
-            SELECT 'inside' AS side, ST_CollectionExtract(ST_Intersection(v.g, b.g), 3) AS g FROM v, b
+            SELECT 1 AS n, 'inside' AS side, ST_CollectionExtract(ST_Intersection(v.g, b.g), 3) AS g FROM v, b
             UNION ALL
-            SELECT 'outside', ST_CollectionExtract(ST_Difference(v.g, b.g), 3) FROM v, b"""
+            SELECT 2, 'outside', ST_CollectionExtract(ST_Difference(v.g, b.g), 3) FROM v, b"""
         blade_sql, blade_value, repairs = "CAST(:blade AS geometry)", checked.ewkb, checked.repairs
     else:
         pieces_sql = """
-            SELECT NULL AS side, d.geom AS g
+            SELECT d.path[1] AS n, NULL AS side, d.geom AS g
               FROM v, b, LATERAL ST_Dump(ST_CollectionExtract(ST_Split(v.g, b.g), 3)) AS d"""
         blade_sql, blade_value = "ST_SetSRID(ST_GeomFromGeoJSON(:blade), 4326)", json.dumps(blade)
     at = split.get("at")
@@ -275,7 +360,9 @@ def _from_split(session: Session, principal: Principal, split: dict, crs: str, t
         SELECT (SELECT count(*) FROM pieces WHERE NOT ST_IsEmpty(g) AND ST_Area(g) > 0) AS pieces,
                (SELECT parts FROM v) AS parts,
                (SELECT count(*) FROM chosen) AS chosen,
-               (SELECT encode(ST_AsEWKB(ST_Multi(ST_Union(g))), 'hex') FROM chosen) AS ewkb
+               (SELECT encode(ST_AsEWKB(ST_Multi(ST_Union(g))), 'hex') FROM chosen) AS ewkb,
+               (SELECT encode(ST_AsEWKB(ST_Multi(ST_Union(g))), 'hex') FROM pieces
+                 WHERE NOT ST_IsEmpty(g) AND ST_Area(g) > 0 AND n NOT IN (SELECT n FROM chosen)) AS rest
     """), {"village": village.id, "blade": blade_value, "keep": split.get("keep"),
            "lon": at["lon"] if at else None, "lat": at["lat"] if at else None}).one()
     cut = row.pieces >= 2 if blade["type"] in POLYGONAL else row.pieces > row.parts
@@ -288,7 +375,7 @@ def _from_split(session: Session, principal: Principal, split: dict, crs: str, t
     if row.chosen > 1:
         raise ValidationFailed("所选点正好在分割线上，无法确定保留哪一部分", code="geo.split_point_ambiguous",
                                errors=[FieldError("geo.split_point_ambiguous", "split.at", "所选点在分割线上")])
-    return Shape(ewkb=row.ewkb, town_id=town_id, village_ids=[village.id], repairs=repairs)
+    return Shape(ewkb=row.ewkb, town_id=town_id, village_ids=[village.id], repairs=repairs, rest=row.rest)
 
 
 def _drawn(session: Session, geometry: dict, crs: str, town_id: uuid.UUID | None) -> Shape:

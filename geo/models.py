@@ -36,7 +36,8 @@ class Region(Base):
 
 
 class Grid(Base):
-    """A grid (网格): village-based, lying within one town."""
+    """A grid (网格): village-based, lying within one town. A retired grid (撤销, after a merge or a
+    split) keeps its row for the records naming it, but covers nothing and has no workers."""
 
     __tablename__ = "grids"
 
@@ -47,6 +48,8 @@ class Grid(Base):
     version: Mapped[int] = mapped_column(server_default=text("1"))
     created_at: Mapped[datetime] = created_at_column()
     updated_at: Mapped[datetime] = created_at_column()
+    retired_at: Mapped[datetime | None]
+    retired_by: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("users.id"))
 
 
 class GridVillage(Base):

@@ -1,5 +1,5 @@
 """Regions (``/regions/{code}``, coverage, boundary import) and grids (``/grids``, ``/grids/{id}``,
-worker assignment). Thin: parse, call the domain function, shape the answer."""
+retiring, worker assignment). Thin: parse, call the domain function, shape the answer."""
 from __future__ import annotations
 
 import uuid
@@ -11,8 +11,8 @@ from api.context import clock, db
 from api.inputs import Blueprint
 from geo import boundaries, coverage, grids, service
 from geo.schemas import (CoverageOut, CoverageQuery, FeatureCollectionIn, GridChangeOut, GridCollectionOut,
-                         GridFeatureOut, GridIn, GridPatch, GridQuery, RegionImportOut, RegionImportQuery, RegionOut,
-                         WorkersIn, WorkersOut)
+                         GridFeatureOut, GridIn, GridPatch, GridQuery, GridRetiredOut, GridRetireQuery, RegionImportOut,
+                         RegionImportQuery, RegionOut, WorkersIn, WorkersOut)
 
 regions_blp = Blueprint("regions", __name__, url_prefix="/api/v1/regions", description="行政区划")
 grids_blp = Blueprint("grids", __name__, url_prefix="/api/v1/grids", description="网格")
@@ -62,7 +62,7 @@ def get_coverage(query, code):
 def list_grids(query):
     """网格列表（GeoJSON FeatureCollection，分页）"""
     page = service.list_grids(db(), g.principal, region_code=query["region"], worker_id=query["worker_id"],
-                              page=query["page"], per_page=query["per_page"])
+                              retired=query["retired"], page=query["page"], per_page=query["per_page"])
     return {"type": "FeatureCollection", "features": page.items, "page": page.page,
             "per_page": page.per_page, "total": page.total}
 
@@ -75,7 +75,9 @@ def create_grid(body):
     """新建网格：以一个村、多个村合并、拆分一个村，或直接绘制
 
     villages、split、geometry 三者给出其一。网格须位于一个乡镇之内（422 geo.outside_town）。
-    建成后，其范围内企业的所在网格随之更新（placement）。"""
+    拆分时给出 rest_name，则该村其余部分同时建为第二个网格（rest），无须另行计算。
+    replaces 列出被取代的网格（如合并前各村的网格）：它们在同一请求中撤销（见 DELETE /grids/{id}）。
+    建成后，其范围内企业的所在网格随之更新（placement：本请求改变了所在网格的企业数）。"""
     return grids.create_grid(db(), clock(), g.principal, body)
 
 
@@ -97,6 +99,20 @@ def update_grid(changes, grid_id: uuid.UUID):
 
     新边界须在原乡镇之内；新旧边界范围内的企业及原属该网格的企业随之重新确定所在网格。"""
     return grids.update_grid(db(), clock(), g.principal, grid_id, changes)
+
+
+@grids_blp.route("/<uuid:grid_id>", methods=["DELETE"])
+@authenticated("desk_officer", "admin")
+@grids_blp.arguments(GridRetireQuery, location="query")
+@grids_blp.response(200, GridRetiredOut)
+@grids_blp.alt_response(409, description="geo.grid_retired：已撤销；或 version 已过期（附 current）")
+def retire_grid(query, grid_id: uuid.UUID):
+    """撤销网格（网格合并、拆分之后）
+
+    网格记录保留（properties.retired_at，引用它的检查、隐患、巡查不变），不再出现在网格列表（retired=true 时列出）、
+    覆盖情况和风险图中；其网格员全部撤下（任免记录保留）；原属该网格的企业按位置重新确定所在网格；
+    手机端同步时该网格以 delete 下发。合并或拆分时也可在 POST /grids 中用 replaces 一并撤销。"""
+    return grids.retire_grid(db(), clock(), g.principal, grid_id, query["version"])
 
 
 @grids_blp.route("/<uuid:grid_id>/workers")

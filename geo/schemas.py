@@ -146,12 +146,18 @@ class GridQuery(PageQuery):
     region = fields.String(load_default=None, validate=CODE,
                            metadata={"description": "12 位区划代码：该区划（含下级）内的网格"})
     worker_id = fields.UUID(load_default=None)
+    retired = fields.Boolean(load_default=False, metadata={"description": "是否也列出已撤销的网格"})
+
+
+class GridRetireQuery(Schema):
+    version = fields.Integer(load_default=None, metadata={"description": "可选的乐观锁版本号；过期则 409，附 current"})
 
 
 class GridSplitIn(Schema):
     """Split a village (拆分村): cut it with ``blade`` and keep one part — the part at ``at``, or for a
-    polygon blade ``keep`` = ``inside``/``outside``. Make the other part with a second request: the
-    two parts share the cut exactly."""
+    polygon blade ``keep`` = ``inside``/``outside``. The rest of the village becomes a second grid in
+    the same request when ``rest_name`` is given (or later, by a second request): the two parts share
+    the cut exactly."""
 
     village = fields.String(required=True, validate=CODE, metadata={"description": "被拆分的村/社区代码"})
     blade = _geometry_field("GeoJSON LineString/MultiLineString（须穿过该村）或 Polygon/MultiPolygon",
@@ -181,6 +187,10 @@ class GridIn(Schema):
     split = fields.Nested(GridSplitIn, load_default=None)
     geometry = _geometry_field("GeoJSON Polygon 或 MultiPolygon", load_default=None)
     crs = _crs_field()
+    rest_name = fields.String(load_default=None, validate=validate.Length(min=1, max=100), metadata={
+        "description": "拆分时：该村其余部分同时建为第二个网格，以此为名（应答中的 rest）"})
+    replaces = fields.List(fields.UUID(), load_default=list, validate=validate.Length(max=50), metadata={
+        "description": "被新网格取代的网格（如合并前各村的网格）：同一请求中撤销"})
 
     @pre_load
     def point_crs_follows_request(self, data, **kwargs):
@@ -199,6 +209,10 @@ class GridIn(Schema):
         villages = data.get("villages") or []
         if len(set(villages)) != len(villages):
             raise ValidationError("村/社区代码重复", "villages")
+        if data.get("rest_name") is not None and data.get("split") is None:
+            raise ValidationError("rest_name 只用于拆分村（split）", "rest_name")
+        if len(set(data["replaces"])) != len(data["replaces"]):
+            raise ValidationError("网格重复", "replaces")
 
 
 class GridPatch(Schema):
@@ -223,10 +237,21 @@ class PlacementOut(Schema):
 
 class GridChangeOut(GridFeatureOut):
     """The grid after the change, with what it moved: ``placement`` and the exact ``repairs`` made to
-    the geometry (foreign members of the Feature)."""
+    the geometry (foreign members of the Feature); for a new grid also the ``rest`` of a split village
+    and the grids it ``retired``."""
 
     placement = fields.Nested(PlacementOut)
     repairs = fields.List(fields.String())
+    rest = fields.Nested(GridFeatureOut, metadata={"description": "拆分时该村其余部分建成的网格（给出 rest_name 时）"})
+    retired = fields.List(fields.String(), metadata={"description": "因 replaces 撤销的网格"})
+    workers_unassigned = fields.List(fields.String(), metadata={"description": "因撤销网格而撤下的网格员"})
+
+
+class GridRetiredOut(GridFeatureOut):
+    """The retired grid (``properties.retired_at`` set) and what retiring it changed."""
+
+    placement = fields.Nested(PlacementOut)
+    workers_unassigned = fields.List(fields.String(), metadata={"description": "撤下的网格员"})
 
 
 class GridCollectionOut(PageOut):

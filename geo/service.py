@@ -65,7 +65,7 @@ def _grid_feature_select(principal: Principal) -> Select:
             "id", Grid.id, "name", Grid.name, "region_code", town.code, "town_name", town.name,
             "villages", villages, "workers", workers, "version", Grid.version,
             "area_m2", func.round(cast(area_m2(Grid.geometry), Numeric), 1),
-            "updated_at", Grid.updated_at),
+            "updated_at", Grid.updated_at, "retired_at", Grid.retired_at),
     )
     return (select(feature.label("feature"))
             .select_from(Grid).join(town, town.id == Grid.town_id)
@@ -73,8 +73,10 @@ def _grid_feature_select(principal: Principal) -> Select:
 
 
 def list_grids(session: Session, principal: Principal, *, region_code: str | None = None,
-               worker_id: uuid.UUID | None = None, page: int = 1, per_page: int = 50) -> Page:
+               worker_id: uuid.UUID | None = None, retired: bool = False, page: int = 1, per_page: int = 50) -> Page:
     stmt = _grid_feature_select(principal)
+    if not retired:
+        stmt = stmt.where(Grid.retired_at.is_(None))
     if region_code:
         stmt = stmt.where(Grid.town_id.in_(
             select(Region.id).where(Region.path.descendant_of(
@@ -100,7 +102,7 @@ def locate_enterprises(session: Session, enterprise_ids=None, *, area: str | Non
     hex EWKB or EWKT, e.g. a grid's old ∪ new shape), or whose current grid is one of ``grid_ids``;
     with none of the three given, all of them. An enterprise that falls in no grid gets
     ``grid_id = NULL`` and stays listed (``GET /enterprises?outside_grids=true``, the coverage
-    report); where grids overlap, the oldest grid wins.
+    report); where grids overlap, the oldest grid wins; retired grids hold nobody.
 
     The polygons drive the join (DESIGN.md §8): ``grids JOIN enterprises ON ST_Covers`` lets
     each grid fetch its points through the GiST index on ``enterprises.location``, instead of one
@@ -123,7 +125,7 @@ def locate_enterprises(session: Session, enterprise_ids=None, *, area: str | Non
          WHERE poly.geometry && (SELECT reach FROM reach) {extra}
          ORDER BY p.id, {order}"""
     by_grid = polygons_to_points.format(key="grid_id", table="grids", restrict_p=restrict.format(e="p"),
-                                        extra="", order="poly.created_at, poly.id")
+                                        extra="AND poly.retired_at IS NULL", order="poly.created_at, poly.id")
     by_village = polygons_to_points.format(key="region_id", table="regions", restrict_p=restrict.format(e="p"),
                                            extra="AND poly.level = 'village'", order="poly.code")
     result = session.execute(text(f"""

@@ -8,17 +8,18 @@ carries the current hazard."""
 from __future__ import annotations
 
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 
 from sqlalchemy import ColumnElement, and_, asc, desc, func, select, text
 from sqlalchemy.orm import Session
 
+from accounts.people import people_refs
 from accounts.principal import Principal
 from audit.service import record as audit
 from core.serialize import jsonable
 from core.clock import Clock
-from core.errors import Conflict, FieldError, Forbidden, NotFound, UnknownReference, ValidationFailed
+from core.errors import Conflict, FieldError, Forbidden, NotFound, UnknownRecord, UnknownReference, ValidationFailed
 from db.pagination import Page, paginate
 from enterprises.models import Enterprise
 from geo.models import Region
@@ -76,7 +77,8 @@ def place_of(session: Session, enterprise: Enterprise | None, location: dict | N
         return enterprise.region_id, enterprise.grid_id
     row = session.execute(text("""
         SELECT (SELECT id FROM regions WHERE level = 'village' AND ST_Covers(geometry, p.g) ORDER BY code LIMIT 1),
-               (SELECT id FROM grids WHERE ST_Covers(geometry, p.g) ORDER BY created_at, id LIMIT 1)
+               (SELECT id FROM grids WHERE retired_at IS NULL AND ST_Covers(geometry, p.g)
+                 ORDER BY created_at, id LIMIT 1)
           FROM (SELECT ST_SetSRID(ST_MakePoint(:lon, :lat), 4326) AS g) p"""),
         {"lon": location["lon"], "lat": location["lat"]}).one()
     return row[0], row[1]
@@ -113,7 +115,7 @@ def report_hazard(session: Session, clock: Clock, principal: Principal, hazard_i
     digest = canonical_hash(data)
     existing = session.get(Hazard, hazard_id)
     if existing is not None:
-        check_not_reused(existing, digest, "隐患")
+        check_not_reused(existing, digest, "隐患", author=existing.found_by, caller=principal.user_id)
         return Recorded(existing, created=False)
     enterprise = None
     if data.get("enterprise_id"):
@@ -161,10 +163,9 @@ def transition_hazard(session: Session, clock: Clock, principal: Principal, haza
     hazard = session.scalar(select(Hazard).where(Hazard.id == hazard_id, hazard_filter(principal))
                             .with_for_update(of=Hazard))
     if hazard is None:
-        if session.get(Hazard, hazard_id) is None:
-            raise UnknownReference(f"隐患 {hazard_id} 尚未到达服务器",
-                                   errors=[FieldError("sync.unknown_reference", "id", "隐患不存在（尚未同步）")])
-        raise NotFound("隐患不存在")
+        # Not here yet, or not the caller's to see: one answer, so that existence is not revealed.
+        raise UnknownRecord(f"隐患 {hazard_id} 不存在或尚未到达服务器",
+                            errors=[FieldError("sync.unknown_reference", "id", "隐患不存在（尚未同步）")])
     action = data["action"]
     rule = TRANSITIONS[action]
     if not principal.has(*rule.roles):
@@ -195,10 +196,10 @@ def transition_hazard(session: Session, clock: Clock, principal: Principal, haza
     elif action == "verify":
         if hazard.submitted_by == principal.user_id:
             raise VerifierIsSubmitter()
-        if major:
+        if major:  # a major hazard closes only through a recheck (复查); any named recheck must hold
             _require(data, ("recheck_inspection_id",), errors)
-            if data.get("recheck_inspection_id"):
-                _check_recheck(session, hazard, data["recheck_inspection_id"], errors)
+        if data.get("recheck_inspection_id"):
+            _check_recheck(session, hazard, data["recheck_inspection_id"], errors)
         changes = {"closed_at": now, "closed_by": principal.user_id, "rechecked_at": now}
     elif action == "reject":
         _require(data, ("note",), errors)
@@ -235,13 +236,84 @@ def transition_hazard(session: Session, clock: Clock, principal: Principal, haza
 
 
 def _check_recheck(session: Session, hazard: Hazard, inspection_id: uuid.UUID, errors: list[FieldError]) -> None:
-    """A major hazard closes only through a recheck inspection (复查) of its own enterprise."""
     inspection = session.get(Inspection, inspection_id)
     if inspection is None:
         raise UnknownReference("复查记录尚未到达服务器", errors=[
             FieldError("sync.unknown_reference", "recheck_inspection_id", "复查记录不存在（尚未同步）")])
+    refusal = recheck_refusal(session, hazard, inspection)
+    if refusal is not None:
+        errors.append(refusal)
+
+
+# --------------------------------------------------------------------------- 复查 (recheck)
+
+
+def _latest_submission(session: Session, hazard: Hazard) -> datetime | None:
+    """When the latest rectification was submitted: the phone's time put on the server's clock when
+    it came by sync, else the server's time."""
+    return session.scalar(select(func.coalesce(HazardEvent.recorded_at_corrected, HazardEvent.at))
+                          .where(HazardEvent.hazard_id == hazard.id, HazardEvent.action == "submit")
+                          .order_by(HazardEvent.version.desc()).limit(1))
+
+
+def _rechecked_on_site(inspection: Inspection) -> datetime:
+    """When a recheck began on site, put on the server's clock by the skew of the batch that brought it."""
+    if inspection.recorded_at is not None and inspection.recorded_at_corrected is not None:
+        return inspection.started_at + (inspection.recorded_at_corrected - inspection.recorded_at)
+    return inspection.started_at
+
+
+def recheck_refusal(session: Session, hazard: Hazard, inspection: Inspection) -> FieldError | None:
+    """THE recheck rule (复查销号), for the verify transition and for recording a recheck: None when
+    ``inspection`` may close ``hazard``, else why not. It must be a recheck (复查) of the hazard's own
+    enterprise, begun on site after the latest submission (整改完成申请), and pass the hazard's
+    checklist item (a hazard reported outside a checklist has no item: the recheck after the
+    submission is the inspector's finding)."""
+    field = "recheck_inspection_id"
     if inspection.kind != "recheck" or inspection.enterprise_id != hazard.enterprise_id:
-        errors.append(FieldError("hazard.not_a_recheck", "recheck_inspection_id", "须为对该企业的复查检查记录"))
+        return FieldError("hazard.not_a_recheck", field, "须为对该企业的复查检查记录")
+    submitted = _latest_submission(session, hazard)
+    if submitted is None or _rechecked_on_site(inspection) <= submitted:
+        return FieldError("hazard.recheck_before_submission", field, "复查须在最近一次整改完成申请之后进行")
+    if hazard.item_code is not None:
+        outcome = next((o["outcome"] for o in inspection.outcomes if o["item"] == hazard.item_code), None)
+        if outcome == "fail":
+            return FieldError("hazard.recheck_failed", field, f"复查判定条目 {hazard.item_code} 仍不合格")
+        if outcome != "pass":
+            return FieldError("hazard.recheck_not_passed", field, f"复查未判定条目 {hazard.item_code} 合格")
+    return None
+
+
+def apply_recheck(session: Session, clock: Clock, principal: Principal, inspection: Inspection,
+                  provenance: Provenance) -> list[dict]:
+    """What a recorded recheck does to the open hazards of its enterprise for the items it judged.
+
+    A failed item with an open hazard raises no second hazard; when that hazard awaits verification
+    and the recheck came after its submission, it goes back to 整改 (``reject``, the recheck named as
+    the reason). A passed item changes nothing by itself: closing stays a ``verify`` naming the recheck.
+    Returns one entry per hazard concerned (stored as the inspection's ``rechecked``)."""
+    judged = {o["item"]: o["outcome"] for o in inspection.outcomes if o["outcome"] in ("pass", "fail")}
+    if not judged:
+        return []
+    concerned = session.scalars(select(Hazard).where(
+        Hazard.enterprise_id == inspection.enterprise_id, Hazard.item_code.in_(judged), Hazard.status != "closed")
+        .order_by(Hazard.found_at, Hazard.id))
+    entries = []
+    for hazard in concerned:
+        result = judged[hazard.item_code]
+        sent_back = False
+        if result == "fail" and hazard.status == "submitted":
+            refusal = recheck_refusal(session, hazard, inspection)
+            if refusal is not None and refusal.code == "hazard.recheck_failed":
+                # Not a change the phone pushed: no change hash, so it is never taken for a re-sent one.
+                transition_hazard(session, clock, principal, hazard.id,
+                                  {"action": "reject", "note": f"复查不合格（复查记录 {inspection.id}）：{refusal.message}",
+                                   "recheck_inspection_id": inspection.id},
+                                  base_version=hazard.version, provenance=replace(provenance, change_hash=None))
+                sent_back = True
+        entries.append({"hazard_id": str(hazard.id), "item": hazard.item_code, "result": result,
+                        "sent_back": sent_back})
+    return entries
 
 
 # --------------------------------------------------------------------------- reads
@@ -260,7 +332,8 @@ def _row_dict(row) -> dict:
     out = {c: getattr(hazard, c) for c in (
         "id", "status", "level", "supervised", "supervising_office", "deadline", "enterprise_id", "inspection_id",
         "item_code", "description", "photos", "found_at", "found_by", "responsible_person", "measures", "five",
-        "treatment_plan", "submitted_by", "submitted_at", "closed_at", "grid_id", "version", "updated_at")}
+        "treatment_plan", "submitted_by", "submitted_at", "closed_at", "closed_by", "grid_id", "version",
+        "updated_at")}
     location = json.loads(row.location_json) if row.location_json else None
     out.update(enterprise_name=row.enterprise_name, industry=row.industry, region_code=row.region_code,
                overdue=bool(row.overdue),
@@ -273,6 +346,20 @@ def _select(now: datetime, principal: Principal):
             .outerjoin(Enterprise, Enterprise.id == Hazard.enterprise_id)
             .outerjoin(Region, Region.id == Hazard.region_id)
             .where(hazard_filter(principal)))
+
+
+PEOPLE_FIELDS = ("found_by", "submitted_by", "closed_by")
+
+
+def _with_people(session: Session, items: list[dict]) -> list[dict]:
+    """Name the people each hazard names (``people``: id → name, 执法证号): one query for all of them."""
+    ids = [item[f] for item in items for f in PEOPLE_FIELDS]
+    ids += [event["actor_id"] for item in items for event in item.get("events", ())]
+    known = people_refs(session, ids)
+    for item in items:
+        named = [item[f] for f in PEOPLE_FIELDS] + [event["actor_id"] for event in item.get("events", ())]
+        item["people"] = {str(i): known[str(i)] for i in named if i is not None and str(i) in known}
+    return items
 
 
 def hazard_view(session: Session, clock: Clock, principal: Principal, hazard_id: uuid.UUID,
@@ -289,13 +376,14 @@ def hazard_view(session: Session, clock: Clock, principal: Principal, hazard_id:
              "note": e.note, "data": e.data}
             for e in session.scalars(select(HazardEvent).where(HazardEvent.hazard_id == hazard_id)
                                      .order_by(HazardEvent.version, HazardEvent.id))]
-    return out
+    return _with_people(session, [out])[0]
 
 
 def rows(session: Session, clock: Clock, principal: Principal, ids: list[uuid.UUID]) -> list[dict]:
-    """Several hazards by id (those in the caller's scope), without their event history."""
+    """Several hazards by id (those in the caller's scope), without their event history: what the
+    sync feed serves."""
     stmt = _select(clock.now(), principal).where(Hazard.id.in_(ids))
-    return [jsonable(_row_dict(row)) for row in session.execute(stmt)]
+    return [jsonable(item) for item in _with_people(session, [_row_dict(row) for row in session.execute(stmt)])]
 
 
 SORTS = {"found_at": Hazard.found_at, "deadline": Hazard.deadline, "updated_at": Hazard.updated_at}
@@ -333,5 +421,5 @@ def ledger_select(clock: Clock, principal: Principal, filters: dict):
 def list_hazards(session: Session, clock: Clock, principal: Principal, filters: dict) -> Page:
     page = paginate(session, ledger_select(clock, principal, filters), page=filters.get("page", 1),
                     per_page=filters.get("per_page", 50), scalars=False)
-    page.items = [_row_dict(row) for row in page.items]
+    page.items = _with_people(session, [_row_dict(row) for row in page.items])
     return page

@@ -96,6 +96,8 @@ class Inspection(Base):
     answers: Mapped[list] = mapped_column(JSONB)
     outcomes: Mapped[list] = mapped_column(JSONB)
     summary: Mapped[dict] = mapped_column(JSONB)
+    # A recheck (复查): the open hazards of the items it judged, ``{hazard_id, item, result, sent_back}``.
+    rechecked: Mapped[list] = mapped_column(JSONB, server_default=text("'[]'::jsonb"))
     photos: Mapped[list[str]] = mapped_column(ARRAY(Text))
     remarks: Mapped[str] = mapped_column(Text, server_default="")
     supersedes: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("inspections.id"))
@@ -219,6 +221,8 @@ class PatrolVisit(Base):
     at: Mapped[datetime]
     location = mapped_column(Geometry("POINT", srid=4326), nullable=True)
     distance_m: Mapped[float | None] = mapped_column(Float)
+    # Beyond the geofence (or NULL: no position): kept, flagged, and not counted as patrolled.
+    outside_geofence: Mapped[bool | None]
     outcome: Mapped[str] = mapped_column(String(16))
     note: Mapped[str] = mapped_column(Text, server_default="")
     photos: Mapped[list[str]] = mapped_column(ARRAY(Text))

@@ -49,10 +49,9 @@ def _hazard_context(session: Session, hazard_id: uuid.UUID) -> PhotoContext | No
 
 
 def _visible_patrols(principal: Principal):
-    from geo.models import Grid
+    from inspections.service import patrol_filter
 
-    return select(Patrol.id).where((Patrol.worker_id == principal.user_id)
-                                   | Patrol.grid_id.in_(select(Grid.id).where(principal.grid_filter(Grid))))
+    return select(Patrol.id).where(patrol_filter(principal))
 
 
 def _patrol_context(session: Session, patrol_id: uuid.UUID) -> PhotoContext | None:

@@ -2,7 +2,8 @@
 
 Secrecy of unannounced plans (四不两直): such a plan exists only for the inspectors on it and the
 officer who made it — for everyone else, admins included, it is 404 — until an inspection under it
-has been recorded on site for every enterprise it names."""
+has been recorded on site for every enterprise it names (:func:`plan_filter`, the one rule every read
+of plans uses; docs/loop-rules.md)."""
 from __future__ import annotations
 
 import secrets
@@ -12,32 +13,45 @@ from sqlalchemy import ColumnElement, Text, and_, cast, exists, func, not_, or_,
 from sqlalchemy.orm import Session
 
 from accounts.models import User
+from accounts.people import certified_inspector
 from accounts.principal import Principal
 from audit.service import record as audit
 from core.clock import Clock
 from core.errors import FieldError, Forbidden, NotFound, ValidationFailed
+from core.serialize import jsonable
 from db.pagination import Page, paginate
 from enterprises.models import Enterprise
 from geo.models import GridAssignment, Region
 from inspections.draw import compute_draw
+from jobs.periods import local_date
 from inspections.models import Inspection, Plan, RandomDraw
 
 
-def _fully_inspected(plan) -> ColumnElement[bool]:
+def carried_out(plan=Plan) -> ColumnElement[bool]:
+    """Every enterprise the plan names has an inspection recorded under THIS plan. Inspections under
+    other plans (or none) say nothing: an earlier visit must not reveal a later unannounced plan."""
     eid = func.unnest(plan.enterprise_ids).column_valued("eid")
-    return not_(exists(select(eid).where(~exists().where(Inspection.plan_id == plan.id,
-                                                          Inspection.enterprise_id == eid))))
+    # Correlated to the plan explicitly: left to auto-correlation, the innermost EXISTS would bring
+    # its own ``plans`` into FROM and match an inspection under any plan at all.
+    under_this_plan = (exists().where(Inspection.plan_id == plan.id, Inspection.enterprise_id == eid)
+                       .correlate_except(Inspection))
+    return not_(exists(select(eid).where(~under_this_plan)))
+
+
+def on_team(principal: Principal, plan=Plan) -> ColumnElement[bool]:
+    """The plan's author and the inspectors on it: they see it from the start, whatever its kind."""
+    return or_(plan.created_by == principal.user_id, plan.inspector_ids.any(principal.user_id))
 
 
 def plan_filter(principal: Principal, plan=Plan) -> ColumnElement[bool]:
-    """Plans the caller may see: on the team or the author; otherwise a plan about an enterprise in
-    their scope — and for unannounced plans only once they have been carried out."""
-    on_team = or_(plan.created_by == principal.user_id, plan.inspector_ids.any(principal.user_id))
+    """THE secrecy rule (四不两直), for every read of plans: the team and the author see a plan;
+    anyone else with an enterprise of the plan in scope sees it when it is announced, or, when it is
+    unannounced, once it has been :func:`carried_out`."""
     enterprise = Enterprise.__table__.alias("plan_enterprise")
     in_scope = exists().where(enterprise.c.id == func.any(plan.enterprise_ids),
                               principal.enterprise_filter(enterprise.c))
-    open_to_others = or_(plan.kind != "unannounced", _fully_inspected(plan))
-    return or_(on_team, and_(in_scope, open_to_others))
+    open_to_others = or_(plan.kind != "unannounced", carried_out(plan))
+    return or_(on_team(principal, plan), and_(in_scope, open_to_others))
 
 
 def plan_dict(plan: Plan) -> dict:
@@ -48,11 +62,11 @@ def plan_dict(plan: Plan) -> dict:
             "version": plan.version}
 
 
-def _certified_inspectors(session: Session, principal: Principal, ids: list[uuid.UUID], field: str) -> None:
+def _certified_inspectors(session: Session, clock: Clock, principal: Principal, ids: list[uuid.UUID],
+                          field: str) -> None:
     found = set(session.scalars(
         select(User.id).join(Region, Region.id == User.region_id)
-        .where(User.id.in_(ids), User.active.is_(True), User.roles.any("inspector"),
-               User.enforcement_cert_no.is_not(None), principal.region_filter(Region.path))))
+        .where(User.id.in_(ids), certified_inspector(local_date(clock.now())), principal.region_filter(Region.path))))
     errors = [FieldError("plan.not_an_inspector", f"{field}.{n}", "不是本辖区持执法证的执法人员")
               for n, i in enumerate(ids) if i not in found]
     if len(set(ids)) != len(ids):
@@ -70,14 +84,17 @@ def _visible_enterprises(session: Session, principal: Principal, ids: list[uuid.
         raise ValidationFailed(errors=errors)
 
 
-def create_plan(session: Session, clock: Clock, principal: Principal, data: dict, *, draw_id=None) -> Plan:
+def create_plan(session: Session, clock: Clock, principal: Principal, data: dict) -> Plan:
     if not principal.has("desk_officer", "inspector", "admin"):
         raise Forbidden("只有内勤或执法人员可以制定检查计划")
+    if data["kind"] == "random":
+        raise ValidationFailed(errors=[FieldError("plan.random_needs_draw", "kind",
+                                                  "双随机检查计划只能由双随机抽取产生（POST /plans/random-draw）")])
     _visible_enterprises(session, principal, data["enterprise_ids"], "enterprise_ids")
-    _certified_inspectors(session, principal, data["inspector_ids"], "inspector_ids")
+    _certified_inspectors(session, clock, principal, data["inspector_ids"], "inspector_ids")
     plan = Plan(id=uuid.uuid4(), kind=data["kind"], title=data["title"], window_start=data["window_start"],
                 window_end=data["window_end"], enterprise_ids=list(data["enterprise_ids"]),
-                inspector_ids=list(data["inspector_ids"]), notes=data.get("notes", ""), draw_id=draw_id,
+                inspector_ids=list(data["inspector_ids"]), notes=data.get("notes", ""),
                 region_id=principal.region_id, created_by=principal.user_id, created_at=clock.now())
     session.add(plan)
     session.flush()
@@ -121,15 +138,14 @@ def _enterprise_pool(session: Session, principal: Principal, data: dict) -> list
             for r in session.execute(stmt)]
 
 
-def _inspector_pool(session: Session, principal: Principal) -> list[dict]:
+def _inspector_pool(session: Session, clock: Clock, principal: Principal) -> list[dict]:
     grids = func.array(select(cast(GridAssignment.grid_id, Text))
                        .where(GridAssignment.user_id == User.id, GridAssignment.ended_at.is_(None)).scalar_subquery())
     rows = session.execute(
         select(User.id, User.enforcement_cert_no, Region.level, func.ltree2text(Region.path).label("path"),
                grids.label("grid_ids"))
         .join(Region, Region.id == User.region_id)
-        .where(User.active.is_(True), User.roles.any("inspector"), User.enforcement_cert_no.is_not(None),
-               principal.region_filter(Region.path)))
+        .where(certified_inspector(local_date(clock.now())), principal.region_filter(Region.path)))
     return [{"id": str(r.id), "cert_no": r.enforcement_cert_no, "region_level": r.level, "region_path": r.path,
              "grid_ids": list(r.grid_ids or [])} for r in rows]
 
@@ -140,7 +156,7 @@ def random_draw(session: Session, clock: Clock, principal: Principal, data: dict
         raise Forbidden("只有内勤人员可以组织双随机抽查")
     seed = data.get("seed") or secrets.token_hex(16)
     enterprise_pool = _enterprise_pool(session, principal, data)
-    inspector_pool = _inspector_pool(session, principal)
+    inspector_pool = _inspector_pool(session, clock, principal)
     if not enterprise_pool:
         raise ValidationFailed("筛选条件下没有可抽取的企业", code="plan.empty_pool")
     result = compute_draw(seed, enterprise_pool, inspector_pool, data["count"], data["team_size"])
@@ -162,8 +178,15 @@ def random_draw(session: Session, clock: Clock, principal: Principal, data: dict
     return draw
 
 
+# How anyone recomputes a draw from its publication (一公开).
+RECOMPUTE = ("Python 3：from inspections.draw import compute_draw；"
+             "compute_draw(seed, enterprise_pool, inspector_pool, count, team_size) == 抽取结果。"
+             "方法：两个名单按 id 排序，以 random.Random(seed) 先抽取 count 家企业，"
+             "再依次为每家企业从不需回避（本人网格、所在乡镇/村）的执法人员中抽取 team_size 名。")
+
+
 def get_draw(session: Session, principal: Principal, draw_id: uuid.UUID) -> dict:
-    """The draw with its publication (一公开): who inspects whom, and what the inspections found."""
+    """The draw as its organisers see it: the inspector pool with the 执法证号, and the publication."""
     region = Region.__table__.alias("draw_region")
     draw = session.scalar(select(RandomDraw).join(region, region.c.id == RandomDraw.region_id)
                           .where(RandomDraw.id == draw_id,
@@ -171,6 +194,40 @@ def get_draw(session: Session, principal: Principal, draw_id: uuid.UUID) -> dict
                                      principal.region_filter(region.c.path))))
     if draw is None:
         raise NotFound("抽查记录不存在")
+    return _draw_dict(session, draw) | {"inspector_pool": draw.inspector_pool}
+
+
+def public_draw(session: Session, draw_id: uuid.UUID) -> dict:
+    """The public view of a draw (双随机一公开), for anyone without a login: who was drawn, which team,
+    when, the seed, the pools as far as the draw reads them and how to recompute it — no personal
+    data of the pool (no 执法证号)."""
+    draw = session.get(RandomDraw, draw_id)
+    if draw is None:
+        raise NotFound("抽查记录不存在")
+    # compute_draw reads only these keys of an inspector: the recomputation needs nothing else.
+    keys = ("id", "region_level", "region_path", "grid_ids")
+    return _draw_dict(session, draw) | {"inspector_pool": [{k: i.get(k) for k in keys} for i in draw.inspector_pool],
+                                        "recompute": RECOMPUTE}
+
+
+def list_public_draws(session: Session, *, page: int = 1, per_page: int = 50) -> Page:
+    """Every draw, newest first, in brief (the publication of each: :func:`public_draw`)."""
+    result = paginate(session, select(RandomDraw).order_by(RandomDraw.created_at.desc(), RandomDraw.id),
+                      page=page, per_page=per_page)
+    result.items = [_draw_summary(draw) for draw in result.items]
+    return result
+
+
+def _draw_summary(draw: RandomDraw) -> dict:
+    return {"id": draw.id, "seed": draw.seed, "filters": draw.filters, "count": draw.count,
+            "team_size": draw.team_size,
+            "window": {"start": draw.window_start.isoformat(), "end": draw.window_end.isoformat()},
+            "created_at": draw.created_at}
+
+
+def _draw_dict(session: Session, draw: RandomDraw) -> dict:
+    """What every full view of a draw shows: the seed, the enterprise pool, the result and the
+    publication — who inspects whom, and what the inspections found — with times in RFC 3339."""
     plans = session.execute(select(Plan.id, Plan.enterprise_ids).where(Plan.draw_id == draw.id)).all()
     plan_of = {str(eids[0]): pid for pid, eids in plans}
     names = dict(session.execute(select(Enterprise.id, Enterprise.name).where(
@@ -186,8 +243,5 @@ def get_draw(session: Session, principal: Principal, draw_id: uuid.UUID) -> dict
                     "inspectors": [people.get(uuid.UUID(i)) for i in e["inspector_ids"]],
                     "plan_id": str(plan_of.get(e["enterprise_id"])),
                     "result": outcomes.get(plan_of.get(e["enterprise_id"]))} for e in draw.result]
-    return {"id": draw.id, "seed": draw.seed, "filters": draw.filters, "count": draw.count,
-            "team_size": draw.team_size,
-            "window": {"start": draw.window_start.isoformat(), "end": draw.window_end.isoformat()},
-            "enterprise_pool": draw.enterprise_pool, "inspector_pool": draw.inspector_pool, "result": draw.result,
-            "plans": [pid for pid, _ in plans], "created_at": draw.created_at, "publication": publication}
+    return _draw_summary(draw) | {"enterprise_pool": draw.enterprise_pool, "result": draw.result,
+                                  "plans": [pid for pid, _ in plans], "publication": jsonable(publication)}

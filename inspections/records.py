@@ -53,9 +53,11 @@ def canonical_hash(data: dict) -> str:
     return hashlib.sha256(canonical.encode()).hexdigest()
 
 
-def check_not_reused(existing, digest: str, what: str) -> None:
-    """An existing record with the same id: the same content is a harmless re-send; other content is refused."""
-    if existing.content_hash != digest:
+def check_not_reused(existing, digest: str, what: str, *, author: uuid.UUID, caller: uuid.UUID) -> None:
+    """An existing record with the same id: the same content from the user who recorded it is a harmless
+    re-send; other content, or the same content from anyone else, is refused (the id is taken — a
+    `duplicate` would tell another user their change is stored when it is not theirs)."""
+    if existing.content_hash != digest or author != caller:
         raise IdReused(f"{what}编号 {existing.id} 已用于另一条记录；更正请新建记录并以 supersedes 指向原记录")
 
 

@@ -1,4 +1,5 @@
-"""``/plans``, ``/inspections``, ``/hazards``, ``/patrols``: thin views over the domain functions."""
+"""``/plans``, ``/inspections``, ``/hazards``, ``/patrols`` and the public ``/public/random-draws``:
+thin views over the domain functions."""
 from __future__ import annotations
 
 import uuid
@@ -11,14 +12,16 @@ from api.inputs import Blueprint
 from inspections import hazards, plans, service
 from inspections import photos as _photo_owners  # noqa: F401  (registers who may see which photos)
 from inspections.records import Provenance
+from core.schemas import PageQuery
 from inspections.schemas import (DrawIn, DrawOut, HazardCreate, HazardOut, HazardPageOut, HazardQuery,
                                  InspectionCreate, InspectionOut, PatrolCreate, PatrolOut, PlanIn, PlanOut,
-                                 PlanPageOut, PlanQuery, TransitionIn)
+                                 PlanPageOut, PlanQuery, PublicDrawOut, PublicDrawPageOut, TransitionIn)
 
 plans_blp = Blueprint("plans", __name__, url_prefix="/api/v1/plans", description="检查计划与双随机抽查")
 inspections_blp = Blueprint("inspections", __name__, url_prefix="/api/v1/inspections", description="检查记录")
 hazards_blp = Blueprint("hazards", __name__, url_prefix="/api/v1/hazards", description="隐患台账与整改闭环")
 patrols_blp = Blueprint("patrols", __name__, url_prefix="/api/v1/patrols", description="网格员巡查")
+public_blp = Blueprint("public", __name__, url_prefix="/api/v1/public", description="公开信息（无需登录）：双随机抽查公示")
 
 
 def _provenance() -> Provenance:
@@ -69,6 +72,24 @@ def random_draw(body):
 def get_draw(draw_id: uuid.UUID):
     """双随机抽查公示（一公开）：抽取结果与检查结果"""
     return plans.get_draw(db(), g.principal, draw_id)
+
+
+@public_blp.route("/random-draws")
+@public_blp.doc(security=[])
+@public_blp.arguments(PageQuery, location="query")
+@public_blp.response(200, PublicDrawPageOut)
+def list_public_draws(query):
+    """双随机抽查公示列表（公开，无需登录），最新在前：每次抽取的时间、种子、范围；详情见 /public/random-draws/{id}"""
+    page = plans.list_public_draws(db(), **query)
+    return {"items": page.items, "page": page.page, "per_page": page.per_page, "total": page.total}
+
+
+@public_blp.route("/random-draws/<uuid:draw_id>")
+@public_blp.doc(security=[])
+@public_blp.response(200, PublicDrawOut)
+def get_public_draw(draw_id: uuid.UUID):
+    """双随机抽查公示（一公开，无需登录）：抽取时间、种子、抽中的企业与检查组、检查结果及复算方法；不含名单中的个人信息"""
+    return plans.public_draw(db(), draw_id)
 
 
 @inspections_blp.route("", methods=["POST"])
@@ -143,9 +164,13 @@ def transition_hazard(body, hazard_id: uuid.UUID):
 @patrols_blp.response(201, PatrolOut)
 @patrols_blp.alt_response(200, description="重复提交：返回已有记录")
 def create_patrol(body):
-    """记录一次网格巡查：轨迹与走访企业"""
+    """记录一次网格巡查：轨迹与走访企业
+
+    每次走访按其位置与企业的距离判定是否在电子围栏内（ANXUN_GEOFENCE_METERS）：围栏外或无位置的走访照常保存并标记
+    （outside_geofence 为 true / null），但不计为巡查到位（巡查覆盖率、月度统计、乡镇排名）。"""
     patrol_id = body.pop("id") or uuid.uuid4()
-    recorded = service.record_patrol(db(), clock(), g.principal, patrol_id, body, provenance=_provenance())
+    recorded = service.record_patrol(db(), clock(), g.principal, patrol_id, body,
+                                     geofence_m=settings().geofence_meters, provenance=_provenance())
     return service.patrol_view(db(), g.principal, patrol_id), 201 if recorded.created else 200
 
 

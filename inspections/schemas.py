@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
+from accounts.schemas import people_field
 from checklists.scoring import AnswerIn
 from core.schemas import LocationIn, PageOut, PageQuery, position_field
 from core.times import AcceptedDate, AcceptedTime, RecordedTime
@@ -30,9 +31,12 @@ class ChecklistRef(Schema):
 class InspectionData(Schema):
     enterprise_id = fields.UUID(required=True)
     kind = fields.String(required=True, validate=validate.OneOf(INSPECTION_KINDS))
-    plan_id = fields.UUID(load_default=None, allow_none=True)
+    plan_id = fields.UUID(load_default=None, allow_none=True, metadata={
+        "description": "检查计划；双随机检查（random）必须属于一次双随机抽取产生的计划"})
     checklist = fields.Nested(ChecklistRef, required=True)
-    inspectors = fields.List(fields.UUID(), load_default=list, validate=validate.Length(max=20))
+    inspectors = fields.List(fields.UUID(), load_default=list, validate=validate.Length(max=20), metadata={
+        "description": ("检查人员（用户 id）：执法检查须两名以上持有效执法证的执法人员，记录人在内；"
+                        "网格员巡查、企业自查只能是本人或可检查该企业的人员（缺省为本人）")})
     started_at = RecordedTime(required=True)
     finished_at = RecordedTime(load_default=None, allow_none=True)
     location = fields.Nested(LocationIn, load_default=None, allow_none=True)
@@ -190,6 +194,34 @@ class DrawIn(Schema):
     title = fields.String(load_default=None, validate=validate.Length(max=200))
 
 
+class PublicDrawSummaryOut(Schema):
+    id = fields.UUID()
+    seed = fields.String(metadata={"description": "随机种子"})
+    filters = fields.Dict(metadata={"description": "抽取范围：区划、行业、风险等级"})
+    count = fields.Integer()
+    team_size = fields.Integer()
+    window = fields.Dict(metadata={"description": "检查时间窗 {start, end}（日期）"})
+    created_at = fields.DateTime(metadata={"description": "抽取时间"})
+
+
+class PublicDrawOut(PublicDrawSummaryOut):
+    """双随机一公开: a draw as anyone may see it, without a login and without personal data of the pool."""
+
+    enterprise_pool = fields.List(fields.Dict(), metadata={"description": "企业名单快照 {id, grid_id, region_path}"})
+    inspector_pool = fields.List(fields.Dict(), metadata={
+        "description": "执法人员名单快照，仅含复算所需 {id, region_level, region_path, grid_ids}（不含执法证号等个人信息）"})
+    result = fields.List(fields.Dict(), metadata={"description": "抽取结果 {enterprise_id, inspector_ids}"})
+    recompute = fields.String(metadata={"description": "如何以种子和名单复算抽取结果"})
+    plans = fields.List(fields.UUID())
+    publication = fields.List(fields.Dict(), metadata={"description": (
+        "公示：每家被抽中的企业 {enterprise_id, enterprise_name, inspectors（检查组姓名）, plan_id, "
+        "result（检查结果 {inspection_id, finished_at, failed, major_failed}，未检查为 null）}")})
+
+
+class PublicDrawPageOut(PageOut):
+    items = fields.List(fields.Nested(PublicDrawSummaryOut))
+
+
 class DrawOut(Schema):
     id = fields.UUID()
     seed = fields.String()
@@ -246,10 +278,12 @@ class HazardRowOut(Schema):
     submitted_by = fields.UUID(allow_none=True)
     submitted_at = fields.DateTime(allow_none=True)
     closed_at = fields.DateTime(allow_none=True)
+    closed_by = fields.UUID(allow_none=True)
     region_code = fields.String(allow_none=True)
     grid_id = fields.UUID(allow_none=True)
     version = fields.Integer()
     updated_at = fields.DateTime()
+    people = people_field()
 
 
 class HazardOut(HazardRowOut):
@@ -277,11 +311,15 @@ class InspectionOut(Schema):
     answers = fields.List(fields.Dict())
     outcomes = fields.List(fields.Dict())
     summary = fields.Dict()
+    rechecked = fields.List(fields.Dict(), metadata={"description": (
+        "复查：所判定条目上未销号的隐患 {hazard_id, item, result: pass|fail, sent_back}；"
+        "复查不合格且在整改完成申请之后的隐患退回整改（sent_back），不另生成隐患")})
     photos = fields.List(fields.String())
     remarks = fields.String()
     supersedes = fields.UUID(allow_none=True)
     recorded_by = fields.UUID()
     received_at = fields.DateTime()
+    people = people_field()
     version = fields.Integer()
     derived = fields.List(fields.Dict(), metadata={"description": "由不合格条目产生的隐患"})
     missing_photos = fields.List(fields.String(), metadata={"description": "记录引用但服务器尚未收到的照片"})
@@ -293,9 +331,13 @@ class PatrolOut(Schema):
     worker_id = fields.UUID()
     started_at = fields.DateTime()
     ended_at = fields.DateTime(allow_none=True)
-    track = fields.Dict(allow_none=True)
-    visits = fields.List(fields.Dict())
+    track = fields.Dict(allow_none=True, metadata={
+        "description": "GeoJSON LineString（WGS-84）；times：各轨迹点的时间（RFC 3339，与 coordinates 一一对应）"})
+    visits = fields.List(fields.Dict(), metadata={"description": (
+        "走访：enterprise_id、at、outcome、distance_m、outside_geofence（围栏外为 true，无位置为 null："
+        "两者均不计为巡查到位）、note、photos")})
     notes = fields.String()
+    people = people_field()
     version = fields.Integer()
 
 

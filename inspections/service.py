@@ -7,10 +7,11 @@ import uuid
 
 from geoalchemy2.shape import from_shape
 from shapely.geometry import LineString
-from sqlalchemy import func, or_, select, text
-from sqlalchemy.orm import Session
+from sqlalchemy import ColumnElement, and_, exists, func, or_, select, text
+from sqlalchemy.orm import Session, aliased
 
 from accounts.models import User
+from accounts.people import certified_inspector, people_refs
 from accounts.principal import Principal
 from audit.service import record as audit
 from checklists.scoring import score
@@ -21,10 +22,12 @@ from core.errors import FieldError, Forbidden, NotFound, UnknownReference, Valid
 from enterprises.models import Enterprise
 from geo.coords import to_wgs84
 from geo.geofence import check as geofence_check
-from inspections.hazards import new_hazard, visible_enterprise
+from geo.models import Grid, GridAssignment, Region
+from inspections.hazards import apply_recheck, new_hazard, visible_enterprise
 from inspections.models import Inspection, Patrol, PatrolVisit, Plan
 from inspections.plans import plan_filter
 from inspections.records import Provenance, Recorded, canonical_hash, check_not_reused, hazard_id_for, point
+from jobs.periods import local_date
 
 
 def inspection_filter(principal: Principal, inspection=Inspection):
@@ -34,17 +37,47 @@ def inspection_filter(principal: Principal, inspection=Inspection):
                inspection.inspector_ids.any(principal.user_id))
 
 
+def _may_inspect(kind: str, enterprise) -> ColumnElement[bool]:
+    """Users who could record a ``self`` or ``patrol_check`` inspection of ``enterprise`` themselves:
+    for a 企业自查 the enterprise's own officers; for a 网格员巡查 the workers of its grid and the
+    inspectors and desk officers whose region holds it."""
+    if kind == "self":
+        return and_(User.roles.any("enterprise_officer"), User.enterprise_id == enterprise.id)
+    home = aliased(Region)
+    place = select(Region.path).where(Region.id == enterprise.region_id).scalar_subquery()
+    officer = and_(or_(User.roles.any("inspector"), User.roles.any("desk_officer")),
+                   exists().where(home.id == User.region_id, home.path.ancestor_of(place)))
+    worker = and_(User.roles.any("grid_worker"),
+                  exists().where(GridAssignment.user_id == User.id, GridAssignment.grid_id == enterprise.grid_id,
+                                 GridAssignment.ended_at.is_(None)))
+    return or_(officer, worker)
+
+
+def _check_named(session: Session, principal: Principal, kind: str, enterprise, inspectors: list[uuid.UUID]) -> None:
+    """The people a 企业自查 or 网格员巡查 names: the caller, or people who may inspect the enterprise."""
+    allowed = set(session.scalars(select(User.id).where(User.id.in_(inspectors), User.active.is_(True),
+                                                        _may_inspect(kind, enterprise))))
+    errors = [FieldError("inspection.inspector_not_allowed", f"inspectors.{n}", "不是本人，也不是可检查该企业的人员")
+              for n, i in enumerate(inspectors) if i != principal.user_id and i not in allowed]
+    if errors:
+        raise ValidationFailed(errors=errors)
+
+
 def _check_kind(session: Session, principal: Principal, data: dict, enterprise) -> list[uuid.UUID]:
-    """Who may record which kind; enforcement kinds need ≥2 certified inspectors, the recorder among them."""
+    """Who may record which kind, and whom it may name: a 企业自查 or 网格员巡查 the caller or people
+    who may inspect the enterprise; enforcement kinds ≥2 inspectors with a valid 执法证, the recorder
+    among them."""
     kind = data["kind"]
     inspectors = list(dict.fromkeys(data.get("inspectors") or []))
     if kind == "self":
         if not (principal.has("enterprise_officer") and principal.enterprise_id == enterprise.id):
             raise Forbidden("企业自查只能由本企业安全员记录", code="inspection.kind_not_allowed")
+        _check_named(session, principal, kind, enterprise, inspectors)
         return inspectors or [principal.user_id]
     if principal.has("enterprise_officer") and not principal.has("grid_worker", "inspector", "desk_officer", "admin"):
         raise Forbidden("企业安全员只能记录企业自查", code="inspection.kind_not_allowed")
     if kind == "patrol_check":
+        _check_named(session, principal, kind, enterprise, inspectors)
         return inspectors or [principal.user_id]
     if not principal.has("inspector"):
         raise Forbidden("执法检查须由持证执法人员记录", code="inspection.kind_not_allowed")
@@ -54,16 +87,26 @@ def _check_kind(session: Session, principal: Principal, data: dict, enterprise) 
     if principal.user_id not in inspectors:
         raise ValidationFailed(errors=[FieldError("inspection.recorder_not_on_team", "inspectors",
                                                   "记录人须为检查组成员")])
-    certified = set(session.scalars(select(User.id).where(
-        User.id.in_(inspectors), User.roles.any("inspector"), User.enforcement_cert_no.is_not(None))))
-    errors = [FieldError("inspection.not_certified", f"inspectors.{n}", "不是持执法证的执法人员")
+    on = local_date(data["started_at"])
+    certified = set(session.scalars(select(User.id).where(User.id.in_(inspectors), certified_inspector(on))))
+    errors = [FieldError("inspection.not_certified", f"inspectors.{n}", "不是持有效执法证的执法人员")
               for n, i in enumerate(inspectors) if i not in certified]
     if errors:
         raise ValidationFailed(errors=errors)
     return inspectors
 
 
+def _random_needs_draw() -> FieldError:
+    return FieldError("inspection.random_needs_draw", "plan_id", "双随机检查须属于一次双随机抽取的检查计划")
+
+
 def _check_plan(session: Session, principal: Principal, data: dict, enterprise) -> None:
+    """The plan an inspection names: visible to the caller, naming its enterprise, of its kind; a
+    双随机 inspection's plan must come from a draw."""
+    if not data.get("plan_id"):
+        if data["kind"] == "random":
+            raise ValidationFailed(errors=[_random_needs_draw()])
+        return
     plan = session.scalar(select(Plan).where(Plan.id == data["plan_id"], plan_filter(principal)))
     if plan is None:
         if session.get(Plan, data["plan_id"]) is None:
@@ -74,6 +117,8 @@ def _check_plan(session: Session, principal: Principal, data: dict, enterprise) 
         errors.append(FieldError("inspection.not_in_plan", "enterprise_id", "该企业不在此检查计划中"))
     if plan.kind != data["kind"]:
         errors.append(FieldError("inspection.kind_mismatch", "kind", f"检查类型须与计划一致（{plan.kind}）"))
+    elif plan.kind == "random" and plan.draw_id is None:
+        errors.append(_random_needs_draw())
     if errors:
         raise ValidationFailed(errors=errors)
 
@@ -88,12 +133,11 @@ def record_inspection(session: Session, clock: Clock, principal: Principal, insp
     digest = canonical_hash(data)
     existing = session.get(Inspection, inspection_id)
     if existing is not None:
-        check_not_reused(existing, digest, "检查")
+        check_not_reused(existing, digest, "检查", author=existing.recorded_by, caller=principal.user_id)
         return Recorded(existing, created=False, derived=_derived(existing))
     enterprise = visible_enterprise(session, principal, data["enterprise_id"], "enterprise_id")
     inspectors = _check_kind(session, principal, data, enterprise)
-    if data.get("plan_id"):
-        _check_plan(session, principal, data, enterprise)
+    _check_plan(session, principal, data, enterprise)
     if data.get("supersedes"):
         replaced = session.scalar(select(Inspection).where(Inspection.id == data["supersedes"],
                                                            inspection_filter(principal)))
@@ -124,9 +168,13 @@ def record_inspection(session: Session, clock: Clock, principal: Principal, insp
         recorded_at_corrected=provenance.recorded_at_corrected, received_at=clock.now(), content_hash=digest)
     session.add(inspection)
     session.flush()
+    if inspection.kind == "recheck":
+        inspection.rechecked = apply_recheck(session, clock, principal, inspection, provenance)
     found_at = data.get("finished_at") or data["started_at"]
     hazard_photos: dict[uuid.UUID, list[str]] = {}
     for draft in result.hazards:
+        if draft.item in _failed_again(inspection):
+            continue  # a recheck found its open hazard still there: no second hazard for the item
         hazard_id = hazard_id_for(inspection_id, draft.item)
         new_hazard(session, clock, principal, hazard_id, enterprise=enterprise, level=draft.level,
                    description=draft.description, location=location, photos=list(draft.photos), found_at=found_at,
@@ -142,9 +190,15 @@ def record_inspection(session: Session, clock: Clock, principal: Principal, insp
     return Recorded(inspection, created=True, derived=_derived(inspection), missing_photos=sorted(missing))
 
 
+def _failed_again(inspection: Inspection) -> set[str]:
+    return {entry["item"] for entry in inspection.rechecked if entry["result"] == "fail"}
+
+
 def _derived(inspection: Inspection) -> list[dict]:
+    """The hazards the inspection raised: its failed items, but those a recheck found still open."""
+    again = _failed_again(inspection)
     return [{"entity": "hazard", "id": str(hazard_id_for(inspection.id, o["item"]))}
-            for o in inspection.outcomes if o["outcome"] == "fail"]
+            for o in inspection.outcomes if o["outcome"] == "fail" and o["item"] not in again]
 
 
 def inspection_view(session: Session, principal: Principal, inspection_id: uuid.UUID) -> dict:
@@ -161,17 +215,43 @@ def inspection_view(session: Session, principal: Principal, inspection_id: uuid.
             "location": {"lon": lon, "lat": lat, "accuracy_m": inspection.location_accuracy_m} if lon is not None else None,
             "distance_m": inspection.distance_m, "outside_geofence": inspection.outside_geofence,
             "answers": inspection.answers, "outcomes": inspection.outcomes, "summary": inspection.summary,
+            "rechecked": inspection.rechecked,
             "photos": inspection.photos, "remarks": inspection.remarks, "supersedes": inspection.supersedes,
             "recorded_by": inspection.recorded_by, "received_at": inspection.received_at,
+            "people": people_refs(session, [*inspection.inspector_ids, inspection.recorded_by]),
             "version": inspection.version, "derived": _derived(inspection)}
 
 
 # --------------------------------------------------------------------------- patrols
 
+# What counts as patrolled (巡查到位), THE rule every count of patrols uses (monthly figures, patrol
+# coverage, the ranking of towns): a visit of a patrol no later record supersedes, or a 网格员巡查
+# (patrol_check) inspection no later one supersedes, recorded WITHIN the geofence of the enterprise.
+# Beyond it, or without a position, the record is kept and flagged (``outside_geofence`` true / NULL)
+# but proves nothing. Rows: (enterprise_id, at).
+PATROLLED_SQL = """
+    SELECT pv.enterprise_id, pv.at
+      FROM patrol_visits pv JOIN patrols p ON p.id = pv.patrol_id
+     WHERE pv.outside_geofence IS FALSE
+       AND NOT EXISTS (SELECT 1 FROM patrols c WHERE c.supersedes = p.id)
+    UNION ALL
+    SELECT i.enterprise_id, i.started_at
+      FROM inspections i
+     WHERE i.kind = 'patrol_check' AND i.outside_geofence IS FALSE
+       AND NOT EXISTS (SELECT 1 FROM inspections c WHERE c.supersedes = i.id)
+"""
+
+
+def patrol_filter(principal: Principal, patrol=Patrol):
+    """Patrols a caller may read: their own, and those of grids in their scope."""
+    return or_(patrol.worker_id == principal.user_id,
+               patrol.grid_id.in_(select(Grid.id).where(principal.grid_filter(Grid))))
+
 
 def record_patrol(session: Session, clock: Clock, principal: Principal, patrol_id: uuid.UUID, data: dict,
-                  *, provenance: Provenance = Provenance()) -> Recorded:
-    """A grid worker's patrol of a grid assigned to them: track and visits with their outcomes."""
+                  *, geofence_m: float, provenance: Provenance = Provenance()) -> Recorded:
+    """A grid worker's patrol of a grid assigned to them: track and visits with their outcomes, each
+    visit flagged when recorded farther than ``geofence_m`` from its enterprise."""
     from evidence.service import name_photos
 
     if not principal.has("grid_worker"):
@@ -179,7 +259,7 @@ def record_patrol(session: Session, clock: Clock, principal: Principal, patrol_i
     digest = canonical_hash(data)
     existing = session.get(Patrol, patrol_id)
     if existing is not None:
-        check_not_reused(existing, digest, "巡查")
+        check_not_reused(existing, digest, "巡查", author=existing.worker_id, caller=principal.user_id)
         return Recorded(existing, created=False)
     if data["grid_id"] not in set(session.scalars(principal.assigned_grid_ids())):
         raise ValidationFailed(errors=[FieldError("patrol.grid_not_assigned", "grid_id", "该网格未分配给您")])
@@ -198,7 +278,7 @@ def record_patrol(session: Session, clock: Clock, principal: Principal, patrol_i
                     content_hash=digest)
     session.add(patrol)
     session.flush()
-    _insert_visits(session, patrol.id, data["visits"])
+    _insert_visits(session, patrol.id, data["visits"], geofence_m)
     missing = name_photos(session, clock, "patrol", patrol.id, [p for visit in data["visits"] for p in visit["photos"]])
     audit(session, clock, principal, "record", "patrol", patrol.id, {"visits": len(data["visits"])})
     return Recorded(patrol, created=True, missing_photos=missing)
@@ -221,44 +301,47 @@ def _check_visited(session: Session, principal: Principal, enterprise_ids: list[
         raise ValidationFailed(errors=errors)
 
 
-def _insert_visits(session: Session, patrol_id: uuid.UUID, visits: list[dict]) -> None:
+def _insert_visits(session: Session, patrol_id: uuid.UUID, visits: list[dict], geofence_m: float) -> None:
     """All visits of a patrol in one statement, each with its distance (geography, metres) to the
-    enterprise computed where the enterprise's location is, in the order the phone sent them."""
+    enterprise computed where the enterprise's location is and whether that lies beyond the geofence
+    (as :func:`geo.geofence.check` judges a check-in), in the order the phone sent them."""
     if not visits:
         return
     rows = [{"enterprise_id": str(v["enterprise_id"]), "at": v["at"].isoformat(),
              "lon": (v.get("location") or {}).get("lon"), "lat": (v.get("location") or {}).get("lat"),
              "outcome": v["outcome"], "note": v.get("note") or "", "photos": list(v["photos"])} for v in visits]
     session.execute(text("""
-        INSERT INTO patrol_visits (patrol_id, enterprise_id, at, location, distance_m, outcome, note, photos)
-        SELECT :patrol_id, v.enterprise_id, v.at, place.point,
-               ST_Distance(Geography(e.location), Geography(place.point)), v.outcome, v.note, v.photos
+        INSERT INTO patrol_visits (patrol_id, enterprise_id, at, location, distance_m, outside_geofence, outcome,
+                                   note, photos)
+        SELECT :patrol_id, v.enterprise_id, v.at, place.point, fence.distance_m, fence.distance_m > :geofence_m,
+               v.outcome, v.note, v.photos
           FROM ROWS FROM (jsonb_to_recordset(CAST(:visits AS jsonb))
                           AS (enterprise_id uuid, at timestamptz, lon float8, lat float8, outcome text,
                               note text, photos text[])) WITH ORDINALITY
                AS v(enterprise_id, at, lon, lat, outcome, note, photos, n)
           JOIN enterprises AS e ON e.id = v.enterprise_id
           CROSS JOIN LATERAL (SELECT ST_SetSRID(ST_MakePoint(v.lon, v.lat), 4326) AS point) AS place
-         ORDER BY v.n"""), {"patrol_id": patrol_id, "visits": json.dumps(rows, ensure_ascii=False)})
+          CROSS JOIN LATERAL (SELECT ST_Distance(Geography(e.location), Geography(place.point)) AS distance_m) AS fence
+         ORDER BY v.n"""), {"patrol_id": patrol_id, "visits": json.dumps(rows, ensure_ascii=False),
+                            "geofence_m": geofence_m})
 
 
 def patrol_view(session: Session, principal: Principal, patrol_id: uuid.UUID) -> dict:
     from sqlalchemy import cast
     from sqlalchemy.dialects.postgresql import JSONB
 
-    from geo.models import Grid
-
-    visible_grids = select(Grid.id).where(principal.grid_filter(Grid))
     row = session.execute(select(Patrol, cast(func.ST_AsGeoJSON(Patrol.track), JSONB))
-                          .where(Patrol.id == patrol_id,
-                                 or_(Patrol.worker_id == principal.user_id, Patrol.grid_id.in_(visible_grids)))
-                          ).one_or_none()
+                          .where(Patrol.id == patrol_id, patrol_filter(principal))).one_or_none()
     if row is None:
         raise NotFound("巡查记录不存在")
     patrol, track = row
+    if track is not None and patrol.track_times is not None:
+        track["times"] = patrol.track_times  # a foreign member of the GeoJSON LineString, point by point
     visits = session.execute(select(PatrolVisit).where(PatrolVisit.patrol_id == patrol.id).order_by(PatrolVisit.at)).scalars()
     return {"id": patrol.id, "grid_id": patrol.grid_id, "worker_id": patrol.worker_id, "started_at": patrol.started_at,
             "ended_at": patrol.ended_at, "track": track, "notes": patrol.notes, "version": patrol.version,
+            "people": people_refs(session, [patrol.worker_id]),
             "visits": [{"enterprise_id": str(v.enterprise_id), "at": v.at.isoformat(), "outcome": v.outcome,
-                        "distance_m": v.distance_m, "note": v.note, "photos": v.photos} for v in visits]}
+                        "distance_m": v.distance_m, "outside_geofence": v.outside_geofence, "note": v.note,
+                        "photos": v.photos} for v in visits]}
 

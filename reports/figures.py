@@ -4,7 +4,7 @@ For a month and a set of regions (each counting everything in its subtree):
 
 - done in the month, by when it was done (so late-syncing phones still count): inspections by kind
   (superseded ones left out), hazards found by level, hazards closed (销号), enterprises patrolled
-  (a patrol visit or a 网格员巡查 inspection) out of all enterprises;
+  out of all enterprises (what counts as patrolled: ``inspections.service.PATROLLED_SQL``);
 - as the hazard ledger stood at ``as_of`` (the month's end, or now for the running month), replayed
   from ``hazard_events``: overdue, major hazards open, of them under 挂牌督办; closure rate = hazards
   found in the month and closed by ``as_of`` / hazards found in the month;
@@ -26,6 +26,7 @@ from audit.service import record as audit
 from core.clock import Clock
 from geo.models import Region
 from inspections.models import INSPECTION_KINDS
+from inspections.service import PATROLLED_SQL
 from jobs.periods import Period, local_date, month_period
 from reports.models import MonthlyFigures
 
@@ -96,12 +97,8 @@ hazard_counts AS (
      GROUP BY w.target_id
 ),
 patrolled AS (
-    SELECT pv.enterprise_id
-      FROM patrol_visits pv JOIN patrols p ON p.id = pv.patrol_id
-     WHERE pv.at >= :month_start AND pv.at < :month_end
-       AND NOT EXISTS (SELECT 1 FROM patrols c WHERE c.supersedes = p.id)
-    UNION
-    SELECT enterprise_id FROM month_inspections WHERE kind = 'patrol_check'
+    SELECT DISTINCT pr.enterprise_id FROM ({patrolled}) AS pr(enterprise_id, at)
+     WHERE pr.at >= :month_start AND pr.at < :month_end
 ),
 enterprise_counts AS (
     SELECT w.target_id AS region_id, count(*) AS enterprises, count(pe.enterprise_id) AS patrolled
@@ -187,7 +184,7 @@ def previous_month(period: Period) -> Period:
 def _statement(*, all_regions: bool, scope_path: str | None):
     scope = "AND v.path <@ CAST(:scope_path AS ltree)" if scope_path else ""
     target = "true" if all_regions else "r.id = ANY(:targets)"
-    return text(_FIGURES_SQL.format(target=target, scope=scope))
+    return text(_FIGURES_SQL.format(target=target, scope=scope, patrolled=PATROLLED_SQL))
 
 
 def _params(month: Period, as_of: datetime, computed_at: datetime, **extra) -> dict:

@@ -53,7 +53,7 @@ grid_features AS (
                       WHEN bool_or(e.risk = 'yellow') THEN 'yellow' WHEN bool_or(e.risk = 'blue') THEN 'blue'
                  END AS risk
             FROM enterprises e WHERE e.grid_id = g.id) s
-     WHERE :layer IN ('all', 'grids')
+     WHERE :layer IN ('all', 'grids') AND g.retired_at IS NULL
 ),
 enterprise_features AS (
     SELECT e.id, json_build_object(

@@ -3,12 +3,15 @@
 #   scripts/pg.sh ensure   install packages if missing, init + start the cluster, create the database;
 #                          prints the DATABASE_URL on stdout (everything else goes to stderr)
 #   scripts/pg.sh stop     stop the cluster
+#   scripts/pg.sh crash    stop it as a power cut would (immediate: no checkpoint, recovery at the next start)
 #   scripts/pg.sh status
+# ANXUN_PG_HOME puts the cluster elsewhere (make soak and the fault test run one they may crash), ANXUN_PG_PORT
+# on another port.
 # PostgreSQL refuses to run as root: as root the server runs as the `postgres` system user.
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
-PGHOME="$ROOT/var/pg"
+PGHOME=$(realpath -m "${ANXUN_PG_HOME:-$ROOT/var/pg}")
 PORT="${ANXUN_PG_PORT:-54329}"
 DBNAME="${ANXUN_PG_DB:-anxun}"
 DBUSER=anxun
@@ -56,11 +59,13 @@ datadir() {
   # As root the data folder must be reachable by `postgres`; a checkout under /root is not,
   # so then the cluster lives under /var/tmp and var/pg points at it.
   if [ "$(id -u)" -eq 0 ] && [ ! -e "$PGHOME" ]; then
-    mkdir -p "$ROOT/var"
-    if ! runuser -u postgres -- test -x "$ROOT/var"; then
-      local alt="/var/tmp/anxun-pg-$(echo -n "$ROOT" | sha1sum | cut -c1-12)"
+    local parent
+    parent=$(dirname "$PGHOME")
+    mkdir -p "$parent"
+    if ! runuser -u postgres -- test -x "$parent"; then
+      local alt="/var/tmp/anxun-pg-$(echo -n "$PGHOME" | sha1sum | cut -c1-12)"
       mkdir -p "$alt"; ln -s "$alt" "$PGHOME"
-      say "checkout not reachable by user postgres; cluster lives in $alt (linked from var/pg)"
+      say "folder not reachable by user postgres; cluster lives in $alt (linked from $PGHOME)"
     fi
   fi
   mkdir -p "$PGHOME"
@@ -85,7 +90,7 @@ cmd_ensure() {
   if ! running "$bindir"; then
     say "starting PostgreSQL on 127.0.0.1:$PORT ..."
     as_owner "$bindir/pg_ctl" -D "$home/data" -l "$home/server.log" -w -t 60 \
-      -o "-p $PORT -k $home -c listen_addresses=127.0.0.1 -c max_connections=200 -c fsync=on" start >&2 \
+      -o "-p $PORT -k $home -c listen_addresses=127.0.0.1 -c max_connections=200 -c max_prepared_transactions=20 -c fsync=on" start >&2 \
       || { tail -20 "$home/server.log" >&2; exit 1; }
   fi
   local psql="$bindir/psql -h 127.0.0.1 -p $PORT -U $DBUSER -d postgres -v ON_ERROR_STOP=1 -qAt"
@@ -104,6 +109,15 @@ cmd_stop() {
   fi
 }
 
+cmd_crash() {
+  local bindir
+  bindir=$(pg_bindir) || exit 0
+  if running "$bindir"; then
+    say "stopping PostgreSQL at once (-m immediate)"
+    as_owner "$bindir/pg_ctl" -D "$PGHOME/data" -m immediate -w stop >&2
+  fi
+}
+
 cmd_status() {
   local bindir
   bindir=$(pg_bindir) || { echo "PostgreSQL not installed"; exit 1; }
@@ -113,6 +127,7 @@ cmd_status() {
 case "${1:-}" in
   ensure) cmd_ensure ;;
   stop) cmd_stop ;;
+  crash) cmd_crash ;;
   status) cmd_status ;;
-  *) echo "usage: $0 ensure|stop|status" >&2; exit 2 ;;
+  *) echo "usage: $0 ensure|stop|crash|status" >&2; exit 2 ;;
 esac

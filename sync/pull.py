@@ -155,22 +155,26 @@ SELECT entity, entity_id, txid::text AS txid, seq, version, visible FROM (
 ) latest WHERE visible LIMIT :limit
 """
 
-# The horizon: the oldest transaction still running IN THIS DATABASE that holds a transaction id (only
-# writers get one), else the next id to be assigned. pg_snapshot_xmin alone would be cluster-wide: any
-# long transaction in another database on the same server (another application, a test run) would
-# hold every phone's feed back. pg_stat_activity gives 32-bit xids; they are widened to xid8 with the
-# epoch of the snapshot's xmax (a running xid is never more than 2^31 behind it).
-# Read in a statement of its own, BEFORE the rows: a transaction below the horizon had ended when it
-# was computed, so the later statements' snapshots (READ COMMITTED) see its rows.
+# The horizon: the oldest transaction of THIS DATABASE that was running when the statement's snapshot
+# was taken and still runs (a backend's writer, or a prepared two-phase transaction), else the
+# snapshot's xmax. The candidates are the snapshot's own in-progress ids (xid8, so epochs are exact);
+# pg_stat_activity and pg_prepared_xacts only say which of them belong to this database, by their
+# 32-bit ids (running ids lie within 2^31 of each other, so the low 32 bits name one transaction).
+# A transaction that started after the snapshot has an id >= xmax >= the horizon: held back too.
+# One that ended between the snapshot and the activity read is below the horizon and visible to the
+# next statements (READ COMMITTED). pg_snapshot_xmin alone would be cluster-wide: a long transaction
+# in another database on the same server (another application, a test run) would hold every phone's
+# feed back. Widening pg_stat_activity's 32-bit ids by the epoch of xmax instead went wrong for ids
+# above xmax (taken for the previous epoch: the horizon wrapped to ~2^64 and held nothing back).
 HORIZON = """
-WITH next AS (SELECT pg_snapshot_xmax(pg_current_snapshot())::text::bigint AS xid),
-     here AS (SELECT backend_xid::text::bigint AS xid FROM pg_stat_activity
-               WHERE datname = current_database() AND backend_xid IS NOT NULL)
-SELECT least(next.xid, (
-         SELECT min(((next.xid >> 32) - CASE WHEN here.xid > (next.xid & 4294967295) THEN 1 ELSE 0 END)
-                    * 4294967296 + here.xid)
-           FROM here))::text
-  FROM next
+WITH snap AS (SELECT pg_current_snapshot() AS s),
+     here AS (SELECT backend_xid AS xid FROM pg_stat_activity
+               WHERE datname = current_database() AND backend_xid IS NOT NULL
+              UNION ALL
+              SELECT transaction FROM pg_prepared_xacts WHERE database = current_database())
+SELECT coalesce((SELECT min(running) FROM snap, pg_snapshot_xip(snap.s) AS running
+                  WHERE EXISTS (SELECT FROM here WHERE here.xid = running::xid)),
+                (SELECT pg_snapshot_xmax(s) FROM snap))::text
 """
 # backend_xid is shown to every role, also for sessions of roles whose query text is hidden from it
 # ("<insufficient privilege>"): no superuser or pg_read_all_stats is needed
@@ -322,8 +326,9 @@ def _records(session: Session, clock: Clock, principal: Principal, keys: list[tu
                                                        Task.assignee_id == principal.user_id)):
             out[("task", str(task.id))] = task_view(task)
     if ids := by_entity.get("plan"):
-        team = (Plan.created_by == principal.user_id) | Plan.inspector_ids.any(principal.user_id)
-        for plan in session.scalars(select(Plan).where(Plan.id.in_([uuid.UUID(i) for i in ids]), team)):
+        # The feed's audience for plans is their team (SYNC_PROTOCOL.md §3), the first part of the secrecy rule.
+        for plan in session.scalars(select(Plan).where(Plan.id.in_([uuid.UUID(i) for i in ids]),
+                                                       plans.on_team(principal))):
             out[("plan", str(plan.id))] = jsonable(plans.plan_dict(plan))
     if ids := by_entity.get("checklist_template"):
         wanted = [(code, int(version)) for code, version in (i.rsplit("@", 1) for i in ids)]

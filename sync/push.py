@@ -190,14 +190,20 @@ def _dispatch(session: Session, clock: Clock, principal: Principal, change: dict
                                              geofence_m=settings.geofence_meters, provenance=provenance)
         return _created(recorded) | {"derived": recorded.derived}
     if (entity, op) == ("patrol", "create"):
-        return _created(service.record_patrol(session, clock, principal, record_id, data, provenance=provenance))
+        return _created(service.record_patrol(session, clock, principal, record_id, data,
+                                              geofence_m=settings.geofence_meters, provenance=provenance))
     if (entity, op) == ("hazard", "create"):
         return _created(hazards.report_hazard(session, clock, principal, record_id, data, provenance))
     if (entity, op) == ("hazard", "transition"):
         if change["base_version"] is None:
             raise ValidationFailed(errors=[FieldError("validation", "base_version", "隐患流转须提供 base_version")])
+        # A re-send only when this device of this user had exactly this change applied. Anyone else's
+        # identical change — another inspector's, or the same user's other phone acting on the same stale
+        # copy — goes through the checks (scope, roles, base_version) like any other.
         same = session.scalar(select(HazardEvent.version).where(HazardEvent.hazard_id == record_id,
-                                                               HazardEvent.change_hash == provenance.change_hash))
+                                                               HazardEvent.change_hash == provenance.change_hash,
+                                                               HazardEvent.actor_id == principal.user_id,
+                                                               HazardEvent.device_id == provenance.device_id))
         if same is not None:
             return {"status": "duplicate", "version": same}
         hazard = hazards.transition_hazard(session, clock, principal, record_id, data,

@@ -164,7 +164,7 @@ class SyncClient:
         response = self.transport.request("POST", f"{API}/auth/login", json_body={
             "username": username, "password": password,
             "device": {"id": self.device_id, "name": device_name, "platform": platform, "app_version": CLIENT_VERSION}})
-        body = expect(response, 200).json()
+        body = expect(response, 200).answer
         previous = self.user
         if previous and previous.get("id") != body["user"]["id"]:
             if self.state.changes("queued") or self.state.pending_batch():
@@ -201,7 +201,7 @@ class SyncClient:
         fresh = cached and time.time() - cached.get("_fetched", 0) < CONFIG_MAX_AGE_SECONDS
         if network and (refresh or not fresh) and self.transport.token:
             try:
-                config = expect(self.transport.request("GET", f"{API}/sync/config"), 200).json()
+                config = expect(self.transport.request("GET", f"{API}/sync/config"), 200).answer
                 config["_fetched"] = time.time()
                 self.state.set("config", config)
                 cached = config
@@ -232,8 +232,10 @@ class SyncClient:
             base_version = change.get("base_version")
             if op == "transition" and base_version is None:
                 base_version = self._next_base_version(entity, record_id)
+            # What the user looked at when deciding: a rebase must not carry the decision onto another state.
+            seen = self.state.record(entity, record_id) if op == "transition" else None
             return self.state.add_change(entity, op, record_id, base_version,
-                                         change.get("recorded_at") or self._now_iso(), data)
+                                         change.get("recorded_at") or self._now_iso(), data, seen=seen)
 
     def _next_base_version(self, entity: str, record_id: str) -> int:
         """The version the record will have when this transition reaches the server: after the
@@ -362,7 +364,7 @@ class SyncClient:
         response = self.transport.request("POST", f"{API}/sync/push", json_body=body, compress=True)
         if response.status_code == 413:
             raise _BatchRefused()
-        answer = expect(response, 200).json()
+        answer = expect(response, 200).answer
         results = answer.get("results")
         if answer.get("batch_id") != batch_id or not isinstance(results, list) or len(results) != len(members):
             raise ProtocolError(f"批次 {batch_id} 的答复与所发不符")
@@ -414,10 +416,12 @@ class SyncClient:
         for change, result in zip(members[index + 1:], results[index + 1:]):
             if change.key == key and change.op == "transition" and result.get("status") == "applied":
                 current = rules.after(entity, current, change.data.get("action"), result.get("version"))
-        seen = self.state.record(entity, record_id)
-        self.state.put_record_tx(entity, record_id, current.get("version"), current)
+        copy = self.state.record(entity, record_id)
+        if not self.state.put_record_tx(entity, record_id, current.get("version"), current, pulled=False) \
+                and copy is not None:
+            current = copy  # the copy is newer than this answer (a stored one, replayed late): rebase on it
         queued = [c for c in self.state.changes("queued", key=key) if c.op == "transition"]
-        rebased, stuck = rules.rebase(entity, current, [(c.seq, c.data.get("action")) for c in queued], seen=seen)
+        rebased, stuck = rules.rebase(entity, current, [(c.seq, c.data.get("action"), c.seen) for c in queued])
         by_seq = {c.seq: c for c in queued}
         for item in rebased:
             change = by_seq[item.seq]
@@ -436,20 +440,22 @@ class SyncClient:
             outcome["conflicts"].append(change.summary() | {"state": "conflict", "result": result})
 
     def _learn_tx(self, change: QueuedChange, result: dict) -> None:
-        """Keep the local copy in step with what the server just accepted (a pull later overwrites it)."""
+        """Keep the local copy in step with what the server just accepted (a pull later overwrites it);
+        an answer older than the copy, or about a record the pull has since deleted, changes nothing."""
         version = result.get("version")
         if change.op == "transition":
             local = self.state.record(change.entity, change.id)
-            if local is not None and (version or 0) >= (local.get("version") or 0):
+            if local is not None:
                 self.state.put_record_tx(change.entity, change.id, version,
-                                         rules.after(change.entity, local, change.data.get("action"), version))
-        elif change.entity == "hazard" and self.state.record("hazard", change.id) is None:
+                                         rules.after(change.entity, local, change.data.get("action"), version),
+                                         pulled=False)
+        elif change.entity == "hazard":
             self.state.put_record_tx("hazard", change.id, version, change.data | {
-                "id": change.id, "status": "reported", "version": version, "overdue": False, "supervised": False})
+                "id": change.id, "status": "reported", "version": version, "overdue": False, "supervised": False},
+                                     pulled=False)
         for derived in result.get("derived") or []:
-            if self.state.record(derived["entity"], derived["id"]) is None:
-                self.state.put_record_tx(derived["entity"], derived["id"], 1, {
-                    "id": derived["id"], "status": "reported", "version": 1, "inspection_id": change.id})
+            self.state.put_record_tx(derived["entity"], derived["id"], 1, {
+                "id": derived["id"], "status": "reported", "version": 1, "inspection_id": change.id}, pulled=False)
 
     # ------------------------------------------------------------------ photos
 
@@ -532,10 +538,11 @@ class SyncClient:
 
     @staticmethod
     def _range_end(response) -> int:
-        """Bytes held according to ``Range: bytes=0-<last>``."""
+        """Bytes held according to ``Range: bytes=0-<last>``. A 308 without it broke off inside its
+        headers (the contract always sends it): it says nothing, ask again."""
         match = _RANGE.match(response.headers.get("Range", ""))
         if not match:
-            raise ProtocolError(f"308 without a usable Range header: {response.headers.get('Range')!r}")
+            raise TransientFailure(f"308 without a usable Range header: {response.headers.get('Range')!r}")
         return int(match.group(1)) + 1
 
     # ------------------------------------------------------------------ pull
@@ -554,7 +561,7 @@ class SyncClient:
                 params["cursor"] = cursor
             response = self.transport.request("GET", f"{API}/sync/pull", params=params,
                                               headers={"Accept-Encoding": "gzip"})
-            page = expect(response, 200).json()
+            page = expect(response, 200).answer
             report.gzip = report.gzip or response.headers.get("Content-Encoding") == "gzip"
             with self.state.transaction():
                 if page.get("reset") or not cursor:
@@ -565,7 +572,7 @@ class SyncClient:
                 for change in page.get("changes") or []:
                     entity, record_id, version = change["entity"], str(change["id"]), change.get("version")
                     if change["op"] == "delete":
-                        self.state.delete_record_tx(entity, record_id)
+                        self.state.delete_record_tx(entity, record_id, version)
                         report.deletes += 1
                     else:
                         self.state.put_record_tx(entity, record_id, version, change.get("data") or {})
@@ -588,6 +595,11 @@ class SyncClient:
 
     def record_of(self, entity: str, record_id: str) -> dict | None:
         return self.state.record(entity, str(record_id))
+
+    def versions(self) -> dict[tuple[str, str], int | None]:
+        """(entity, id) -> version of every record in the local copy: two copies of one user's view
+        are equal when these are (a phone's, and a fresh full pull's)."""
+        return self.state.versions()
 
     def ids(self, entity: str) -> set[str]:
         return {record_id for _, record_id in self.state.records(entity)}

@@ -74,31 +74,32 @@ def _submission(record: dict | None) -> tuple | None:
     return (record.get("submitted_at"), record.get("submitted_by")) if record else None
 
 
-def rebase(entity: str, current: dict, intents: list[tuple[int, str | None]], *,
-           seen: dict | None = None) -> tuple[list[Rebased], list[Stuck]]:
-    """Replay ``intents`` — (seq, action) of the queued transitions of one record, oldest first —
-    on ``current``; ``seen`` is the record as the phone showed it when they were recorded. Returns the
-    new base versions and the intents that cannot be rebased.
+def rebase(entity: str, current: dict,
+           intents: list[tuple[int, str | None, dict | None]]) -> tuple[list[Rebased], list[Stuck]]:
+    """Replay ``intents`` — (seq, action, seen) of the queued transitions of one record, oldest first,
+    ``seen`` being the record as the phone showed it when that one was recorded — on ``current``.
+    Returns the new base versions and the intents that cannot be rebased.
 
-    A recheck decision is not moved onto a rectification submitted after the one in ``seen`` (退回
-    and submitted again meanwhile): closing a hazard on evidence nobody looked at is what the closed
-    loop exists to prevent. The phone's own submission, replayed first, is one it has seen."""
+    A recheck decision is moved only onto the rectification it judged: the one in its ``seen``, or the
+    phone's own submission replayed before it. Not onto one submitted since (退回 and submitted again
+    meanwhile), even when the phone has pulled that one by now: closing a hazard on evidence nobody
+    looked at is what the closed loop exists to prevent."""
     status, version = current.get("status"), current.get("version")
-    submission_seen = _submission(seen) == _submission(current)
+    submission, own_submission = _submission(current), False
     rebased, stuck = [], []
-    for seq, action in intents:
+    for seq, action, seen in intents:
         rule = rule_for(entity, action)
         if rule is None or version is None:
             stuck.append(Stuck(seq, f"无法对 {entity} 的 {action} 变基"))
         elif status not in rule.sources:
             stuck.append(Stuck(seq, f"服务器上的记录状态已是 {status}，不能再 {action}"))
-        elif (entity, action) in JUDGE_SUBMISSION and not submission_seen:
+        elif (entity, action) in JUDGE_SUBMISSION and not (own_submission or _submission(seen) == submission):
             stuck.append(Stuck(seq, "整改材料已重新提交，须查看新的整改情况后重新复查"))
         else:
             rebased.append(Rebased(seq, version))
             version += 1
             status = rule.target or status
-            submission_seen = submission_seen or action == "submit"
+            own_submission = own_submission or action == "submit"
     return rebased, stuck
 
 

@@ -26,7 +26,8 @@ CREATE TABLE IF NOT EXISTS changes (
     batch_id TEXT,
     attempts INTEGER NOT NULL DEFAULT 0,
     rebased INTEGER NOT NULL DEFAULT 0,
-    result TEXT
+    result TEXT,
+    seen TEXT  -- a transition's record as the local copy showed it when the change was recorded
 );
 CREATE INDEX IF NOT EXISTS changes_record ON changes (entity, id);
 -- Batches sent; answer is NULL while the batch is in flight (at most one such row).
@@ -52,6 +53,14 @@ CREATE TABLE IF NOT EXISTS records (
     data TEXT NOT NULL,
     PRIMARY KEY (entity, id)
 );
+-- Records the pull deleted (left the user's view), with the tombstone's version: an answer to a push,
+-- perhaps a stored one replayed long after, must not bring them back.
+CREATE TABLE IF NOT EXISTS tombstones (
+    entity TEXT NOT NULL,
+    id TEXT NOT NULL,
+    version INTEGER,
+    PRIMARY KEY (entity, id)
+);
 """
 
 # Answered batches kept for `status` and debugging; older ones are pruned.
@@ -72,6 +81,7 @@ class QueuedChange:
     attempts: int = 0
     rebased: int = 0
     result: dict | None = None
+    seen: dict | None = None
 
     def wire(self) -> dict:
         """The change as the protocol sends it."""
@@ -96,7 +106,8 @@ def _change(row: sqlite3.Row) -> QueuedChange:
                         base_version=row["base_version"], recorded_at=row["recorded_at"],
                         data=json.loads(row["data"]), state=row["state"], batch_id=row["batch_id"],
                         attempts=row["attempts"], rebased=row["rebased"],
-                        result=json.loads(row["result"]) if row["result"] else None)
+                        result=json.loads(row["result"]) if row["result"] else None,
+                        seen=json.loads(row["seen"]) if row["seen"] else None)
 
 
 class LocalState:
@@ -111,6 +122,8 @@ class LocalState:
         self.db.execute("PRAGMA journal_mode=WAL")
         self.db.execute("PRAGMA synchronous=FULL")
         self.db.executescript(SCHEMA)
+        if "seen" not in {r["name"] for r in self.db.execute("PRAGMA table_info(changes)")}:
+            self.db.execute("ALTER TABLE changes ADD COLUMN seen TEXT")  # a state file of an earlier client
 
     def close(self) -> None:
         self.db.close()
@@ -134,10 +147,11 @@ class LocalState:
     # ------------------------------------------------------------------ the queue
 
     def add_change(self, entity: str, op: str, record_id: str, base_version: int | None, recorded_at: str,
-                   data: dict) -> QueuedChange:
+                   data: dict, *, seen: dict | None = None) -> QueuedChange:
         cur = self.db.execute(
-            "INSERT INTO changes (entity, op, id, base_version, recorded_at, data) VALUES (?, ?, ?, ?, ?, ?)",
-            (entity, op, record_id, base_version, recorded_at, json.dumps(data, ensure_ascii=False)))
+            "INSERT INTO changes (entity, op, id, base_version, recorded_at, data, seen) VALUES (?, ?, ?, ?, ?, ?, ?)",
+            (entity, op, record_id, base_version, recorded_at, json.dumps(data, ensure_ascii=False),
+             json.dumps(seen, ensure_ascii=False) if seen is not None else None))
         return self.change(cur.lastrowid)
 
     def change(self, seq: int) -> QueuedChange | None:
@@ -231,20 +245,47 @@ class LocalState:
         sql = "SELECT entity, id, data FROM records" + (" WHERE entity = ?" if entity else "")
         return {(r["entity"], r["id"]): json.loads(r["data"]) for r in self.db.execute(sql, (entity,) if entity else ())}
 
+    def versions(self) -> dict[tuple[str, str], int | None]:
+        return {(r["entity"], r["id"]): r["version"] for r in self.db.execute("SELECT entity, id, version FROM records")}
+
     def record_counts(self) -> dict[str, int]:
         return {r["entity"]: r["n"] for r in self.db.execute(
             "SELECT entity, count(*) AS n FROM records GROUP BY entity ORDER BY entity")}
 
-    def put_record_tx(self, entity: str, record_id: str, version: int | None, data: dict) -> None:
+    def put_record_tx(self, entity: str, record_id: str, version: int | None, data: dict, *,
+                      pulled: bool = True) -> bool:
+        """Write a record into the local copy unless that takes it backwards; returns whether it was written.
+
+        A copy never goes back to an older version. A pulled record (the feed is ordered, and each record
+        comes at its latest version) also replaces an equal version and brings back one deleted before.
+        A record learnt from a push answer (``pulled=False``) may be a stored answer replayed long after
+        the feed moved on: it is written only when it is newer than both the copy and the record's
+        tombstone, or when the copy has never heard of the record."""
+        held = self.db.execute("SELECT version FROM records WHERE entity = ? AND id = ?", (entity, record_id)).fetchone()
+        if not pulled and held is None:
+            held = self.db.execute("SELECT version FROM tombstones WHERE entity = ? AND id = ?",
+                                   (entity, record_id)).fetchone()
+        if held is not None:
+            known = held["version"] is not None and version is not None
+            if pulled and known and version < held["version"]:
+                return False
+            if not pulled and not (known and version > held["version"]):
+                return False
         self.db.execute("INSERT INTO records (entity, id, version, data) VALUES (?, ?, ?, ?) ON CONFLICT (entity, id) "
                         "DO UPDATE SET version = excluded.version, data = excluded.data",
                         (entity, record_id, version, json.dumps(data, ensure_ascii=False)))
+        self.db.execute("DELETE FROM tombstones WHERE entity = ? AND id = ?", (entity, record_id))
+        return True
 
-    def delete_record_tx(self, entity: str, record_id: str) -> None:
+    def delete_record_tx(self, entity: str, record_id: str, version: int | None) -> None:
+        """The pull's tombstone: the record leaves the copy, and answers no newer than ``version`` stay out."""
         self.db.execute("DELETE FROM records WHERE entity = ? AND id = ?", (entity, record_id))
+        self.db.execute("INSERT INTO tombstones (entity, id, version) VALUES (?, ?, ?) ON CONFLICT (entity, id) "
+                        "DO UPDATE SET version = excluded.version", (entity, record_id, version))
 
     def clear_records_tx(self) -> None:
         self.db.execute("DELETE FROM records")
+        self.db.execute("DELETE FROM tombstones")
 
 
 class _Transaction:

@@ -1,6 +1,8 @@
 """HTTP for the sync client: one attempt (``send``) or several with backoff (``request``).
 
-Connection errors, timeouts, 5xx and 429 are worth another try; Retry-After is honoured. Every
+Connection errors, timeouts, 5xx and 429 are worth another try; Retry-After is honoured. So is an
+answer cut short: a success answer of this API always carries a JSON body, and one whose body does
+not parse broke off on the way (or never came from the server: a captive portal's page). Every
 other answer goes back to the caller, which knows what it means for its call."""
 from __future__ import annotations
 
@@ -104,7 +106,9 @@ class Transport:
     def send(self, method: str, path: str, *, json_body=None, data: bytes | None = None, headers: dict | None = None,
              params: dict | None = None, compress: bool = False) -> requests.Response:
         """One attempt. Raises TransientFailure for what another attempt may cure; returns every other
-        answer (the body already read: requests reads it unless asked to stream)."""
+        answer (the body already read: requests reads it unless asked to stream). The JSON body of a
+        success answer is parsed here, once, to tell a whole answer from one cut short, and kept as
+        ``response.answer``."""
         headers = dict(headers or {})
         if self.token:
             headers["Authorization"] = f"Bearer {self.token}"
@@ -125,6 +129,14 @@ class Transport:
         if response.status_code in RETRY_STATUSES:
             raise TransientFailure(f"HTTP {response.status_code}", retry_after_seconds(response.headers.get("Retry-After")),
                                    response)
+        if method != "HEAD" and 200 <= response.status_code < 300 and response.status_code != 204:
+            try:
+                response.answer = response.json()
+            except ValueError as err:
+                # http.client takes a connection closed inside the headers for their end, and without a
+                # Content-Length reads the body to the end of the stream: a 200 with nothing, or a part.
+                raise TransientFailure(f"answer cut short: HTTP {response.status_code} with {len(response.content)} "
+                                       f"bytes that are not JSON ({err})") from err
         return response
 
     def wait(self, attempt: int, retry: TransientFailure) -> None:

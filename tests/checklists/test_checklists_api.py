@@ -6,7 +6,7 @@ import pytest
 from sqlalchemy import text
 from sqlalchemy.exc import DBAPIError
 
-from checklists.definition import DEFAULT_DIRECTORY, load_all
+from checklists.definition import DEFAULT_DIRECTORY, find_template, load_all
 from checklists.service import PublishedVersionEdited, publish_templates, template_for_inspection
 
 
@@ -82,7 +82,7 @@ def test_an_edited_published_version_is_refused(session, clock, tmp_path):
 
 def test_withdrawn_version_is_not_handed_out_but_stays_readable(client, login, session, clock):
     templates = load_all()
-    v1 = next(t for t in templates if t.code == "gas.user")
+    v1 = find_template(templates, "gas.user")  # the version handed out now
     v2 = dataclasses.replace(v1, version=v1.version + 1, title=v1.title + "（修订）")
     publish_templates(session, clock, templates + [v2])
     headers = login("inspector1")

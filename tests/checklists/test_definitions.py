@@ -12,6 +12,7 @@ import yaml
 from checklists import (INDUSTRIES, Template, TemplateInvalid, content_hash, find_template, load_all,
                         load_template, templates_for, validate_all)
 from checklists.cli_validate import main as cli_main
+from checklists.definition import UNFINISHED
 from core.errors import NotFound, ValidationFailed
 
 REQUIRED_CODES = {
@@ -132,6 +133,35 @@ def test_number_limits_are_only_those_the_reference_gives(shipped):
         ("gas.user", "GS-U-012"): ("米", 0.5, None),
         ("gas.user", "GS-U-020"): ("米", None, 2),
     }
+
+
+def test_no_published_template_cites_an_unfinished_clause(shipped):
+    """A court accepts a clause, not a promise of one (待核, 待定, TODO …)."""
+    unfinished = [(t.code, t.version, i.code, i.basis.clause) for t in shipped if t.published
+                  for i in t.items if UNFINISHED.search(i.basis.clause)]
+    unfinished += [(t.code, t.version, s.id, f"{s.title} {s.number or ''}") for t in shipped if t.published
+                   for s in t.sources if UNFINISHED.search(f"{s.title} {s.number or ''}")]
+    assert unfinished == []
+
+
+# Published versions never change (checklists/service.py refuses a file that hashes differently from
+# the stored version). These are the hashes the first published versions were stored with.
+PUBLISHED_HASHES = {
+    ("construction.housing_municipal", 1): "bcde4799fc627f421ab59092259ebcdf1cc598549254c27b69bee327ed2afa9b",
+    ("fireworks.production_wholesale", 1): "eb6fa0729a69a9ce013a499ac9f616886ae422fdb1f325baacfb5cb8c1785fc8",
+    ("fireworks.retail", 1): "f30ac7244f5850b0c215d758422e92cb1122ff7a68f751c0152c9d4472697649",
+    ("gas.operator", 1): "3b8d827d6839aeb827361512293441f7c10f205f7fca6676819373080b799a2d",
+    ("gas.user", 1): "800758be1561c74f340e91359899714d5c730201ab9b805cec931d549305c930",
+    ("hazardous_chemicals.filling_station", 1): "91332c3cb08350ad3d6b863048045acef1f3ad28ea82d77b982712eb902aa95d",
+    ("hazardous_chemicals.production", 1): "d29a8e87ce4d41e0047aa7aea4278ba3a9b95e79fc59d0b58ce5690caf806387",
+    ("hazardous_chemicals.trading_storage", 1): "c9039aa35f6487c0ed15472ec6ada7899a17ff053ae4cdb885d3642058af6464",
+    ("special_equipment.user_unit", 1): "690f5b012454459850ddf463cee3051b728eaff39cf1b23fe7205832d327bccf",
+}
+
+
+def test_published_versions_keep_their_content(shipped):
+    hashes = {(t.code, t.version): content_hash(t) for t in shipped}
+    assert {key: hashes.get(key) for key in PUBLISHED_HASHES} == PUBLISHED_HASHES
 
 
 def test_special_equipment_has_a_section_per_kind(shipped):
@@ -272,6 +302,59 @@ def test_semantic_problems(tmp_path, change, expected):
     assert any(p.startswith(f"{name}：") and expected in p for p in problems), problems
 
 
+@pytest.mark.parametrize("clause", ["起重机械相关条款（正式条款号待核）", "瓶装燃气相关条款（条号待核）", "第X条（待定）",
+                                    "第十条 TODO", "第 xxx 条", "第十条？"])
+def test_an_unfinished_clause_is_refused_in_a_published_version(tmp_path, clause):
+    data = _data()
+    data["items"][1]["basis"]["clause"] = clause
+    problems = _refused(_write(tmp_path, data)).problems
+    assert problems == [f"fireworks.retail.v1.yaml：条目 T-002：items.1.basis.clause：引用的条款“{clause}”"
+                        "尚未确定；已发布的版本只能引用确有其文的条款，无法确定条款的要求请标为地方做法"
+                        "（引用 kind: local_practice 的来源）"]
+    # A withdrawn version stays readable as it was published.
+    data["status"] = "withdrawn"
+    assert load_template(_write(tmp_path, data)).item("T-002").basis.clause == clause
+
+
+def test_an_unfinished_source_number_is_refused(tmp_path):
+    data = _data()
+    data["sources"][0]["number"] = "文号待查"
+    problems = _refused(_write(tmp_path, data)).problems
+    assert problems == ["fireworks.retail.v1.yaml：sources.0.number：引用文件的标题或文号“文号待查”尚未确定"]
+
+
+def _local_practice(data):
+    data["sources"].append({"id": "practice", "title": "区燃气安全整治工作要点", "kind": "local_practice",
+                            "issuer": "区人民政府"})
+    data["items"][1]["basis"] = {"document": "practice", "clause": "第15条"}
+    return data
+
+
+def test_local_practice_is_a_kind_of_source(tmp_path):
+    t = load_template(_write(tmp_path, _local_practice(_data())))
+    assert t.source("practice").kind == "local_practice" and t.source("doc").kind is None
+    sources = t.as_dict()["sources"]
+    assert sources[1]["kind"] == "local_practice"
+    # An official document carries no kind key, so versions written before kinds existed keep their hash.
+    assert "kind" not in sources[0]
+    assert Template.from_dict(json.loads(json.dumps(t.as_dict()))) == t
+
+
+def test_a_major_item_cannot_rest_on_local_practice(tmp_path):
+    data = _local_practice(_data())
+    data["items"][1]["basis"] = {"document": "doc", "clause": "第十六条"}
+    data["items"][0]["basis"] = {"document": "practice", "clause": "第15条"}
+    problems = _refused(_write(tmp_path, data)).problems
+    assert problems == ["fireworks.retail.v1.yaml：条目 T-001：items.0.basis.document：重大事故隐患条目必须引用"
+                        "法律、法规、规章或标准的条款，不能以地方做法（“practice”）为依据"]
+
+
+def test_source_kind_is_a_known_word(tmp_path):
+    data = _local_practice(_data())
+    data["sources"][1]["kind"] = "custom"
+    assert "sources.1.kind：应为 local_practice 之一" in _refused(_write(tmp_path, data)).detail
+
+
 def test_file_name_must_match_code_and_version(tmp_path):
     err = _refused(_write(tmp_path, MINIMAL, "retail.yaml"))
     assert "retail.yaml：文件名应为 fireworks.retail.v1.yaml" in err.detail
@@ -323,7 +406,8 @@ def test_a_new_version_may_reword_and_add_items(tmp_path):
 
 def test_cli(tmp_path, capsys):
     assert cli_main([]) == 0
-    assert "fireworks.retail v1 [published]" in capsys.readouterr().out
+    out = capsys.readouterr().out
+    assert "fireworks.retail v1 [withdrawn]" in out and "fireworks.retail v2 [published]" in out
     (tmp_path / "bad.v1.yaml").write_text("code: bad\nversion: 1\n", encoding="utf-8")
     assert cli_main([str(tmp_path)]) == 1
     assert "bad.v1.yaml" in capsys.readouterr().out
@@ -414,7 +498,8 @@ def test_templates_for_takes_latest_published_and_skips_withdrawn(shipped):
 
 def test_find_template(shipped):
     retail = find_template(shipped, "fireworks.retail")
-    assert find_template(shipped, "fireworks.retail", 1) is retail
+    assert find_template(shipped, "fireworks.retail", retail.version) is retail
+    assert find_template(shipped, "fireworks.retail", 1).status == "withdrawn"
     with pytest.raises(NotFound) as err:
         find_template(shipped, "fireworks.retail", 9)
     assert err.value.code == "checklist.not_found"

@@ -102,7 +102,7 @@ def test_item_of_another_template_is_refused(retail):
     errors, err = _refusal(retail, [{"item": "FW-R-030", "result": "pass"},
                                     {"item": "FW-PW-031", "result": "fail", "photos": [PHOTO]}])
     assert errors == [("checklist.unknown_item", "answers.1.item")]
-    assert "fireworks.retail 第 1 版" in err.errors[0].message
+    assert f"fireworks.retail 第 {retail.version} 版" in err.errors[0].message
 
 
 def test_duplicate_answer_is_refused(retail):

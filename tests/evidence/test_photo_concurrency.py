@@ -5,7 +5,11 @@ throwaway database."""
 from __future__ import annotations
 
 import http.client
+import signal
 import socket
+import subprocess
+import sys
+import textwrap
 import threading
 import time
 import uuid
@@ -25,6 +29,7 @@ from evidence.service import name_photos, photo_held, remove_orphan_photos
 from evidence.storage import FilesystemStore
 from tests.evidence import images
 from tests.evidence.uploads import sha_of
+from tests.evidence.test_storage import REPO
 
 
 @pytest.fixture
@@ -62,8 +67,9 @@ def live(engine, settings, clock):
             session.execute(delete(LoginAttempt).where(LoginAttempt.address == address))
 
 
-def call(live, method: str, path: str, body: bytes | None = None, headers: dict | None = None):
-    conn = http.client.HTTPConnection("127.0.0.1", live.port, timeout=60)
+def call(live, method: str, path: str, body: bytes | None = None, headers: dict | None = None, *,
+         port: int | None = None):
+    conn = http.client.HTTPConnection("127.0.0.1", port or live.port, timeout=60)
     try:
         conn.request(method, path, body=body, headers=headers or {})
         response = conn.getresponse()
@@ -201,6 +207,66 @@ def test_upload_resumes_after_the_connection_really_breaks(live):
                            {**headers, "Content-Range": f"bytes {first_end + 1}-{total - 1}/{total}"})
     assert status == 201, body
     assert live.store.read(sha) == data
+
+
+# An API worker in a process of its own, on the test's database and photo folder, that is killed
+# (-9) while it stores a photo: decoding is where storing spends its time, and the worker then holds
+# the claimed upload. Its database transaction dies with its connection.
+DYING_WORKER = textwrap.dedent("""
+    import os, signal, sys
+    from werkzeug.serving import make_server
+    from api.app import create_app
+    from config.settings import Settings
+    from core.clock import FixedClock
+    from evidence import service
+    from tests.conftest import START
+
+    def killed(*args, **kwargs):
+        os.kill(os.getpid(), signal.SIGKILL)
+
+    service.inspect_and_thumbnail = killed
+    settings = Settings.from_env({}, database_url=sys.argv[1], testing=True, photo_root=sys.argv[2])
+    server = make_server("127.0.0.1", 0, create_app(settings, clock=FixedClock(START)))
+    print(server.server_port, flush=True)
+    server.serve_forever()
+""")
+
+
+@pytest.mark.parametrize("again", ["in parts", "whole"])
+def test_an_upload_whose_worker_was_killed_completing_it_succeeds_at_once_next_time(live, settings, again):
+    """The last part reaches a worker that is killed while it stores the photo; the phone hears
+    nothing, asks HEAD, and starts again. Its first request stores the photo (201), from the bytes
+    the dead worker had claimed or from its own, and nothing of the dead worker's is left."""
+    data = images.jpeg((1600, 1200), images.make_exif(), quality=95)
+    sha, total, half = sha_of(data), len(data), len(data) // 2
+    live.shas.append(sha)
+    headers = live.headers["gridworker1"]
+    path = f"/api/v1/photos/{sha}"
+    first_half = {**headers, "Content-Range": f"bytes 0-{half - 1}/{total}"}
+    assert call(live, "PUT", path, data[:half], first_half)[0] == 308
+
+    worker = subprocess.Popen([sys.executable, "-c", DYING_WORKER, settings.database_url, settings.photo_root],
+                              cwd=REPO, stdout=subprocess.PIPE, text=True)
+    try:
+        port = int(worker.stdout.readline())
+        with pytest.raises((ConnectionError, http.client.HTTPException)):
+            call(live, "PUT", path, data[half:], {**headers, "Content-Range": f"bytes {half}-{total - 1}/{total}"},
+                 port=port)
+        assert worker.wait(30) == -signal.SIGKILL
+    finally:
+        if worker.poll() is None:
+            worker.kill()
+            worker.wait(10)
+    assert [p.suffix for p in live.store.staging_dir.iterdir()] == [".taken"] and rows(live, sha) == 0
+
+    assert call(live, "HEAD", path, headers=headers)[0] == 404
+    if again == "in parts":
+        status, _, body = call(live, "PUT", path, data[:half], first_half)
+    else:
+        status, _, body = call(live, "PUT", path, data, headers)
+    assert status == 201, body
+    assert live.store.read(sha) == data and rows(live, sha) == 1
+    assert list(live.store.staging_dir.iterdir()) == []
 
 
 # --------------------------------------------------------------------------- orphans and locks

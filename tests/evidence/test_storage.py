@@ -238,11 +238,11 @@ def test_append_parts_with_a_repeat_and_a_gap(store):
     assert store.append_part(sha, *parts[2], total=2500) == 2500
     assert store.received(sha) == 2500
 
-    taken = store.take_part(sha)
-    assert taken.read_bytes() == data
-    assert store.received(sha) is None  # claimed: a new upload would start afresh
-    assert store.put(sha, taken, move=True) is True
-    assert not taken.exists()
+    with store.take_part(sha) as taken:
+        assert taken.read_bytes() == data
+        assert store.received(sha) is None  # claimed: a new upload would start afresh
+        assert store.put(sha, taken, move=True) is True
+        assert not taken.exists()
     assert store.read(sha) == data
     assert not any(store.parts.dir.iterdir())
 
@@ -278,8 +278,7 @@ def test_moved_part_with_wrong_hash_is_refused_and_consumed(store):
     data = b"a" * 300
     sha = sha_of(b"b" * 300)  # the client named it after other bytes
     store.append_part(sha, 0, data, total=300)
-    taken = store.take_part(sha)
-    with pytest.raises(HashMismatch):
+    with store.take_part(sha) as taken, pytest.raises(HashMismatch):
         store.put(sha, taken, move=True)
     assert not taken.exists() and not store.has(sha)
 
@@ -317,7 +316,72 @@ def test_concurrent_appends_end_with_one_correct_copy(store):
         t.join()
     assert errors == []
     assert store.received(sha) == total
-    store.put(sha, store.take_part(sha), move=True)
+    with store.take_part(sha) as taken:
+        store.put(sha, taken, move=True)
+    assert store.read(sha) == data
+    assert files_under(store.root) == [store.path(sha)]
+
+
+def die_holding_the_claim(store: FilesystemStore, sha: str) -> None:
+    """A worker that claimed the complete upload of ``sha`` to store it, killed (-9) right then: what
+    it leaves behind is exactly what any worker killed while completing that upload leaves."""
+    script = textwrap.dedent(f"""
+        import os, signal, sys
+        sys.path.insert(0, {str(REPO)!r})
+        from evidence.storage import FilesystemStore
+        claim = FilesystemStore({str(store.root)!r}).take_part({sha!r})
+        os.kill(os.getpid(), signal.SIGKILL)
+    """)
+    assert subprocess.run([sys.executable, "-c", script], timeout=60).returncode == -signal.SIGKILL
+    assert [p.suffix for p in store.parts.dir.iterdir()] == [".taken"]
+
+
+def test_an_upload_claimed_by_a_worker_that_died_is_completed_by_the_next_part(store):
+    """The phone never heard back and starts the upload again: its first part finds the whole photo
+    already there and completes it; nothing of the dead worker's claim is left."""
+    data = os.urandom(3000)
+    sha = sha_of(data)
+    store.append_part(sha, 0, data, total=3000)
+    die_holding_the_claim(store, sha)
+    assert store.append_part(sha, 0, data[:1000], total=3000) == 3000
+    with store.take_part(sha) as taken:
+        assert store.put(sha, taken, move=True) is True
+    assert store.read(sha) == data
+    assert files_under(store.root) == [store.path(sha)]
+
+
+def test_a_dead_workers_claim_that_cannot_be_the_photo_is_cleared(store):
+    data = os.urandom(3000)
+    sha = sha_of(data)
+    store.append_part(sha, 0, os.urandom(3000), total=3000)  # bytes that do not hash to the name
+    die_holding_the_claim(store, sha)
+    assert store.append_part(sha, 0, data[:1000], total=3000) == 1000  # a fresh start
+    assert sorted(p.name for p in store.parts.dir.iterdir()) == [f"{sha}.part", f"{sha}.total"]
+
+
+def test_a_dead_workers_claim_is_cleared_when_the_photo_arrives_otherwise(store):
+    data = os.urandom(3000)
+    sha = sha_of(data)
+    store.append_part(sha, 0, data, total=3000)
+    die_holding_the_claim(store, sha)
+    store.put(sha, data)  # a whole upload, not in parts
+    store.discard_part(sha)  # what storing a photo ends with
+    assert files_under(store.root) == [store.path(sha)]
+
+
+def test_a_claim_whose_holder_is_alive_is_left_alone(store):
+    """Two uploads of one photo: while one stores it, the other's parts start a file of their own,
+    and nothing the other does touches the claimed file."""
+    data = os.urandom(3000)
+    sha = sha_of(data)
+    store.append_part(sha, 0, data, total=3000)
+    with store.take_part(sha) as taken:
+        assert store.append_part(sha, 0, data[:1000], total=3000) == 1000
+        store.discard_part(sha)
+        assert store.append_part(sha, 0, data[:1000], total=3000) == 1000
+        assert taken.read_bytes() == data
+        store.put(sha, taken, move=True)
+        store.discard_part(sha)
     assert store.read(sha) == data
     assert files_under(store.root) == [store.path(sha)]
 
@@ -409,7 +473,7 @@ def test_s3_store_round_trip(s3_store, photo):
     with pytest.raises(RangeGap):
         s3_store.append_part(sha, 2000, photo[2000:], len(photo))
     s3_store.append_part(sha, 1000, photo[1000:], len(photo))
-    taken = s3_store.take_part(sha)
-    assert s3_store.put(sha, taken, move=True) is True
+    with s3_store.take_part(sha) as taken:
+        assert s3_store.put(sha, taken, move=True) is True
     assert not taken.exists() and s3_store.read(sha) == photo
     s3_store.delete(sha)

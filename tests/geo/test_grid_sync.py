@@ -91,3 +91,26 @@ def test_redrawn_grid_reaches_the_phone_and_takes_the_cut_enterprises_away(world
     grid = phone.records[("grid", own)]
     assert grid["version"] == feature["properties"]["version"] + 1
     assert shape(grid["geometry"]).area == pytest.approx(outline.difference(cut).area, rel=1e-6)
+
+
+def test_a_retired_grid_leaves_every_phone_and_its_enterprises_follow(world):
+    client, desk = world["client"], world["desk"]
+    own = world["grid_of"]["gridworker1"]
+    worker, officer = Phone(client, "gridworker1"), Phone(client, "desk")
+    worker.pull_all()
+    officer.pull_all()
+    enterprises = world["enterprises_in"](own)
+    assert own in worker.ids("grid") and own in officer.ids("grid") and enterprises <= officer.ids("enterprise")
+
+    response = client.delete(f"/api/v1/grids/{own}", headers=desk)
+    assert response.status_code == 200, response.get_json()
+    assert response.get_json()["placement"] == {"enterprises_relocated": len(enterprises)}
+
+    received = worker.pull_all()
+    assert {c["id"] for c in received if c["op"] == "delete"} == {own} | enterprises
+    assert worker.ids("grid") == set() and worker.ids("enterprise") == set()
+    received = officer.pull_all()
+    assert [c["op"] for c in received if c["id"] == own] == ["delete"]
+    assert own not in officer.ids("grid")
+    # The officer still sees the enterprises, now outside every grid.
+    assert {officer.records[("enterprise", e)]["grid_id"] for e in enterprises} == {None}

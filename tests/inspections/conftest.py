@@ -49,3 +49,21 @@ def first_items(template_of, demo):
     general = next(i.code for i in template.items if not i.major and i.applies_to("retail"))
     major = next(i.code for i in template.items if i.major and i.applies_to("retail"))
     return general, major
+
+
+@pytest.fixture
+def push(client, login):
+    """``push(username, entity, op, record_id, data, base_version=None)`` -> the result of that one
+    change pushed through ``/sync/push``, as a phone would send it."""
+
+    def send(username, entity, op, record_id, data, base_version=None):
+        change = {"entity": entity, "op": op, "id": str(record_id), "recorded_at": "2026-11-22T10:00:00+08:00",
+                  "data": data}
+        if base_version is not None:
+            change["base_version"] = base_version
+        response = client.post("/api/v1/sync/push", headers=login(username), json={
+            "batch_id": str(uuid.uuid4()), "sent_at": "2026-11-22T10:00:00+08:00", "changes": [change]})
+        assert response.status_code == 200, response.get_json()
+        return response.get_json()["results"][0]
+
+    return send

@@ -1,5 +1,6 @@
 """Plans, the secrecy of unannounced (四不两直) plans, and reproducible 双随机 draws."""
 import uuid
+from datetime import date
 
 import pytest
 from sqlalchemy import func, select
@@ -149,3 +150,109 @@ def test_publication_shows_draws_and_results(client, login, session, demo, inspe
     published = client.get(f"/api/v1/plans/random-draws/{draw['id']}", headers=login("inspector2")).get_json()
     assert published["publication"][0]["result"]["inspection_id"] == inspection["id"]
     assert client.post("/api/v1/plans/random-draw", headers=login("gridworker1"), json=body).status_code == 403
+
+
+def test_an_inspection_under_an_earlier_plan_does_not_reveal_a_later_unannounced_plan(
+        client, login, demo, inspection_body):
+    """不发通知、不打招呼: what was carried out under plan A says nothing about plan B."""
+    desk, team = login("desk"), login("inspector2")
+    earlier = client.post("/api/v1/plans", headers=desk, json=_plan(demo)).get_json()["id"]
+    done = inspection_body(kind="unannounced", plan_id=earlier)
+    assert client.post("/api/v1/inspections", headers=team, json=done).status_code == 201
+    later = client.post("/api/v1/plans", headers=desk, json=_plan(demo)).get_json()["id"]
+    routine = client.post("/api/v1/plans", headers=desk, json=_plan(demo, kind="routine")).get_json()["id"]
+    routine_done = inspection_body(kind="routine", plan_id=routine)
+    assert client.post("/api/v1/inspections", headers=team, json=routine_done).status_code == 201
+    for user in ("enterprise1", "gridworker1", "admin"):
+        headers = login(user)
+        assert client.get(f"/api/v1/plans/{earlier}", headers=headers).status_code == 200, user
+        assert client.get(f"/api/v1/plans/{later}", headers=headers).status_code == 404, user
+        listed = {p["id"] for p in client.get("/api/v1/plans?per_page=500", headers=headers).get_json()["items"]}
+        assert earlier in listed and later not in listed, user
+    # Once carried out under its own plan, the later one is revealed too.
+    assert client.post("/api/v1/inspections", headers=team,
+                       json=inspection_body(kind="unannounced", plan_id=later)).status_code == 201
+    assert client.get(f"/api/v1/plans/{later}", headers=login("enterprise1")).status_code == 200
+
+
+@pytest.mark.parametrize("inspected", [(), (0,), (1,), (0, 1)])
+def test_a_plan_for_several_enterprises_is_revealed_when_every_one_was_inspected_under_it(
+        client, login, session, demo, inspection_body, inspected):
+    other = session.scalar(select(Enterprise).where(Enterprise.grid_id == demo.retailer.grid_id,
+                                                    Enterprise.id != demo.retailer.id,
+                                                    Enterprise.industry == "fireworks").limit(1))
+    targets = [demo.retailer, other]
+    plan_id = client.post("/api/v1/plans", headers=login("desk"),
+                          json=_plan(demo, enterprises=[e.id for e in targets])).get_json()["id"]
+    for n in inspected:
+        body = inspection_body(targets[n], kind="unannounced", plan_id=plan_id)
+        assert client.post("/api/v1/inspections", headers=login("inspector1"), json=body).status_code == 201
+    expected = 200 if len(inspected) == 2 else 404
+    assert client.get(f"/api/v1/plans/{plan_id}", headers=login("gridworker1")).status_code == expected
+
+
+def _published_draw(client, login, demo, seed="public-draw-2026"):
+    body = {"count": 2, "window_start": "2026-12-01", "window_end": "2026-12-15", "seed": seed,
+            "region": demo.towns[0].code, "industry": "fireworks"}
+    response = client.post("/api/v1/plans/random-draw", headers=login("desk"), json=body)
+    assert response.status_code == 201, response.get_json()
+    return response.get_json()
+
+
+def test_the_publication_of_a_draw_is_public_and_carries_no_personal_data_of_the_pool(
+        client, login, session, demo, inspection_body):
+    from datetime import datetime
+
+    draw = _published_draw(client, login, demo)
+    entry = draw["publication"][0]
+    enterprise = session.get(Enterprise, uuid.UUID(entry["enterprise_id"]))
+    inspection = inspection_body(enterprise, kind="random", plan_id=entry["plan_id"])
+    assert client.post("/api/v1/inspections", headers=login("inspector1"), json=inspection).status_code == 201
+
+    public = client.get(f"/api/v1/public/random-draws/{draw['id']}")  # no Authorization at all
+    assert public.status_code == 200, public.get_json()
+    raw, body = public.get_data(as_text=True), public.get_json()
+    for user in ("inspector1", "inspector2"):
+        assert demo.users[user].enforcement_cert_no not in raw
+    assert "cert_no" not in raw and "phone" not in raw
+    assert body["seed"] == "public-draw-2026" and body["count"] == 2 and body["team_size"] == 2
+    assert "compute_draw" in body["recompute"]
+    # Anyone recomputes the draw from what is published, and gets what was drawn.
+    assert compute_draw(body["seed"], body["enterprise_pool"], body["inspector_pool"], body["count"],
+                        body["team_size"]) == draw["result"]
+    drawn = {e["enterprise_id"]: e for e in body["publication"]}
+    assert set(drawn) == {e["enterprise_id"] for e in draw["result"]}
+    assert sorted(drawn[entry["enterprise_id"]]["inspectors"]) == sorted(
+        [demo.users["inspector1"].name, demo.users["inspector2"].name])
+    # Times are RFC 3339, like the rest of the API (not an HTTP date).
+    for value in (body["created_at"], drawn[entry["enterprise_id"]]["result"]["finished_at"]):
+        assert datetime.fromisoformat(value).tzinfo is not None, value
+    authenticated = client.get(f"/api/v1/plans/random-draws/{draw['id']}", headers=login("desk")).get_json()
+    finished = next(e for e in authenticated["publication"] if e["enterprise_id"] == entry["enterprise_id"])
+    assert datetime.fromisoformat(finished["result"]["finished_at"]).tzinfo is not None
+
+    listed = client.get("/api/v1/public/random-draws").get_json()
+    assert listed["total"] == 1 and listed["items"][0]["id"] == draw["id"]
+    assert "cert_no" not in client.get("/api/v1/public/random-draws").get_data(as_text=True)
+    assert client.get(f"/api/v1/public/random-draws/{uuid.uuid4()}").status_code == 404
+
+
+def test_a_random_inspection_must_belong_to_a_drawn_plan(client, login, session, demo, inspection_body, push):
+    from inspections.models import Plan
+
+    without = client.post("/api/v1/inspections", headers=login("inspector1"), json=inspection_body(kind="random"))
+    assert without.status_code == 422 and without.get_json()["errors"][0] == {
+        "code": "inspection.random_needs_draw", "field": "plan_id", "message": "双随机检查须属于一次双随机抽取的检查计划"}
+    by_hand = client.post("/api/v1/plans", headers=login("desk"), json=_plan(demo, kind="random"))
+    assert by_hand.status_code == 422 and by_hand.get_json()["errors"][0]["code"] == "plan.random_needs_draw"
+    # A random plan made without a draw (as older data may hold) carries no random inspection either.
+    undrawn = Plan(id=uuid.uuid4(), kind="random", title="手工计划", window_start=date(2026, 11, 23),
+                   window_end=date(2026, 11, 30), enterprise_ids=[demo.retailer.id],
+                   inspector_ids=[demo.users["inspector1"].id, demo.users["inspector2"].id],
+                   region_id=demo.users["desk"].region_id, created_by=demo.users["desk"].id,
+                   created_at=demo.users["desk"].created_at)
+    session.add(undrawn)
+    session.flush()
+    body = inspection_body(kind="random", plan_id=str(undrawn.id))
+    result = push("inspector1", "inspection", "create", body.pop("id"), body)
+    assert result["status"] == "rejected" and result["errors"][0]["code"] == "inspection.random_needs_draw"

@@ -1,8 +1,9 @@
 """The reference sync client (sync/client/) against the real server over real HTTP.
 
 The app of ``committed_app`` runs in a werkzeug server on a free port; between it and the clients
-sits ``FlakyLink``, a TCP relay standing for a village's signal: it can be offline, lose an answer
-after the server sent it, cut a request part-way or stand in for a busy gateway (503 + Retry-After).
+sits ``FlakyLink`` (tests/sync/flaky_link.py), a TCP relay standing for a village's signal: it can be
+offline, lose an answer after the server sent it, cut a request part-way, cut an answer inside its
+headers or stand in for a busy gateway (503 + Retry-After).
 Nothing of ours is mocked: the clients speak HTTP to the app, which commits to PostGIS."""
 from __future__ import annotations
 
@@ -11,8 +12,6 @@ import gzip
 import io
 import json
 import os
-import socket
-import struct
 import subprocess
 import sys
 import threading
@@ -30,6 +29,7 @@ from sync.client import SyncClient, Unreachable, rules
 from sync.client.transport import AuthRequired
 from sync.models import SyncBatch
 from tests.sync.conftest import count
+from tests.sync.flaky_link import FlakyLink
 from tests.sync.payloads import hazard_change, inspection_change
 
 REPO = Path(__file__).resolve().parents[2]
@@ -40,113 +40,6 @@ FIVE = {"responsibility": "店主", "measures": "清理通道、增设灭火器"
 
 
 # --------------------------------------------------------------------------- the network
-
-
-class FlakyLink:
-    """A TCP relay between the clients and the live server, one request per connection (the werkzeug
-    server closes every connection after its answer). ``seen`` lists every request that came through
-    with its headers, body and the status the client got (None: it got nothing)."""
-
-    def __init__(self, upstream: tuple[str, int]):
-        self.upstream = upstream
-        self.listener = socket.create_server(("127.0.0.1", 0))
-        self.url = f"http://127.0.0.1:{self.listener.getsockname()[1]}"
-        self.offline = False
-        self.faults: list[dict] = []
-        self.seen: list[dict] = []
-        self.lock = threading.Lock()
-        threading.Thread(target=self._serve, daemon=True).start()
-
-    def fail(self, kind: str, request_prefix: str, *, nth: int = 1, **options) -> None:
-        """Arm one fault for the ``nth`` request starting with ``request_prefix``: ``lose_answer``
-        (the server handles it, the client gets no answer), ``cut`` (only ``after`` bytes of the body
-        reach the server, then the connection breaks), ``busy`` (503 with ``retry_after``)."""
-        with self.lock:
-            self.faults.append({"kind": kind, "prefix": request_prefix, "nth": nth, "matched": 0} | options)
-
-    def requests(self, prefix: str) -> list[dict]:
-        return [r for r in self.seen if r["line"].startswith(prefix)]
-
-    def close(self) -> None:
-        self.listener.close()
-
-    def _serve(self) -> None:
-        while True:
-            try:
-                conn, _ = self.listener.accept()
-            except OSError:
-                return
-            threading.Thread(target=self._relay, args=(conn,), daemon=True).start()
-
-    def _fault_for(self, line: str) -> dict | None:
-        with self.lock:
-            for fault in self.faults:
-                if line.startswith(fault["prefix"]):
-                    fault["matched"] += 1
-                    if fault["matched"] == fault["nth"]:
-                        self.faults.remove(fault)
-                        return fault
-        return None
-
-    def _relay(self, conn: socket.socket) -> None:
-        with conn:
-            if self.offline:
-                conn.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))  # reset
-                return
-            head, body = _read_request(conn)
-            if head is None:
-                return
-            lines = head.decode("latin-1").split("\r\n")
-            headers = {k.strip().lower(): v.strip() for k, _, v in (h.partition(":") for h in lines[1:] if h)}
-            entry = {"line": lines[0], "headers": headers, "body": body, "status": None, "forwarded": len(body)}
-            self.seen.append(entry)
-            fault = self._fault_for(lines[0])
-            if fault and fault["kind"] == "busy":
-                conn.sendall(b"HTTP/1.1 503 Service Unavailable\r\nRetry-After: %d\r\nContent-Length: 0\r\n"
-                             b"Connection: close\r\n\r\n" % fault["retry_after"])
-                entry["status"] = 503
-                return
-            with socket.create_connection(self.upstream) as upstream:
-                if fault and fault["kind"] == "cut":
-                    upstream.sendall(head + body[:fault["after"]])
-                    upstream.shutdown(socket.SHUT_WR)
-                    _read_all(upstream)  # the server has dealt with the broken request before the phone retries
-                    entry["forwarded"] = fault["after"]
-                    return
-                upstream.sendall(head + body)
-                answer = _read_all(upstream)
-            if fault and fault["kind"] == "lose_answer":
-                return
-            entry["status"] = int(answer.split(b" ", 2)[1]) if answer else None
-            conn.sendall(answer)
-
-
-def _read_request(conn: socket.socket) -> tuple[bytes | None, bytes]:
-    data = b""
-    while b"\r\n\r\n" not in data:
-        block = conn.recv(65536)
-        if not block:
-            return None, b""
-        data += block
-    head, _, body = data.partition(b"\r\n\r\n")
-    length = 0
-    for line in head.split(b"\r\n")[1:]:
-        name, _, value = line.partition(b":")
-        if name.strip().lower() == b"content-length":
-            length = int(value)
-    while len(body) < length:
-        block = conn.recv(65536)
-        if not block:
-            break
-        body += block
-    return head + b"\r\n\r\n", body
-
-
-def _read_all(sock: socket.socket) -> bytes:
-    chunks = []
-    while block := sock.recv(65536):
-        chunks.append(block)
-    return b"".join(chunks)
 
 
 def _batch(request: dict) -> dict:
@@ -298,6 +191,40 @@ def test_a_busy_server_is_asked_again_after_the_time_it_names(link, field_phone,
     assert waits == [2.0]
     assert [p["status"] for p in link.requests(PUSH)] == [503, 200]
     assert [c["id"] for c in report.applied] == [change.id]
+
+
+# Where an answer can break off inside its headers: right after the status line, before a header,
+# half-way through the line that gives the body's length, after it (the body then falls short).
+HEADER_CUTS = [(None, 0), ("Date", 0), ("Content-Type", 0), ("Content-Length", 0), ("Content-Length", 9),
+               ("Connection", 0)]
+
+
+def test_a_push_answer_cut_inside_its_headers_counts_as_lost_and_the_batch_goes_again(link, field_phone, world,
+                                                                                      db_session):
+    """The server stored the batch; its answer breaks off inside the headers. http.client takes the
+    end of the stream for the end of the headers, so the client sees a 200 without a body, or with
+    less of it than announced: a lost answer, not an error. The same batch goes again, applied once."""
+    worker = field_phone("gridworker1")
+    for before, into in HEADER_CUTS:
+        change = worker.record(hazard_change(world["retailer"]))
+        link.fail("cut_answer", PUSH, before=before, into=into)
+        report = worker.push()
+        assert [c["id"] for c in report.applied] == [change.id], (before, into)
+        cut, retried = link.requests(PUSH)[-2:]
+        assert _batch(cut)["batch_id"] == _batch(retried)["batch_id"] == report.batches[0]
+        assert b"\r\n\r\n" not in cut["answer"] and [cut["status"], retried["status"]] == [200, 200]
+    assert count(db_session, SyncBatch, SyncBatch.device_id == worker.device_id) == len(HEADER_CUTS)
+
+
+def test_a_pull_page_cut_inside_its_headers_is_asked_for_again(link, field_phone, world, db_session):
+    worker = field_phone("gridworker1")
+    pull = "GET /api/v1/sync/pull"
+    link.fail("cut_answer", pull, nth=2, before="Content-Length")
+    report = worker.pull(limit=7)
+    first, cut, again = link.requests(pull)[:3]
+    assert cut["line"] == again["line"] != first["line"]  # the same cursor again
+    assert worker.ids("enterprise") == _in_grid(db_session, world["grid_of"]["gridworker1"])
+    assert len({(c["entity"], c["id"]) for c in report.changes}) == len(report.changes)
 
 
 def test_a_long_queue_goes_in_batches_no_larger_than_the_server_advertises(link, field_phone, committed_app, world,
@@ -475,12 +402,84 @@ def test_an_intent_that_no_longer_applies_is_left_for_the_user(field_phone, worl
     assert db_session.get(Hazard, uuid.UUID(reported.id)).measures == "清理通道"
 
 
+def test_a_stored_answer_retried_late_never_takes_the_local_copy_backwards(link, field_phone, world, db_session,
+                                                                            tmp_path):
+    """inspector1 pulls the hazard (v1); inspector2 orders it (v2); inspector1's stale order meets a
+    conflict whose answer is lost; the worker submits the rectification (v3) and inspector1 pulls v3.
+    The retry is answered with the stored conflict, ``current`` v2: the copy stays at v3 (the feed will
+    not send v3 again), and the order is kept for the user against v3."""
+    worker, second_inspector = field_phone("gridworker1"), field_phone("inspector2")
+    inspector = field_phone("inspector1", max_attempts=1)
+    reported = worker.record(hazard_change(world["retailer"], description="配电箱前堆放纸箱"))
+    worker.push()
+    pull_until(inspector, lambda: inspector.record_of("hazard", reported.id) is not None, limit=2000)
+    pull_until(second_inspector, lambda: second_inspector.record_of("hazard", reported.id) is not None, limit=2000)
+    second_inspector.record(transition(reported.id, **ORDER))
+    assert [c["result"]["version"] for c in second_inspector.push().applied] == [2]
+
+    stale = inspector.record(transition(reported.id, **ORDER | {"measures": "搬走纸箱"}))
+    assert stale.base_version == 1
+    link.fail("lose_answer", PUSH)
+    with pytest.raises(Unreachable):
+        inspector.push()
+
+    photo = tmp_path / "rectified.jpg"
+    photo.write_bytes(noisy_jpeg(200))
+    sha = worker.add_photo(photo)
+    pull_until(worker, lambda: (worker.record_of("hazard", reported.id) or {}).get("version") == 2)
+    worker.record(transition(reported.id, action="submit", photos=[sha], note="纸箱已搬走"))
+    assert [c["result"]["version"] for c in worker.push().applied] == [3]
+    pull_until(inspector, lambda: (inspector.record_of("hazard", reported.id) or {}).get("version") == 3)
+
+    report = inspector.push()
+    answer = inspector.state.batches()[-1]["answer"]["results"][0]
+    assert (answer["status"], answer["current"]["version"]) == ("conflict", 2)  # the stored answer, verbatim
+    assert [c["seq"] for c in report.conflicts] == [stale.seq] and report.rebased == []
+    assert inspector.status()["conflicts"][0]["result"]["current"]["version"] == 3
+    local = inspector.record_of("hazard", reported.id)
+    assert (local["status"], local["version"]) == ("submitted", 3)
+    inspector.pull()
+    local = inspector.record_of("hazard", reported.id)
+    assert (local["status"], local["version"]) == ("submitted", 3)
+    fresh = field_phone("inspector1")  # a full pull of the same user, from nothing: the copy equals it
+    pull_until(fresh, lambda: fresh.versions() == inspector.versions(), limit=2000)
+
+
+def test_a_stored_answer_retried_late_does_not_bring_back_a_record_that_left_the_view(link, field_phone, world,
+                                                                                     db_session):
+    """The worker's new hazard is stored but the answer is lost; then the hazard is moved to another
+    grid, and the worker's pull brings its tombstone. The retry is answered ``applied`` (stored): the
+    hazard must not come back into the copy, since no later pull would take it away again."""
+    worker = field_phone("gridworker1", max_attempts=1)
+    reported = worker.record(hazard_change(world["retailer"], description="消防栓被遮挡"))
+    link.fail("lose_answer", PUSH)
+    with pytest.raises(Unreachable):
+        worker.push()
+    db_session.execute(update(Hazard).where(Hazard.id == uuid.UUID(reported.id))
+                       .values(grid_id=world["grid_of"]["gridworker2"]))
+    db_session.commit()
+    tombstone = ("hazard", "delete", reported.id)
+    deadline = time.monotonic() + 120
+    while tombstone not in [(c["entity"], c["op"], c["id"]) for c in worker.pull().changes]:
+        assert time.monotonic() < deadline, "the tombstone never reached the phone"
+        time.sleep(0.2)
+
+    report = worker.push()
+    assert [c["id"] for c in report.applied] == [reported.id]
+    assert reported.id not in worker.ids("hazard")
+    worker.pull()
+    assert reported.id not in worker.ids("hazard")
+    fresh = field_phone("gridworker1")
+    pull_until(fresh, lambda: fresh.versions() == worker.versions())
+
+
 def test_rebase_replays_the_intents_in_order_on_current():
     current = {"status": "ordered", "version": 5}
-    rebased, stuck = rules.rebase("hazard", current, [(1, "submit"), (2, "order"), (3, "supervise")])
+    rebased, stuck = rules.rebase("hazard", current, [(1, "submit", None), (2, "order", None), (3, "supervise", None)])
     assert [(r.seq, r.base_version) for r in rebased] == [(1, 5), (3, 6)]
     assert [s.seq for s in stuck] == [2]
-    rebased, stuck = rules.rebase("task", {"status": "accepted", "version": 2}, [(7, "accept"), (8, "complete")])
+    rebased, stuck = rules.rebase("task", {"status": "accepted", "version": 2},
+                                  [(7, "accept", None), (8, "complete", None)])
     assert [(r.seq, r.base_version) for r in rebased] == [(8, 2)] and [s.seq for s in stuck] == [7]
 
 
@@ -489,21 +488,24 @@ def test_a_recheck_decision_is_rebased_only_onto_the_submission_it_judged():
     supervised = first | {"version": 5, "supervised": True}
     resubmitted = first | {"version": 6, "submitted_at": "2026-11-22T15:00:00+08:00"}
     for action in ("verify", "reject"):
-        rebased, stuck = rules.rebase("hazard", supervised, [(1, action)], seen=first)
+        rebased, stuck = rules.rebase("hazard", supervised, [(1, action, first)])
         assert [(r.seq, r.base_version) for r in rebased] == [(1, 5)] and stuck == [], action
-        rebased, stuck = rules.rebase("hazard", resubmitted, [(1, action)], seen=first)
+        rebased, stuck = rules.rebase("hazard", resubmitted, [(1, action, first)])
         assert rebased == [] and [s.seq for s in stuck] == [1] and "重新提交" in stuck[0].reason, action
     # The phone's own submission, replayed first, is one it has seen.
     ordered = {"status": "ordered", "version": 3, "submitted_at": None, "submitted_by": None}
-    rebased, _ = rules.rebase("hazard", ordered | {"version": 4}, [(1, "submit"), (2, "reject")], seen=ordered)
+    rebased, _ = rules.rebase("hazard", ordered | {"version": 4}, [(1, "submit", ordered), (2, "reject", ordered)])
     assert [(r.seq, r.base_version) for r in rebased] == [(1, 4), (2, 5)]
 
 
+@pytest.mark.parametrize("pulled_before_pushing", [False, True])
 def test_an_offline_verification_is_not_applied_to_a_rectification_submitted_again(
-        field_phone, committed_app, world, db_session, tmp_path):
+        field_phone, committed_app, world, db_session, tmp_path, pulled_before_pushing):
     """inspector1 verifies (销号) the rectification on the phone, offline. Meanwhile inspector2 sends
     it back (退回) and the worker submits new evidence. inspector1's verification must not close the
-    hazard on evidence nobody looked at: it stays with inspector1 as a conflict."""
+    hazard on evidence nobody looked at: it stays with inspector1 as a conflict — also when the phone
+    pulled the new submission before it pushed (the verification judged the one shown when it was
+    recorded, not the one in the copy now)."""
     clock = committed_app[1]
     worker, inspector, colleague = field_phone("gridworker1"), field_phone("inspector1"), field_phone("inspector2")
     reported = worker.record(hazard_change(world["retailer"], description="安全出口上锁"))
@@ -528,6 +530,8 @@ def test_an_offline_verification_is_not_applied_to_a_rectification_submitted_aga
     pull_until(worker, lambda: (worker.record_of("hazard", reported.id) or {}).get("status") == "ordered")
     worker.record(transition(reported.id, action="submit", photos=[sha], note="已拆除门锁"))
     worker.push()
+    if pulled_before_pushing:
+        pull_until(inspector, lambda: inspector.record_of("hazard", reported.id)["version"] == 5)
 
     report = inspector.push()
     assert report.rebased == [] and [c["seq"] for c in report.conflicts] == [verification.seq]
@@ -539,13 +543,19 @@ def test_an_offline_verification_is_not_applied_to_a_rectification_submitted_aga
 # --------------------------------------------------------------------------- photos
 
 
-def test_a_photo_upload_resumes_after_a_broken_connection(link, field_phone, world, db_session, tmp_path):
+def photo_in_parts(field_phone, tmp_path, part: int) -> tuple[SyncClient, str, int]:
+    """A grid worker's phone uploading in parts of ``part`` bytes, with a photo of several parts
+    registered: (phone, sha256, size)."""
     data = noisy_jpeg()
-    size, part = len(data), 64 * 1024
     photo = tmp_path / "hazard.jpg"
     photo.write_bytes(data)
     worker = field_phone("gridworker1", chunk_bytes=part)
-    sha = worker.add_photo(photo)
+    return worker, worker.add_photo(photo), len(data)
+
+
+def test_a_photo_upload_resumes_after_a_broken_connection(link, field_phone, world, db_session, tmp_path):
+    part = 64 * 1024
+    worker, sha, size = photo_in_parts(field_phone, tmp_path, part)
     worker.record(hazard_change(world["retailer"], photos=[sha]))
     link.fail("cut", PHOTOS, nth=3, after=10_000)  # the third part breaks after 10,000 bytes
 
@@ -564,6 +574,19 @@ def test_a_photo_upload_resumes_after_a_broken_connection(link, field_phone, wor
     assert again.photos == {"uploaded": [], "already_held": [], "failed": []}
     worker.record(hazard_change(world["retailer"], photos=[sha]))
     assert worker.push().missing_photos == []
+
+
+def test_a_photo_upload_answer_cut_before_its_range_is_asked_about_again(link, field_phone, db_session, tmp_path):
+    """A 308 that lost its Range on the way says nothing about what the server holds: ask HEAD, and
+    when HEAD's own 308 comes without Range, ask again. Nothing is sent twice."""
+    worker, sha, size = photo_in_parts(field_phone, tmp_path, 64 * 1024)
+    head = f"HEAD /api/v1/photos/{sha}"
+    link.fail("cut_answer", PHOTOS, nth=2, before="Content-Length")  # a PUT's 308 without Range (or body)
+    link.fail("cut_answer", head, nth=2, before="Range")  # HEAD's 308 without Range
+    assert worker.upload_photos() == {"uploaded": [sha], "already_held": [], "failed": []}
+    assert [r["status"] for r in link.requests(head)] == [404, 308, 308]
+    assert sum(r["forwarded"] for r in link.requests(PHOTOS)) == size
+    assert db_session.get(Photo, sha).size_bytes == size
 
 
 def test_a_photo_upload_resumes_where_the_server_is_after_a_restart(link, field_phone, db_session, tmp_path):
@@ -651,16 +674,23 @@ def test_a_pull_without_a_cursor_starts_the_local_copy_afresh(field_phone, world
 # --------------------------------------------------------------------------- the command line
 
 
-def test_command_line_round_trip(link, world, tmp_path):
+@pytest.fixture
+def cli(tmp_path):
+    """``cli(*args, expect=0)``: ``python -m sync`` on one state file; its JSON output (stderr's when
+    the exit code is not 0)."""
     state = tmp_path / "cli.sqlite"
     env = os.environ | {"ANXUN_PASSWORD": "anxun-demo"}
 
-    def cli(*args, expect=0):
+    def run(*args, expect=0):
         done = subprocess.run([sys.executable, "-m", "sync", "--state", str(state), "--backoff", "0.01", *args],
                               cwd=REPO, env=env, capture_output=True, text=True, timeout=300)
         assert done.returncode == expect, done.stderr
         return json.loads(done.stdout) if expect == 0 else json.loads(done.stderr)
 
+    return run
+
+
+def test_command_line_round_trip(link, cli, world, tmp_path):
     assert cli("login", "--server", link.url, "--username", "gridworker1")["user"]["username"] == "gridworker1"
     photo = tmp_path / "photo.jpg"
     photo.write_bytes(noisy_jpeg(200))
@@ -691,6 +721,29 @@ def test_command_line_round_trip(link, world, tmp_path):
     assert cli("status")["queued"] == 0
     assert cli("logout") == {"logged_out": True}
     assert cli("push", expect=4)["kind"] == "NotLoggedIn"
+
+
+def test_command_line_says_no_signal_for_answers_cut_short(link, cli, world, tmp_path):
+    """An answer that breaks off inside its headers is no answer: exit code 3, nothing lost, and the
+    next run finishes the job (the same batch; the photo from where the server is)."""
+    cli("login", "--server", link.url, "--username", "gridworker1")
+    change = hazard_change(world["retailer"])
+    (tmp_path / "hazard.json").write_text(json.dumps(change), encoding="utf-8")
+    cli("record", str(tmp_path / "hazard.json"))
+    link.fail("cut_answer", PUSH, before=None)  # a 200 with no headers and no body
+    assert cli("--attempts", "1", "push", "--no-photos", expect=3)["kind"] == "Unreachable"
+    in_flight = cli("status")["batch_in_flight"]
+    again = cli("push", "--no-photos")
+    assert again["batches"] == [in_flight] and [c["id"] for c in again["applied"]] == [change["id"]]
+
+    photo = tmp_path / "large.jpg"
+    photo.write_bytes(noisy_jpeg(1200))  # two parts of the advertised 1 MiB
+    sha = cli("photo", str(photo))[str(photo)]
+    link.fail("cut_answer", PHOTOS, before="Content-Length")  # the first part's 308, without its Range
+    assert cli("--attempts", "1", "photos", expect=3)["kind"] == "Unreachable"
+    assert cli("photos")["uploaded"] == [sha]
+    assert [r["headers"]["content-range"].split("-")[0] for r in link.requests(PHOTOS)] == [
+        "bytes 0", f"bytes {1024 * 1024}"]
 
 
 # --------------------------------------------------------------------------- the contract vs the server

@@ -6,6 +6,7 @@ from datetime import date, datetime, timezone
 import pytest
 from sqlalchemy import create_engine, select, text, update
 
+from checklists import load_all
 from enterprises.models import Enterprise
 from geo.models import GridAssignment
 from inspections.models import Plan
@@ -24,7 +25,8 @@ def test_initial_pull_brings_exactly_the_workers_world(phone, db_session, world)
     assert worker.ids("enterprise") == _in_grid(db_session, world["grid_of"]["gridworker1"])
     assert worker.ids("grid") == {str(world["grid_of"]["gridworker1"])}
     templates = worker.ids("checklist_template")
-    assert "fireworks.retail@1" in templates and len(templates) == 9
+    # Every published version; a withdrawn one is no longer handed out (SYNC_PROTOCOL.md §3).
+    assert templates == {f"{t.code}@{t.version}" for t in load_all() if t.published}
     grid = worker.records[("grid", str(world["grid_of"]["gridworker1"]))]
     assert grid["geometry"]["type"] == "MultiPolygon" and grid["workers"][0]["username"] == "gridworker1"
     enterprise = worker.records[("enterprise", str(world["retailer"]))]
@@ -289,3 +291,59 @@ def test_a_hidden_writer_holds_the_feed_back_instead_of_being_skipped(unprivileg
     assert while_open == [], "served past a transaction the API could not see"
     received = {c["id"]: c for c in after}
     assert hazard["id"] in received and received[enterprise]["data"]["address"] == "另一角色改"
+
+
+def test_writers_that_started_after_the_pulls_snapshot_do_not_wrap_the_horizon(phone, committed_app, world):
+    """Issue 15, recipe 1. A running writer whose transaction id is above the pull's snapshot xmax was
+    taken for the previous epoch: the horizon went negative, wrapped to about 2^64 as an xid8 and held
+    nothing back, so the cursor moved past session A's write while it was in flight; A's change never
+    reached the phone. With one extra session nothing was skipped (its id equals xmax); with two it was."""
+    worker = phone("gridworker1")
+    first = hazard_change(world["retailer"])
+    assert worker.push([first]).get_json()["results"][0]["status"] == "applied"
+    worker.pull_all()
+    engine = create_engine(committed_app[2])
+    with engine.connect() as a, engine.connect() as d1, engine.connect() as d2:
+        a.execute(text("UPDATE hazards SET description = 'A 改', version = version + 1 WHERE id = :id"),
+                  {"id": first["id"]})
+        second = hazard_change(world["retailer"])
+        assert worker.push([second]).get_json()["results"][0]["status"] == "applied"
+        d1.execute(text("SELECT pg_current_xact_id()"))
+        d2.execute(text("SELECT pg_current_xact_id()"))
+        worker.pull_all()
+        a.commit()
+        d1.rollback()
+        d2.rollback()
+    engine.dispose()
+    worker.pull_all()
+    assert worker.records[("hazard", first["id"])]["description"] == "A 改"
+    assert worker.records[("hazard", first["id"])]["version"] == 2
+    assert ("hazard", second["id"]) in worker.records
+
+
+def test_a_prepared_transaction_holds_the_feed_back_until_it_commits(phone, committed_app, world, db_session):
+    """A prepared (two-phase) transaction has no backend in pg_stat_activity, but its rows commit
+    later with the id it took early: the horizon must wait for it too."""
+    if int(db_session.execute(text("SHOW max_prepared_transactions")).scalar()) == 0:
+        pytest.skip("the server allows no prepared transactions (max_prepared_transactions = 0)")
+    worker = phone("gridworker1")
+    first = hazard_change(world["retailer"])
+    assert worker.push([first]).get_json()["results"][0]["status"] == "applied"
+    worker.pull_all()
+    engine = create_engine(committed_app[2])
+    gid = f"anxun-test-{uuid.uuid4().hex[:8]}"
+    with engine.connect() as a, engine.connect().execution_options(isolation_level="AUTOCOMMIT") as admin:
+        a.execute(text("UPDATE hazards SET description = '两阶段', version = version + 1 WHERE id = :id"),
+                  {"id": first["id"]})
+        a.execute(text(f"PREPARE TRANSACTION '{gid}'"))
+        a.commit()  # the connection is free again; the transaction lives on as prepared
+        try:
+            second = hazard_change(world["retailer"])
+            assert worker.push([second]).get_json()["results"][0]["status"] == "applied"
+            worker.pull_all()
+        finally:
+            admin.execute(text(f"COMMIT PREPARED '{gid}'"))
+    engine.dispose()
+    worker.pull_all()
+    assert worker.records[("hazard", first["id"])]["description"] == "两阶段"
+    assert ("hazard", second["id"]) in worker.records

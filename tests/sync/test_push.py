@@ -259,3 +259,51 @@ def test_a_stored_batch_is_answered_even_after_the_limits_were_lowered(phone, co
     retried = worker.push(changes, batch_id="accepted-under-old-limits")
     assert retried.status_code == 200 and retried.get_json() == first
     assert worker.push(changes).status_code == 413
+
+
+ORDER = {"action": "order", "deadline": "2026-12-01T00:00:00+08:00", "responsible_person": "店主", "measures": "清理"}
+
+
+def test_a_transition_is_a_duplicate_only_for_the_user_who_had_it_applied(phone, world):
+    """Issue 15, case 2: the content hash alone made inspector2's identical order a `duplicate` of
+    inspector1's (the event names inspector1), and told a grid worker of another town `duplicate`
+    for a hazard they may not see. Only the user who had the change applied gets `duplicate`; another
+    inspector gets the conflict; someone outside the scope gets what an unknown record gets."""
+    reported = hazard_change(world["retailer"])
+    assert phone("gridworker1").push([reported]).get_json()["results"][0]["status"] == "applied"
+    order = transition(reported["id"], 1, **ORDER)
+    inspector1 = phone("inspector1")
+    assert inspector1.push([order]).get_json()["results"][0]["status"] == "applied"
+    assert inspector1.push([order]).get_json()["results"][0]["status"] == "duplicate"  # a retry in a new batch
+
+    other = phone("inspector2").push([order]).get_json()["results"][0]
+    assert other["status"] == "conflict" and other["version"] == 2 and other["current"]["status"] == "ordered"
+
+    outsider = phone("gridworker3").push([order, transition(uuid.uuid4(), 1, **ORDER)]).get_json()["results"]
+    strip = [{k: v for k, v in r.items() if k != "id"} for r in outsider]
+    assert strip[0] == strip[1], outsider  # indistinguishable from a hazard that does not exist
+    assert outsider[0]["status"] == "rejected" and outsider[0]["code"] == "sync.unknown_reference"
+
+
+def test_a_create_is_a_duplicate_only_for_the_user_who_recorded_it(phone, db_session, world):
+    """The same id and content pushed by another user is not that user's record: the id is taken."""
+    users = world["users"]
+    inspection, _ = inspection_change(db_session, world["retailer"], [users["inspector1"].id, users["inspector2"].id])
+    assert phone("inspector1").push([inspection]).get_json()["results"][0]["status"] == "applied"
+    again = phone("inspector2").push([inspection]).get_json()["results"][0]
+    assert again["status"] == "rejected" and again["code"] == "sync.id_reused" and again["retryable"] is False
+    reported = hazard_change(world["retailer"])
+    assert phone("gridworker1").push([reported]).get_json()["results"][0]["status"] == "applied"
+    assert phone("gridworker1").push([reported]).get_json()["results"][0]["status"] == "duplicate"
+    assert phone("inspector1").push([reported]).get_json()["results"][0]["code"] == "sync.id_reused"
+
+
+def test_the_same_users_other_phone_gets_the_conflict_not_a_duplicate(phone, world):
+    """Found by make soak: two phones of one inspector verified the same hazard from the same copy; the
+    second was answered `duplicate` and dropped its change, though nothing of that phone was stored."""
+    reported = hazard_change(world["retailer"])
+    assert phone("gridworker1").push([reported]).get_json()["results"][0]["status"] == "applied"
+    order = transition(reported["id"], 1, **ORDER)
+    assert phone("inspector1", "inspector1-phone").push([order]).get_json()["results"][0]["status"] == "applied"
+    tablet = phone("inspector1", "inspector1-tablet").push([order]).get_json()["results"][0]
+    assert tablet["status"] == "conflict" and tablet["current"]["status"] == "ordered"
