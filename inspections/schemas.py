@@ -144,18 +144,23 @@ class PatrolCreate(PatrolData):
     id = fields.UUID(load_default=None)
 
 
-class PlanIn(Schema):
-    kind = fields.String(required=True, validate=validate.OneOf(PLAN_KINDS))
-    title = fields.String(required=True, validate=validate.Length(min=1, max=200))
+class WindowIn(Schema):
+    """The dates a plan (or the plans of a draw) may be carried out; the database refuses a reversed one."""
+
     window_start = AcceptedDate(required=True)
     window_end = AcceptedDate(required=True)
-    enterprise_ids = fields.List(fields.UUID(), required=True, validate=validate.Length(min=1, max=500))
-    inspector_ids = fields.List(fields.UUID(), required=True, validate=validate.Length(min=2, max=20))
-    notes = fields.String(load_default="", validate=validate.Length(max=5000))
 
     @validates_schema
     def window_ordered(self, data, **kwargs):
         ends_after_start(data, "window_start", "window_end", "结束日期不能早于开始日期")
+
+
+class PlanIn(WindowIn):
+    kind = fields.String(required=True, validate=validate.OneOf(PLAN_KINDS))
+    title = fields.String(required=True, validate=validate.Length(min=1, max=200))
+    enterprise_ids = fields.List(fields.UUID(), required=True, validate=validate.Length(min=1, max=500))
+    inspector_ids = fields.List(fields.UUID(), required=True, validate=validate.Length(min=2, max=20))
+    notes = fields.String(load_default="", validate=validate.Length(max=5000))
 
 
 class PlanQuery(PageQuery):
@@ -181,14 +186,12 @@ class PlanPageOut(PageOut):
     items = fields.List(fields.Nested(PlanOut))
 
 
-class DrawIn(Schema):
+class DrawIn(WindowIn):
     count = fields.Integer(required=True, validate=validate.Range(min=1, max=500))
     team_size = fields.Integer(load_default=2, validate=validate.Range(min=2, max=10))
     region = fields.String(load_default=None, validate=validate.Regexp(r"^[0-9]{12}$"))
     industry = fields.String(load_default=None, validate=validate.OneOf(INDUSTRIES))
     risk = fields.List(fields.String(validate=validate.OneOf(RISK_COLOURS)), load_default=None)
-    window_start = AcceptedDate(required=True)
-    window_end = AcceptedDate(required=True)
     seed = fields.String(load_default=None, validate=validate.Regexp(r"^[0-9A-Za-z_-]{8,64}$"),
                          metadata={"description": "随机种子；不填则由服务器生成并记录"})
     title = fields.String(load_default=None, validate=validate.Length(max=200))

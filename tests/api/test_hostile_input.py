@@ -350,3 +350,21 @@ def test_an_exif_time_outside_the_window_counts_as_missing(client, login, taken,
     sha = upload(client, worker, images.jpeg(exif=images.make_exif(taken=taken, offset=offset)))
     response = client.get(f"/api/v1/photos/{sha}", headers=worker)
     assert response.status_code == 200 and response.get_json()["taken_at"] is None
+
+
+# ---- found by schemathesis (tests/api/test_schemathesis.py) and by reading the constraints ------
+
+
+def test_a_draw_whose_window_ends_before_it_starts_is_a_422(client, login):
+    response = post_json(client, "/api/v1/plans/random-draw", {"count": 1, "window_start": "2026-12-02",
+                                                              "window_end": "2026-12-01"}, login("desk"))
+    assert response.status_code == 422 and field_errors(response) == {"window_end"}
+
+
+def test_a_long_device_id_can_log_out_and_be_revoked(client, login):
+    """Device ids may be 128 characters; the audit log kept 64 of them."""
+    device = "d" * 128
+    headers = login("gridworker1", device_id=device)
+    assert client.post("/api/v1/auth/logout", headers=headers).status_code == 204
+    login("gridworker1", device_id=device)
+    assert client.delete(f"/api/v1/devices/{device}", headers=login("desk")).status_code in (200, 204)
