@@ -228,13 +228,56 @@ def test_non_finite_numbers_are_refused_by_field(client, login, inspection_body,
     assert response.status_code == 422 and field_errors(response) == {"answers.0.value"}
 
 
-@pytest.mark.parametrize("number", ["1e400", "NaN", "-Infinity"])
-def test_a_geojson_coordinate_that_is_not_finite_is_refused(client, login, number):
-    ring = [[107.80, 30.70], [107.81, 30.70], [107.81, 30.71], ["@", 30.71], [107.80, 30.70]]
-    body = json.dumps({"name": "测试网格", "geometry": {"type": "Polygon", "coordinates": [ring]}})
-    response = client.post("/api/v1/grids", data=body.replace('"@"', number), content_type="application/json",
-                           headers=login("desk"))
-    assert response.status_code == 422
+RING = [[107.80, 30.70], [107.81, 30.70], [107.81, 30.71], ["@", 30.71], [107.80, 30.70]]
+
+
+@pytest.mark.parametrize("number", ["1e400", "NaN", "-Infinity", "1" + "0" * 400])
+@pytest.mark.parametrize("method, path, body", [
+    ("POST", "/api/v1/grids", {"name": "测试网格", "geometry": {"type": "Polygon", "coordinates": [RING]}}),
+    ("POST", "/api/v1/grids", {"name": "测试网格", "split": {"village": "500299001001", "keep": "inside",
+                                                           "blade": {"type": "Polygon", "coordinates": [RING]}}}),
+    ("POST", "/api/v1/grids", {"name": "测试网格", "split": {"village": "500299001001", "at": {"lon": "@", "lat": 30.7},
+                                                           "blade": {"type": "LineString", "coordinates": RING[:2]}}}),
+    ("PATCH", "/api/v1/grids/{grid}", {"version": 1, "geometry": {"type": "Polygon", "coordinates": [RING]}}),
+    ("POST", "/api/v1/regions/import", {"type": "FeatureCollection", "features": [
+        {"type": "Feature", "properties": {"code": "500299001099", "name": "测试村"},
+         "geometry": {"type": "Polygon", "coordinates": [RING]}}]}),
+    ("GET", "/api/v1/regions/{town}/coverage?min_area_m2=@", None),
+])
+def test_a_geojson_coordinate_or_number_that_is_not_finite_is_refused(client, login, demo, method, path, body,
+                                                                     number):
+    url = path.format(grid=demo.grid_of["gridworker1"], town=demo.towns[0].code).replace("@", number)
+    text = json.dumps(body).replace('"@"', number) if body is not None else None
+    response = client.open(url, method=method, data=text, content_type="application/json", headers=login("admin"))
+    assert response.status_code == 422, response.get_json()
+
+
+@pytest.mark.parametrize("number", [10 ** 400, float("inf"), float("nan"), True, "107.8"])
+def test_a_vertex_that_is_not_a_finite_number_is_malformed_also_from_a_file(number):
+    """The boundary import from a file (flask anxun import-boundaries) checks vertices without the REST parser."""
+    from geo.geometry import check_structure
+
+    ring = [[107.80, 30.70], [107.81, 30.70], [107.81, 30.71], [number, 30.71], [107.80, 30.70]]
+    geometry, problem = check_structure({"type": "Polygon", "coordinates": [ring]})
+    assert geometry is None and problem.code == "geo.malformed_geometry"
+
+
+def test_a_pushed_number_that_is_not_finite_rejects_that_change_alone(client, login, demo, session):
+    from tests.sync.payloads import inspection_change
+
+    inspection, _ = inspection_change(session, demo.retailer.id, [demo.users["inspector1"].id,
+                                                                  demo.users["inspector2"].id])
+    inspection["data"]["answers"][0]["value"] = "@"
+    hazard = hazard_change(demo, location={"lon": "@", "lat": 30.7})
+    batch = {"batch_id": str(uuid.uuid4()), "sent_at": "2026-11-22T09:00:00+08:00",
+             "changes": [inspection, hazard, hazard_change(demo)]}
+    response = client.post(PUSH, data=json.dumps(batch).replace('"@"', "1e400"), content_type="application/json",
+                           headers=login("inspector1"))
+    assert response.status_code == 200
+    results = response.get_json()["results"]
+    assert [r["status"] for r in results] == ["rejected", "rejected", "applied"]
+    assert results[0]["errors"][0]["field"] == "data.answers.0.value"
+    assert results[1]["errors"][0]["field"] == "data.location.lon"
 
 
 @pytest.mark.parametrize("point", [[1e300, 30.7], [107.8, 95], [-181, 0], [107.8, -90.5]])
@@ -247,7 +290,7 @@ def test_track_points_off_the_globe_are_refused(client, login, demo, point):
     assert field_errors(response) <= {"track.coordinates.1.0", "track.coordinates.1.1"}
 
 
-@pytest.mark.parametrize("point", [{"lon": 180.5, "lat": 30}, {"lon": 107.8, "lat": 90.01}])
+@pytest.mark.parametrize("point", [{"lon": 180.5, "lat": 30}, {"lon": 107.8, "lat": 90.01}, {"lon": 10 ** 400, "lat": 30}])
 def test_locations_off_the_globe_are_refused(client, login, demo, point):
     response = post_json(client, HAZARDS, hazard_body(demo, location=point), login("gridworker1"))
     assert response.status_code == 422
