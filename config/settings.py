@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import dataclasses
 import logging
+import os
 from dataclasses import dataclass, field
 from typing import Mapping
 
@@ -96,6 +97,12 @@ class Settings:
     log_level: str = "INFO"
     testing: bool = False
     extra: dict = field(default_factory=dict)
+
+    def __post_init__(self):
+        # Paths are resolved once, against the working directory the process starts in (the checkout,
+        # under `make run`): whoever uses them later — send_file resolves a relative path against the
+        # api package — gets the same absolute place.
+        object.__setattr__(self, "photo_root", os.path.abspath(self.photo_root))
 
     @classmethod
     def from_env(cls, env: Mapping[str, str], **overrides) -> "Settings":

@@ -1,0 +1,19 @@
+"""Settings read from the environment: paths made absolute once, the hardening limits and their checks."""
+import os
+
+import pytest
+
+from config.settings import Settings, SettingsError
+
+URL = "postgresql://anxun@127.0.0.1:5432/anxun"
+
+
+def test_a_relative_photo_root_is_resolved_against_the_working_directory_once(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    default = Settings.from_env({"DATABASE_URL": URL})
+    given = Settings.from_env({"DATABASE_URL": URL, "ANXUN_PHOTO_ROOT": "store/photos"})
+    monkeypatch.chdir("/")
+    assert default.photo_root == str(tmp_path / "var" / "photos")
+    assert given.photo_root == str(tmp_path / "store" / "photos")
+    assert Settings.from_env({"DATABASE_URL": URL, "ANXUN_PHOTO_ROOT": "/srv/photos"}).photo_root == "/srv/photos"
+    assert os.path.isabs(default.replace(photo_root="elsewhere").photo_root)
