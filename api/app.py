@@ -9,6 +9,7 @@ from flask_smorest import Api
 
 from api.context import Services
 from api.errors import http_problem, register_error_handlers
+from api.keepalive import DrainUnreadBody
 from config.settings import Settings, configure_logging
 from core.clock import Clock
 from db.session import make_engine, make_session_factory
@@ -39,6 +40,8 @@ class AnxunApi(Api):
 def create_app(settings: Settings, *, session_factory=None, clock: Clock | None = None) -> Flask:
     configure_logging(settings)
     app = AnxunFlask(__name__)
+    # The largest body any endpoint reads: a push batch or a photo, with room for the framing.
+    max_body = max(settings.max_batch_bytes, settings.max_photo_bytes) + 1024 * 1024
     app.config.update(
         TESTING=settings.testing,
         API_TITLE="安巡 AnXun API",
@@ -50,10 +53,11 @@ def create_app(settings: Settings, *, session_factory=None, clock: Clock | None 
         OPENAPI_SWAGGER_UI_URL="https://cdn.jsdelivr.net/npm/swagger-ui-dist/",
         OPENAPI_REDOC_PATH="redoc",
         OPENAPI_REDOC_URL="https://cdn.jsdelivr.net/npm/redoc/bundles/redoc.standalone.js",
-        MAX_CONTENT_LENGTH=max(settings.max_batch_bytes, settings.max_photo_bytes) + 1024 * 1024,
+        MAX_CONTENT_LENGTH=max_body,
         JSON_AS_ASCII=False,
     )
     app.json.ensure_ascii = False
+    app.wsgi_app = DrainUnreadBody(app.wsgi_app, limit=max_body)
     engine = None
     if session_factory is None:
         engine = make_engine(settings.database_url, pool_size=settings.db_pool_size)
