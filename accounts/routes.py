@@ -29,7 +29,7 @@ def login(body):
         # Returned, not raised: the failed attempt must be committed for throttling to count it.
         return domain_problem(err)
     p = result.principal
-    return {
+    body = {
         "token": result.token,
         "expires_at": result.expires_at,
         "device_id": p.device_id,
@@ -37,6 +37,8 @@ def login(body):
                  "region_code": p.region_code, "enterprise_id": p.enterprise_id,
                  "enforcement_cert_no": p.enforcement_cert_no},
     }
+    # The answer carries a bearer token: no cache on the way may keep it (RFC 6749 §5.1).
+    return body, {"Cache-Control": "no-store"}
 
 
 @blp.route("/auth/logout", methods=["POST"])

@@ -7,6 +7,7 @@ from __future__ import annotations
 from flask import Flask, g
 from flask_smorest import Api
 
+from api import docs
 from api.context import Services
 from api.errors import http_problem, register_error_handlers
 from api.keepalive import DrainUnreadBody
@@ -50,9 +51,11 @@ def create_app(settings: Settings, *, session_factory=None, clock: Clock | None 
         OPENAPI_URL_PREFIX="/api/v1",
         OPENAPI_JSON_PATH="openapi.json",
         OPENAPI_SWAGGER_UI_PATH="docs",
-        OPENAPI_SWAGGER_UI_URL="https://cdn.jsdelivr.net/npm/swagger-ui-dist/",
+        OPENAPI_SWAGGER_UI_URL=docs.SWAGGER_UI_URL,
+        # No validator badge: it is fetched from swagger.io.
+        OPENAPI_SWAGGER_UI_CONFIG={"validatorUrl": None},
         OPENAPI_REDOC_PATH="redoc",
-        OPENAPI_REDOC_URL="https://cdn.jsdelivr.net/npm/redoc/bundles/redoc.standalone.js",
+        OPENAPI_REDOC_URL=docs.REDOC_URL,
         MAX_CONTENT_LENGTH=max_body,
         JSON_AS_ASCII=False,
     )
@@ -71,12 +74,19 @@ def create_app(settings: Settings, *, session_factory=None, clock: Clock | None 
         if session is not None:
             session.close()
 
+    @app.after_request
+    def no_sniffing(response):
+        # Browsers must take the declared type: a photo or a problem+json is never run as a script.
+        response.headers.setdefault("X-Content-Type-Options", "nosniff")
+        return response
+
     api = AnxunApi(app, spec_kwargs={
         "info": {"description": "安全生产基层网格化巡查与执法检查 API。错误统一为 RFC 9457 problem+json。"},
     })
     api.spec.components.security_scheme("bearerAuth", {"type": "http", "scheme": "bearer"})
     api.spec.options["security"] = [{"bearerAuth": []}]
     register_error_handlers(app)
+    app.register_blueprint(docs.blp)
     _register_blueprints(api)
     _register_cli(app)
     return app

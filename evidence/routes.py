@@ -140,7 +140,6 @@ def _send(sha: str, kind: str):
     response = send_file(source, mimetype=info["mime"], etag=sha, conditional=True, max_age=None,
                          download_name=f"{sha}{'.jpg' if kind == 'thumb' else ''}")
     response.headers["Cache-Control"] = _CACHE
-    response.headers["X-Content-Type-Options"] = "nosniff"
     return response
 
 

@@ -8,7 +8,7 @@ from flask import g
 from flask_smorest import Blueprint
 
 from api.auth import authenticated
-from api.context import clock, db
+from api.context import clock, db, settings
 from geo import boundaries, coverage, grids, service
 from geo.schemas import (CoverageOut, CoverageQuery, FeatureCollectionIn, GridChangeOut, GridCollectionOut,
                          GridFeatureOut, GridIn, GridPatch, GridQuery, RegionImportOut, RegionImportQuery, RegionOut,
@@ -76,7 +76,7 @@ def create_grid(body):
 
     villages、split、geometry 三者给出其一。网格须位于一个乡镇之内（422 geo.outside_town）。
     建成后，其范围内企业的所在网格随之更新（placement）。"""
-    return grids.create_grid(db(), clock(), g.principal, body)
+    return grids.create_grid(db(), clock(), g.principal, body, max_vertices=settings().max_geometry_vertices)
 
 
 @grids_blp.route("/<uuid:grid_id>")
@@ -96,7 +96,8 @@ def update_grid(changes, grid_id: uuid.UUID):
     """修改网格名称或边界（带 version 乐观锁）
 
     新边界须在原乡镇之内；新旧边界范围内的企业及原属该网格的企业随之重新确定所在网格。"""
-    return grids.update_grid(db(), clock(), g.principal, grid_id, changes)
+    return grids.update_grid(db(), clock(), g.principal, grid_id, changes,
+                             max_vertices=settings().max_geometry_vertices)
 
 
 @grids_blp.route("/<uuid:grid_id>/workers")
