@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from flask import Flask, g
 from flask_smorest import Api
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 from api import docs
 from api.context import Services
@@ -61,6 +62,9 @@ def create_app(settings: Settings, *, session_factory=None, clock: Clock | None 
     )
     app.json.ensure_ascii = False
     app.wsgi_app = DrainUnreadBody(app.wsgi_app, limit=max_body)
+    if settings.trusted_proxies:
+        # remote_addr (login throttling, the audit log) is then the client's address as the proxies saw it.
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=settings.trusted_proxies, x_proto=settings.trusted_proxies)
     engine = None
     if session_factory is None:
         engine = make_engine(settings.database_url, pool_size=settings.db_pool_size)

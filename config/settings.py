@@ -66,6 +66,9 @@ class Settings:
     login_window_seconds: int = 15 * 60
     login_max_failures_per_user: int = 5
     login_max_failures_per_address: int = 30
+    # Reverse proxies in front of the app whose X-Forwarded-For/-Proto entries are believed (the
+    # documented nginx: 1). 0 believes none: a client could otherwise name any address it likes.
+    trusted_proxies: int = 0
     geofence_meters: int = 300
     photo_storage: str = "filesystem"
     photo_root: str = "var/photos"
@@ -136,6 +139,7 @@ class Settings:
                                              cls.login_max_failures_per_user, problems, 1),
             login_max_failures_per_address=_int(env, "ANXUN_LOGIN_MAX_FAILURES_PER_ADDRESS",
                                                 cls.login_max_failures_per_address, problems, 1),
+            trusted_proxies=_int(env, "ANXUN_TRUSTED_PROXIES", cls.trusted_proxies, problems, 0),
             geofence_meters=_int(env, "ANXUN_GEOFENCE_METERS", cls.geofence_meters, problems, 1),
             photo_storage=storage,
             photo_root=env.get("ANXUN_PHOTO_ROOT", cls.photo_root),

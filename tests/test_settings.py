@@ -17,3 +17,10 @@ def test_a_relative_photo_root_is_resolved_against_the_working_directory_once(tm
     assert given.photo_root == str(tmp_path / "store" / "photos")
     assert Settings.from_env({"DATABASE_URL": URL, "ANXUN_PHOTO_ROOT": "/srv/photos"}).photo_root == "/srv/photos"
     assert os.path.isabs(default.replace(photo_root="elsewhere").photo_root)
+
+
+def test_trusted_proxies_are_off_unless_set():
+    assert Settings.from_env({"DATABASE_URL": URL}).trusted_proxies == 0
+    assert Settings.from_env({"DATABASE_URL": URL, "ANXUN_TRUSTED_PROXIES": "1"}).trusted_proxies == 1
+    with pytest.raises(SettingsError, match="ANXUN_TRUSTED_PROXIES"):
+        Settings.from_env({"DATABASE_URL": URL, "ANXUN_TRUSTED_PROXIES": "-1"})

@@ -29,7 +29,7 @@ from tests.evidence.uploads import sha_of
 
 @pytest.fixture
 def live(engine, settings, clock):
-    from accounts.service import DeviceInfo, login
+    from accounts.service import DeviceInfo, login, reserve_login_attempt
     from api.app import create_app
     from db.session import make_session_factory
 
@@ -39,7 +39,8 @@ def live(engine, settings, clock):
     with factory.begin() as session:
         for username in ("gridworker1", "gridworker3"):
             device = f"live-{username}-{uuid.uuid4().hex[:8]}"
-            result = login(session, clock, settings, username=username, password="anxun-demo",
+            attempt = reserve_login_attempt(session, clock, settings, username=username, address=address)
+            result = login(session, clock, settings, attempt=attempt, username=username, password="anxun-demo",
                            device=DeviceInfo(id=device, name="pytest live"), address=address)
             devices.append(device)
             headers[username] = {"Authorization": f"Bearer {result.token}"}
