@@ -69,7 +69,7 @@ class PhotoResource(MethodView):
     @authenticated
     @blp.doc(parameters=[_SHA_PARAM, _RANGE_PARAM], requestBody=_IMAGE_BODY)
     @blp.response(201, PhotoOut, description="已保存：照片元数据")
-    @blp.alt_response(200, schema=PhotoOut, description="服务器已有此照片，未写入任何内容")
+    @blp.alt_response(200, schema=PhotoOut, description="服务器已有此照片（内容须与名称相符），未写入任何内容")
     @blp.alt_response(308, schema=UploadProgressOut, headers=_RANGE_HEADER,
                       description="分段已收到；Range 头给出服务器已连续收到的范围")
     @blp.alt_response(409, description="分段不连续（photo.range_gap，带 received），或另一上传正在完成此照片"
@@ -81,8 +81,7 @@ class PhotoResource(MethodView):
         """上传照片（按 SHA-256 命名，幂等；支持 Content-Range 分段续传）"""
         check_sha(sha256)
         conf, store, session = settings(), _store(), db()
-        if service.held_for_upload(session, store, sha256):
-            return _answer(sha256, 200)
+        # Also for a photo the server holds: the answer "held" is earned by the bytes of its name.
         declared = request.content_length
         # Before touching request.stream, which refuses past the app-wide limit on its own terms.
         service.refuse_declared_too_large(declared, conf.max_photo_bytes)

@@ -241,3 +241,15 @@ def served(server_url, template_url, tmp_path_factory):
     finally:
         server.stop()
         drop_database(server_url, url)
+
+
+@pytest.fixture
+def principal_of(session):
+    """``principal_of("gridworker1")`` -> that demo account's Principal, as its token stands for it."""
+    from accounts.models import User
+    from accounts.service import _principal
+
+    def get(username: str):
+        return _principal(session, session.scalar(select(User).where(User.username == username)), None)
+
+    return get

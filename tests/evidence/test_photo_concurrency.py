@@ -235,12 +235,12 @@ def sweep(engine, clock, store) -> int:
         return remove_orphan_photos(session, clock, store, 30)
 
 
-def test_sweep_passes_over_a_photo_a_record_is_naming_right_now(engine, clock, old_photo):
+def test_sweep_passes_over_a_photo_a_record_is_naming_right_now(engine, clock, old_photo, uploader):
     naming = Session(engine)
     try:
         naming.begin()
         # A sync push names the photo and is told it is held; not committed yet.
-        assert name_photos(naming, clock, "enterprise", old_photo.enterprise_id, [old_photo.sha]) == []
+        assert name_photos(naming, clock, uploader, "enterprise", old_photo.enterprise_id, [old_photo.sha]) == []
         assert sweep(engine, clock, old_photo.store) == 0
         naming.commit()
     finally:
@@ -249,11 +249,11 @@ def test_sweep_passes_over_a_photo_a_record_is_naming_right_now(engine, clock, o
     assert old_photo.store.has(old_photo.sha)
 
 
-def test_sweep_removes_the_photo_when_the_naming_rolls_back(engine, clock, old_photo):
+def test_sweep_removes_the_photo_when_the_naming_rolls_back(engine, clock, old_photo, uploader):
     naming = Session(engine)
     try:
         naming.begin()
-        name_photos(naming, clock, "enterprise", old_photo.enterprise_id, [old_photo.sha])
+        name_photos(naming, clock, uploader, "enterprise", old_photo.enterprise_id, [old_photo.sha])
         naming.rollback()
     finally:
         naming.close()
@@ -273,7 +273,7 @@ def test_sweep_passes_over_a_photo_an_upload_was_just_told_is_held(engine, clock
     assert sweep(engine, clock, old_photo.store) == 1
 
 
-def test_naming_waits_for_a_sweep_in_progress_and_then_reports_the_photo_missing(engine, clock, old_photo):
+def test_naming_waits_for_a_sweep_in_progress_and_then_reports_the_photo_missing(engine, clock, old_photo, uploader):
     sweeping = Session(engine)
     outcome: dict = {}
     try:
@@ -282,7 +282,7 @@ def test_naming_waits_for_a_sweep_in_progress_and_then_reports_the_photo_missing
 
         def name():
             with Session(engine) as session, session.begin():
-                outcome["missing"] = name_photos(session, clock, "enterprise", old_photo.enterprise_id,
+                outcome["missing"] = name_photos(session, clock, uploader, "enterprise", old_photo.enterprise_id,
                                                  [old_photo.sha])
 
         thread = threading.Thread(target=name)
