@@ -154,7 +154,7 @@ def _sha256_of(path: Path) -> str:
 
 
 def store_photo(session: Session, clock: Clock, principal: Principal, store: PhotoStore, sha: str,
-                path: Path, *, max_pixels: int, digest: str | None = None) -> bool:
+                path: Path, *, max_pixels: int, max_decode_bytes: int, digest: str | None = None) -> bool:
     """Check, describe and store a received photo file (consumed whatever happens).
 
     HashMismatch (422) when the bytes do not hash to ``sha`` — checked first, also for a photo
@@ -171,7 +171,8 @@ def store_photo(session: Session, clock: Clock, principal: Principal, store: Pho
             raise HashMismatch(f"内容的 SHA-256 为 {actual}，与名称 {sha} 不符",
                                extra={"expected": sha, "actual": actual})
         if not photo_held(session, store, sha):
-            info, thumb = inspect_and_thumbnail(path, max_pixels=max_pixels, max_side=THUMB_SIDE)
+            info, thumb = inspect_and_thumbnail(path, max_pixels=max_pixels, max_side=THUMB_SIDE,
+                                                max_decode_bytes=max_decode_bytes)
             gps = (func.ST_SetSRID(func.ST_MakePoint(info.gps[0], info.gps[1]), 4326) if info.gps else None)
             created = session.scalar(
                 pg_insert(Photo).values(
@@ -198,7 +199,7 @@ def store_photo(session: Session, clock: Clock, principal: Principal, store: Pho
 
 
 def complete_upload(session: Session, clock: Clock, principal: Principal, store: PhotoStore, sha: str, *,
-                    max_pixels: int) -> bool:
+                    max_pixels: int, max_decode_bytes: int) -> bool:
     """Store a resumable upload whose parts are all in (see store_photo).
 
     When two requests bring the last bytes at once, one claims the file and the other gets
@@ -208,7 +209,8 @@ def complete_upload(session: Session, clock: Clock, principal: Principal, store:
     except PhotoNotFound:
         raise PartIncomplete("另一个上传正在完成此照片，请稍后用 HEAD 查询",
                              extra={"received": 0, "total": None}) from None
-    return store_photo(session, clock, principal, store, sha, path, max_pixels=max_pixels)
+    return store_photo(session, clock, principal, store, sha, path, max_pixels=max_pixels,
+                       max_decode_bytes=max_decode_bytes)
 
 
 # --------------------------------------------------------------------------- records naming photos

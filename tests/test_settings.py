@@ -24,3 +24,14 @@ def test_trusted_proxies_are_off_unless_set():
     assert Settings.from_env({"DATABASE_URL": URL, "ANXUN_TRUSTED_PROXIES": "1"}).trusted_proxies == 1
     with pytest.raises(SettingsError, match="ANXUN_TRUSTED_PROXIES"):
         Settings.from_env({"DATABASE_URL": URL, "ANXUN_TRUSTED_PROXIES": "-1"})
+
+
+@pytest.mark.parametrize("name, field, default, minimum", [
+    ("ANXUN_MAX_DECODE_BYTES", "max_decode_bytes", 512 * 1024 * 1024, 16 * 1024 * 1024),
+    ("ANXUN_MAX_GEOMETRY_VERTICES", "max_geometry_vertices", 20_000, 4),
+])
+def test_hardening_limits_have_defaults_and_refuse_values_below_their_minimum(name, field, default, minimum):
+    assert getattr(Settings.from_env({"DATABASE_URL": URL}), field) == default
+    assert getattr(Settings.from_env({"DATABASE_URL": URL, name: str(minimum)}), field) == minimum
+    with pytest.raises(SettingsError, match=name):
+        Settings.from_env({"DATABASE_URL": URL, name: str(minimum - 1)})
