@@ -18,7 +18,7 @@ from evidence.service import missing_photos, name_photos, photos_named_by
 from evidence.storage import InvalidSha
 from geo.models import Region
 from tests.evidence import images
-from tests.evidence.uploads import sha_of, upload
+from tests.evidence.uploads import sha_of, statuses, upload
 
 
 def retailer_lonlat(session, demo) -> tuple[float, float]:
@@ -33,30 +33,6 @@ def photo_at(lon: float, lat: float, *, taken: str | None = "2026:11:22 09:30:00
 
 def offset_north(lat: float, metres: float) -> float:
     return lat + metres / 111_195.0  # one degree of latitude on the mean sphere
-
-
-@pytest.fixture
-def users(login):
-    cache: dict[str, dict] = {}
-
-    def headers(name: str) -> dict:
-        if name not in cache:
-            cache[name] = login(name)
-        return cache[name]
-
-    return headers
-
-
-PATHS = ("", "/thumb", "/original")
-
-
-def statuses(client, headers, sha) -> list[int]:
-    out = []
-    for path in PATHS:
-        response = client.get(f"/api/v1/photos/{sha}{path}", headers=headers)
-        out.append(response.status_code)
-        response.close()
-    return out
 
 
 # --------------------------------------------------------------------------- access

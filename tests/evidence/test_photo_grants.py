@@ -11,31 +11,7 @@ from sqlalchemy import select
 from enterprises.models import Enterprise
 from evidence.models import Photo
 from tests.evidence import images
-from tests.evidence.uploads import sha_of, upload
-
-PATHS = ("", "/thumb", "/original")
-
-
-@pytest.fixture
-def users(login):
-    cache: dict[str, dict] = {}
-
-    def headers(name: str) -> dict:
-        if name not in cache:
-            cache[name] = login(name)
-        return cache[name]
-
-    return headers
-
-
-def statuses(client, headers, sha) -> list[int]:
-    out = []
-    for path in PATHS:
-        response = client.get(f"/api/v1/photos/{sha}{path}", headers=headers)
-        out.append(response.status_code)
-        response.close()
-    return out
-
+from tests.evidence.uploads import sha_of, statuses, upload
 
 def report(client, headers, enterprise_id, photos) -> dict:
     response = client.post("/api/v1/hazards", headers=headers, json={

@@ -173,8 +173,8 @@ def test_upload_needs_a_login(client, exif_jpeg):
 # --------------------------------------------------------------------------- size limit
 
 
-class _Unreadable(io.RawIOBase):
-    """A body that must not be read."""
+class _Body(io.RawIOBase):
+    """A request body the test client hands over as it is (it must seem seekable)."""
 
     def readable(self):
         return True
@@ -187,6 +187,10 @@ class _Unreadable(io.RawIOBase):
 
     def tell(self):
         return 0
+
+
+class _Unreadable(_Body):
+    """A body that must not be read."""
 
     def readinto(self, b):
         raise AssertionError("the body was read although Content-Length was over the limit")
@@ -213,23 +217,11 @@ def big_jpeg() -> bytes:
     return data
 
 
-class _Zeros(io.RawIOBase):
+class _Zeros(_Body):
     """A body of zeros that counts what is read of it."""
 
     def __init__(self):
         self.read_bytes = 0
-
-    def readable(self):
-        return True
-
-    def seekable(self):
-        return True
-
-    def seek(self, offset, whence=0):
-        return 0
-
-    def tell(self):
-        return 0
 
     def readinto(self, b):
         self.read_bytes += len(b)
