@@ -6,6 +6,7 @@ import hashlib
 import http.client
 import io
 import json
+import uuid
 from urllib.parse import urlsplit
 
 import pytest
@@ -42,7 +43,7 @@ def login(served, username: str = "gridworker1") -> dict:
     try:
         status, _, body = ask(conn, "POST", "/api/v1/auth/login", json.dumps({
             "username": username, "password": "anxun-demo",
-            "device": {"id": f"served-{username}-{hashlib.sha1(str(id(conn)).encode()).hexdigest()[:8]}"}}).encode(),
+            "device": {"id": f"served-{username}-{uuid.uuid4().hex[:8]}"}}).encode(),
             {"Content-Type": "application/json"})
     finally:
         conn.close()
