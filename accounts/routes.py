@@ -8,7 +8,7 @@ from flask import g, request
 from accounts import people, service
 from accounts.schemas import DeviceOut, LoginIn, LoginOut, PeopleQuery, PersonOut, PersonPageOut
 from api.auth import authenticated
-from api.context import clock, db, settings
+from api.context import clock, db, services, settings
 from api.errors import domain_problem
 from api.inputs import Blueprint
 
@@ -24,15 +24,21 @@ people_blp = Blueprint("people", __name__, url_prefix="/api/v1/people", descript
 @blp.alt_response(429, description="auth.throttled")
 def login(body):
     """登录：令牌绑定到设备"""
+    address = request.remote_addr or "unknown"
+    # A unit of work of its own, committed before the password is checked: the attempt counts whatever
+    # becomes of this request, and concurrent guesses see it.
+    with services().session_factory.begin() as throttle:
+        attempt = service.reserve_login_attempt(throttle, clock(), settings(), username=body["username"],
+                                                address=address)
     try:
-        result = service.login(db(), clock(), settings(), username=body["username"], password=body["password"],
-                               device=service.DeviceInfo(**body["device"]),
-                               address=request.remote_addr or "unknown")
-    except (service.InvalidCredentials, service.DeviceRevoked) as err:
-        # Returned, not raised: the failed attempt must be committed for throttling to count it.
+        result = service.login(db(), clock(), settings(), attempt=attempt, username=body["username"],
+                               password=body["password"], device=service.DeviceInfo(**body["device"]),
+                               address=address)
+    except service.DeviceRevoked as err:
+        # Returned, not raised: the right password must still be committed as a success.
         return domain_problem(err)
     p = result.principal
-    return {
+    body = {
         "token": result.token,
         "expires_at": result.expires_at,
         "device_id": p.device_id,
@@ -40,6 +46,8 @@ def login(body):
                  "region_code": p.region_code, "enterprise_id": p.enterprise_id,
                  "enforcement_cert_no": p.enforcement_cert_no},
     }
+    # The answer carries a bearer token: no cache on the way may keep it (RFC 6749 §5.1).
+    return body, {"Cache-Control": "no-store"}
 
 
 @blp.route("/auth/logout", methods=["POST"])

@@ -11,7 +11,7 @@ from datetime import date, datetime, timedelta
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from sqlalchemy import func, select, update
+from sqlalchemy import func, insert, select, text, update
 from sqlalchemy.orm import Session
 
 from accounts.models import AccessToken, Device, LoginAttempt, User
@@ -70,40 +70,56 @@ class LoginResult:
     principal: Principal
 
 
-def _recent_failures(session: Session, column, value: str, since: datetime) -> int:
-    return session.scalar(
-        select(func.count()).select_from(LoginAttempt)
-        .where(column == value, LoginAttempt.at >= since, LoginAttempt.succeeded.is_(False))) or 0
+def reserve_login_attempt(session: Session, clock: Clock, settings, *, username: str, address: str) -> int:
+    """Count a login attempt as failed before its password is checked, or refuse it (LoginThrottled).
 
+    Failures count within ``login_window_seconds``: per username since that user's last successful
+    login, per address all of them. Attempts for one username or from one address take turns here (a
+    transaction-scoped advisory lock around count and insert), so however many guesses arrive at once,
+    no more than the limit get a password check. Returns the attempt's id for ``login``.
 
-def login(session: Session, clock: Clock, settings, *, username: str, password: str,
-          device: DeviceInfo, address: str) -> LoginResult:
-    """Check the throttle, then the password; bind a new token to the device.
-
-    Raises LoginThrottled, InvalidCredentials or DeviceRevoked. A failed attempt is
-    added to the session before raising: the caller must commit it anyway
-    (``api.auth`` does), or throttling would never see it."""
-    now = clock.now()
-    since = now - timedelta(seconds=settings.login_window_seconds)
-    if (_recent_failures(session, LoginAttempt.username, username, since) >= settings.login_max_failures_per_user
-            or _recent_failures(session, LoginAttempt.address, address, since)
-            >= settings.login_max_failures_per_address):
+    The caller commits at once, in a unit of work of its own: the attempt must count whatever
+    becomes of the request, and the locks must not be held while a password is hashed."""
+    username, address = username[:64], address[:64]
+    # One lock after the other, always in this order: no two attempts wait on each other crosswise.
+    session.execute(text("SELECT pg_advisory_xact_lock(1, hashtext(:username))"), {"username": username})
+    session.execute(text("SELECT pg_advisory_xact_lock(2, hashtext(:address))"), {"address": address})
+    since = clock.now() - timedelta(seconds=settings.login_window_seconds)
+    recent = LoginAttempt.at >= since
+    last_success = (select(func.coalesce(func.max(LoginAttempt.id), 0))
+                    .where(LoginAttempt.username == username, recent, LoginAttempt.succeeded).scalar_subquery())
+    user_failures, address_failures = session.execute(select(
+        select(func.count()).where(LoginAttempt.username == username, recent, LoginAttempt.succeeded.is_(False),
+                                   LoginAttempt.id > last_success).scalar_subquery(),
+        select(func.count()).where(LoginAttempt.address == address, recent,
+                                   LoginAttempt.succeeded.is_(False)).scalar_subquery())).one()
+    if (user_failures >= settings.login_max_failures_per_user
+            or address_failures >= settings.login_max_failures_per_address):
         raise LoginThrottled(extra={"retry_after": settings.login_window_seconds})
+    return session.scalar(insert(LoginAttempt).values(username=username, address=address, at=clock.now(),
+                                                      succeeded=False).returning(LoginAttempt.id))
 
+
+def login(session: Session, clock: Clock, settings, *, attempt: int, username: str, password: str,
+          device: DeviceInfo, address: str) -> LoginResult:
+    """Check the password of a reserved attempt (``reserve_login_attempt``); bind a new token to the device.
+
+    Raises InvalidCredentials or DeviceRevoked. A right password marks the attempt succeeded — also
+    when the device then turns out revoked, so the caller commits that answer too (the login route
+    returns it rather than raising) — which clears the user's earlier failures."""
+    now = clock.now()
     user = session.scalar(select(User).where(User.username == username, User.active.is_(True)))
     ok = False
     try:
         ok = _hasher.verify(user.password_hash if user else _DUMMY_HASH, password) and user is not None
     except (VerificationError, InvalidHashError):
         ok = False
-    session.add(LoginAttempt(username=username[:64], address=address[:64], at=now, succeeded=ok))
     if not ok:
-        session.flush()
         raise InvalidCredentials()
+    session.execute(update(LoginAttempt).where(LoginAttempt.id == attempt).values(succeeded=True))
 
     existing = session.get(Device, device.id)
     if existing is not None and existing.revoked_at is not None:
-        session.flush()
         raise DeviceRevoked()
     if existing is None:
         existing = Device(id=device.id)

@@ -8,10 +8,13 @@ import http
 
 from flask import Flask, g
 from flask_smorest import Api
+from werkzeug.middleware.proxy_fix import ProxyFix
 
+from api import docs
 from api.context import Services
 from api.errors import PROBLEM, ProblemOut, http_problem, register_error_handlers
 from api.inputs import refuse_unstorable_url
+from api.keepalive import DrainUnreadBody
 from config.settings import Settings, configure_logging
 from core.clock import Clock
 from core.times import judged_at
@@ -54,6 +57,8 @@ class AnxunApi(Api):
 def create_app(settings: Settings, *, session_factory=None, clock: Clock | None = None) -> Flask:
     configure_logging(settings)
     app = AnxunFlask(__name__)
+    # The largest body any endpoint reads: a push batch or a photo, with room for the framing.
+    max_body = max(settings.max_batch_bytes, settings.max_photo_bytes) + 1024 * 1024
     app.config.update(
         TESTING=settings.testing,
         API_TITLE="安巡 AnXun API",
@@ -62,13 +67,19 @@ def create_app(settings: Settings, *, session_factory=None, clock: Clock | None 
         OPENAPI_URL_PREFIX="/api/v1",
         OPENAPI_JSON_PATH="openapi.json",
         OPENAPI_SWAGGER_UI_PATH="docs",
-        OPENAPI_SWAGGER_UI_URL="https://cdn.jsdelivr.net/npm/swagger-ui-dist/",
+        OPENAPI_SWAGGER_UI_URL=docs.SWAGGER_UI_URL,
+        # No validator badge: it is fetched from swagger.io.
+        OPENAPI_SWAGGER_UI_CONFIG={"validatorUrl": None},
         OPENAPI_REDOC_PATH="redoc",
-        OPENAPI_REDOC_URL="https://cdn.jsdelivr.net/npm/redoc/bundles/redoc.standalone.js",
-        MAX_CONTENT_LENGTH=max(settings.max_batch_bytes, settings.max_photo_bytes) + 1024 * 1024,
+        OPENAPI_REDOC_URL=docs.REDOC_URL,
+        MAX_CONTENT_LENGTH=max_body,
         JSON_AS_ASCII=False,
     )
     app.json.ensure_ascii = False
+    app.wsgi_app = DrainUnreadBody(app.wsgi_app, limit=max_body)
+    if settings.trusted_proxies:
+        # remote_addr (login throttling, the audit log) is then the client's address as the proxies saw it.
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=settings.trusted_proxies, x_proto=settings.trusted_proxies)
     engine = None
     if session_factory is None:
         engine = make_engine(settings.database_url, pool_size=settings.db_pool_size)
@@ -82,6 +93,12 @@ def create_app(settings: Settings, *, session_factory=None, clock: Clock | None 
         if session is not None:
             session.close()
 
+    @app.after_request
+    def no_sniffing(response):
+        # Browsers must take the declared type: a photo or a problem+json is never run as a script.
+        response.headers.setdefault("X-Content-Type-Options", "nosniff")
+        return response
+
     api = AnxunApi(app, spec_kwargs={
         "info": {"description": "安全生产基层网格化巡查与执法检查 API。错误统一为 RFC 9457 problem+json。"},
     })
@@ -89,6 +106,7 @@ def create_app(settings: Settings, *, session_factory=None, clock: Clock | None 
     api.spec.options["security"] = [{"bearerAuth": []}]
     register_error_handlers(app)
     app.before_request(refuse_unstorable_url)
+    app.register_blueprint(docs.blp)
     _register_blueprints(api)
     _register_cli(app)
     return app

@@ -70,6 +70,9 @@ def problem(status: int, code: str, title: str, detail: str | None = None,
     response.mimetype = PROBLEM
     for name, value in (headers or {}).items():
         response.headers[name] = value
+    if status == 401:
+        # RFC 9110 §11.6.1: a 401 names the scheme that would do.
+        response.headers.setdefault("WWW-Authenticate", 'Bearer realm="anxun"')
     return response
 
 
@@ -98,6 +101,10 @@ def http_problem(err: HTTPException):
         for location, fields in messages.items():
             errors.extend(flatten_messages(fields))
     headers = dict(data.get("headers") or {})
+    # What werkzeug's exception carries (Allow on a 405), less the type of its own HTML page.
+    for name, value in err.get_headers():
+        if name.lower() != "content-type":
+            headers.setdefault(name, value)
     detail = title if status != 404 else "请求的资源不存在"
     return problem(status, code, title, detail, errors, headers)
 

@@ -16,13 +16,20 @@ from bench.config import ROOT
 
 
 class Server:
-    def __init__(self, database_url: str, *, port: int, workers: int, threads: int, photo_root: Path, log_path: Path):
+    """``photo_root=None`` leaves ANXUN_PHOTO_ROOT unset (the default, relative to ``cwd``); ``cwd`` is where
+    gunicorn runs (the checkout, as ``make run``; the code is imported from the checkout wherever that is);
+    ``env`` adds settings."""
+
+    def __init__(self, database_url: str, *, port: int, workers: int, threads: int, photo_root: Path | None,
+                 log_path: Path, cwd: Path = ROOT, env: dict | None = None):
         self.database_url = database_url
         self.port = port
         self.workers = workers
         self.threads = threads
         self.photo_root = photo_root
         self.log_path = log_path
+        self.cwd = cwd
+        self.env = env or {}
         self.process: subprocess.Popen | None = None
 
     @property
@@ -30,15 +37,19 @@ class Server:
         return f"http://127.0.0.1:{self.port}"
 
     def start(self, timeout: float = 90) -> None:
-        env = dict(os.environ, DATABASE_URL=self.database_url, ANXUN_PHOTO_ROOT=str(self.photo_root),
-                   ANXUN_LOG_LEVEL=os.environ.get("ANXUN_BENCH_LOG_LEVEL", "WARNING"))
+        env = dict(os.environ, DATABASE_URL=self.database_url,
+                   ANXUN_LOG_LEVEL=os.environ.get("ANXUN_BENCH_LOG_LEVEL", "WARNING"), **self.env)
+        env.pop("ANXUN_PHOTO_ROOT", None)
+        if self.photo_root is not None:
+            env["ANXUN_PHOTO_ROOT"] = str(self.photo_root)
         self.log_path.parent.mkdir(parents=True, exist_ok=True)
         log = open(self.log_path, "ab")
         # The same command line as scripts/run.sh.
         self.process = subprocess.Popen(
             [sys.executable, "-m", "gunicorn", "--bind", f"127.0.0.1:{self.port}", "--worker-class", "gthread",
-             "--workers", str(self.workers), "--threads", str(self.threads), "--access-logfile", "-", "wsgi:app"],
-            cwd=ROOT, env=env, stdout=log, stderr=log, start_new_session=True)
+             "--workers", str(self.workers), "--threads", str(self.threads), "--access-logfile", "-",
+             "--pythonpath", str(ROOT), "wsgi:app"],
+            cwd=self.cwd, env=env, stdout=log, stderr=log, start_new_session=True)
         log.close()
         http = urllib3.PoolManager(retries=False, timeout=2)
         deadline = time.monotonic() + timeout

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import dataclasses
 import logging
+import os
 from dataclasses import dataclass, field
 from typing import Mapping
 
@@ -65,6 +66,9 @@ class Settings:
     login_window_seconds: int = 15 * 60
     login_max_failures_per_user: int = 5
     login_max_failures_per_address: int = 30
+    # Reverse proxies in front of the app whose X-Forwarded-For/-Proto entries are believed (the
+    # documented nginx: 1). 0 believes none: a client could otherwise name any address it likes.
+    trusted_proxies: int = 0
     geofence_meters: int = 300
     photo_storage: str = "filesystem"
     photo_root: str = "var/photos"
@@ -75,6 +79,13 @@ class Settings:
     photo_chunk_bytes: int = 1024 * 1024
     # 8192×6144 (50 MP phone modes) fits; 200 MP modes do not (memory per worker).
     max_photo_pixels: int = 64_000_000
+    # Memory one worker process spends decoding photos at once (uploads decoding together wait for
+    # their share): a 48 MP HEIC takes ~430 MB, a 64 MP RGBA PNG ~490 MB, a 64 MP JPEG ~4 MB (decoded
+    # at reduced scale). A photo needing more is refused.
+    max_decode_bytes: int = 512 * 1024 * 1024
+    # Positions in one drawn geometry (all rings and parts): 400,000 took PostGIS 11.6 s. A village
+    # boundary drawn by hand has hundreds; a surveyed one a few thousand.
+    max_geometry_vertices: int = 20_000
     orphan_photo_days: int = 30
     # Feed rows older than this (superseded ones and tombstones) are compacted; a phone that has not
     # pulled for longer starts again with a full snapshot.
@@ -96,6 +107,12 @@ class Settings:
     log_level: str = "INFO"
     testing: bool = False
     extra: dict = field(default_factory=dict)
+
+    def __post_init__(self):
+        # Paths are resolved once, against the working directory the process starts in (the checkout,
+        # under `make run`): whoever uses them later — send_file resolves a relative path against the
+        # api package — gets the same absolute place.
+        object.__setattr__(self, "photo_root", os.path.abspath(self.photo_root))
 
     @classmethod
     def from_env(cls, env: Mapping[str, str], **overrides) -> "Settings":
@@ -126,6 +143,7 @@ class Settings:
                                              cls.login_max_failures_per_user, problems, 1),
             login_max_failures_per_address=_int(env, "ANXUN_LOGIN_MAX_FAILURES_PER_ADDRESS",
                                                 cls.login_max_failures_per_address, problems, 1),
+            trusted_proxies=_int(env, "ANXUN_TRUSTED_PROXIES", cls.trusted_proxies, problems, 0),
             geofence_meters=_int(env, "ANXUN_GEOFENCE_METERS", cls.geofence_meters, problems, 1),
             photo_storage=storage,
             photo_root=env.get("ANXUN_PHOTO_ROOT", cls.photo_root),
@@ -135,6 +153,8 @@ class Settings:
             max_photo_bytes=_int(env, "ANXUN_MAX_PHOTO_BYTES", cls.max_photo_bytes, problems, 1024),
             photo_chunk_bytes=_int(env, "ANXUN_PHOTO_CHUNK_BYTES", cls.photo_chunk_bytes, problems, 1024),
             max_photo_pixels=_int(env, "ANXUN_MAX_PHOTO_PIXELS", cls.max_photo_pixels, problems, 1),
+            max_decode_bytes=_int(env, "ANXUN_MAX_DECODE_BYTES", cls.max_decode_bytes, problems, 16 * 1024 * 1024),
+            max_geometry_vertices=_int(env, "ANXUN_MAX_GEOMETRY_VERTICES", cls.max_geometry_vertices, problems, 4),
             orphan_photo_days=_int(env, "ANXUN_ORPHAN_PHOTO_DAYS", cls.orphan_photo_days, problems, 1),
             feed_retention_days=_int(env, "ANXUN_FEED_RETENTION_DAYS", cls.feed_retention_days, problems, 1),
             max_batch_changes=_int(env, "ANXUN_MAX_BATCH_CHANGES", cls.max_batch_changes, problems, 1),

@@ -10,9 +10,11 @@ record that names photos registers itself here once, at import of its package:
 (built from the Principal's scope conditions, so the database filters); ``context(session,
 entity_id)`` says where and when the record happened, for the geotag check.
 
-A photo is visible to its uploader and to whoever may see at least one record naming it;
-the check is one SQL query (``photo_visible``). Photos named only by entities nobody
-registered are visible to their uploader alone.
+A photo is visible to its uploader and to whoever may see at least one record naming it
+through a vouched reference (``PhotoRef.vouched``: its namer could see the photo, or uploaded
+it, or proved its bytes — knowing a photo's hash grants nothing); the check is one SQL query
+(``photo_visible``). Photos named only by entities nobody registered are visible to their
+uploader alone.
 """
 from __future__ import annotations
 
@@ -104,10 +106,11 @@ def _ref_alias():
 
 
 def photo_visible(principal: Principal, photo=Photo) -> ColumnElement[bool]:
-    """The condition on a ``photos`` row: uploaded by the caller, or named by a record they see."""
+    """The condition on a ``photos`` row: uploaded by the caller, or named by a record they see
+    through a vouched reference."""
     ref = _ref_alias()
     return or_(photo.uploaded_by == principal.user_id,
-               exists().where(ref.sha256 == photo.sha256, visible_ref_filter(principal, ref)))
+               exists().where(ref.sha256 == photo.sha256, ref.vouched, visible_ref_filter(principal, ref)))
 
 
 def per_principal(build: Callable[[Principal], Select]) -> Callable[[Principal], Select]:

@@ -6,15 +6,19 @@ returned as decimal degrees; EXIF wall-clock times become aware datetimes.
 """
 from __future__ import annotations
 
+import ctypes
+import ctypes.util
+import functools
 import io
 import math
 import os
 import re
 import struct
 import threading
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
-from typing import Any, BinaryIO, Union
+from typing import Any, BinaryIO, Iterator, Union
 
 from PIL import ExifTags, Image, ImageOps
 
@@ -23,6 +27,7 @@ from core.errors import TooLarge, UnsupportedMedia
 from core.times import MAX_OFFSET, in_window
 
 __all__ = [
+    "DecodeTooLarge",
     "ImageInfo",
     "NotAnImage",
     "TooManyPixels",
@@ -38,6 +43,11 @@ Source = Union[bytes, bytearray, memoryview, str, "os.PathLike[str]"]
 class TooManyPixels(TooLarge):
     code = "photo.too_many_pixels"
     title = "图片像素过多，无法处理"
+
+
+class DecodeTooLarge(TooLarge):
+    code = "photo.too_large_to_decode"
+    title = "图片解码所需内存超过上限，无法处理"
 
 
 class NotAnImage(UnsupportedMedia):
@@ -112,6 +122,72 @@ class ImageInfo:
         }
 
 
+# --------------------------------------------------------------------------- memory
+
+# Bytes per pixel of Pillow's image memory (RGB is kept in four bytes); modes not named take four.
+_PIXEL_BYTES = {"1": 1, "L": 1, "P": 1, "I;16": 2, "I;16L": 2, "I;16B": 2, "I;16N": 2}
+# Modes Image.reduce takes as they are; the others need a full-size copy first (LA and RGBA are
+# premultiplied into one, 1/P/I;16 converted into one).
+_REDUCIBLE = ("L", "I", "F", "RGB", "CMYK", "YCbCr")
+# libheif's own planes (YCbCr 4:2:0) and the interleaved copy it hands to Pillow, per pixel.
+_HEIF_BUFFERS = 5
+# A decode that held this much gives the memory back to the system when it is done.
+_GIVE_BACK_FROM = 64 * 1024 * 1024
+
+
+def _pixel_bytes(mode: str) -> int:
+    return _PIXEL_BYTES.get(mode, 4)
+
+
+@functools.cache
+def _malloc_trim():
+    try:
+        return getattr(ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6"), "malloc_trim", None)
+    except OSError:
+        return None
+
+
+def _give_back_memory() -> None:
+    """Return freed heap pages to the system (glibc): Pillow's large blocks freed by a worker thread
+    otherwise stay in its malloc arena, and the worker's resident size with them."""
+    trim = _malloc_trim()
+    if trim is not None:
+        trim(0)
+
+
+class _DecodeBudget:
+    """The memory this process's decodes may hold at once. A decode says beforehand what it will need
+    (from the header); one needing more than the whole budget is refused, the others wait their turn."""
+
+    def __init__(self):
+        self._held = 0
+        self._turn = threading.Condition()
+
+    @contextmanager
+    def hold(self, cost: int, budget: int | None) -> Iterator[None]:
+        if budget is None:
+            yield
+            return
+        if cost > budget:
+            raise DecodeTooLarge(f"解码此图片约需 {cost // 2**20} MiB 内存，超过上限 {budget // 2**20} MiB",
+                                 extra={"decode_bytes": cost, "max_decode_bytes": budget})
+        with self._turn:
+            self._turn.wait_for(lambda: self._held + cost <= budget)
+            self._held += cost
+        try:
+            yield
+        finally:
+            if cost >= _GIVE_BACK_FROM:
+                # Before the next decode starts: it may allocate in another thread's arena.
+                _give_back_memory()
+            with self._turn:
+                self._held -= cost
+                self._turn.notify_all()
+
+
+_BUDGET = _DecodeBudget()
+
+
 # --------------------------------------------------------------------------- opening
 
 
@@ -155,23 +231,77 @@ class _Opened:
                 extra={"width": width, "height": height, "max_pixels": max_pixels},
             )
 
-    def decode(self, draft_side: int | None = None) -> None:
-        """Decode all pixel data, so truncated or corrupt files are refused.
-
-        For JPEG, ``draft_side`` asks libjpeg for reduced-scale DCT output: every
-        entropy-coded byte is still read (truncation is still caught) but the IDCT
-        and colour conversion run on up to 1/64 of the pixels. HEIF is never drafted
-        here: its draft decodes an embedded thumbnail instead of the primary image.
-        """
+    def _cost(self, full_size: tuple[int, int], shrinking: bool) -> int:
+        """Bytes the decode will hold at its peak, from the header (after any draft)."""
         img = self.img
-        try:
-            if draft_side and img.format in ("JPEG", "MPO"):
-                img.draft("RGB", (draft_side, draft_side))
-            img.load()
-        except Image.DecompressionBombError as exc:
-            raise TooManyPixels(f"图片尺寸过大：{exc}") from None
-        except _DECODE_ERRORS:
-            raise NotAnImage() from None
+        pixels = img.size[0] * img.size[1]
+        cost = pixels * _pixel_bytes(img.mode)
+        if img.format in ("JPEG", "MPO") and img.info.get("progressive"):
+            # A progressive JPEG keeps every DCT coefficient (2 bytes) of the full-size image, drafted or not.
+            layers = getattr(img, "layer", None) or [(None, 1, 1, None)]
+            h_max, v_max = max(layer[1] for layer in layers), max(layer[2] for layer in layers)
+            cost += sum(math.ceil(full_size[0] * h / h_max) * math.ceil(full_size[1] * v / v_max) * 2
+                        for _, h, v, _ in layers)
+        if img.format == "HEIF":
+            cost += pixels * _HEIF_BUFFERS
+        if shrinking and img.mode not in _REDUCIBLE:
+            cost += pixels * 4
+        return cost
+
+    @contextmanager
+    def decoded(self, *, draft: str | None = None, side: int | None = None,
+                max_decode_bytes: int | None = None) -> Iterator[Image.Image]:
+        """Decode all pixel data within the decode budget, so truncated or corrupt files are refused;
+        yields the picture, at most about twice ``side`` on its longer side when ``side`` is given.
+        The pixels are released on leaving (``self.img`` keeps its header and info).
+
+        ``draft`` is "jpeg" (JPEG only: HEIF's draft decodes an embedded thumbnail instead of the
+        primary image) or "any". A JPEG drafted to ``side`` (1 for the least) is decoded at reduced
+        DCT scale: every entropy-coded byte is still read (truncation is still caught) but the IDCT
+        and colour conversion run on up to 1/64 of the pixels. Other formats decode at full size
+        and are then reduced by an integer factor before anything else copies them. Raises
+        DecodeTooLarge (413) when the decode alone needs more than ``max_decode_bytes``; decodes
+        of this process together wait for their share of it."""
+        img = self.img
+        full_size = img.size
+        with _decode_errors():
+            if draft == "any" or (draft == "jpeg" and img.format in ("JPEG", "MPO")):
+                img.draft("RGB", (side or 1, side or 1))
+        with _BUDGET.hold(self._cost(full_size, shrinking=side is not None), max_decode_bytes):
+            try:
+                with _decode_errors():
+                    img.load()
+                    picture = _shrink(img, 2 * side) if side is not None else img
+                yield picture
+            finally:
+                img.close()  # the full-size pixels go before the budget passes to the next decode
+
+
+@contextmanager
+def _decode_errors() -> Iterator[None]:
+    """What a broken or hostile file makes the decoder raise, as our refusals."""
+    try:
+        yield
+    except Image.DecompressionBombError as exc:
+        raise TooManyPixels(f"图片尺寸过大：{exc}") from None
+    except _DECODE_ERRORS:
+        raise NotAnImage() from None
+
+
+def _shrink(img: Image.Image, side: int) -> Image.Image:
+    """The picture reduced by the largest integer factor that keeps its longer side at least ``side``
+    (box averaging, as Image.thumbnail does first), or the picture itself."""
+    factor = max(img.size) // side
+    if factor < 2:
+        return img
+    if img.mode not in _REDUCIBLE + ("LA", "RGBA"):
+        if img.mode.startswith("I;16"):
+            img = img.convert("I")
+        elif img.mode == "1":
+            img = img.convert("L")
+        else:  # P, PA and the rare rest: colours, and the transparency when there is some
+            img = img.convert("RGBA" if img.mode == "PA" or "transparency" in img.info else "RGB")
+    return img.reduce(factor)
 
 
 # --------------------------------------------------------------------------- EXIF
@@ -268,10 +398,13 @@ def _gps(gps_ifd: dict) -> tuple[tuple[float, float] | None, float | None]:
     return position, altitude
 
 
-def _exif_fields(img: Image.Image) -> dict[str, Any]:
-    """Header-only metadata. A damaged EXIF block loses the metadata, never the photo."""
+def _exif_fields(img: Image.Image, size: tuple[int, int]) -> dict[str, Any]:
+    """Metadata of an image whose header said ``size``; no pixel is decoded here. A damaged EXIF
+    block loses the metadata, never the photo."""
     try:
-        exif = img.getexif()
+        # Image's own getexif reads what the file has given so far; PNG's would decode every pixel
+        # to look for an eXIf chunk after them (outside any memory budget).
+        exif = Image.Image.getexif(img)
         exif_ifd = exif.get_ifd(_EXIF_IFD)
         gps_ifd = exif.get_ifd(_GPS_IFD)
     except _DECODE_ERRORS:
@@ -281,10 +414,10 @@ def _exif_fields(img: Image.Image) -> dict[str, Any]:
         # libheif already applies the container's rotation and pillow_heif resets EXIF
         # Orientation to 1 (keeping the original aside), so the size is as displayed.
         orientation = img.info.get("original_orientation") or 1
-        width, height = img.size
+        width, height = size
     else:
         orientation = exif.get(_T.Orientation) or 1
-        width, height = img.size
+        width, height = size
         if orientation in (5, 6, 7, 8):  # the four that turn the picture by 90°
             width, height = height, width
     if not isinstance(orientation, int) or not 1 <= orientation <= 8:
@@ -327,51 +460,45 @@ def read_exif(data: Source) -> dict[str, Any]:
     may sit after the pixel data; such EXIF is only seen after decoding.
     """
     with _Opened(data) as opened:
-        fields = _exif_fields(opened.img)
+        fields = _exif_fields(opened.img, opened.img.size)
         fields["size_bytes"] = opened.size_bytes
         return fields
 
 
-def inspect_image(data: Source, *, max_pixels: int) -> ImageInfo:
+def inspect_image(data: Source, *, max_pixels: int, max_decode_bytes: int | None = None) -> ImageInfo:
     """Accept or refuse an uploaded photo by decoding it.
 
     Raises TooManyPixels (413, ``photo.too_many_pixels``) when the header declares
-    more than ``max_pixels`` pixels, before anything is decoded, and NotAnImage
-    (415, ``photo.unsupported``) for anything that is not a complete JPEG, PNG or
-    HEIC, whatever its name or first bytes claim.
+    more than ``max_pixels`` pixels, before anything is decoded; DecodeTooLarge (413,
+    ``photo.too_large_to_decode``) when decoding it would take more than
+    ``max_decode_bytes``; and NotAnImage (415, ``photo.unsupported``) for anything
+    that is not a complete JPEG, PNG or HEIC, whatever its name or first bytes claim.
     """
     with _Opened(data) as opened:
         opened.check_pixels(max_pixels)
-        fields = _exif_fields(opened.img)
-        # Reduced-scale decoding still reads every byte of a JPEG (see _Opened.decode).
-        opened.decode(draft_side=1)
-        return ImageInfo(size_bytes=opened.size_bytes, **fields)
+        size = opened.img.size
+        # Reduced-scale decoding still reads every byte of a JPEG (see _Opened.decoded).
+        with opened.decoded(draft="jpeg", max_decode_bytes=max_decode_bytes):
+            # Read after the pixels: a PNG may keep its EXIF behind them.
+            return ImageInfo(size_bytes=opened.size_bytes, **_exif_fields(opened.img, size))
 
 
 def make_thumbnail(data: Source, *, max_side: int = 512, quality: int = 80,
-                   max_pixels: int | None = None) -> bytes:
+                   max_pixels: int | None = None, max_decode_bytes: int | None = None) -> bytes:
     """A JPEG no larger than ``max_side`` on its longest side, turned upright.
 
     JPEGs are decoded at reduced scale (``Image.draft``), which halves the time for
-    a 12 MP photo; HEIC may use an embedded thumbnail when one is big enough.
+    a 12 MP photo; HEIC may use an embedded thumbnail when one is big enough (an
+    embedded thumbnail is fine for a thumbnail).
     """
     with _Opened(data) as opened:
         opened.check_pixels(max_pixels)
-        img = opened.img
-        try:
-            # Unlike _Opened.decode, HEIF may draft here: an embedded thumbnail is fine
-            # for a thumbnail.
-            img.draft("RGB", (max_side, max_side))
-            img.load()
-        except Image.DecompressionBombError as exc:
-            raise TooManyPixels(f"图片尺寸过大：{exc}") from None
-        except _DECODE_ERRORS:
-            raise NotAnImage() from None
-        return _encode_thumbnail(img, max_side, quality)
+        with opened.decoded(draft="any", side=max_side, max_decode_bytes=max_decode_bytes) as img:
+            return _encode_thumbnail(img, max_side, quality)
 
 
-def inspect_and_thumbnail(data: Source, *, max_pixels: int, max_side: int = 512,
-                          quality: int = 80) -> tuple[ImageInfo, bytes]:
+def inspect_and_thumbnail(data: Source, *, max_pixels: int, max_side: int = 512, quality: int = 80,
+                          max_decode_bytes: int | None = None) -> tuple[ImageInfo, bytes]:
     """inspect_image and make_thumbnail with one decode: what an upload needs.
 
     For a JPEG the single reduced-scale decode both validates the file and feeds the
@@ -379,10 +506,10 @@ def inspect_and_thumbnail(data: Source, *, max_pixels: int, max_side: int = 512,
     """
     with _Opened(data) as opened:
         opened.check_pixels(max_pixels)
-        fields = _exif_fields(opened.img)
-        opened.decode(draft_side=max_side)
-        info = ImageInfo(size_bytes=opened.size_bytes, **fields)
-        return info, _encode_thumbnail(opened.img, max_side, quality)
+        size = opened.img.size
+        with opened.decoded(draft="jpeg", side=max_side, max_decode_bytes=max_decode_bytes) as img:
+            info = ImageInfo(size_bytes=opened.size_bytes, **_exif_fields(opened.img, size))
+            return info, _encode_thumbnail(img, max_side, quality)
 
 
 # --------------------------------------------------------------------------- thumbnails

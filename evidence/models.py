@@ -48,7 +48,12 @@ class Photo(Base):
 
 class PhotoRef(Base):
     """A record naming a photo. No foreign key to ``photos``: a phone may push a record
-    before its photos arrive (SYNC_PROTOCOL.md §2 rule 5), and the record still names them."""
+    before its photos arrive (SYNC_PROTOCOL.md §2 rule 5), and the record still names them.
+
+    A photo's name is no key to it: the reference shows the photo to the record's viewers only when
+    ``vouched`` — its namer could see the photo when naming it, or uploaded it or proved its bytes
+    since (a PUT whose body hashes to the name). ``named_by`` is null for references older than this
+    rule; those are vouched."""
 
     __tablename__ = "photo_refs"
     __table_args__ = (
@@ -61,3 +66,5 @@ class PhotoRef(Base):
     entity: Mapped[str] = mapped_column(Text, primary_key=True)
     entity_id: Mapped[uuid.UUID] = mapped_column(primary_key=True)
     named_at: Mapped[datetime]
+    named_by: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("users.id"))
+    vouched: Mapped[bool]

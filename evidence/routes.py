@@ -69,20 +69,20 @@ class PhotoResource(MethodView):
     @authenticated
     @blp.doc(parameters=[_SHA_PARAM, _RANGE_PARAM], requestBody=_IMAGE_BODY)
     @blp.response(201, PhotoOut, description="已保存：照片元数据")
-    @blp.alt_response(200, schema=PhotoOut, description="服务器已有此照片，未写入任何内容")
+    @blp.alt_response(200, schema=PhotoOut, description="服务器已有此照片（内容须与名称相符），未写入任何内容")
     @blp.alt_response(308, schema=UploadProgressOut, headers=_RANGE_HEADER,
                       description="分段已收到；Range 头给出服务器已连续收到的范围")
     @blp.alt_response(409, description="分段不连续（photo.range_gap，带 received），或另一上传正在完成此照片"
                                        "（photo.incomplete）：用 HEAD 查询后继续")
-    @blp.alt_response(413, description="超过 max_photo_bytes（photo.too_large）或像素过多（photo.too_many_pixels）")
+    @blp.alt_response(413, description="超过 max_photo_bytes（photo.too_large）、像素过多（photo.too_many_pixels）"
+                                       "或解码所需内存超过上限（photo.too_large_to_decode）")
     @blp.alt_response(415, description="不是完整的 JPEG、PNG 或 HEIC（photo.unsupported）")
     @blp.alt_response(422, description="内容与 SHA-256 不符（photo.hash_mismatch）、名称或范围无效")
     def put(self, sha256: str):
         """上传照片（按 SHA-256 命名，幂等；支持 Content-Range 分段续传）"""
         check_sha(sha256)
         conf, store, session = settings(), _store(), db()
-        if service.held_for_upload(session, store, sha256):
-            return _answer(sha256, 200)
+        # Also for a photo the server holds: the answer "held" is earned by the bytes of its name.
         declared = request.content_length
         # Before touching request.stream, which refuses past the app-wide limit on its own terms.
         service.refuse_declared_too_large(declared, conf.max_photo_bytes)
@@ -92,7 +92,8 @@ class PhotoResource(MethodView):
             path, digest = service.receive_upload(store, sha256, request.stream, max_bytes=conf.max_photo_bytes,
                                                   declared_length=declared)
             created = service.store_photo(session, clock(), g.principal, store, sha256, path,
-                                          max_pixels=conf.max_photo_pixels, digest=digest)
+                                          max_pixels=conf.max_photo_pixels, max_decode_bytes=conf.max_decode_bytes,
+                                          digest=digest)
             return _answer(sha256, 201 if created else 200)
         start, end, total = _parse_content_range(content_range)
         received = service.receive_part(store, sha256, request.stream, start=start, end=end, total=total,
@@ -100,7 +101,7 @@ class PhotoResource(MethodView):
         if received < total:
             return _progress(sha256, received, total)
         created = service.complete_upload(session, clock(), g.principal, store, sha256,
-                                          max_pixels=conf.max_photo_pixels)
+                                          max_pixels=conf.max_photo_pixels, max_decode_bytes=conf.max_decode_bytes)
         return _answer(sha256, 201 if created else 200)
 
     @authenticated
@@ -140,7 +141,6 @@ def _send(sha: str, kind: str):
     response = send_file(source, mimetype=info["mime"], etag=sha, conditional=True, max_age=None,
                          download_name=f"{sha}{'.jpg' if kind == 'thumb' else ''}")
     response.headers["Cache-Control"] = _CACHE
-    response.headers["X-Content-Type-Options"] = "nosniff"
     return response
 
 

@@ -20,7 +20,7 @@ from datetime import timedelta
 from pathlib import Path
 from typing import BinaryIO, Iterable
 
-from sqlalchemy import Text, delete, exists, func, literal, select
+from sqlalchemy import DateTime, Text, Uuid, bindparam, delete, exists, func, literal, select, update
 from sqlalchemy.dialects.postgresql import ARRAY, insert as pg_insert
 from sqlalchemy.orm import Session
 
@@ -60,18 +60,13 @@ def photo_held(session: Session, store: PhotoStore, sha: str) -> bool:
     return row is not None and store.has(sha)
 
 
-def held_for_upload(session: Session, store: PhotoStore, sha: str) -> bool:
-    """photo_held, and when held, drop any parts of it still lying about: a client that
-    resumed an upload somebody else has completed is told "held" and stops sending."""
-    if not photo_held(session, store, sha):
-        return False
-    store.discard_part(sha)
-    return True
-
-
 def upload_state(session: Session, store: PhotoStore, sha: str) -> tuple[str, int]:
-    """("held", 0) | ("partial", bytes received so far) | ("absent", 0): what HEAD answers."""
-    if held_for_upload(session, store, sha):
+    """("held", 0) | ("partial", bytes received so far) | ("absent", 0): what HEAD answers.
+
+    When held, any parts of it still lying about are dropped: a client that resumed an upload
+    somebody else has completed is told "held" and stops sending."""
+    if photo_held(session, store, sha):
+        store.discard_part(sha)
         return "held", 0
     received = store.received(sha)
     if received:
@@ -159,46 +154,52 @@ def _sha256_of(path: Path) -> str:
 
 
 def store_photo(session: Session, clock: Clock, principal: Principal, store: PhotoStore, sha: str,
-                path: Path, *, max_pixels: int, digest: str | None = None) -> bool:
+                path: Path, *, max_pixels: int, max_decode_bytes: int, digest: str | None = None) -> bool:
     """Check, describe and store a received photo file (consumed whatever happens).
 
-    HashMismatch (422) when the bytes do not hash to ``sha``; TooManyPixels (413) past
-    ``max_pixels``; NotAnImage (415) unless it decodes completely as JPEG, PNG or HEIC.
-    The row is inserted before the files are written (see the module docstring); of two
-    concurrent uploads one inserts it and the other finds it (ON CONFLICT DO NOTHING).
-    Returns True when this call created the photo."""
+    HashMismatch (422) when the bytes do not hash to ``sha`` — checked first, also for a photo
+    already held: only its bytes earn the answer "held". TooManyPixels (413) past ``max_pixels``;
+    NotAnImage (415) unless it decodes completely as JPEG, PNG or HEIC. A held photo is not decoded
+    or written again. The row is inserted before the files are written (see the module docstring);
+    of two concurrent uploads one inserts it and the other finds it (ON CONFLICT DO NOTHING).
+    Either way the caller has now proved the bytes, so the records they named it in show it
+    (``vouch_photo``). Returns True when this call created the photo."""
+    created = False
     try:
         actual = digest or _sha256_of(path)
         if actual != check_sha(sha):
             raise HashMismatch(f"内容的 SHA-256 为 {actual}，与名称 {sha} 不符",
                                extra={"expected": sha, "actual": actual})
-        info, thumb = inspect_and_thumbnail(path, max_pixels=max_pixels, max_side=THUMB_SIDE)
-        gps = (func.ST_SetSRID(func.ST_MakePoint(info.gps[0], info.gps[1]), 4326) if info.gps else None)
-        created = session.scalar(
-            pg_insert(Photo).values(
-                sha256=sha, mime=info.mime, size_bytes=info.size_bytes, width=info.width, height=info.height,
-                taken_at=info.taken_at, gps=gps, altitude_m=info.gps_altitude, orientation=info.orientation,
-                camera=(info.camera or None) and info.camera[:200], uploaded_by=principal.user_id,
-                uploaded_from=principal.device_id, uploaded_at=clock.now(), thumb_stored=True)
-            .on_conflict_do_nothing(index_elements=[Photo.sha256])
-            .returning(Photo.sha256)) is not None
-        # Both idempotent: when the row existed the files normally do too, and put says so;
-        # when a row had lost its file, this puts it back.
-        store.put(sha, path, "original", move=True)
-        store.put(sha, thumb, "thumb")
+        if not photo_held(session, store, sha):
+            info, thumb = inspect_and_thumbnail(path, max_pixels=max_pixels, max_side=THUMB_SIDE,
+                                                max_decode_bytes=max_decode_bytes)
+            gps = (func.ST_SetSRID(func.ST_MakePoint(info.gps[0], info.gps[1]), 4326) if info.gps else None)
+            created = session.scalar(
+                pg_insert(Photo).values(
+                    sha256=sha, mime=info.mime, size_bytes=info.size_bytes, width=info.width, height=info.height,
+                    taken_at=info.taken_at, gps=gps, altitude_m=info.gps_altitude, orientation=info.orientation,
+                    camera=(info.camera or None) and info.camera[:200], uploaded_by=principal.user_id,
+                    uploaded_from=principal.device_id, uploaded_at=clock.now(), thumb_stored=True)
+                .on_conflict_do_nothing(index_elements=[Photo.sha256])
+                .returning(Photo.sha256)) is not None
+            # Both idempotent: when the row existed the files normally do too, and put says so;
+            # when a row had lost its file, this puts it back.
+            store.put(sha, path, "original", move=True)
+            store.put(sha, thumb, "thumb")
     finally:
         path.unlink(missing_ok=True)
     if created:
         audit(session, clock, principal, "upload", "photo", sha,
               {"mime": info.mime, "size_bytes": info.size_bytes, "width": info.width, "height": info.height,
                "gps": info.gps is not None, "taken_at": info.taken_at is not None})
+    vouch_photo(session, principal, sha)
     # Another client's unfinished parts of this photo are now pointless.
     store.discard_part(sha)
     return created
 
 
 def complete_upload(session: Session, clock: Clock, principal: Principal, store: PhotoStore, sha: str, *,
-                    max_pixels: int) -> bool:
+                    max_pixels: int, max_decode_bytes: int) -> bool:
     """Store a resumable upload whose parts are all in (see store_photo).
 
     When two requests bring the last bytes at once, one claims the file and the other gets
@@ -209,7 +210,8 @@ def complete_upload(session: Session, clock: Clock, principal: Principal, store:
         raise PartIncomplete("另一个上传正在完成此照片，请稍后用 HEAD 查询",
                              extra={"received": 0, "total": None}) from None
     with claim as path:
-        return store_photo(session, clock, principal, store, sha, path, max_pixels=max_pixels)
+        return store_photo(session, clock, principal, store, sha, path, max_pixels=max_pixels,
+                           max_decode_bytes=max_decode_bytes)
 
 
 # --------------------------------------------------------------------------- records naming photos
@@ -219,22 +221,46 @@ def _unique(shas: Iterable[str]) -> list[str]:
     return sorted({check_sha(sha) for sha in shas})
 
 
-def name_photos(session: Session, clock: Clock, entity: str, entity_id: uuid.UUID, shas: Iterable[str]) -> list[str]:
+@per_principal
+def _name_photos_stmt(principal: Principal):
+    names = func.unnest(bindparam("shas", type_=ARRAY(Text))).table_valued("sha256").render_derived()
+    # Vouched when the namer may see the photo already: naming it then shows the record's viewers
+    # nothing its namer could not show them anyway.
+    seen = exists().where(Photo.sha256 == names.c.sha256, photo_visible(principal))
+    refs = PhotoRef.__table__
+    insert = pg_insert(refs).from_select(
+        ["sha256", "entity", "entity_id", "named_at", "named_by", "vouched"],
+        select(names.c.sha256, bindparam("entity", type_=Text), bindparam("entity_id", type_=Uuid),
+               bindparam("named_at", type_=DateTime(timezone=True)), bindparam("named_by", type_=Uuid), seen))
+    return insert.on_conflict_do_update(index_elements=[refs.c.sha256, refs.c.entity, refs.c.entity_id],
+                                        set_={"vouched": True}, where=insert.excluded.vouched & ~refs.c.vouched)
+
+
+def name_photos(session: Session, clock: Clock, principal: Principal, entity: str, entity_id: uuid.UUID,
+                shas: Iterable[str]) -> list[str]:
     """Record that ``entity``/``entity_id`` names these photos (idempotent) and return the ones
     not held yet, sorted: a sync push answers them as ``missing_photos``.
+
+    The record's viewers see a named photo only if the caller may see it now, or uploads it or
+    proves its bytes later (``vouch_photo``): a photo's hash is no key to it.
 
     The held photos stay locked (FOR KEY SHARE) until the transaction ends, so the orphan
     sweep cannot remove a photo this call has just reported as held."""
     wanted = _unique(shas)
     if not wanted:
         return []
-    now = clock.now()
-    session.execute(pg_insert(PhotoRef).values(
-        [{"sha256": sha, "entity": entity, "entity_id": entity_id, "named_at": now} for sha in wanted])
-        .on_conflict_do_nothing())
+    session.execute(_name_photos_stmt(principal), {"shas": wanted, "entity": entity, "entity_id": entity_id,
+                                                   "named_at": clock.now(), "named_by": principal.user_id})
     held = set(session.scalars(select(Photo.sha256).where(Photo.sha256.in_(wanted))
                                .with_for_update(key_share=True)))
     return [sha for sha in wanted if sha not in held]
+
+
+def vouch_photo(session: Session, principal: Principal, sha: str) -> None:
+    """The caller has shown the photo's bytes (uploaded it, or sent them again): the records they
+    named it in now show it to their viewers."""
+    session.execute(update(PhotoRef).where(PhotoRef.sha256 == sha, PhotoRef.named_by == principal.user_id,
+                                           PhotoRef.vouched.is_(False)).values(vouched=True))
 
 
 def missing_photos(session: Session, shas: Iterable[str]) -> list[str]:

@@ -44,6 +44,7 @@ MESSAGES = {
     "geo.wrong_crs": "坐标系不受支持：{detail}；请使用 WGS-84/CGCS2000 经纬度（或注明 gcj02、bd09）",
     "geo.outside_china": "坐标超出中国范围（经度 {lon}，纬度 {lat}）",
     "geo.invalid_geometry": "边界无效且无法无损修复：{detail}",
+    "geo.too_many_vertices": "几何图形有 {count} 个坐标点，超过上限 {limit} 个，请简化后再提交",
 }
 
 
@@ -106,9 +107,11 @@ def crs_from_member(member, default: str = "wgs84") -> tuple[str | None, Problem
     return None, Problem.of("geo.wrong_crs", detail=name)
 
 
-def check_structure(geometry, crs: str = "wgs84", *, allowed=POLYGONAL) -> tuple[dict | None, Problem | None]:
-    """A GeoJSON geometry of an ``allowed`` type with well-formed, closed rings inside China,
-    converted to WGS-84. Returns (geometry, None) or (None, problem). PostGIS checks the rest."""
+def check_structure(geometry, crs: str = "wgs84", *, allowed=POLYGONAL,
+                    max_vertices: int | None = None) -> tuple[dict | None, Problem | None]:
+    """A GeoJSON geometry of an ``allowed`` type with well-formed, closed rings inside China, of at most
+    ``max_vertices`` positions, converted to WGS-84. Returns (geometry, None) or (None, problem).
+    PostGIS checks the rest."""
     if geometry is None or geometry == {}:
         return None, Problem.of("geo.empty_geometry")
     if not isinstance(geometry, dict):
@@ -123,6 +126,11 @@ def check_structure(geometry, crs: str = "wgs84", *, allowed=POLYGONAL) -> tuple
     coordinates = geometry.get("coordinates")
     if not coordinates:
         return None, Problem.of("geo.empty_geometry")
+    if max_vertices is not None:
+        # Counted before any position is converted or any geometry is built.
+        count = _vertex_count(coordinates, _NESTING[kind])
+        if count > max_vertices:
+            return None, Problem.of("geo.too_many_vertices", count=count, limit=max_vertices)
     try:
         if kind in POLYGONAL:
             polygons = [coordinates] if kind == "Polygon" else coordinates
@@ -138,6 +146,18 @@ def check_structure(geometry, crs: str = "wgs84", *, allowed=POLYGONAL) -> tuple
     except _Refused as refused:
         return None, refused.problem
     return {"type": kind, "coordinates": out}, None
+
+
+# Levels of lists above the positions, per geometry type.
+_NESTING = {"LineString": 1, "MultiLineString": 2, "Polygon": 2, "MultiPolygon": 3}
+
+
+def _vertex_count(coordinates, depth: int) -> int:
+    """Positions in nested coordinate lists; what is not a list counts nothing (refused later)."""
+    level = [coordinates]
+    for _ in range(depth - 1):
+        level = [item for items in level if isinstance(items, list) for item in items]
+    return sum(len(items) for items in level if isinstance(items, list))
 
 
 class _Refused(Exception):

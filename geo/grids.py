@@ -50,7 +50,8 @@ class GridRetired(Conflict):
     title = "网格已撤销"
 
 
-def create_grid(session: Session, clock: Clock, principal: Principal, data: dict) -> dict:
+def create_grid(session: Session, clock: Clock, principal: Principal, data: dict, *,
+                max_vertices: int) -> dict:
     """A new grid from ``villages`` (one, or several merged), a ``split`` of a village, or a drawn
     ``geometry``; with ``rest_name`` the rest of a split village becomes a second grid (``rest``), and
     the grids it ``replaces`` are retired. Returns its GeoJSON Feature with ``placement`` (enterprises
@@ -61,9 +62,9 @@ def create_grid(session: Session, clock: Clock, principal: Principal, data: dict
     if data.get("villages"):
         shape = _from_villages(session, principal, data["villages"], data.get("town_code"))
     elif data.get("split"):
-        shape = _from_split(session, principal, data["split"], crs, data.get("town_code"))
+        shape = _from_split(session, principal, data["split"], crs, data.get("town_code"), max_vertices)
     else:
-        shape = _from_geometry(session, principal, data["geometry"], crs, data.get("town_code"))
+        shape = _from_geometry(session, principal, data["geometry"], crs, data.get("town_code"), max_vertices)
     mode = "villages" if data.get("villages") else "split" if data.get("split") else "geometry"
     grid_id, moved = _insert_grid(session, clock, principal, data["name"], shape, mode)
     answer = {"repairs": shape.repairs}
@@ -152,7 +153,8 @@ def _replaceable(session: Session, principal: Principal, grid_ids: list[uuid.UUI
     return [found[i] for i in grid_ids]
 
 
-def update_grid(session: Session, clock: Clock, principal: Principal, grid_id: uuid.UUID, changes: dict) -> dict:
+def update_grid(session: Session, clock: Clock, principal: Principal, grid_id: uuid.UUID, changes: dict, *,
+                max_vertices: int) -> dict:
     """Rename and/or redraw a grid. ``changes["version"]`` must be the current version (else 409 with
     ``current``). A new shape must stay within the grid's town; the enterprises in the old ∪ new
     shape and those on the grid are placed again."""
@@ -165,7 +167,7 @@ def update_grid(session: Session, clock: Clock, principal: Principal, grid_id: u
     renamed = "name" in changes and changes["name"] != grid.name
     shape = None
     if changes.get("geometry") is not None:
-        shape = _drawn(session, changes["geometry"], changes.get("crs", "wgs84"), grid.town_id)
+        shape = _drawn(session, changes["geometry"], changes.get("crs", "wgs84"), grid.town_id, max_vertices)
         if session.scalar(text("SELECT ST_Equals(geometry, CAST(:g AS geometry)) FROM grids WHERE id = :id"),
                           {"g": shape.ewkb, "id": grid_id}):
             shape = None  # the same shape again: nothing to redraw
@@ -319,10 +321,11 @@ def _from_villages(session: Session, principal: Principal, codes: list[str], tow
     return Shape(ewkb=ewkb, town_id=town_id, village_ids=ids)
 
 
-def _from_split(session: Session, principal: Principal, split: dict, crs: str, town_code: str | None) -> Shape:
+def _from_split(session: Session, principal: Principal, split: dict, crs: str, town_code: str | None,
+                max_vertices: int) -> Shape:
     village = _village_rows(session, principal, [split["village"]])[0]
     town_id = _town_of(session, principal, [village], town_code, "split.village")
-    blade, problem = check_structure(split["blade"], crs, allowed=POLYGONAL + LINEAR)
+    blade, problem = check_structure(split["blade"], crs, allowed=POLYGONAL + LINEAR, max_vertices=max_vertices)
     if problem:
         raise ValidationFailed(problem.message, code=problem.code,
                                errors=[FieldError(problem.code, "split.blade", problem.message)])
@@ -378,9 +381,9 @@ def _from_split(session: Session, principal: Principal, split: dict, crs: str, t
     return Shape(ewkb=row.ewkb, town_id=town_id, village_ids=[village.id], repairs=repairs, rest=row.rest)
 
 
-def _drawn(session: Session, geometry: dict, crs: str, town_id: uuid.UUID | None) -> Shape:
+def _drawn(session: Session, geometry: dict, crs: str, town_id: uuid.UUID | None, max_vertices: int) -> Shape:
     """A drawn (Multi)Polygon: checked, exactly repaired, as a Shape (town given or to be found)."""
-    structured, problem = check_structure(geometry, crs)
+    structured, problem = check_structure(geometry, crs, max_vertices=max_vertices)
     if problem is None:
         checked = check_polygons(session, [structured])[0]
         problem = checked.problem
@@ -390,8 +393,9 @@ def _drawn(session: Session, geometry: dict, crs: str, town_id: uuid.UUID | None
     return Shape(ewkb=checked.ewkb, town_id=town_id, repairs=checked.repairs)
 
 
-def _from_geometry(session: Session, principal: Principal, geometry: dict, crs: str, town_code: str | None) -> Shape:
-    shape = _drawn(session, geometry, crs, None)
+def _from_geometry(session: Session, principal: Principal, geometry: dict, crs: str, town_code: str | None,
+                   max_vertices: int) -> Shape:
+    shape = _drawn(session, geometry, crs, None, max_vertices)
     town = aliased(Region)
     if town_code is not None:
         shape.town_id = session.scalar(select(town.id).where(

@@ -7,7 +7,7 @@ import uuid
 from flask import g
 
 from api.auth import authenticated
-from api.context import clock, db
+from api.context import clock, db, settings
 from api.inputs import Blueprint
 from geo import boundaries, coverage, grids, service
 from geo.schemas import (CoverageOut, CoverageQuery, FeatureCollectionIn, GridChangeOut, GridCollectionOut,
@@ -78,7 +78,7 @@ def create_grid(body):
     拆分时给出 rest_name，则该村其余部分同时建为第二个网格（rest），无须另行计算。
     replaces 列出被取代的网格（如合并前各村的网格）：它们在同一请求中撤销（见 DELETE /grids/{id}）。
     建成后，其范围内企业的所在网格随之更新（placement：本请求改变了所在网格的企业数）。"""
-    return grids.create_grid(db(), clock(), g.principal, body)
+    return grids.create_grid(db(), clock(), g.principal, body, max_vertices=settings().max_geometry_vertices)
 
 
 @grids_blp.route("/<uuid:grid_id>")
@@ -98,7 +98,8 @@ def update_grid(changes, grid_id: uuid.UUID):
     """修改网格名称或边界（带 version 乐观锁）
 
     新边界须在原乡镇之内；新旧边界范围内的企业及原属该网格的企业随之重新确定所在网格。"""
-    return grids.update_grid(db(), clock(), g.principal, grid_id, changes)
+    return grids.update_grid(db(), clock(), g.principal, grid_id, changes,
+                             max_vertices=settings().max_geometry_vertices)
 
 
 @grids_blp.route("/<uuid:grid_id>", methods=["DELETE"])

@@ -126,7 +126,7 @@ def report_hazard(session: Session, clock: Clock, principal: Principal, hazard_i
     if enterprise is None and not session.scalar(select(func.count()).select_from(Hazard)
                                                  .where(Hazard.id == hazard.id, hazard_filter(principal))):
         raise ValidationFailed(errors=[FieldError("scope.outside", "location", "位置不在您的辖区或网格内")])
-    missing = name_photos(session, clock, "hazard", hazard.id, data["photos"])
+    missing = name_photos(session, clock, principal, "hazard", hazard.id, data["photos"])
     audit(session, clock, principal, "report", "hazard", hazard.id, {"level": hazard.level})
     return Recorded(hazard, created=True, missing_photos=missing)
 
@@ -229,7 +229,7 @@ def transition_hazard(session: Session, clock: Clock, principal: Principal, haza
         data={k: (str(v) if isinstance(v, (datetime, uuid.UUID)) else v) for k, v in data.items()
               if k not in ("photos", "note", "location", "action") and v is not None}))
     session.flush()
-    name_photos(session, clock, "hazard", hazard.id, list(data.get("photos") or []))
+    name_photos(session, clock, principal, "hazard", hazard.id, list(data.get("photos") or []))
     audit(session, clock, principal, action, "hazard", hazard.id,
           {"from": before, "to": hazard.status, "version": hazard.version})
     return hazard

@@ -181,9 +181,9 @@ def record_inspection(session: Session, clock: Clock, principal: Principal, insp
                    digest=digest, provenance=provenance, inspection_id=inspection_id, item_code=draft.item)
         hazard_photos[hazard_id] = list(draft.photos)
     all_photos = list(inspection.photos) + [p for a in data["answers"] for p in (a.get("photos") or [])]
-    missing = set(name_photos(session, clock, "inspection", inspection_id, all_photos))
+    missing = set(name_photos(session, clock, principal, "inspection", inspection_id, all_photos))
     for hazard_id, photos in hazard_photos.items():
-        missing.update(name_photos(session, clock, "hazard", hazard_id, photos))
+        missing.update(name_photos(session, clock, principal, "hazard", hazard_id, photos))
     audit(session, clock, principal, "record", "inspection", inspection_id,
           {"kind": inspection.kind, "failed": len(result.failed), "major_failed": result.major_failed,
            "outside_geofence": inspection.outside_geofence})
@@ -279,7 +279,8 @@ def record_patrol(session: Session, clock: Clock, principal: Principal, patrol_i
     session.add(patrol)
     session.flush()
     _insert_visits(session, patrol.id, data["visits"], geofence_m)
-    missing = name_photos(session, clock, "patrol", patrol.id, [p for visit in data["visits"] for p in visit["photos"]])
+    missing = name_photos(session, clock, principal, "patrol", patrol.id,
+                          [p for visit in data["visits"] for p in visit["photos"]])
     audit(session, clock, principal, "record", "patrol", patrol.id, {"visits": len(data["visits"])})
     return Recorded(patrol, created=True, missing_photos=missing)
 

@@ -216,3 +216,40 @@ def make_enterprise(session):
         return enterprise
 
     return make
+
+
+@pytest.fixture(scope="module")
+def served(server_url, template_url, tmp_path_factory):
+    """The API as ``make run`` serves it (gunicorn gthread, wsgi:app, default settings: photos under the
+    relative ``var/photos``) on its own copy of the demo database, from a scratch working directory.
+    Returns the bench Server (``.base``, ``.workdir``, ``.worker_pids()``, ``.memory()``)."""
+    import socket
+
+    from bench.server import Server
+
+    url = clone_database(server_url, template_url)
+    workdir = tmp_path_factory.mktemp("make-run")
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    server = Server(url, port=port, workers=1, threads=4, photo_root=None, log_path=workdir / "gunicorn.log",
+                    cwd=workdir)
+    server.workdir = workdir
+    try:
+        server.start()
+        yield server
+    finally:
+        server.stop()
+        drop_database(server_url, url)
+
+
+@pytest.fixture
+def principal_of(session):
+    """``principal_of("gridworker1")`` -> that demo account's Principal, as its token stands for it."""
+    from accounts.models import User
+    from accounts.service import _principal
+
+    def get(username: str):
+        return _principal(session, session.scalar(select(User).where(User.username == username)), None)
+
+    return get

@@ -274,3 +274,28 @@ def test_thumbnail_keeps_rgb_colour_profile_only():
     thumb = _open_jpeg(make_thumbnail(cmyk.getvalue()))
     assert thumb.mode == "RGB" and "icc_profile" not in thumb.info
     assert _near(thumb.getpixel((10, 10)), images.RED)
+
+
+# --------------------------------------------------------------------------- large pictures, reduced first
+
+
+def _png_with_exif_after_the_pixels(size: tuple[int, int], exif: Image.Exif, mode: str = "RGB") -> bytes:
+    """A PNG whose eXIf chunk follows its IDAT, as some writers place it."""
+    plain = images.png(size, mode=mode)
+    end = plain.rindex(b"IEND") - 4
+    return plain[:end] + images._png_chunk(b"eXIf", exif.tobytes()) + plain[end:]
+
+
+@pytest.mark.parametrize("size, mode", [((600, 200), "RGB"), ((3000, 1000), "RGB"), ((3000, 1000), "P"),
+                                        ((3000, 1000), "RGBA")])
+def test_png_exif_behind_the_pixels_turns_and_places_a_picture_reduced_before_it_is_turned(size, mode):
+    data = _png_with_exif_after_the_pixels(size, images.make_exif(orientation=6), mode=mode)
+    info, thumb = inspect_and_thumbnail(data, max_pixels=MAX_PIXELS, max_decode_bytes=64 * 2**20)
+    assert (info.width, info.height, info.orientation) == (size[1], size[0], 6)
+    assert info.gps == pytest.approx((images.LON, images.LAT), abs=1e-6)
+    img = _open_jpeg(thumb)
+    long_side = min(512, max(size))
+    assert img.size == (round(long_side * size[1] / size[0]), long_side)
+    # Turned a quarter clockwise: the red top-left corner is now top-right.
+    assert _near(img.getpixel((img.width - 5, 5)), images.RED)
+    assert _near(img.getpixel((5, img.height - 5)), images.BLUE if mode != "RGBA" else (255, 255, 255))

@@ -18,7 +18,7 @@ from evidence.service import missing_photos, name_photos, photos_named_by
 from evidence.storage import InvalidSha
 from geo.models import Region
 from tests.evidence import images
-from tests.evidence.uploads import sha_of, upload
+from tests.evidence.uploads import sha_of, statuses, upload
 
 
 def retailer_lonlat(session, demo) -> tuple[float, float]:
@@ -35,30 +35,6 @@ def offset_north(lat: float, metres: float) -> float:
     return lat + metres / 111_195.0  # one degree of latitude on the mean sphere
 
 
-@pytest.fixture
-def users(login):
-    cache: dict[str, dict] = {}
-
-    def headers(name: str) -> dict:
-        if name not in cache:
-            cache[name] = login(name)
-        return cache[name]
-
-    return headers
-
-
-PATHS = ("", "/thumb", "/original")
-
-
-def statuses(client, headers, sha) -> list[int]:
-    out = []
-    for path in PATHS:
-        response = client.get(f"/api/v1/photos/{sha}{path}", headers=headers)
-        out.append(response.status_code)
-        response.close()
-    return out
-
-
 # --------------------------------------------------------------------------- access
 
 
@@ -71,9 +47,10 @@ def test_unnamed_photo_is_seen_by_its_uploader_only(client, users):
     assert body["code"] == "photo.not_found"
 
 
-def test_photo_named_by_an_enterprise_is_seen_by_whoever_sees_the_enterprise(client, users, session, clock, demo):
+def test_photo_named_by_an_enterprise_is_seen_by_whoever_sees_the_enterprise(client, users, session, clock, demo,
+                                                                            uploader):
     sha = upload(client, users("gridworker1"), images.jpeg((320, 240), images.make_exif()))
-    assert name_photos(session, clock, "enterprise", demo.retailer.id, [sha]) == []
+    assert name_photos(session, clock, uploader, "enterprise", demo.retailer.id, [sha]) == []
     for insider in ("gridworker1", "desk", "inspector1", "enterprise1", "admin"):
         assert statuses(client, users(insider), sha) == [200, 200, 200], insider
     # The neighbouring village's grid worker and the other town's do not see that enterprise.
@@ -81,24 +58,25 @@ def test_photo_named_by_an_enterprise_is_seen_by_whoever_sees_the_enterprise(cli
         assert statuses(client, users(outsider), sha) == [404, 404, 404], outsider
 
 
-def test_photo_of_another_enterprise_is_not_seen_by_this_enterprise_officer(client, users, session, clock, demo):
+def test_photo_of_another_enterprise_is_not_seen_by_this_enterprise_officer(client, users, session, clock, demo,
+                                                                           uploader):
     other = session.scalar(select(Enterprise.id).where(Enterprise.id != demo.retailer.id,
                                                        Enterprise.grid_id == demo.retailer.grid_id).limit(1))
     sha = upload(client, users("gridworker1"), images.png((50, 50)))
-    name_photos(session, clock, "enterprise", other, [sha])
+    name_photos(session, clock, uploader, "enterprise", other, [sha])
     assert statuses(client, users("enterprise1"), sha) == [404, 404, 404]
     assert statuses(client, users("desk"), sha) == [200, 200, 200]
 
 
-def test_records_of_unregistered_entities_give_no_access(client, users, session, clock):
+def test_records_of_unregistered_entities_give_no_access(client, users, session, clock, uploader):
     sha = upload(client, users("gridworker1"), images.png((40, 40)))
-    name_photos(session, clock, "not_registered", uuid.uuid4(), [sha])
+    name_photos(session, clock, uploader, "not_registered", uuid.uuid4(), [sha])
     assert statuses(client, users("admin"), sha) == [404, 404, 404]
 
 
-def test_the_access_check_is_one_query(client, users, session, clock, demo):
+def test_the_access_check_is_one_query(client, users, session, clock, demo, uploader):
     sha = upload(client, users("gridworker1"), images.png((30, 30)))
-    name_photos(session, clock, "enterprise", demo.retailer.id, [sha])
+    name_photos(session, clock, uploader, "enterprise", demo.retailer.id, [sha])
     desk = demo.users["desk"]
     from accounts.service import _principal
 
@@ -120,26 +98,26 @@ def test_the_access_check_is_one_query(client, users, session, clock, demo):
 # --------------------------------------------------------------------------- naming
 
 
-def test_name_photos_reports_missing_and_is_idempotent(client, users, session, clock, demo):
+def test_name_photos_reports_missing_and_is_idempotent(client, users, session, clock, demo, uploader):
     held = upload(client, users("gridworker1"), images.png((20, 20)))
     later = sha_of(b"a photo still on the phone")
     record = uuid.uuid4()
-    assert name_photos(session, clock, "hazard", record, [held, later, later]) == [later]
-    assert name_photos(session, clock, "hazard", record, [later, held]) == [later]
-    assert name_photos(session, clock, "hazard", record, []) == []
+    assert name_photos(session, clock, uploader, "hazard", record, [held, later, later]) == [later]
+    assert name_photos(session, clock, uploader, "hazard", record, [later, held]) == [later]
+    assert name_photos(session, clock, uploader, "hazard", record, []) == []
     assert session.scalar(select(func.count()).select_from(PhotoRef).where(PhotoRef.entity_id == record)) == 2
     assert photos_named_by(session, "hazard", record) == sorted([held, later])
     assert missing_photos(session, [held, later]) == [later]
     assert missing_photos(session, []) == []
     with pytest.raises(InvalidSha):
-        name_photos(session, clock, "hazard", record, ["not-a-sha"])
+        name_photos(session, clock, uploader, "hazard", record, ["not-a-sha"])
 
 
-def test_photo_named_before_it_is_uploaded(client, users, session, clock, demo):
+def test_photo_named_before_it_is_uploaded(client, users, session, clock, demo, uploader):
     """SYNC_PROTOCOL.md §2 rule 5: the record arrives first, the photo later."""
     data = images.jpeg((320, 240), images.make_exif())
     sha = sha_of(data)
-    assert name_photos(session, clock, "enterprise", demo.retailer.id, [sha]) == [sha]
+    assert name_photos(session, clock, uploader, "enterprise", demo.retailer.id, [sha]) == [sha]
     assert client.head(f"/api/v1/photos/{sha}", headers=users("desk")).status_code == 404
     upload(client, users("gridworker1"), data)
     assert missing_photos(session, [sha]) == []
@@ -149,11 +127,11 @@ def test_photo_named_before_it_is_uploaded(client, users, session, clock, demo):
 # --------------------------------------------------------------------------- geotag check
 
 
-def test_geotag_check_against_the_enterprise(client, users, session, clock, demo):
+def test_geotag_check_against_the_enterprise(client, users, session, clock, demo, uploader):
     lon, lat = retailer_lonlat(session, demo)
     near = upload(client, users("gridworker1"), photo_at(lon, offset_north(lat, 50)))
     far = upload(client, users("gridworker1"), photo_at(lon, offset_north(lat, 2000)))
-    name_photos(session, clock, "enterprise", demo.retailer.id, [near, far])
+    name_photos(session, clock, uploader, "enterprise", demo.retailer.id, [near, far])
 
     body = client.get(f"/api/v1/photos/{near}", headers=users("desk")).get_json()
     assert body["gps"] == {"lon": pytest.approx(lon, abs=1e-7), "lat": pytest.approx(offset_north(lat, 50), abs=1e-7)}
@@ -171,9 +149,9 @@ def test_geotag_check_against_the_enterprise(client, users, session, clock, demo
     assert check["within_threshold"] is False
 
 
-def test_missing_gps_and_time_are_reported_as_missing_not_as_failure(client, users, session, clock, demo):
+def test_missing_gps_and_time_are_reported_as_missing_not_as_failure(client, users, session, clock, demo, uploader):
     sha = upload(client, users("gridworker1"), images.png((64, 64)))
-    name_photos(session, clock, "enterprise", demo.retailer.id, [sha])
+    name_photos(session, clock, uploader, "enterprise", demo.retailer.id, [sha])
     body = client.get(f"/api/v1/photos/{sha}", headers=users("desk")).get_json()
     assert body["gps"] is None and body["taken_at"] is None
     [check] = body["geotag"]
@@ -209,11 +187,11 @@ def visit_owner(monkeypatch, session, demo):
 @pytest.mark.parametrize("taken, in_window", [("2026:11:22 09:30:00", True), ("2026:11:22 10:30:00", False),
                                               ("2026:11:22 01:30:00", False)])
 def test_geotag_check_against_a_record_with_location_and_time_window(client, users, session, clock, demo,
-                                                                      visit_owner, taken, in_window):
+                                                                      visit_owner, taken, in_window, uploader):
     lon, lat = retailer_lonlat(session, demo)
     sha = upload(client, users("gridworker1"), photo_at(lon, lat, taken=taken))
-    name_photos(session, clock, "visit", visit_owner, [sha])
-    name_photos(session, clock, "enterprise", demo.retailer.id, [sha])
+    name_photos(session, clock, uploader, "visit", visit_owner, [sha])
+    name_photos(session, clock, uploader, "enterprise", demo.retailer.id, [sha])
 
     checks = {c["entity"]: c for c in client.get(f"/api/v1/photos/{sha}", headers=users("desk")).get_json()["geotag"]}
     visit = checks["visit"]
@@ -228,15 +206,15 @@ def test_geotag_check_against_a_record_with_location_and_time_window(client, use
     assert client.get(f"/api/v1/photos/{sha}", headers=users("gridworker3")).status_code == 404
 
 
-def test_geotag_lists_only_records_the_caller_sees(client, users, session, clock, demo):
+def test_geotag_lists_only_records_the_caller_sees(client, users, session, clock, demo, uploader):
     sha = upload(client, users("gridworker1"), images.jpeg((320, 240), images.make_exif()))
     # An enterprise in gridworker3's grid, in the other town.
     other_town = session.scalar(select(Enterprise.id).join(Region, Region.id == Enterprise.region_id)
                                 .where(Region.path.descendant_of(demo.towns[1].path),
                                        Enterprise.grid_id == demo.grid_of["gridworker3"]).limit(1))
     assert other_town is not None
-    name_photos(session, clock, "enterprise", demo.retailer.id, [sha])
-    name_photos(session, clock, "enterprise", other_town, [sha])
+    name_photos(session, clock, uploader, "enterprise", demo.retailer.id, [sha])
+    name_photos(session, clock, uploader, "enterprise", other_town, [sha])
 
     def seen_by(name: str) -> set[str]:
         body = client.get(f"/api/v1/photos/{sha}", headers=users(name)).get_json()

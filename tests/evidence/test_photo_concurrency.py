@@ -34,7 +34,7 @@ from tests.evidence.test_storage import REPO
 
 @pytest.fixture
 def live(engine, settings, clock):
-    from accounts.service import DeviceInfo, login
+    from accounts.service import DeviceInfo, login, reserve_login_attempt
     from api.app import create_app
     from db.session import make_session_factory
 
@@ -44,7 +44,8 @@ def live(engine, settings, clock):
     with factory.begin() as session:
         for username in ("gridworker1", "gridworker3"):
             device = f"live-{username}-{uuid.uuid4().hex[:8]}"
-            result = login(session, clock, settings, username=username, password="anxun-demo",
+            attempt = reserve_login_attempt(session, clock, settings, username=username, address=address)
+            result = login(session, clock, settings, attempt=attempt, username=username, password="anxun-demo",
                            device=DeviceInfo(id=device, name="pytest live"), address=address)
             devices.append(device)
             headers[username] = {"Authorization": f"Bearer {result.token}"}
@@ -300,12 +301,12 @@ def sweep(engine, clock, store) -> int:
         return remove_orphan_photos(session, clock, store, 30)
 
 
-def test_sweep_passes_over_a_photo_a_record_is_naming_right_now(engine, clock, old_photo):
+def test_sweep_passes_over_a_photo_a_record_is_naming_right_now(engine, clock, old_photo, uploader):
     naming = Session(engine)
     try:
         naming.begin()
         # A sync push names the photo and is told it is held; not committed yet.
-        assert name_photos(naming, clock, "enterprise", old_photo.enterprise_id, [old_photo.sha]) == []
+        assert name_photos(naming, clock, uploader, "enterprise", old_photo.enterprise_id, [old_photo.sha]) == []
         assert sweep(engine, clock, old_photo.store) == 0
         naming.commit()
     finally:
@@ -314,11 +315,11 @@ def test_sweep_passes_over_a_photo_a_record_is_naming_right_now(engine, clock, o
     assert old_photo.store.has(old_photo.sha)
 
 
-def test_sweep_removes_the_photo_when_the_naming_rolls_back(engine, clock, old_photo):
+def test_sweep_removes_the_photo_when_the_naming_rolls_back(engine, clock, old_photo, uploader):
     naming = Session(engine)
     try:
         naming.begin()
-        name_photos(naming, clock, "enterprise", old_photo.enterprise_id, [old_photo.sha])
+        name_photos(naming, clock, uploader, "enterprise", old_photo.enterprise_id, [old_photo.sha])
         naming.rollback()
     finally:
         naming.close()
@@ -338,7 +339,7 @@ def test_sweep_passes_over_a_photo_an_upload_was_just_told_is_held(engine, clock
     assert sweep(engine, clock, old_photo.store) == 1
 
 
-def test_naming_waits_for_a_sweep_in_progress_and_then_reports_the_photo_missing(engine, clock, old_photo):
+def test_naming_waits_for_a_sweep_in_progress_and_then_reports_the_photo_missing(engine, clock, old_photo, uploader):
     sweeping = Session(engine)
     outcome: dict = {}
     try:
@@ -347,7 +348,7 @@ def test_naming_waits_for_a_sweep_in_progress_and_then_reports_the_photo_missing
 
         def name():
             with Session(engine) as session, session.begin():
-                outcome["missing"] = name_photos(session, clock, "enterprise", old_photo.enterprise_id,
+                outcome["missing"] = name_photos(session, clock, uploader, "enterprise", old_photo.enterprise_id,
                                                  [old_photo.sha])
 
         thread = threading.Thread(target=name)

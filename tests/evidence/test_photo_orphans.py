@@ -14,15 +14,15 @@ from tests.evidence import images
 from tests.evidence.uploads import upload
 
 
-def test_orphans_are_removed_after_n_days(app, client, login, session, clock, demo, settings):
+def test_orphans_are_removed_after_n_days(app, client, login, session, clock, demo, settings, uploader):
     store = app.extensions["anxun"].photo_store
     worker = login("gridworker1")
     orphan = upload(client, worker, images.png((10, 10)))
     named = upload(client, worker, images.png((11, 11)))
-    name_photos(session, clock, "enterprise", demo.retailer.id, [named])
+    name_photos(session, clock, uploader, "enterprise", demo.retailer.id, [named])
     # Named by a record of a kind nobody registered: still named, so kept.
     named_elsewhere = upload(client, worker, images.png((12, 12)))
-    name_photos(session, clock, "patrol", demo.retailer.id, [named_elsewhere])
+    name_photos(session, clock, uploader, "patrol", demo.retailer.id, [named_elsewhere])
 
     clock.advance(days=settings.orphan_photo_days - 1)
     assert remove_orphan_photos(session, clock, store, settings.orphan_photo_days) == 0

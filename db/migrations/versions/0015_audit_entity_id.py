@@ -1,14 +1,14 @@
 """audit entity_id: 128 characters, as long as the device ids it names (a logout or revoke of a
 device with an id of 65–128 characters failed with a 500)
 
-Revision ID: 0014_audit_entity_id
-Revises: 0013_grid_retire
+Revision ID: 0015_audit_entity_id
+Revises: 0014_photo_ref_grants
 """
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0014_audit_entity_id"
-down_revision = "0013_grid_retire"
+revision = "0015_audit_entity_id"
+down_revision = "0014_photo_ref_grants"
 branch_labels = None
 depends_on = None
 
