@@ -10,7 +10,7 @@ import uuid
 from datetime import datetime, timedelta, timezone
 
 import pytest
-from hypothesis import HealthCheck, given, settings, strategies as st
+from hypothesis import given, settings, strategies as st
 
 from tests.conftest import START
 from tests.inspections.conftest import inspection_body, template_of  # noqa: F401  (fixtures)
