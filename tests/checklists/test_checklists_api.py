@@ -1,5 +1,6 @@
 """Checklist templates in the database and over HTTP: publishing, immutability, versions, ETag/304."""
 import dataclasses
+import re
 import shutil
 
 import pytest
@@ -43,6 +44,37 @@ def test_latest_and_given_version_with_items(client, login):
     assert version.get_json()["content_hash"] == body["content_hash"]
     missing = client.get("/api/v1/checklists/fireworks.retail/versions/999", headers=headers)
     assert missing.status_code == 404 and missing.get_json()["code"] == "checklist.not_found"
+
+
+def test_construction_checklist_cites_the_2024_standard_item_by_item(client, login):
+    """建质规〔2024〕5号 第十八条 repealed the 2022 standard: the construction checklist handed out
+    cites the 2024 text, article and sub-item, for every major item; the work plans behind the
+    general items print as local practice (地方做法); the version citing 2022 stays readable, withdrawn."""
+    headers = login("inspector1")
+    body = client.get("/api/v1/checklists/construction.housing_municipal", headers=headers).get_json()
+    sources = {s["id"]: s for s in body["sources"]}
+    assert "建质规〔2022〕2号" not in {s["number"] for s in sources.values()}
+    standard = sources["cn-major-2024"]
+    assert (standard["title"], standard["number"]) == ("《房屋市政工程生产安全重大事故隐患判定标准（2024版）》",
+                                                       "建质规〔2024〕5号")
+    majors = [i for i in body["items"] if i["major"]]
+    assert {i["basis"]["document"] for i in majors} == {"cn-major-2024"}
+    clauses = {i["basis"]["clause"] for i in majors}
+    assert len(clauses) == 53  # 第四至十七条: 五十三项
+    articles = {re.match(r"第([一二三四五六七八九十]+)条", c).group(1) for c in clauses}
+    assert articles == {"四", "五", "六", "七", "八", "九", "十", "十一", "十二", "十三", "十四", "十五", "十六",
+                        "十七"}
+    assert all(re.fullmatch(r"第[一二三四五六七八九十]+条(第（[一二三四五六七八九]）项)?", c) for c in clauses)
+    by_code = {i["code"]: i for i in body["items"]}
+    assert by_code["CN-HM-132"]["basis"] == {"document": "cn-major-2024", "clause": "第十五条第（三）项",
+                                             "title": standard["title"]}
+    assert by_code["CN-HM-132"]["evidence"] == {"photo_required_when_failed": True}
+    local = {code for code, i in by_code.items() if sources[i["basis"]["document"]].get("kind") == "local_practice"}
+    assert local == {"CN-HM-005", "CN-HM-007", "CN-HM-024", "CN-HM-063"}
+    assert not any(by_code[code]["major"] for code in local)
+    old = client.get("/api/v1/checklists/construction.housing_municipal/versions/1", headers=headers).get_json()
+    assert old["status"] == "withdrawn" and old["withdrawn_at"] is not None
+    assert "建质规〔2022〕2号" in {s["number"] for s in old["sources"]}
 
 
 @pytest.mark.parametrize("path", ["/api/v1/checklists", "/api/v1/checklists/gas.user",

@@ -144,18 +144,33 @@ def test_no_published_template_cites_an_unfinished_clause(shipped):
     assert unfinished == []
 
 
+def test_work_plans_are_cited_as_local_practice(shipped):
+    """A county or township 工作要点/工作方案 is not national law: a published version marks it
+    `kind: local_practice`, so clients print its items as 地方做法, not as a statute."""
+    plans = [(t.code, t.version, s.id, s.kind) for t in shipped if t.published for s in t.sources
+             if any(word in s.title for word in ("工作要点", "工作方案", "工作意见", "工作计划"))]
+    assert plans and {kind for *_, kind in plans} == {"local_practice"}, plans
+
+
 # Published versions never change (checklists/service.py refuses a file that hashes differently from
-# the stored version). These are the hashes the first published versions were stored with.
+# the stored version). These are the hashes every version was published with, withdrawn ones included.
 PUBLISHED_HASHES = {
     ("construction.housing_municipal", 1): "bcde4799fc627f421ab59092259ebcdf1cc598549254c27b69bee327ed2afa9b",
+    ("construction.housing_municipal", 2): "765d2f82012375b0f47ff33407a75a6e217e7f6bf734fe79b9ef291869e375e2",
     ("fireworks.production_wholesale", 1): "eb6fa0729a69a9ce013a499ac9f616886ae422fdb1f325baacfb5cb8c1785fc8",
+    ("fireworks.production_wholesale", 2): "64c02610c8117bf75b46e27dad25815a7fa2874b2e21fb9dce99f7b05e892bf4",
     ("fireworks.retail", 1): "f30ac7244f5850b0c215d758422e92cb1122ff7a68f751c0152c9d4472697649",
+    ("fireworks.retail", 2): "6322b5c03971c5b8dbf7c716c1844025897f89b0e0e52a2b40de54458faa83f9",
     ("gas.operator", 1): "3b8d827d6839aeb827361512293441f7c10f205f7fca6676819373080b799a2d",
+    ("gas.operator", 2): "59a3d127075558be4a507fb1361966697175e0c0909939ac62c78dcc99600651",
     ("gas.user", 1): "800758be1561c74f340e91359899714d5c730201ab9b805cec931d549305c930",
+    ("gas.user", 2): "b76603b120535ac9904fb15342866433bdc8f4fcf9781fa867ffa5a6b9c8e692",
     ("hazardous_chemicals.filling_station", 1): "91332c3cb08350ad3d6b863048045acef1f3ad28ea82d77b982712eb902aa95d",
+    ("hazardous_chemicals.filling_station", 2): "7d12eaa31ed02b42bbae9a96f403323b46cef1d9083be968fdd63d330b0b5163",
     ("hazardous_chemicals.production", 1): "d29a8e87ce4d41e0047aa7aea4278ba3a9b95e79fc59d0b58ce5690caf806387",
     ("hazardous_chemicals.trading_storage", 1): "c9039aa35f6487c0ed15472ec6ada7899a17ff053ae4cdb885d3642058af6464",
     ("special_equipment.user_unit", 1): "690f5b012454459850ddf463cee3051b728eaff39cf1b23fe7205832d327bccf",
+    ("special_equipment.user_unit", 2): "692172a04639d14a9024cf7bee24a3970ab758b5772656b13b45f2418c9bfa71",
 }
 
 

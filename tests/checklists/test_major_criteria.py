@@ -1,6 +1,7 @@
 """Every 重大事故隐患 criterion listed in shared/reference/REGULATIONS.md, or in an official text verified
-since (GB 45067-2024 第4章, 建城规〔2023〕4号 in full: docs/checklists.md §9), is an item of its
-industry's template(s), flagged major, with the right document and clause.
+since (GB 45067-2024 第4章, 建城规〔2023〕4号 and 建质规〔2024〕5号 in full: docs/checklists.md §9), is
+an item of its industry's template(s), flagged major, with the right document and clause; and no
+published template cites a determination standard that a later one repealed.
 
 The table below is the audit trail: one row per numbered criterion of each determination standard
 in the reference, mapped to the item codes that carry it. It is checked both ways: every row's
@@ -16,7 +17,6 @@ from checklists import load_all
 DOCUMENTS = {
     "fw-major-2017": ("烟花爆竹生产经营单位重大生产安全事故隐患判定标准", "安监总管三〔2017〕121号"),
     "hc-major-2017": ("化工和危险化学品生产经营单位重大生产安全事故隐患判定标准", "安监总管三〔2017〕121号"),
-    "cn-major-2022": ("房屋市政工程生产安全重大事故隐患判定标准（2022版）", "建质规〔2022〕2号"),
     "cn-major-2024": ("房屋市政工程生产安全重大事故隐患判定标准（2024版）", "建质规〔2024〕5号"),
     "se-inspection-57": ("特种设备安全监督检查办法", "国家市场监督管理总局令第57号"),
     "se-gb45067": ("特种设备重大事故隐患判定准则", "GB 45067-2024"),
@@ -93,44 +93,64 @@ CRITERIA = [
      ["HC-P-035", "HC-P-036", "HC-P-037"]),
     ("hazardous_chemicals", "hc-major-2017", "第二十项", "分区分类储存、超量超品种、禁配混存",
      ["HC-P-060", "HC-TS-030", "HC-FS-034"]),
-    # ---- 建筑施工：建质规〔2022〕2号 第四至十五条（及2024版新增第六条（四））
-    ("construction", "cn-major-2022", "第四条第（一）项", "无安全生产许可证施工", ["CN-HM-001"]),
-    ("construction", "cn-major-2022", "第四条第（二）项", "三类人员无考核合格证书", ["CN-HM-002"]),
-    ("construction", "cn-major-2022", "第四条第（三）项", "特种作业人员无证", ["CN-HM-003"]),
-    ("construction", "cn-major-2022", "第四条第（四）项", "危大工程方案编制审核论证", ["CN-HM-004"]),
-    ("construction", "cn-major-2022", "第五条第（一）项", "毗邻建筑、管线专项防护", ["CN-HM-020"]),
-    ("construction", "cn-major-2022", "第五条第（二）项", "基坑超挖", ["CN-HM-021"]),
-    ("construction", "cn-major-2022", "第五条第（三）项", "深基坑第三方监测", ["CN-HM-022"]),
-    ("construction", "cn-major-2022", "第五条第（四）项", "基坑坍塌预兆未处理", ["CN-HM-023"]),
-    ("construction", "cn-major-2022", "第六条第（一）项", "模板地基承载力和变形", ["CN-HM-030"]),
-    ("construction", "cn-major-2022", "第六条第（二）项", "模板支架荷载超设计值", ["CN-HM-031"]),
-    ("construction", "cn-major-2022", "第六条第（三）项", "拆模、爬升时混凝土强度", ["CN-HM-032"]),
-    ("construction", "cn-major-2024", "第六条第（四）项", "未按方案顺序、分层厚度浇筑（2024版新增）",
-     ["CN-HM-033"]),
-    ("construction", "cn-major-2022", "第七条第（一）项", "脚手架地基承载力和变形", ["CN-HM-040"]),
-    ("construction", "cn-major-2022", "第七条第（二）项", "连墙件缺失", ["CN-HM-041"]),
-    ("construction", "cn-major-2022", "第七条第（三）项", "附着式升降脚手架未验收使用", ["CN-HM-042"]),
-    ("construction", "cn-major-2022", "第七条第（四）项", "防倾覆、防坠落、同步装置", ["CN-HM-043"]),
-    ("construction", "cn-major-2022", "第七条第（五）项", "悬臂高度超2/5或6米", ["CN-HM-044"]),
-    ("construction", "cn-major-2022", "第八条第（一）项", "起重机械未验收、未登记", ["CN-HM-050"]),
-    ("construction", "cn-major-2022", "第八条第（二）项", "塔机起升高度、附着、垂直度", ["CN-HM-051"]),
-    ("construction", "cn-major-2022", "第八条第（三）项", "施工升降机附着、垂直度", ["CN-HM-052"]),
-    ("construction", "cn-major-2022", "第八条第（四）项", "安拆顶升附着前未检查", ["CN-HM-053"]),
-    ("construction", "cn-major-2022", "第八条第（五）项", "安全装置不全、失效、拆除", ["CN-HM-054"]),
-    ("construction", "cn-major-2022", "第八条第（六）项", "防坠安全器超期、标准节螺栓", ["CN-HM-055"]),
-    ("construction", "cn-major-2022", "第八条第（七）项", "起重机械地基基础", ["CN-HM-056"]),
-    ("construction", "cn-major-2022", "第九条第（一）项", "钢结构网架支撑结构、防倾覆", ["CN-HM-060"]),
-    ("construction", "cn-major-2022", "第九条第（二）项", "单榀钢桁架防失稳", ["CN-HM-061"]),
-    ("construction", "cn-major-2022", "第九条第（三）项", "悬挑式操作平台", ["CN-HM-062"]),
-    ("construction", "cn-major-2022", "第十条", "特殊环境照明未用安全电压", ["CN-HM-070"]),
-    ("construction", "cn-major-2022", "第十一条第（一）项", "有限空间审批、培训、先通风再检测后作业",
-     ["CN-HM-080"]),
-    ("construction", "cn-major-2022", "第十一条第（二）项", "有限空间无专人监护", ["CN-HM-081"]),
-    ("construction", "cn-major-2022", "第十二条", "拆除顺序不符", ["CN-HM-090"]),
-    ("construction", "cn-major-2022", "第十三条第（一）项", "暗挖带水施工", ["CN-HM-100"]),
-    ("construction", "cn-major-2022", "第十三条第（二）项", "暗挖涌水涌沙坍塌变形未处置", ["CN-HM-101"]),
-    ("construction", "cn-major-2022", "第十四条", "危害较大的工艺、设备和材料", ["CN-HM-110"]),
-    ("construction", "cn-major-2022", "第十五条", "其他严重违法且有现实危险", ["CN-HM-111"]),
+    # ---- 建筑施工：建质规〔2024〕5号 第四至十七条（第十八条废止2022版），五十三项
+    *[("construction", "cn-major-2024", clause, what, codes) for clause, what, codes in [
+        ("第四条第（一）项", "无安全生产许可证施工；超（无）资质承揽工程", ["CN-HM-001", "CN-HM-012"]),
+        ("第四条第（二）项", "安全生产管理人员配备不足；三类人员无有效考核合格证书",
+         ["CN-HM-013", "CN-HM-002"]),
+        ("第四条第（三）项", "特种作业人员无有效操作资格证书", ["CN-HM-003"]),
+        ("第四条第（四）项", "危大工程方案未编制、审核、论证；方案严重缺陷", ["CN-HM-004", "CN-HM-014"]),
+        ("第四条第（五）项", "危大工程未经验收进入下道工序或投入使用", ["CN-HM-015"]),
+        ("第五条第（一）项", "基坑、边坡毗邻建筑物和管线专项防护", ["CN-HM-020"]),
+        ("第五条第（二）项", "基坑、边坡超挖", ["CN-HM-021"]),
+        ("第五条第（三）项", "深基坑、高边坡第三方监测", ["CN-HM-022"]),
+        ("第五条第（四）项", "基坑、边坡坍塌预兆未处理", ["CN-HM-023"]),
+        ("第六条第（一）项", "模板支架基础承载力和变形", ["CN-HM-030"]),
+        ("第六条第（二）项", "模板支架荷载超设计值", ["CN-HM-031"]),
+        ("第六条第（三）项", "拆模、爬升时混凝土强度", ["CN-HM-032"]),
+        ("第六条第（四）项", "未按方案顺序、分层厚度浇筑", ["CN-HM-033"]),
+        ("第七条第（一）项", "脚手架基础承载力和变形", ["CN-HM-040"]),
+        ("第七条第（二）项", "连墙件未设置或整层缺失", ["CN-HM-041"]),
+        ("第七条第（三）项", "附着式升降脚手架防倾覆、防坠落、同步装置", ["CN-HM-043"]),
+        ("第八条第（一）项", "起重机械未验收、未登记", ["CN-HM-050"]),
+        ("第八条第（二）项", "起重机械基础承载力和变形", ["CN-HM-056"]),
+        ("第八条第（三）项", "安拆、爬升（降）、附着前未检查", ["CN-HM-053"]),
+        ("第八条第（四）项", "安全装置不全、失效、拆除", ["CN-HM-054"]),
+        ("第八条第（五）项", "主要受力构件裂纹锈蚀变形开焊；连接螺栓、销轴缺失失效", ["CN-HM-057"]),
+        ("第八条第（六）项", "施工升降机附着、悬高、垂直度", ["CN-HM-052"]),
+        ("第八条第（七）项", "塔机起升高度、附着、悬高、垂直度", ["CN-HM-051"]),
+        ("第八条第（八）项", "塔机与周边建（构）筑物、群塔安全距离", ["CN-HM-058"]),
+        ("第八条第（九）项", "报废起重机械、报废吊索具", ["CN-HM-059"]),
+        ("第九条第（一）项", "钢结构、网架安装用支撑结构", ["CN-HM-060"]),
+        ("第九条第（二）项", "单榀钢桁架等预制构件防失稳", ["CN-HM-061"]),
+        ("第九条第（三）项", "悬挑式卸料平台搁置点、拉结点、支撑点", ["CN-HM-062"]),
+        ("第九条第（四）项", "脚手架与结构之间、电梯井道水平防护", ["CN-HM-064", "CN-HM-065"]),
+        ("第九条第（五）项", "吊篮超载、安全锁失效、安全绳未独立悬挂", ["CN-HM-066"]),
+        ("第十条第（一）项", "特殊作业环境照明未用安全电压", ["CN-HM-070"]),
+        ("第十条第（二）项", "与外电架空线路安全距离不足且无防护", ["CN-HM-071"]),
+        ("第十一条第（一）项", "未辨识有限空间、未设警示标志", ["CN-HM-082"]),
+        ("第十一条第（二）项", "有限空间审批、培训、先通风再检测后作业", ["CN-HM-080"]),
+        ("第十一条第（三）项", "有限空间无专人监护或无专职安全员监督", ["CN-HM-081"]),
+        ("第十一条第（四）项", "有限空间检测、通风、呼吸防护、救援设备", ["CN-HM-083"]),
+        ("第十二条第（一）项", "装饰装修拆除承重结构未经结构复核", ["CN-HM-091"]),
+        ("第十二条第（二）项", "拆除顺序不符", ["CN-HM-090"]),
+        ("第十三条第（一）项", "隧道带水施工、地下水控制失效", ["CN-HM-100"]),
+        ("第十三条第（二）项", "涌水涌沙坍塌、支护变形裂缝未处置", ["CN-HM-101"]),
+        ("第十三条第（三）项", "开挖支护方法；超前地质预报、监控量测；监测超限未处置",
+         ["CN-HM-102", "CN-HM-103", "CN-HM-104"]),
+        ("第十三条第（四）项", "盾构始发、接收端头加固", ["CN-HM-105"]),
+        ("第十三条第（五）项", "盾尾密封、铰链渗漏仍掘进；带压开仓换刀", ["CN-HM-106", "CN-HM-107"]),
+        ("第十三条第（六）项", "隧道施工毗邻建筑物和管线专项防护", ["CN-HM-108"]),
+        ("第十三条第（七）项", "未经批准在轨道交通安全保护区内作业", ["CN-HM-109"]),
+        ("第十四条第（一）项", "基坑周边堆载超设计允许值", ["CN-HM-120"]),
+        ("第十四条第（二）项", "无支护基坑（槽）周边堆载", ["CN-HM-121"]),
+        ("第十四条第（三）项", "楼板、屋面、地下室顶板、脚手架堆载超设计允许值", ["CN-HM-122"]),
+        ("第十五条第（一）项", "大型机械未校核运行路线、作业位置承载能力", ["CN-HM-130"]),
+        ("第十五条第（二）项", "恶劣天气违规吊装、安拆、高处作业", ["CN-HM-131"]),
+        ("第十五条第（三）项", "非载人设备吊运人员", ["CN-HM-132"]),
+        ("第十六条", "国家明令禁止和限制使用的施工工艺、设备和材料", ["CN-HM-110"]),
+        ("第十七条", "其他严重违法且有现实危险", ["CN-HM-111"]),
+    ]],
     # ---- 特种设备：市场监管总局令第57号 第二十五条（严重事故隐患，按重大处理）
     ("special_equipment", "se-inspection-57", "第二十五条第（一）项", "无许可生产、淘汰、报废仍用", ["SE-GEN-001"]),
     ("special_equipment", "se-inspection-57", "第二十五条第（二）项", "未经监检或检验不合格仍用", ["SE-GEN-002"]),
@@ -214,11 +234,15 @@ CRITERIA = [
 # How many criteria REGULATIONS.md lists per document (and what the table must therefore hold).
 EXPECTED_COUNTS = {
     "fw-major-2017": 20, "hc-major-2017": 20,
-    "cn-major-2022": 34, "cn-major-2024": 1,  # 第四–第十五条 of 2022, plus the 2024 addition
+    "cn-major-2024": 5 + 4 + 4 + 3 + 9 + 5 + 2 + 4 + 2 + 7 + 3 + 3 + 1 + 1,  # 第四至十七条 (official text)
     "se-inspection-57": 6,
     "se-gb45067": 7 + 6 + 2 + 3 + 5 + 5 + 5 + 5 + 5,  # 4.2 boilers … 4.10 in-plant vehicles (GB text)
     "gas-major-2023": 5 + 5 + 3 + 3 + 1 + 4 + 1,  # 第四至十条 (official text)
 }
+
+
+# 文号 of a repealed determination standard -> the clause that repealed it.
+REPEALED = {"建质规〔2022〕2号": "建质规〔2024〕5号 第十八条"}
 
 
 @pytest.fixture(scope="module")
@@ -274,3 +298,11 @@ def test_major_items_of_a_template_cite_only_determination_standards(templates):
     for t in templates.values():
         for item in t.major_items:
             assert item.basis.document in DOCUMENTS, (t.code, item.code)
+
+
+def test_no_published_template_cites_a_repealed_standard():
+    """A withdrawn version keeps its old citations for the inspections that named it; a published
+    one must not send an inspector to a repealed standard."""
+    citing = [(t.code, t.version, s.number) for t in load_all() if t.published
+              for s in t.sources if s.number in REPEALED]
+    assert citing == []
