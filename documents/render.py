@@ -3,6 +3,7 @@ ANXUN_DOCUMENT_TEMPLATES searched first), filled with Jinja2 and set by WeasyPri
 (Debian fonts-noto-cjk). A QR code on each leads to the public verification of the document."""
 from __future__ import annotations
 
+import gc
 from functools import lru_cache
 from pathlib import Path
 
@@ -35,4 +36,8 @@ def render_html(kind: str, content: dict, *, verify_url: str, template_dir: str 
 def render_pdf(kind: str, content: dict, *, verify_url: str, template_dir: str | None = None) -> bytes:
     html = render_html(kind, content, verify_url=verify_url, template_dir=template_dir)
     base = str(Path(template_dir)) if template_dir else str(BUILT_IN)
-    return weasyprint.HTML(string=html, base_url=base + "/").write_pdf()
+    pdf = weasyprint.HTML(string=html, base_url=base + "/").write_pdf()
+    # A render leaves reference cycles holding the font files it read (tens of MB of Noto CJK); left to
+    # the collector's own pace they pile up to several hundred MB in a worker before a full collection.
+    gc.collect()
+    return pdf

@@ -153,9 +153,13 @@ def _finding(template, item_code: str | None, reason: str | None, fallback: str,
     item = template.item(item_code) if template is not None and item_code else None
     if item is None:
         return {"text": fallback, "reason": None, "basis": None, "major": major}
-    basis = f"《{item.basis.title}》{item.basis.clause}"
-    return {"text": item.text, "reason": reason if reason and reason != item.text else None, "basis": basis,
+    return {"text": item.text, "reason": reason if reason and reason != item.text else None, "basis": basis_text(item.basis),
             "major": item.major}
+
+
+def basis_text(basis) -> str:
+    """《title》clause, whether the checklist wrote the title with its book-title marks or without."""
+    return f"《{basis.title.strip('《》')}》{basis.clause}"
 
 
 def _template_of(session: Session, inspection: Inspection | None):

@@ -8,6 +8,7 @@ import pytest
 from sqlalchemy import text
 from sqlalchemy.exc import DBAPIError
 
+from documents.service import basis_text
 from tests.documents.conftest import FIVE, PHOTO, _order, _transition, pdf_text
 
 
@@ -43,7 +44,7 @@ def test_site_inspection_record_names_the_enterprise_the_inspectors_and_each_fai
     for code in (general, major):
         item = template.item(code)
         assert re.sub(r"\s+", "", item.text)[:20] in text_
-        assert re.sub(r"\s+", "", f"《{item.basis.title}》{item.basis.clause}")[:30] in text_
+        assert re.sub(r"\s+", "", basis_text(item.basis))[:30] in text_
     assert "重大事故隐患" in text_
 
 
