@@ -89,3 +89,16 @@ def test_cases_are_scoped_and_need_two_certified_officers(client, login, demo):
     assert client.post("/api/v1/cases", headers=login("enterprise1"), json=_case(demo)).status_code == 403
     assert client.get("/api/v1/cases", headers=login("gridworker3")).get_json()["total"] == 0
     assert client.get(f"/api/v1/cases/{uuid.uuid4()}", headers=headers).status_code == 404
+
+
+def test_decided_cases_and_their_fines_count_in_the_monthly_figures(client, login, demo):
+    headers = login("inspector1")
+    for amount in (2000, 500):
+        made = client.post("/api/v1/cases", headers=headers, json=_case(
+            demo, procedure="simple", penalty_basis="《安全生产违法行为行政处罚办法》第四十五条", penalty="罚款", amount=amount))
+        assert made.status_code == 201
+    client.post("/api/v1/cases", headers=headers, json=_case(demo))  # filed, not decided: not counted
+    district = client.get("/api/v1/stats/monthly", headers=login("desk"), query_string={"month": "2026-11"}).get_json()
+    assert (district["figures"]["penalty_cases"], district["figures"]["penalty_amount"]) == (2, "2500.00")
+    town = next(c for c in district["children"] if c["region"]["code"] == demo.towns[0].code)
+    assert town["figures"]["penalty_cases"] == 2

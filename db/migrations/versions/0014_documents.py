@@ -63,6 +63,10 @@ def upgrade() -> None:
         sa.Column("data", postgresql.JSONB, nullable=False, server_default=sa.text("'{}'::jsonb")),
     )
 
+    # 行政处罚 in the monthly figures.
+    op.add_column("monthly_figures", sa.Column("penalty_cases", sa.Integer, nullable=False, server_default="0"))
+    op.add_column("monthly_figures", sa.Column("penalty_amount", sa.Numeric(14, 2), nullable=False, server_default="0"))
+
     # The last number given per office, kind and year: taking the next one locks this row until the
     # document's transaction ends, so a rolled-back issue gives its number back and none is skipped.
     op.create_table(
@@ -96,7 +100,7 @@ def upgrade() -> None:
         sa.Column("sha256", sa.String(64), nullable=False),
         sa.Column("region_id", UUID, sa.ForeignKey("regions.id"), nullable=True, index=True),
         sa.Column("grid_id", UUID, sa.ForeignKey("grids.id", ondelete="SET NULL"), nullable=True),
-        sa.UniqueConstraint("office_id", "kind", "year", "serial", name=op.f("uq_documents_office_kind_year_serial")),
+        sa.UniqueConstraint("office_id", "kind", "year", "serial", name=op.f("uq_documents_office_id_kind_year_serial")),
         sa.CheckConstraint("num_nonnulls(inspection_id, hazard_id, case_id) = 1", name=op.f("ck_documents_one_record")),
     )
     # An issued document is evidence: never changed, never deleted (a correction is a new document that
@@ -128,5 +132,7 @@ def downgrade() -> None:
     op.drop_table("documents")
     op.drop_table("document_counters")
     op.drop_table("case_events")
+    op.drop_column("monthly_figures", "penalty_amount")
+    op.drop_column("monthly_figures", "penalty_cases")
     op.drop_table("cases")
     op.drop_column("enterprises", "legal_representative")
