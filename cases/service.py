@@ -24,8 +24,9 @@ from accounts.people import certified_inspector, people_refs
 from accounts.principal import Principal
 from audit.service import record
 from cases.models import Case, CaseEvent
-from core.clock import Clock
+from core.clock import SHANGHAI, Clock
 from core.errors import Conflict, FieldError, Forbidden, NotFound, ValidationFailed
+from core.serialize import jsonable
 from db.pagination import Page, paginate
 from enterprises.models import Enterprise
 from jobs.periods import local_date
@@ -75,8 +76,6 @@ def amount_text(amount: Decimal) -> str:
 
 def _day_end(at: datetime, days: int) -> str:
     """The last moment of the day ``days`` Shanghai days after ``at``'s (deadlines run to the day's end)."""
-    from core.clock import SHANGHAI
-
     day = local_date(at) + timedelta(days=days)
     return (datetime(day.year, day.month, day.day, tzinfo=SHANGHAI) + timedelta(days=1, microseconds=-1)).isoformat()
 
@@ -164,10 +163,10 @@ def transition_case(session: Session, clock: Clock, principal: Principal, case_i
     action = data["action"]
     rule = TRANSITIONS[action]
     if data["base_version"] != case.version:
-        raise StaleCase(current=_jsonable(case_view(session, clock, principal, case.id)))
+        raise StaleCase(current=jsonable(case_view(session, clock, principal, case.id)))
     if case.status not in rule.sources:
         raise InvalidCaseTransition(f"案件状态为 {case.status}，不能执行 {action}",
-                                    current=_jsonable(case_view(session, clock, principal, case.id)))
+                                    current=jsonable(case_view(session, clock, principal, case.id)))
     now = clock.now()
     deadlines = dict(case.deadlines)
     event_data: dict = {}
@@ -175,15 +174,11 @@ def transition_case(session: Session, clock: Clock, principal: Principal, case_i
         deadlines["statement"] = _day_end(now, STATEMENT_DAYS)
         if data.get("hearing_offered"):
             deadlines["hearing_request"] = _day_end(now, HEARING_DAYS)
-        for field in ("penalty_basis", "penalty", "amount"):
-            if data.get(field) is not None:
-                setattr(case, field, Decimal(str(data[field])) if field == "amount" else data[field])
+        _set_penalty(case, data)
         event_data = {"hearing_offered": bool(data.get("hearing_offered")), "amount": str(case.amount)}
     elif action == "decide":
         _check_decision(case, data, now, deadlines)
-        for field in ("penalty_basis", "penalty", "amount"):
-            if data.get(field) is not None:
-                setattr(case, field, Decimal(str(data[field])) if field == "amount" else data[field])
+        _set_penalty(case, data)
         case.hearing_requested = bool(data.get("hearing_held"))
         case.decided_at = now
         if case.amount:
@@ -205,18 +200,19 @@ def transition_case(session: Session, clock: Clock, principal: Principal, case_i
     return case
 
 
+def _set_penalty(case: Case, data: dict) -> None:
+    """The proposed penalty (告知) or the decided one (决定), where the step names it."""
+    for field in ("penalty_basis", "penalty", "amount"):
+        if data.get(field) is not None:
+            setattr(case, field, Decimal(str(data[field])) if field == "amount" else data[field])
+
+
 def _check_decision(case: Case, data: dict, now: datetime, deadlines: dict) -> None:
     """No decision while the party may still state their case or ask for a hearing, unless they waived it."""
     running = [k for k in ("statement", "hearing_request") if k in deadlines
                and datetime.fromisoformat(deadlines[k]) >= now]
     if running and not data.get("waived"):
         raise NoticePeriodRunning(f"{'、'.join(running)} 期限截至 {max(deadlines[k] for k in running)}")
-
-
-def _jsonable(value):
-    from core.serialize import jsonable
-
-    return jsonable(value)
 
 
 def _case_dict(case: Case, enterprise_name: str | None, now: datetime) -> dict:

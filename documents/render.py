@@ -10,6 +10,11 @@ from pathlib import Path
 import jinja2
 import segno
 import weasyprint
+from PIL import ImageFile
+
+# Importing WeasyPrint tells Pillow, for the whole process, to accept truncated images; the photo
+# pipeline (evidence/imaging.py) must refuse them. The documents embed no raster image.
+ImageFile.LOAD_TRUNCATED_IMAGES = False
 
 BUILT_IN = Path(__file__).parent / "templates"
 
@@ -35,8 +40,9 @@ def render_html(kind: str, content: dict, *, verify_url: str, template_dir: str 
 
 def render_pdf(kind: str, content: dict, *, verify_url: str, template_dir: str | None = None) -> bytes:
     html = render_html(kind, content, verify_url=verify_url, template_dir=template_dir)
-    base = str(Path(template_dir)) if template_dir else str(BUILT_IN)
-    pdf = weasyprint.HTML(string=html, base_url=base + "/").write_pdf()
+    # The stylesheet: the county's own when its folder has one, else the built-in one.
+    styles = Path(template_dir) if template_dir and (Path(template_dir) / "document.css").exists() else BUILT_IN
+    pdf = weasyprint.HTML(string=html, base_url=f"{styles}/").write_pdf()
     # A render leaves reference cycles holding the font files it read (tens of MB of Noto CJK); left to
     # the collector's own pace they pile up to several hundred MB in a worker before a full collection.
     gc.collect()

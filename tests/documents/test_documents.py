@@ -154,3 +154,25 @@ def test_the_public_verification_gives_number_enterprise_date_and_the_pdfs_hash_
     for name in ("inspector1", "inspector2"):
         assert demo.users[name].name not in flat and demo.users[name].enforcement_cert_no not in flat
     assert client.get(f"/api/v1/public/documents/{uuid.uuid4()}").status_code == 404
+
+
+def test_a_countys_own_template_folder_is_read_first(settings, session_factory, clock, tmp_path, raise_hazards):
+    from api.app import create_app
+
+    (tmp_path / "rectification_order.html").write_text(
+        '{% extends "base.html" %}{% block body %}<p>本县自定样式：{{ doc.enterprise.name }}</p>{% endblock %}',
+        encoding="utf-8")
+    app = create_app(settings.replace(document_templates=str(tmp_path)), session_factory=session_factory, clock=clock)
+    county = app.test_client()
+
+    def login(username):
+        response = county.post("/api/v1/auth/login", json={"username": username, "password": "anxun-demo",
+                                                             "device": {"id": f"t-{uuid.uuid4().hex[:8]}"}})
+        return {"Authorization": f"Bearer {response.get_json()['token']}"}
+
+    general, _ = raise_hazards()
+    _order(county, login("inspector1"), clock, general)
+    document = county.post(f"/api/v1/hazards/{general}/documents", headers=login("inspector1"),
+                           json={"kind": "rectification_order"}).get_json()
+    text_ = _flat(county.get(document["pdf"], headers=login("inspector1")).data)
+    assert "本县自定样式" in text_ and document["number"] in text_  # base.html still the built-in one
