@@ -5,13 +5,16 @@
 # otherwise the line to run is printed and setup stops.
 set -euo pipefail
 
+# ldconfig lives in /sbin, which an ordinary user's PATH may lack.
+LDCONFIG=$(command -v ldconfig || echo /sbin/ldconfig)
 missing=()
+command -v fc-list >/dev/null || missing+=(fontconfig)
 fc-list ':lang=zh' family 2>/dev/null | grep -qi 'Noto .*CJK' || missing+=(fonts-noto-cjk)
 command -v pdftotext >/dev/null && command -v pdftoppm >/dev/null || missing+=(poppler-utils)
-ldconfig -p 2>/dev/null | grep -q 'libpangoft2-1.0.so.0 ' || missing+=(libpangoft2-1.0-0)
+"$LDCONFIG" -p 2>/dev/null | grep -q 'libpangoft2-1.0.so.0 ' || missing+=(libpangoft2-1.0-0)
 # Without HarfBuzz's subsetter WeasyPrint subsets fonts with fontTools, which walks all 65,535 glyphs of a
 # CJK font: ten seconds a document instead of a fraction of one.
-ldconfig -p 2>/dev/null | grep -q 'libharfbuzz-subset.so.0 ' || missing+=(libharfbuzz-subset0)
+"$LDCONFIG" -p 2>/dev/null | grep -q 'libharfbuzz-subset.so.0 ' || missing+=(libharfbuzz-subset0)
 [ ${#missing[@]} -eq 0 ] && exit 0
 
 if [ "$(id -u)" -eq 0 ] && command -v apt-get >/dev/null; then
