@@ -10,7 +10,7 @@ from flask_smorest import Blueprint
 from api.auth import authenticated
 from api.context import clock, db, settings
 from documents import service
-from documents.schemas import DocumentIn, DocumentListOut, DocumentOut, PublicDocumentOut
+from documents.schemas import DocumentIn, DocumentListOut, DocumentOut, PublicDocumentOut, PublicDocumentQuery
 
 blp = Blueprint("documents", __name__, url_prefix="/api/v1", description="执法文书（PDF）")
 public_documents_blp = Blueprint("public_documents", __name__, url_prefix="/api/v1/public",
@@ -105,3 +105,12 @@ def get_document_pdf(document_id: uuid.UUID):
 def verify_document(document_id: uuid.UUID):
     """文书核验（扫描文书上的二维码）：文号、出具机关、日期、被检查单位、PDF 的 SHA-256"""
     return service.public_document(db(), document_id)
+
+
+@public_documents_blp.route("/documents")
+@public_documents_blp.doc(security=[])
+@public_documents_blp.arguments(PublicDocumentQuery, location="query")
+@public_documents_blp.response(200, PublicDocumentOut)
+def verify_document_by_number(query):
+    """按文号核验文书"""
+    return service.public_document_by_number(db(), query["number"])

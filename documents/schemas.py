@@ -40,6 +40,11 @@ class DocumentListOut(Schema):
     items = fields.List(fields.Nested(DocumentOut))
 
 
+class PublicDocumentQuery(Schema):
+    number = fields.String(required=True, validate=validate.Length(min=1, max=100),
+                           metadata={"description": "文书上印的文号，如（安巡示范）应急检记〔2026〕12号"})
+
+
 class PublicEnterpriseOut(Schema):
     name = fields.String()
     uscc = fields.String()

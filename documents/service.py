@@ -366,6 +366,14 @@ def document_view(session: Session, principal: Principal, document_id: uuid.UUID
     return _with_replacements(session, [get_document(session, principal, document_id)])[0]
 
 
+def public_document_by_number(session: Session, number: str) -> dict:
+    """The same verification for someone typing the number printed on the paper."""
+    document_id = session.scalar(select(Document.id).where(Document.number == number.strip()))
+    if document_id is None:
+        raise NotFound("文书不存在")
+    return public_document(session, document_id)
+
+
 def public_document(session: Session, document_id: uuid.UUID) -> dict:
     """What the QR code shows anyone: enough to tell a genuine document from a forged or altered one —
     number, kind, issuing office, date, the enterprise (a legal person, its name and 统一社会信用代码 are

@@ -154,6 +154,9 @@ def test_the_public_verification_gives_number_enterprise_date_and_the_pdfs_hash_
     for name in ("inspector1", "inspector2"):
         assert demo.users[name].name not in flat and demo.users[name].enforcement_cert_no not in flat
     assert client.get(f"/api/v1/public/documents/{uuid.uuid4()}").status_code == 404
+    by_number = client.get("/api/v1/public/documents", query_string={"number": document["number"]})
+    assert by_number.status_code == 200 and by_number.get_json() == body
+    assert client.get("/api/v1/public/documents", query_string={"number": "（安巡示范）应急责改〔2026〕999号"}).status_code == 404
 
 
 def test_a_countys_own_template_folder_is_read_first(settings, session_factory, clock, tmp_path, raise_hazards):
