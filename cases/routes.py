@@ -4,7 +4,7 @@ from __future__ import annotations
 import uuid
 
 from flask import g
-from flask_smorest import Blueprint
+from api.inputs import Blueprint
 
 from api.auth import authenticated
 from api.context import clock, db

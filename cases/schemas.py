@@ -5,7 +5,7 @@ from marshmallow import Schema, fields, validate
 
 from cases.models import CASE_STATUSES, PROCEDURES
 from cases.service import TRANSITIONS
-from core.schemas import PageOut, PageQuery
+from core.schemas import Money, PageOut, PageQuery
 
 
 class CaseIn(Schema):
@@ -20,7 +20,8 @@ class CaseIn(Schema):
     violated = fields.String(required=True, validate=validate.Length(min=1, max=1000), metadata={"description": "违反的规定"})
     penalty_basis = fields.String(load_default=None, validate=validate.Length(max=1000), metadata={"description": "处罚依据"})
     penalty = fields.String(load_default=None, validate=validate.Length(max=1000), metadata={"description": "处罚内容"})
-    amount = fields.Decimal(load_default=None, places=2, validate=validate.Range(min=0), as_string=False)
+    amount = fields.Decimal(load_default=None, places=2, validate=validate.Range(min=0), as_string=False,
+                            metadata={"minimum": 0})  # apispec would print the bound as the string "0.00"
 
 
 class CaseTransitionIn(Schema):
@@ -33,7 +34,8 @@ class CaseTransitionIn(Schema):
     hearing_held = fields.Boolean(load_default=False)
     penalty_basis = fields.String(load_default=None, validate=validate.Length(max=1000))
     penalty = fields.String(load_default=None, validate=validate.Length(max=1000))
-    amount = fields.Decimal(load_default=None, places=2, validate=validate.Range(min=0), as_string=False)
+    amount = fields.Decimal(load_default=None, places=2, validate=validate.Range(min=0), as_string=False,
+                            metadata={"minimum": 0})  # apispec would print the bound as the string "0.00"
 
 
 class CaseQuery(PageQuery):
@@ -53,7 +55,7 @@ class CaseOut(Schema):
     violated = fields.String()
     penalty_basis = fields.String()
     penalty = fields.String()
-    amount = fields.Decimal(places=2, as_string=True)
+    amount = Money()
     deadlines = fields.Dict(metadata={"description": "decision 决定期限, statement 陈述申辩期限, hearing_request 听证申请期限, payment 缴款期限"})
     overdue = fields.List(fields.String())
     hearing_requested = fields.Boolean()

@@ -58,3 +58,12 @@ class LocationIn(Schema):
 class LocationOut(Schema):
     lon = fields.Float()
     lat = fields.Float()
+
+
+class Money(fields.Decimal):
+    """An amount in 元 with two places, a string on the wire ("200.00") so no float rounds a fine; the
+    document says so (a plain Decimal field would be documented as a number)."""
+
+    def __init__(self, **kwargs):
+        metadata = {"type": "string", "format": "decimal", "pattern": r"^-?\d+\.\d{2}$", "example": "200.00"}
+        super().__init__(places=2, as_string=True, metadata=metadata | kwargs.pop("metadata", {}), **kwargs)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 
 from flask import Response, g
-from flask_smorest import Blueprint
+from api.inputs import Blueprint
 
 from api.auth import authenticated
 from api.context import clock, db, settings
