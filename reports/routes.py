@@ -28,6 +28,7 @@ reports_blp = Blueprint("reports", __name__, url_prefix="/api/v1/reports", descr
 
 
 @stats_blp.route("/monthly")
+@stats_blp.doc(operationId="getMonthlyStats")
 @authenticated(*OFFICERS)
 @stats_blp.arguments(MonthlyStatsQuery, location="query")
 @stats_blp.response(200, MonthlyStatsOut)
@@ -56,6 +57,7 @@ def export_ledger(query):
 
 
 @reports_blp.route("/riskmap.geojson")
+@reports_blp.doc(operationId="getRiskMap")
 @authenticated(*OFFICERS)
 @reports_blp.arguments(RiskMapQuery, location="query")
 @reports_blp.response(200, {"type": "object"}, content_type=GEOJSON,

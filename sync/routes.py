@@ -18,6 +18,7 @@ blp = Blueprint("sync", __name__, url_prefix="/api/v1/sync", description="离线
 
 
 @blp.route("/config")
+@blp.doc(operationId="getSyncConfig")
 @authenticated
 @blp.response(200, ConfigOut)
 def config():
@@ -26,6 +27,7 @@ def config():
 
 
 @blp.route("/push", methods=["POST"])
+@blp.doc(operationId="pushChanges")
 @authenticated
 @blp.response(200, PushOut)
 @blp.alt_response(413, description="sync.batch_too_large")
@@ -38,6 +40,7 @@ def push():
 
 
 @blp.route("/pull")
+@blp.doc(operationId="pullChanges")
 @authenticated
 @blp.arguments(PullQuery, location="query")
 @blp.response(200, PullOut)
