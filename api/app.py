@@ -12,7 +12,7 @@ from api import docs
 from api.context import Services
 from api.errors import http_problem, register_error_handlers
 from api.keepalive import DrainUnreadBody
-from api.openapi import OperationIds
+from api.openapi import Components, OperationIds
 from config.settings import Settings, configure_logging
 from core.clock import Clock
 from db.session import make_engine, make_session_factory
@@ -86,7 +86,7 @@ def create_app(settings: Settings, *, session_factory=None, clock: Clock | None 
         return response
 
     api = AnxunApi(app, spec_kwargs={
-        "extra_plugins": [OperationIds()],
+        "extra_plugins": [OperationIds(), Components()],
         "info": {"description": "安全生产基层网格化巡查与执法检查 API。错误统一为 RFC 9457 problem+json。"},
     })
     api.spec.components.security_scheme("bearerAuth", {"type": "http", "scheme": "bearer"})

@@ -1,5 +1,7 @@
-"""Schemas shared by every resource: pagination query and envelope, locations with their CRS."""
+"""Schemas shared by every resource: pagination query and envelope, locations with their CRS, unions."""
 from __future__ import annotations
+
+from dataclasses import dataclass
 
 from marshmallow import Schema, ValidationError, fields, post_load, validate
 
@@ -38,3 +40,18 @@ class LocationIn(Schema):
 class LocationOut(Schema):
     lon = fields.Float()
     lat = fields.Float()
+
+
+@dataclass(frozen=True)
+class Union:
+    """A discriminated union for the OpenAPI document (``oneOf`` + ``discriminator``): ``mapping`` from
+    each value of ``property`` to a schema or a nested union. A named union becomes a component."""
+
+    property: str | None
+    mapping: dict
+    name: str | None = None
+
+
+def union_field(union: Union, **kwargs) -> fields.Raw:
+    """A field documented as ``union`` and loaded raw: its parts are validated one by one where it is used."""
+    return fields.Raw(metadata=kwargs.pop("metadata", {}) | {"union": union}, **kwargs)

@@ -12,7 +12,7 @@ from api.context import clock, db, settings
 from sync import pull as pull_service
 from sync import push as push_service
 from sync.body import read_json_body
-from sync.schemas import ConfigOut, PullOut, PullQuery, PushOut
+from sync.schemas import BatchIn, ConfigOut, PullOut, PullQuery, PushOut
 
 blp = Blueprint("sync", __name__, url_prefix="/api/v1/sync", description="离线同步（见 SYNC_PROTOCOL.md）")
 
@@ -27,7 +27,7 @@ def config():
 
 
 @blp.route("/push", methods=["POST"])
-@blp.doc(operationId="pushChanges")
+@blp.doc(operationId="pushChanges", requestBody={"required": True, "content": {"application/json": {"schema": BatchIn}}})
 @authenticated
 @blp.response(200, PushOut)
 @blp.alt_response(413, description="sync.batch_too_large")
