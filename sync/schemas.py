@@ -109,11 +109,11 @@ PUSH_RESULTS = {"applied": AppliedResult, "duplicate": DuplicateResult, "conflic
 
 
 class PushOut(Schema):
-    batch_id = fields.String()
-    server_time = fields.String()
-    clock_skew_seconds = fields.Float()
-    results = fields.List(union_field(Union("status", PUSH_RESULTS, "PushResult")))
-    missing_photos = fields.List(fields.String())
+    batch_id = fields.String(required=True)
+    server_time = fields.String(required=True, metadata={"format": "date-time"})
+    clock_skew_seconds = fields.Float(required=True)
+    results = fields.List(union_field(Union("status", PUSH_RESULTS, "PushResult")), required=True)
+    missing_photos = fields.List(fields.String(), required=True)
 
 
 class PullQuery(Schema):
@@ -148,10 +148,10 @@ def _pull_union() -> Union:
 
 
 class PullOut(Schema):
-    changes = fields.List(union_field(_pull_union()))
-    cursor = fields.String()
-    has_more = fields.Boolean()
-    reset = fields.Boolean()
+    changes = fields.List(union_field(_pull_union()), required=True)
+    cursor = fields.String(required=True)
+    has_more = fields.Boolean(required=True)
+    reset = fields.Boolean(required=True)
 
 
 class ConfigOut(Schema):
