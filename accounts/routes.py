@@ -4,13 +4,13 @@ from __future__ import annotations
 import uuid
 
 from flask import g, request
-from flask_smorest import Blueprint
 
 from accounts import people, service
 from accounts.schemas import DeviceOut, LoginIn, LoginOut, PeopleQuery, PersonOut, PersonPageOut
 from api.auth import authenticated
 from api.context import clock, db, services, settings
 from api.errors import domain_problem
+from api.inputs import Blueprint
 
 blp = Blueprint("auth", __name__, url_prefix="/api/v1", description="登录、注销与设备管理")
 people_blp = Blueprint("people", __name__, url_prefix="/api/v1/people", description="人员名录")

@@ -4,17 +4,21 @@ Exactly one place commits: ``AnxunFlask.dispatch_request`` commits the request's
 session after the view returns and rolls back if it raised."""
 from __future__ import annotations
 
+import http
+
 from flask import Flask, g
 from flask_smorest import Api
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from api import docs
 from api.context import Services
-from api.errors import http_problem, register_error_handlers
+from api.errors import PROBLEM, ProblemOut, http_problem, register_error_handlers
+from api.inputs import refuse_unstorable_url
 from api.keepalive import DrainUnreadBody
 from api.openapi import Components, OperationIds
 from config.settings import Settings, configure_logging
 from core.clock import Clock
+from core.times import judged_at
 from db.session import make_engine, make_session_factory
 from evidence.storage import make_store
 
@@ -22,7 +26,8 @@ from evidence.storage import make_store
 class AnxunFlask(Flask):
     def dispatch_request(self):
         try:
-            rv = super().dispatch_request()
+            with judged_at(self.extensions["anxun"].clock.now()):
+                rv = super().dispatch_request()
         except BaseException:
             session = g.pop("db_session", None)
             if session is not None:
@@ -36,8 +41,18 @@ class AnxunFlask(Flask):
 
 
 class AnxunApi(Api):
+    ERROR_SCHEMA = ProblemOut
+
     def handle_http_exception(self, error):
         return http_problem(error)
+
+    def _register_responses(self):
+        """flask-smorest's error responses (one per status, and the default), as problem+json."""
+        error = {"content": {PROBLEM: {"schema": self.ERROR_SCHEMA}}}
+        for status in http.HTTPStatus:
+            body = error if status >= 200 and status not in (204, 304) else {}
+            self.spec.components.response(status.name, {"description": status.phrase, **body}, lazy=True)
+        self.spec.components.response("DEFAULT_ERROR", {"description": "错误（problem+json）", **error}, lazy=True)
 
 
 def create_app(settings: Settings, *, session_factory=None, clock: Clock | None = None) -> Flask:
@@ -92,6 +107,7 @@ def create_app(settings: Settings, *, session_factory=None, clock: Clock | None 
     api.spec.components.security_scheme("bearerAuth", {"type": "http", "scheme": "bearer"})
     api.spec.options["security"] = [{"bearerAuth": []}]
     register_error_handlers(app)
+    app.before_request(refuse_unstorable_url)
     app.register_blueprint(docs.blp)
     _register_blueprints(api)
     _register_cli(app)

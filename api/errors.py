@@ -8,10 +8,12 @@ from __future__ import annotations
 import logging
 
 from flask import Flask, current_app, jsonify
+from marshmallow import INCLUDE, Schema, fields
 from sqlalchemy.exc import IntegrityError, OperationalError
 from werkzeug.exceptions import HTTPException
 
 from core.errors import Conflict, DomainError, FieldError
+from core.schemas import FieldErrorOut
 from core.validation import flatten_messages
 from db.session import is_unique_violation
 
@@ -36,6 +38,21 @@ HTTP_CODES = {
     500: ("internal", "服务器内部错误"),
     503: ("service.unavailable", "服务暂时不可用，请稍后重试"),
 }
+
+
+class ProblemOut(Schema):
+    """Every error answer (RFC 9457 problem+json); some carry more members, e.g. ``current`` on a conflict."""
+
+    class Meta:
+        unknown = INCLUDE
+
+    type = fields.String()
+    title = fields.String()
+    status = fields.Integer()
+    detail = fields.String()
+    code = fields.String(metadata={"description": "稳定的机器可读代码，如 validation、sync.batch_too_large"})
+    errors = fields.List(fields.Nested(FieldErrorOut))
+
 
 def problem(status: int, code: str, title: str, detail: str | None = None,
             errors: list[FieldError] | None = None, headers: dict | None = None, **extra):

@@ -1,11 +1,11 @@
 """``GET /api/v1/health``: 200 with database and PostGIS versions, 503 + Retry-After when not ready."""
 from __future__ import annotations
 
-from flask_smorest import Blueprint
 from marshmallow import Schema, fields
 from sqlalchemy import text
 
 from api.context import db
+from api.inputs import Blueprint
 
 blp = Blueprint("health", __name__, url_prefix="/api/v1", description="服务状态")
 

@@ -21,5 +21,5 @@ class AuditEntry(Base):
     device_id: Mapped[str | None] = mapped_column(String(128))
     action: Mapped[str] = mapped_column(String(64))
     entity: Mapped[str] = mapped_column(String(32))
-    entity_id: Mapped[str | None] = mapped_column(String(64))
+    entity_id: Mapped[str | None] = mapped_column(String(128))
     summary: Mapped[dict] = mapped_column(JSONB, default=dict)

@@ -5,10 +5,10 @@ from __future__ import annotations
 import hashlib
 
 from flask import request
-from flask_smorest import Blueprint
 
 from api.auth import authenticated
 from api.context import db
+from api.inputs import Blueprint
 from checklists import service
 from checklists.schemas import ChecklistListOut, ChecklistOut, ChecklistQuery
 

@@ -2,13 +2,14 @@
 from marshmallow import Schema, fields, validate
 
 from core.schemas import LocationIn, LocationOut, PageOut, PageQuery
+from core.times import AcceptedDate
 from enterprises.models import INDUSTRIES, RISK_COLOURS
 
 
 class LicenceSchema(Schema):
     kind = fields.String(required=True, validate=validate.Length(min=1, max=100))
     number = fields.String(required=True, validate=validate.Length(min=1, max=100))
-    valid_until = fields.Date(load_default=None, allow_none=True)
+    valid_until = AcceptedDate(load_default=None, allow_none=True)
 
 
 class EnterpriseQuery(PageQuery):

@@ -24,6 +24,7 @@ from PIL import ExifTags, Image, ImageOps
 
 from core.clock import SHANGHAI
 from core.errors import TooLarge, UnsupportedMedia
+from core.times import MAX_OFFSET, in_window
 
 __all__ = [
     "DecodeTooLarge",
@@ -344,13 +345,15 @@ def _parse_time(raw: Any, offset_raw: Any, subsec_raw: Any) -> datetime | None:
         naive = naive.replace(microsecond=int(subsec[:6].ljust(6, "0")))
     offset = _text(offset_raw)
     off_match = _EXIF_OFFSET.match(offset) if offset else None
+    # No usable offset: these phones are in China, so their wall clock is Beijing time.
+    taken_at = naive.replace(tzinfo=SHANGHAI)
     if off_match:
         sign, hours, minutes = off_match.groups()
         delta = timedelta(hours=int(hours), minutes=int(minutes))
-        if delta <= timedelta(hours=14):
-            return naive.replace(tzinfo=timezone(-delta if sign == "-" else delta))
-    # No usable offset: these phones are in China, so their wall clock is Beijing time.
-    return naive.replace(tzinfo=SHANGHAI)
+        if delta <= MAX_OFFSET:
+            taken_at = naive.replace(tzinfo=timezone(-delta if sign == "-" else delta))
+    # A clock set to year 1 or 9999 is no time at all (and could not be stored and shown).
+    return taken_at if in_window(taken_at) else None
 
 
 def _number(value: Any) -> float | None:

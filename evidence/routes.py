@@ -6,10 +6,10 @@ import re
 
 from flask import Response, g, jsonify, request, send_file
 from flask.views import MethodView
-from flask_smorest import Blueprint
 
 from api.auth import authenticated
 from api.context import clock, db, services, settings
+from api.inputs import Blueprint
 from evidence import service
 from evidence.schemas import PhotoOut, UploadProgressOut
 from evidence.storage import PhotoNotFound, RangeInvalid, check_sha

@@ -16,7 +16,6 @@ All functions take and return (lon, lat) in degrees — longitude first, as in G
 from __future__ import annotations
 
 import math
-from typing import NamedTuple
 
 from core.errors import FieldError, ValidationFailed
 
@@ -142,10 +141,9 @@ def bd09_to_gcj02(lon: float, lat: float) -> tuple[float, float]:
     return _invert(_gcj_to_bd_raw, lon, lat, z * math.cos(theta), z * math.sin(theta))
 
 
-def _unknown_crs(crs, field: str | None = None) -> ValidationFailed:
+def _unknown_crs(crs) -> ValidationFailed:
     message = f"未知的坐标系“{crs}”，应为 wgs84、gcj02 或 bd09"
-    return ValidationFailed(message, code="geo.unknown_crs",
-                            errors=[FieldError("geo.unknown_crs", field, message)])
+    return ValidationFailed(message, code="geo.unknown_crs", errors=[FieldError("geo.unknown_crs", None, message)])
 
 
 def _normalise_crs(crs) -> str:
@@ -186,82 +184,3 @@ def distance_m(lon1: float, lat1: float, lon2: float, lat2: float) -> float:
     d_lambda = math.radians(lon2 - lon1)
     h = math.sin(d_phi / 2) ** 2 + math.cos(phi1) * math.cos(phi2) * math.sin(d_lambda / 2) ** 2
     return 2 * EARTH_RADIUS_M * math.asin(min(1.0, math.sqrt(h)))
-
-
-class Location(NamedTuple):
-    """A protocol location after validation, in WGS-84. Unpacks as (lon, lat, accuracy_m)."""
-
-    lon: float
-    lat: float
-    accuracy_m: float | None
-
-
-_LOCATION_KEYS = ("lon", "lat", "crs", "accuracy_m")
-
-
-def _is_number(value) -> bool:
-    # bool is an int subclass; true/false in JSON is not a coordinate.
-    return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
-
-
-def parse_location(data, *, field: str = "location") -> Location:
-    """Validate a protocol location ``{"lon", "lat", "crs"?, "accuracy_m"?}`` and convert it to WGS-84.
-
-    ``crs`` defaults to wgs84 (SYNC_PROTOCOL.md §5); ``accuracy_m`` may be absent or null.
-    ``field`` is the dotted path used in error reports (e.g. ``data.visits.0.location``).
-    All problems are reported together in one ValidationFailed (code ``validation``), each as a
-    FieldError: ``geo.required``, ``geo.not_a_number``, ``geo.out_of_range``,
-    ``geo.unknown_crs``, ``geo.unknown_field``, or ``geo.invalid_location`` for a non-object.
-    """
-    if not isinstance(data, dict):
-        message = "位置应为包含 lon、lat 的对象"
-        raise ValidationFailed(message, errors=[FieldError("geo.invalid_location", field, message)])
-
-    errors: list[FieldError] = []
-    # The protocol refuses unknown fields so that typos (e.g. "lng") surface.
-    for key in data:
-        if key not in _LOCATION_KEYS:
-            errors.append(FieldError("geo.unknown_field", f"{field}.{key}",
-                                     f"位置中不允许的字段“{key}”，只接受 lon、lat、crs、accuracy_m"))
-
-    def coordinate(key: str, name: str, limit: float) -> float | None:
-        path = f"{field}.{key}"
-        if key not in data or data[key] is None:
-            errors.append(FieldError("geo.required", path, f"缺少{name}"))
-            return None
-        value = data[key]
-        if not _is_number(value):
-            errors.append(FieldError("geo.not_a_number", path, f"{name}应为数值"))
-            return None
-        if not -limit <= value <= limit:
-            errors.append(FieldError("geo.out_of_range", path,
-                                     f"{name}应在 -{limit:g} 到 {limit:g} 之间，实际为 {value}"))
-            return None
-        return float(value)
-
-    lon = coordinate("lon", "经度", 180)
-    lat = coordinate("lat", "纬度", 90)
-
-    crs = data.get("crs")
-    if crs is None:
-        crs = "wgs84"
-    elif isinstance(crs, str) and crs.strip().lower() in CRS_VALUES:
-        crs = crs.strip().lower()
-    else:
-        errors.extend(_unknown_crs(crs, f"{field}.crs").errors)
-
-    accuracy = data.get("accuracy_m")
-    if accuracy is not None:
-        if not _is_number(accuracy):
-            errors.append(FieldError("geo.not_a_number", f"{field}.accuracy_m", "定位精度应为数值（米）"))
-            accuracy = None
-        elif accuracy < 0:
-            errors.append(FieldError("geo.out_of_range", f"{field}.accuracy_m", "定位精度不能为负数"))
-            accuracy = None
-        else:
-            accuracy = float(accuracy)
-
-    if errors:
-        raise ValidationFailed("位置数据校验未通过", errors=errors)
-    lon, lat = to_wgs84(lon, lat, crs)
-    return Location(lon, lat, accuracy)

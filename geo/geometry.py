@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from sqlalchemy import Float, func, text
 from sqlalchemy.orm import Session
 
+from core.schemas import on_the_globe
 from geo.coords import CRS_VALUES, in_china, to_wgs84
 
 # Edges are straight in lon/lat; geography reads them as geodesics. Densifying to ≤0.001° (~100 m)
@@ -170,13 +171,23 @@ def _list(value, what: str) -> list:
     return value
 
 
+def _coordinate(value) -> float | None:
+    """A finite number as a float; None for anything else (an integer past a double included)."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        return None
+    try:
+        number = float(value)
+    except OverflowError:
+        return None
+    return number if math.isfinite(number) else None
+
+
 def _position(position, crs: str) -> list[float]:
-    if (not isinstance(position, list) or len(position) < 2
-            or not all(isinstance(c, (int, float)) and not isinstance(c, bool) for c in position[:2])
-            or not all(math.isfinite(c) for c in position[:2])):
+    coordinates = [_coordinate(c) for c in position[:2]] if isinstance(position, list) else []
+    if len(coordinates) < 2 or None in coordinates:
         raise _Refused(Problem.of("geo.malformed_geometry", detail=f"无效的坐标 {position!r:.60}"))
-    lon, lat = float(position[0]), float(position[1])
-    if not (-180 <= lon <= 180 and -90 <= lat <= 90):
+    lon, lat = coordinates
+    if not on_the_globe(lon, lat):
         # Metres of a projected CRS (e.g. EPSG:3857, a CGCS2000 Gauss-Krüger zone), not degrees.
         raise _Refused(Problem.of("geo.wrong_crs", detail=f"坐标 ({lon:g}, {lat:g}) 不是经纬度"))
     if not in_china(lon, lat):

@@ -5,10 +5,10 @@ from __future__ import annotations
 import uuid
 
 from flask import g
-from flask_smorest import Blueprint
 
 from api.auth import authenticated
 from api.context import clock, db, settings
+from api.inputs import Blueprint
 from geo import boundaries, coverage, grids, service
 from geo.schemas import (CoverageOut, CoverageQuery, FeatureCollectionIn, GridChangeOut, GridCollectionOut,
                          GridFeatureOut, GridIn, GridPatch, GridQuery, GridRetiredOut, GridRetireQuery, RegionImportOut,

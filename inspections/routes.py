@@ -5,10 +5,10 @@ from __future__ import annotations
 import uuid
 
 from flask import g
-from flask_smorest import Blueprint
 
 from api.auth import authenticated
 from api.context import clock, db, settings
+from api.inputs import Blueprint
 from inspections import hazards, plans, service
 from inspections import photos as _photo_owners  # noqa: F401  (registers who may see which photos)
 from inspections.records import Provenance

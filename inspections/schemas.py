@@ -6,7 +6,8 @@ from marshmallow import Schema, ValidationError, fields, validate, validates_sch
 
 from accounts.schemas import people_field
 from checklists.scoring import AnswerIn
-from core.schemas import LocationIn, PageOut, PageQuery
+from core.schemas import LocationIn, PageOut, PageQuery, position_field
+from core.times import AcceptedDate, AcceptedTime, RecordedTime
 from enterprises.models import INDUSTRIES, RISK_COLOURS
 from inspections.models import HAZARD_LEVELS, HAZARD_STATUSES, INSPECTION_KINDS, PLAN_KINDS, VISIT_OUTCOMES
 
@@ -36,8 +37,8 @@ class InspectionData(Schema):
     inspectors = fields.List(fields.UUID(), load_default=list, validate=validate.Length(max=20), metadata={
         "description": ("检查人员（用户 id）：执法检查须两名以上持有效执法证的执法人员，记录人在内；"
                         "网格员巡查、企业自查只能是本人或可检查该企业的人员（缺省为本人）")})
-    started_at = fields.AwareDateTime(required=True)
-    finished_at = fields.AwareDateTime(load_default=None, allow_none=True)
+    started_at = RecordedTime(required=True)
+    finished_at = RecordedTime(load_default=None, allow_none=True)
     location = fields.Nested(LocationIn, load_default=None, allow_none=True)
     answers = fields.List(fields.Nested(AnswerIn), required=True, validate=validate.Length(max=500))
     photos = photo_list()
@@ -61,7 +62,7 @@ class HazardData(Schema):
     description = fields.String(required=True, validate=validate.Length(min=1, max=5000))
     location = fields.Nested(LocationIn, load_default=None, allow_none=True)
     photos = photo_list()
-    found_at = fields.AwareDateTime(required=True)
+    found_at = RecordedTime(required=True)
 
     @validates_schema
     def placed(self, data, **kwargs):
@@ -90,7 +91,7 @@ class TransitionData(Schema):
     note = fields.String(load_default="", validate=validate.Length(max=5000))
     photos = photo_list()
     location = fields.Nested(LocationIn, load_default=None, allow_none=True)
-    deadline = fields.AwareDateTime(load_default=None, allow_none=True)
+    deadline = AcceptedTime(load_default=None, allow_none=True)
     responsible_person = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=100))
     measures = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=5000))
     five = fields.Nested(FiveImplementations, load_default=None, allow_none=True)
@@ -107,9 +108,8 @@ class TransitionIn(TransitionData):
 
 class TrackIn(Schema):
     crs = fields.String(load_default="wgs84", validate=validate.OneOf(["wgs84", "gcj02", "bd09"]))
-    coordinates = fields.List(fields.List(fields.Float(), validate=validate.Length(equal=2)), required=True,
-                              validate=validate.Length(min=2, max=20000))
-    times = fields.List(fields.AwareDateTime(), load_default=None, allow_none=True)
+    coordinates = fields.List(position_field(), required=True, validate=validate.Length(min=2, max=20000))
+    times = fields.List(RecordedTime(), load_default=None, allow_none=True)
 
     @validates_schema
     def times_match(self, data, **kwargs):
@@ -119,7 +119,7 @@ class TrackIn(Schema):
 
 class VisitIn(Schema):
     enterprise_id = fields.UUID(required=True)
-    at = fields.AwareDateTime(required=True)
+    at = RecordedTime(required=True)
     location = fields.Nested(LocationIn, load_default=None, allow_none=True)
     outcome = fields.String(required=True, validate=validate.OneOf(VISIT_OUTCOMES))
     note = fields.String(load_default="", validate=validate.Length(max=5000))
@@ -128,8 +128,8 @@ class VisitIn(Schema):
 
 class PatrolData(Schema):
     grid_id = fields.UUID(required=True)
-    started_at = fields.AwareDateTime(required=True)
-    ended_at = fields.AwareDateTime(load_default=None, allow_none=True)
+    started_at = RecordedTime(required=True)
+    ended_at = RecordedTime(load_default=None, allow_none=True)
     track = fields.Nested(TrackIn, load_default=None, allow_none=True)
     visits = fields.List(fields.Nested(VisitIn), load_default=list, validate=validate.Length(max=500))
     notes = fields.String(load_default="", validate=validate.Length(max=5000))
@@ -144,18 +144,23 @@ class PatrolCreate(PatrolData):
     id = fields.UUID(load_default=None)
 
 
-class PlanIn(Schema):
-    kind = fields.String(required=True, validate=validate.OneOf(PLAN_KINDS))
-    title = fields.String(required=True, validate=validate.Length(min=1, max=200))
-    window_start = fields.Date(required=True)
-    window_end = fields.Date(required=True)
-    enterprise_ids = fields.List(fields.UUID(), required=True, validate=validate.Length(min=1, max=500))
-    inspector_ids = fields.List(fields.UUID(), required=True, validate=validate.Length(min=2, max=20))
-    notes = fields.String(load_default="", validate=validate.Length(max=5000))
+class WindowIn(Schema):
+    """The dates a plan (or the plans of a draw) may be carried out; the database refuses a reversed one."""
+
+    window_start = AcceptedDate(required=True)
+    window_end = AcceptedDate(required=True)
 
     @validates_schema
     def window_ordered(self, data, **kwargs):
         ends_after_start(data, "window_start", "window_end", "结束日期不能早于开始日期")
+
+
+class PlanIn(WindowIn):
+    kind = fields.String(required=True, validate=validate.OneOf(PLAN_KINDS))
+    title = fields.String(required=True, validate=validate.Length(min=1, max=200))
+    enterprise_ids = fields.List(fields.UUID(), required=True, validate=validate.Length(min=1, max=500))
+    inspector_ids = fields.List(fields.UUID(), required=True, validate=validate.Length(min=2, max=20))
+    notes = fields.String(load_default="", validate=validate.Length(max=5000))
 
 
 class PlanQuery(PageQuery):
@@ -181,14 +186,12 @@ class PlanPageOut(PageOut):
     items = fields.List(fields.Nested(PlanOut))
 
 
-class DrawIn(Schema):
+class DrawIn(WindowIn):
     count = fields.Integer(required=True, validate=validate.Range(min=1, max=500))
     team_size = fields.Integer(load_default=2, validate=validate.Range(min=2, max=10))
     region = fields.String(load_default=None, validate=validate.Regexp(r"^[0-9]{12}$"))
     industry = fields.String(load_default=None, validate=validate.OneOf(INDUSTRIES))
     risk = fields.List(fields.String(validate=validate.OneOf(RISK_COLOURS)), load_default=None)
-    window_start = fields.Date(required=True)
-    window_end = fields.Date(required=True)
     seed = fields.String(load_default=None, validate=validate.Regexp(r"^[0-9A-Za-z_-]{8,64}$"),
                          metadata={"description": "随机种子；不填则由服务器生成并记录"})
     title = fields.String(load_default=None, validate=validate.Length(max=200))
@@ -245,8 +248,8 @@ class HazardQuery(PageQuery):
     enterprise_id = fields.UUID(load_default=None)
     overdue = fields.Boolean(load_default=None)
     supervised = fields.Boolean(load_default=None)
-    deadline_from = fields.AwareDateTime(load_default=None)
-    deadline_to = fields.AwareDateTime(load_default=None)
+    deadline_from = AcceptedTime(load_default=None)
+    deadline_to = AcceptedTime(load_default=None)
     sort = fields.String(load_default="-found_at", validate=validate.OneOf(
         ["found_at", "-found_at", "deadline", "-deadline", "updated_at", "-updated_at"]))
 

@@ -4,10 +4,10 @@ from __future__ import annotations
 import tempfile
 
 from flask import Response, g, json, send_file
-from flask_smorest import Blueprint
 
 from api.auth import authenticated
 from api.context import clock, db
+from api.inputs import Blueprint
 from core.errors import FieldError, ValidationFailed
 from core.serialize import jsonable
 from reports import ledger, riskmap

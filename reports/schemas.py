@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from marshmallow import Schema, fields, validate
 
+from core.times import AcceptedMonth
 from inspections.schemas import HazardQuery
 from reports.riskmap import LAYERS
 
@@ -12,9 +13,7 @@ REGION_CODE = validate.Regexp(r"^[0-9]{12}$", error="区划代码须为 12 位�
 class MonthlyStatsQuery(Schema):
     region = fields.String(load_default=None, validate=REGION_CODE,
                            metadata={"description": "区划代码（12 位）；不填为本人所在区划"})
-    month = fields.String(load_default=None, validate=validate.Regexp(r"^[0-9]{4}-(0[1-9]|1[0-2])$",
-                                                                       error="月份格式为 YYYY-MM"),
-                          metadata={"description": "统计月份 YYYY-MM；不填为本月"})
+    month = AcceptedMonth(load_default=None, metadata={"description": "统计月份 YYYY-MM（2000-01 起）；不填为本月"})
 
 
 class RegionRef(Schema):

@@ -1,10 +1,10 @@
 """Reading a push body: at most the advertised size after decompression, never inflating a gzip bomb whole."""
 from __future__ import annotations
 
-import json
 import zlib
 
 from core.errors import DomainError, TooLarge
+from core.inputs import BadJson, parse_json
 
 READ_CHUNK = 64 * 1024
 
@@ -21,7 +21,7 @@ class BadBody(DomainError):
 
 
 def read_json_body(stream, *, content_encoding: str | None, content_length: int | None, limit: int):
-    """Parse the body as JSON, refusing more than ``limit`` bytes of JSON text.
+    """Parse the body as JSON (core.inputs.parse_json), refusing more than ``limit`` bytes of JSON text.
 
     Compressed input is inflated chunk by chunk with ``max_length``, so a bomb costs at most
     ``limit`` bytes of memory before it is refused."""
@@ -60,6 +60,6 @@ def read_json_body(stream, *, content_encoding: str | None, content_length: int 
             if len(out) > limit:
                 raise BatchTooLarge(f"请求体超过上限 {limit} 字节")
     try:
-        return json.loads(out)
-    except (UnicodeDecodeError, json.JSONDecodeError) as err:
-        raise BadBody(f"JSON 无效：{err}") from err
+        return parse_json(out)
+    except BadJson as err:
+        raise BadBody(err.detail) from err

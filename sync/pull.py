@@ -57,24 +57,39 @@ class Cursor:
 
     @classmethod
     def decode(cls, value: str) -> "Cursor | None":
+        """The cursor ``value`` encodes, or None for anything this server did not issue (answered by a reset)."""
+        from core.inputs import bad_text
+
+        def key(part) -> str:
+            if not isinstance(part, str) or bad_text(part):
+                raise ValueError(part)
+            return part
+
+        def position(pair) -> list[int]:
+            # Positions are PostgreSQL xid8 and bigint: a number beyond them is not ours.
+            numbers = [int(x) for x in pair]
+            if len(numbers) != 2 or not all(0 <= n < 2 ** 63 for n in numbers):
+                raise ValueError(pair)
+            return numbers
+
         try:
             raw = json.loads(base64.urlsafe_b64decode(value + "=" * (-len(value) % 4)))
-            if raw.get("v") != 1:
+            if not isinstance(raw, dict) or raw.get("v") != 1:
                 return None
             regrid = raw.get("r")
             if regrid is not None:
                 regrid = {"grids": [str(uuid.UUID(g)) for g in regrid["grids"]],
-                          "pos": [int(x) for x in regrid["pos"]], "upto": [int(x) for x in regrid["upto"]]}
+                          "pos": position(regrid["pos"]), "upto": position(regrid["upto"])}
             snapshot = raw.get("b")
             if snapshot is not None:
                 after = snapshot["after"]
-                snapshot = {"after": None if after is None else [str(after[0]), str(after[1])],
-                            "head": [int(x) for x in snapshot["head"]]}
+                snapshot = {"after": None if after is None else [key(after[0]), key(after[1])],
+                            "head": position(snapshot["head"])}
             floor = raw.get("f")
-            return cls(pos=(int(raw["p"][0]), int(raw["p"][1])), scope=str(raw["s"]),
+            return cls(pos=tuple(position(raw["p"])), scope=str(raw["s"]),
                        grids=[str(uuid.UUID(g)) for g in raw["g"]], regrid=regrid, snapshot=snapshot,
-                       floor=None if floor is None else [int(floor[0]), int(floor[1])])
-        except (ValueError, KeyError, TypeError, IndexError):
+                       floor=None if floor is None else position(floor))
+        except (ValueError, KeyError, TypeError, IndexError, AttributeError, OverflowError, RecursionError):
             return None
 
 

@@ -6,12 +6,14 @@ import logging
 
 from marshmallow import ValidationError
 from sqlalchemy import select, text
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.orm import Session
 
 from accounts.principal import Principal
 from core.clock import SHANGHAI, Clock
 from core.errors import Conflict, DomainError, FieldError, ValidationFailed
+from core.inputs import bad_text, unstorable
+from core.times import judged_at
 from core.validation import flatten_messages
 from db.session import is_unique_violation
 from inspections import hazards, service, tasks
@@ -53,6 +55,9 @@ def _photos_named(entity: str, data: dict) -> list[str]:
 
 def push_batch(session: Session, clock: Clock, principal: Principal, body: dict, *, settings) -> dict:
     """Apply a batch; return the answer (also stored under (device, batch_id))."""
+    envelope_errors = unstorable({k: v for k, v in body.items() if k != "changes"} if isinstance(body, dict) else {})
+    if envelope_errors:
+        raise ValidationFailed(errors=envelope_errors)
     try:
         batch = BatchIn().load(body)
     except ValidationError as err:
@@ -72,10 +77,12 @@ def push_batch(session: Session, clock: Clock, principal: Principal, body: dict,
     skew = (now - batch["sent_at"]).total_seconds()
     results = []
     named_photos: list[str] = []
-    for index, raw in enumerate(batch["changes"]):
-        result, photos = _apply_one(session, clock, principal, raw, device_id, skew, settings)
-        results.append(result)
-        named_photos += photos
+    # The phone's times are judged by its own clock too: one running ahead is not refused for it.
+    with judged_at(max(now, batch["sent_at"])):
+        for raw in batch["changes"]:
+            result, photos = _apply_safely(session, clock, principal, raw, device_id, skew, settings)
+            results.append(result)
+            named_photos += photos
     missing = _missing_photos(session, named_photos)
     answer = {"batch_id": batch["batch_id"], "server_time": now.astimezone(SHANGHAI).isoformat(),
               "clock_skew_seconds": round(skew, 3), "results": results, "missing_photos": missing}
@@ -91,10 +98,38 @@ def _missing_photos(session: Session, shas: list[str]) -> list[str]:
     return sorted(set(missing_photos(session, list(dict.fromkeys(shas)))))
 
 
+def _head(raw) -> dict:
+    """What a result repeats of the change as sent: its id and entity, when they are storable text."""
+    def text(key):
+        value = raw.get(key) if isinstance(raw, dict) else None
+        return value if isinstance(value, str) and not bad_text(value) else None
+    return {"id": text("id"), "entity": text("entity")}
+
+
+def _apply_safely(session: Session, clock: Clock, principal: Principal, raw, device_id: str, skew: float,
+                  settings) -> tuple[dict, list[str]]:
+    """One change's result, whatever happens in it: changes are independent (SYNC_PROTOCOL.md §2
+    rule 2), so an error no check foresaw rejects this change (retryable: the data may be fine), never
+    the batch. Under testing it is raised, so that bugs fail tests; a lost database still fails the batch."""
+    try:
+        return _apply_one(session, clock, principal, raw, device_id, skew, settings)
+    except OperationalError:
+        raise
+    except Exception:
+        if settings.testing:
+            raise
+        log.exception("push: unexpected error in one change")
+        return _head(raw) | _rejected([{"code": "sync.internal_error", "field": None,
+                                        "message": "服务器处理此条记录时出错，请稍后重试"}],
+                                      retryable=True, code="sync.internal_error"), []
+
+
 def _apply_one(session: Session, clock: Clock, principal: Principal, raw, device_id: str, skew: float,
                settings) -> tuple[dict, list[str]]:
-    head = {"id": raw.get("id") if isinstance(raw, dict) else None,
-            "entity": raw.get("entity") if isinstance(raw, dict) else None}
+    head = _head(raw)
+    bad = unstorable(raw)
+    if bad:
+        return head | _rejected([e.as_dict() for e in bad]), []
     try:
         change = _CHANGE_SCHEMA.load(raw if isinstance(raw, dict) else {})
     except ValidationError as err:

@@ -5,10 +5,10 @@ import gzip
 import json
 
 from flask import Response, g, request
-from flask_smorest import Blueprint
 
 from api.auth import authenticated
 from api.context import clock, db, settings
+from api.inputs import Blueprint
 from sync import pull as pull_service
 from sync import push as push_service
 from sync.body import read_json_body

@@ -5,7 +5,8 @@ from marshmallow import Schema, fields, validate
 
 from checklists.schemas import ChecklistOut
 from core.geojson import GeoJSON
-from core.schemas import Union, union_field
+from core.schemas import FieldErrorOut, Union, union_field
+from core.times import AcceptedTime, RecordedTime
 from enterprises.schemas import EnterpriseOut
 from geo.schemas import GridPropertiesOut
 from inspections.schemas import (HazardData, HazardOut, HazardRowOut, InspectionData, PatrolData, PlanOut,
@@ -35,7 +36,7 @@ class ChangeIn(Schema):
     entity = fields.String(required=True, validate=validate.OneOf(PUSH_ENTITIES))
     op = fields.String(required=True, validate=validate.OneOf(PUSH_OPS))
     id = fields.UUID(required=True)
-    recorded_at = fields.AwareDateTime(load_default=None, allow_none=True)
+    recorded_at = RecordedTime(load_default=None, allow_none=True)
     base_version = fields.Integer(load_default=None, allow_none=True, metadata={
         "description": "客户端看到的版本号（乐观锁）；流转（transition）时必填"})
     data = fields.Dict(required=True)
@@ -54,14 +55,8 @@ def _push_union() -> Union:
 
 class BatchIn(Schema):
     batch_id = fields.String(required=True, validate=validate.Length(min=1, max=128))
-    sent_at = fields.AwareDateTime(required=True)
+    sent_at = AcceptedTime(required=True)
     changes = fields.List(union_field(_push_union()), required=True)
-
-
-class FieldErrorOut(Schema):
-    code = fields.String()
-    field = fields.String(allow_none=True, metadata={"description": "出错字段（点分路径，如 data.grid_id）"})
-    message = fields.String()
 
 
 class RecordRef(Schema):

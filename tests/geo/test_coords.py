@@ -2,17 +2,17 @@
 import math
 
 import pytest
+from marshmallow import ValidationError
 
 from core.errors import ValidationFailed
+from core.schemas import LocationIn
 from geo.coords import (
-    Location,
     bd09_to_gcj02,
     distance_m,
     from_wgs84,
     gcj02_to_bd09,
     gcj02_to_wgs84,
     in_china,
-    parse_location,
     to_wgs84,
     wgs84_to_gcj02,
 )
@@ -155,76 +155,56 @@ def test_distance():
     assert distance_m(116.4074, 39.9042, 121.4737, 31.2304) == pytest.approx(1_067_000, rel=0.01)
 
 
-# ---- parse_location ----------------------------------------------------------------------
+# ---- LocationIn: the one validator of every point a phone sends (SYNC_PROTOCOL.md §5) -------------
+
+
+def _load(data):
+    return LocationIn().load(data)
 
 
 def _fields(exc):
-    return {(e.field, e.code) for e in exc.value.errors}
+    return set(exc.value.normalized_messages())
 
 
-def test_parse_location_defaults_to_wgs84():
-    loc = parse_location({"lon": 107.8, "lat": 30.7})
-    assert loc == Location(107.8, 30.7, None)
-    lon, lat, accuracy = loc
-    assert (lon, lat, accuracy) == (107.8, 30.7, None)
-    assert parse_location({"lon": 107, "lat": 30, "crs": None, "accuracy_m": 5}) == (107.0, 30.0, 5.0)
+def test_location_defaults_to_wgs84():
+    assert _load({"lon": 107.8, "lat": 30.7})["lon"] == 107.8
+    loaded = _load({"lon": 107, "lat": 30, "accuracy_m": 5})
+    assert (loaded["lon"], loaded["lat"], loaded["accuracy_m"]) == (107.0, 30.0, 5.0)
 
 
-def test_parse_location_converts_gcj02_and_bd09():
+def test_location_converts_gcj02_and_bd09():
     wgs = (107.8, 30.7)
     gcj = wgs84_to_gcj02(*wgs)
     bd = gcj02_to_bd09(*gcj)
-    lon, lat, acc = parse_location({"lon": gcj[0], "lat": gcj[1], "crs": "gcj02", "accuracy_m": 15})
-    assert distance_m(lon, lat, *wgs) < 0.01 and acc == 15.0
-    lon, lat, _ = parse_location({"lon": bd[0], "lat": bd[1], "crs": "bd09"})
-    assert distance_m(lon, lat, *wgs) < 0.01
-
-
-def test_parse_location_protocol_example():
-    # SYNC_PROTOCOL.md §2: {"lon": 107.8, "lat": 30.7, "crs": "gcj02", "accuracy_m": 15}
-    lon, lat, acc = parse_location({"lon": 107.8, "lat": 30.7, "crs": "gcj02", "accuracy_m": 15})
-    assert distance_m(*wgs84_to_gcj02(lon, lat), 107.8, 30.7) < 0.01
-    assert 10 < distance_m(lon, lat, 107.8, 30.7) < 1000
+    loaded = _load({"lon": gcj[0], "lat": gcj[1], "crs": "gcj02", "accuracy_m": 15})
+    assert distance_m(loaded["lon"], loaded["lat"], *wgs) < 0.01 and loaded["accuracy_m"] == 15.0
+    assert loaded["given"] == {"lon": gcj[0], "lat": gcj[1], "crs": "gcj02"}
+    loaded = _load({"lon": bd[0], "lat": bd[1], "crs": "bd09"})
+    assert distance_m(loaded["lon"], loaded["lat"], *wgs) < 0.01
 
 
 @pytest.mark.parametrize(("data", "expected"), [
-    ({"lat": 30.7}, {("location.lon", "geo.required")}),
-    ({"lon": None, "lat": 30.7}, {("location.lon", "geo.required")}),
-    ({"lon": "107.8", "lat": 30.7}, {("location.lon", "geo.not_a_number")}),
-    ({"lon": True, "lat": 30.7}, {("location.lon", "geo.not_a_number")}),
-    ({"lon": float("nan"), "lat": 30.7}, {("location.lon", "geo.not_a_number")}),
-    ({"lon": float("inf"), "lat": 30.7}, {("location.lon", "geo.not_a_number")}),
-    ({"lon": 180.5, "lat": 30.7}, {("location.lon", "geo.out_of_range")}),
-    ({"lon": -181, "lat": 30.7}, {("location.lon", "geo.out_of_range")}),
-    ({"lon": 107.8, "lat": 90.01}, {("location.lat", "geo.out_of_range")}),
-    ({"lon": 107.8, "lat": [30.7]}, {("location.lat", "geo.not_a_number")}),
-    ({"lon": 107.8, "lat": 30.7, "crs": "gps"}, {("location.crs", "geo.unknown_crs")}),
-    ({"lon": 107.8, "lat": 30.7, "accuracy_m": -1}, {("location.accuracy_m", "geo.out_of_range")}),
-    ({"lon": 107.8, "lat": 30.7, "accuracy_m": "15"}, {("location.accuracy_m", "geo.not_a_number")}),
-    ({"lng": 107.8, "lat": 30.7}, {("location.lng", "geo.unknown_field"), ("location.lon", "geo.required")}),
-    ({"lon": "x", "lat": 100, "crs": "utm"},
-     {("location.lon", "geo.not_a_number"), ("location.lat", "geo.out_of_range"),
-      ("location.crs", "geo.unknown_crs")}),
+    ({"lat": 30.7}, {"lon"}),
+    ({"lon": None, "lat": 30.7}, {"lon"}),
+    ({"lon": True, "lat": 30.7}, {"lon"}),
+    ({"lon": float("nan"), "lat": 30.7}, {"lon"}),
+    ({"lon": float("inf"), "lat": 30.7}, {"lon"}),
+    ({"lon": 180.5, "lat": 30.7}, {"lon"}),
+    ({"lon": -181, "lat": 30.7}, {"lon"}),
+    ({"lon": 107.8, "lat": 90.01}, {"lat"}),
+    ({"lon": 107.8, "lat": [30.7]}, {"lat"}),
+    ({"lon": 107.8, "lat": 30.7, "crs": "gps"}, {"crs"}),
+    ({"lon": 107.8, "lat": 30.7, "accuracy_m": -1}, {"accuracy_m"}),
+    ({"lng": 107.8, "lat": 30.7}, {"lng", "lon"}),
+    ({"lon": "x", "lat": 100, "crs": "utm"}, {"lon", "lat", "crs"}),
 ])
-def test_parse_location_errors(data, expected):
-    with pytest.raises(ValidationFailed) as exc:
-        parse_location(data)
+def test_location_errors_name_their_fields(data, expected):
+    with pytest.raises(ValidationError) as exc:
+        _load(data)
     assert _fields(exc) == expected
-    assert all(e.message and not e.message.isascii() for e in exc.value.errors)  # Chinese text
 
 
-def test_parse_location_limits_are_inclusive():
-    assert parse_location({"lon": -180, "lat": -90})[:2] == (-180.0, -90.0)
-    assert parse_location({"lon": 180, "lat": 90, "accuracy_m": 0}) == (180.0, 90.0, 0.0)
-
-
-def test_parse_location_not_an_object():
-    with pytest.raises(ValidationFailed) as exc:
-        parse_location([107.8, 30.7])
-    assert _fields(exc) == {("location", "geo.invalid_location")}
-
-
-def test_parse_location_field_prefix():
-    with pytest.raises(ValidationFailed) as exc:
-        parse_location({"lon": 107.8}, field="data.visits.0.location")
-    assert _fields(exc) == {("data.visits.0.location.lat", "geo.required")}
+def test_location_limits_are_inclusive():
+    assert _load({"lon": -180, "lat": -90})["lon"] == -180.0
+    loaded = _load({"lon": 180, "lat": 90, "accuracy_m": 0})
+    assert (loaded["lon"], loaded["lat"], loaded["accuracy_m"]) == (180.0, 90.0, 0.0)

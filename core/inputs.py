@@ -1,0 +1,88 @@
+"""What any input must be before a schema looks at it (README, "What the API accepts").
+
+JSON nests at most :data:`MAX_DEPTH` levels (deeper, the parser or the recursive code after it
+would overflow the stack). No text — value or key, body, query or path — holds NUL or a lone
+surrogate (PostgreSQL cannot store the one, UTF-8 cannot encode the other); no number is NaN or
+infinite (``1e400`` parses as infinity) or an integer past 64 bits (PostgreSQL's ``bigint``).
+The REST parser (api/inputs.py) and the push, change by change, check with these functions."""
+from __future__ import annotations
+
+import json
+import math
+import re
+
+from core.errors import DomainError, FieldError
+
+MAX_DEPTH = 32
+INT_LIMIT = 2 ** 63
+
+_BAD_TEXT = re.compile("[\x00\ud800-\udfff]")
+
+
+class BadJson(DomainError):
+    status = 400
+    code = "bad_json"
+    title = "请求体不是有效的 JSON"
+
+
+def parse_json(raw: bytes | bytearray | str):
+    """The JSON value of ``raw``; BadJson when it is not JSON or nests deeper than MAX_DEPTH."""
+    try:
+        value = json.loads(raw)
+    except RecursionError as err:
+        raise BadJson(f"JSON 嵌套超过 {MAX_DEPTH} 层") from err
+    except ValueError as err:  # JSONDecodeError, UnicodeDecodeError, an integer of over 4300 digits
+        raise BadJson(f"JSON 无效：{err}") from err
+    if _depth(value) > MAX_DEPTH:
+        raise BadJson(f"JSON 嵌套超过 {MAX_DEPTH} 层")
+    return value
+
+
+def _depth(value) -> int:
+    deepest = 0
+    stack = [(value, 1)]
+    while stack:
+        node, depth = stack.pop()
+        if isinstance(node, dict):
+            node = node.values()
+        elif not isinstance(node, list):
+            continue
+        deepest = max(deepest, depth)
+        if depth <= MAX_DEPTH:
+            stack.extend((child, depth + 1) for child in node)
+    return deepest
+
+
+def shown(text: str) -> str:
+    """``text`` with its unstorable characters written as JSON escapes, safe to answer with."""
+    return _BAD_TEXT.sub(lambda m: f"\\u{ord(m.group()):04x}", text)
+
+
+def bad_text(text: str) -> bool:
+    return _BAD_TEXT.search(text) is not None
+
+
+def unstorable(value, prefix: str = "") -> list[FieldError]:
+    """One FieldError per text, key or number in ``value`` that cannot be stored (field = dotted path)."""
+    errors: list[FieldError] = []
+    stack = [(value, prefix)]
+    while stack:
+        node, path = stack.pop()
+        if isinstance(node, dict):
+            for key, child in node.items():
+                child_path = f"{path}.{shown(key)}" if path else shown(key)
+                if bad_text(key):
+                    errors.append(FieldError("validation.text", child_path, "字段名含有空字符（NUL）或无效的 Unicode 代理字符"))
+                stack.append((child, child_path))
+        elif isinstance(node, list):
+            stack.extend((child, f"{path}.{n}" if path else str(n)) for n, child in enumerate(node))
+        elif isinstance(node, str):
+            if bad_text(node):
+                errors.append(FieldError("validation.text", path or None, "文本含有空字符（NUL）或无效的 Unicode 代理字符"))
+        elif isinstance(node, float):
+            if not math.isfinite(node):
+                errors.append(FieldError("validation.number", path or None, "数值须为有限数（不能是 NaN 或无穷大）"))
+        elif isinstance(node, int) and not isinstance(node, bool):
+            if not -INT_LIMIT <= node < INT_LIMIT:
+                errors.append(FieldError("validation.number", path or None, "整数超出 64 位范围"))
+    return sorted(errors, key=lambda e: e.field or "")
