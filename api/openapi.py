@@ -1,10 +1,15 @@
-"""What the OpenAPI document adds to flask-smorest's: operationIds, GeoJSON geometry schemas and the
-discriminated unions of sync (one place, so a generated client sees every operation named and typed).
+"""What the OpenAPI document adds to flask-smorest's: operationIds, problem+json on every error answer,
+GeoJSON geometry schemas and the discriminated unions of sync (one place, so a generated client sees
+every operation named, typed, and its errors).
 
 operationIds are camelCase ``verbNoun``: the view function's name (``list_grids`` → ``listGrids``);
 a view whose name is not a verb phrase (or a MethodView's method) names its operation with
 ``@blp.doc(operationId=…)``. Renaming a view renames its operation: clients generated from the
-document depend on these names."""
+document depend on these names.
+
+Every error answer an operation documents (its ``alt_response``s, whose descriptions name the codes)
+is problem+json; each non-public operation may answer 401 and each with a path parameter 404, so
+those are listed everywhere without repeating them on every route."""
 from __future__ import annotations
 
 import re
@@ -12,6 +17,7 @@ import re
 from apispec import BasePlugin
 from apispec.ext.marshmallow import MarshmallowPlugin
 
+from api.errors import PROBLEM, ProblemOut
 from core import geojson
 from core.schemas import Union
 
@@ -23,28 +29,39 @@ def camel_case(name: str) -> str:
     return head + "".join(part.capitalize() for part in rest)
 
 
-class OperationIds(BasePlugin):
-    """Gives every operation its operationId (the view's name in camelCase unless the route set one)."""
+class AnxunDocument(BasePlugin):
+    """operationIds, error answers, GeoJSON schemas and ``core.schemas.Union`` fields (oneOf + discriminator)."""
+
+    def init_spec(self, spec):
+        self.spec = spec
+        for name, component in geojson.COMPONENTS.items():
+            spec.components.schema(name, component)
+        self.converter = next(p for p in spec.plugins if isinstance(p, MarshmallowPlugin)).converter
+        self.converter.add_attribute_function(union2properties)
 
     def operation_helper(self, path=None, operations=None, **kwargs):
         rule = kwargs.get("rule")
         view = rule.endpoint.rsplit(".", 1)[-1] if rule is not None else ""
         for method, operation in (operations or {}).items():
-            if "operationId" in operation:
-                continue
-            if not _SNAKE.match(view):
-                raise ValueError(f"{method.upper()} {path}: name the operation with @blp.doc(operationId=…)")
-            operation["operationId"] = camel_case(view)
+            if "operationId" not in operation:
+                if not _SNAKE.match(view):
+                    raise ValueError(f"{method.upper()} {path}: name the operation with @blp.doc(operationId=…)")
+                operation["operationId"] = camel_case(view)
+            self._errors(operation, has_path_parameters=bool(rule is not None and rule.arguments),
+                         has_body=method != "head")
 
-
-class Components(BasePlugin):
-    """Registers the GeoJSON schemas and renders ``core.schemas.Union`` fields as ``oneOf`` + ``discriminator``."""
-
-    def init_spec(self, spec):
-        for name, component in geojson.COMPONENTS.items():
-            spec.components.schema(name, component)
-        converter = next(p for p in spec.plugins if isinstance(p, MarshmallowPlugin)).converter
-        converter.add_attribute_function(union2properties)
+    def _errors(self, operation: dict, *, has_path_parameters: bool, has_body: bool) -> None:
+        # A response named by a string is a component: flask-smorest's, problem+json (api/app.py).
+        responses = operation.setdefault("responses", {})
+        if operation.get("security") != []:
+            responses.setdefault("401", "UNAUTHORIZED" if has_body else {"description": "未登录或登录已失效"})
+        if has_path_parameters:
+            responses.setdefault("404", "NOT_FOUND" if has_body else {"description": "记录不存在"})
+        problem = {PROBLEM: {"schema": self.converter.resolve_nested_schema(ProblemOut)}}
+        for status, response in responses.items():
+            if has_body and status != "default" and int(status) >= 400 and isinstance(response, dict) \
+                    and "$ref" not in response:
+                response.setdefault("content", problem)
 
 
 def union2properties(converter, field, **kwargs) -> dict:

@@ -100,3 +100,45 @@ def test_geometry_is_geojson_wherever_it_appears(document):
     assert grid_in == [{"$ref": "#/components/schemas/Polygon"}, {"$ref": "#/components/schemas/MultiPolygon"}]
     risk_map = document["paths"]["/api/v1/reports/riskmap.geojson"]["get"]["responses"]["200"]["content"]
     assert risk_map["application/geo+json"]["schema"] == {"$ref": "#/components/schemas/FeatureCollection"}
+
+
+def _problem(document, response) -> dict:
+    if "$ref" in response:
+        response = document["components"]["responses"][response["$ref"].rsplit("/", 1)[-1]]
+    return response.get("content", {}).get("application/problem+json", {})
+
+
+def test_every_error_answer_is_problem_json_with_code_and_errors(document):
+    problem = document["components"]["schemas"]["ProblemOut"]["properties"]
+    assert {"type", "title", "status", "detail", "code", "errors"} <= set(problem)
+    errors = _resolve(document, problem["errors"]["items"]["$ref"])["properties"]
+    assert {"code", "field", "message"} <= set(errors)
+    missing = []
+    for name, operation in operations(document):
+        for status, response in operation["responses"].items():
+            if (status == "default" or int(status) >= 400) and not name.startswith("HEAD"):
+                content = _problem(document, response)
+                if content.get("schema") != {"$ref": "#/components/schemas/ProblemOut"}:
+                    missing.append(f"{name} {status}")
+    assert not missing
+
+
+def test_operations_list_the_codes_they_may_answer(document):
+    for name, operation in operations(document):
+        statuses = set(operation["responses"])
+        if operation.get("security") != []:
+            assert "401" in statuses, name
+        if "{" in name:
+            assert "404" in statuses, name
+    expected = {
+        "POST /api/v1/sync/push": {"400", "401", "413", "422"},
+        "GET /api/v1/sync/pull": {"401", "422"},
+        "GET /api/v1/sync/config": {"401"},
+        "GET /api/v1/hazards": {"401", "422"},
+        "POST /api/v1/hazards": {"401", "409", "422"},
+        "GET /api/v1/hazards/{hazard_id}": {"401", "404"},
+        "POST /api/v1/hazards/{hazard_id}/transitions": {"401", "404", "409", "422"},
+    }
+    listed = dict(operations(document))
+    for name, statuses in expected.items():
+        assert statuses <= set(listed[name]["responses"]), name
