@@ -27,7 +27,9 @@ def config():
 
 
 @blp.route("/push", methods=["POST"])
-@blp.doc(operationId="pushChanges", requestBody={"required": True, "content": {"application/json": {"schema": BatchIn}}})
+# Documented, not loaded here: push.py loads the envelope, then each change on its own.
+@blp.doc(operationId="pushChanges",
+         requestBody={"required": True, "content": {"application/json": {"schema": BatchIn}}})
 @authenticated
 @blp.response(200, PushOut)
 @blp.alt_response(413, description="sync.batch_too_large")

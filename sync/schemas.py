@@ -10,7 +10,7 @@ from core.times import AcceptedTime, RecordedTime
 from enterprises.schemas import EnterpriseOut
 from geo.schemas import GridPropertiesOut
 from inspections.schemas import (HazardData, HazardOut, HazardRowOut, InspectionData, PatrolData, PlanOut,
-                                 TaskOut, TaskTransitionData, TransitionData)
+                                 RecordRefOut, TaskOut, TaskTransitionData, TransitionData)
 
 ENTITY_OPS = {
     ("inspection", "create"): InspectionData,
@@ -46,22 +46,18 @@ def _push_union() -> Union:
     """entity → (op → the change schema of that pair); an entity with one op maps straight to it."""
     by_entity: dict[str, dict] = {}
     for (entity, op), data_schema in ENTITY_OPS.items():
-        change = ChangeIn.from_dict({"entity": _only(entity), "op": _only(op), "data": fields.Nested(data_schema, required=True)},
-                                    name=f"{_title(entity, op)}Change")
-        by_entity.setdefault(entity, {})[op] = change
-    return Union("entity", {entity: ops[next(iter(ops))] if len(ops) == 1 else Union("op", ops, f"{_title(entity)}Change")
-                            for entity, ops in by_entity.items()}, "PushChange")
+        by_entity.setdefault(entity, {})[op] = ChangeIn.from_dict(
+            {"entity": _only(entity), "op": _only(op), "data": fields.Nested(data_schema, required=True)},
+            name=f"{_title(entity, op)}Change")
+    mapping = {entity: next(iter(ops.values())) if len(ops) == 1 else Union("op", ops, f"{_title(entity)}Change")
+               for entity, ops in by_entity.items()}
+    return Union("entity", mapping, "PushChange")
 
 
 class BatchIn(Schema):
     batch_id = fields.String(required=True, validate=validate.Length(min=1, max=128))
     sent_at = AcceptedTime(required=True)
     changes = fields.List(union_field(_push_union()), required=True)
-
-
-class RecordRef(Schema):
-    entity = fields.String()
-    id = fields.UUID()
 
 
 # Required in the document so generated clients type them as always present (answers are not loaded).
@@ -72,7 +68,7 @@ class PushResultOut(Schema):
 
 class StoredResult(PushResultOut):
     version = fields.Integer(required=True)
-    derived = fields.List(fields.Nested(RecordRef), metadata={"description": "检查记录：不合格项生成的隐患"})
+    derived = fields.List(fields.Nested(RecordRefOut), metadata={"description": "检查记录：不合格项生成的隐患"})
 
 
 class AppliedResult(StoredResult):
@@ -136,9 +132,9 @@ class PulledDelete(PulledChange):
 
 
 def _pull_union() -> Union:
-    upserts = {entity: PulledChange.from_dict({"entity": _only(entity), "op": _only("upsert"),
-                                               "data": fields.Nested(schema, required=True)}, name=f"Pulled{_title(entity)}")
-               for entity, schema in PULLED.items()}
+    upserts = {entity: PulledChange.from_dict(
+        {"entity": _only(entity), "op": _only("upsert"), "data": fields.Nested(schema, required=True)},
+        name=f"Pulled{_title(entity)}") for entity, schema in PULLED.items()}
     return Union("op", {"upsert": Union("entity", upserts, "PulledUpsert"), "delete": PulledDelete}, "PullChange")
 
 

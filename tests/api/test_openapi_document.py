@@ -93,7 +93,8 @@ def test_geometry_is_geojson_wherever_it_appears(document):
     untyped = []
     for name, schema in schemas.items():
         for prop, spec in schema.get("properties", {}).items():
-            if prop in {"geometry", "blade", "gaps", "overlaps"} and not ({"oneOf", "anyOf", "allOf", "$ref"} & set(spec)):
+            typed = {"oneOf", "anyOf", "allOf", "$ref"} & set(spec)
+            if prop in {"geometry", "blade", "gaps", "overlaps"} and not typed:
                 untyped.append(f"{name}.{prop}")
     assert not untyped
     grid_in = schemas["GridIn"]["properties"]["geometry"]["oneOf"]

@@ -27,8 +27,8 @@ def conforms(server):
 def test_a_push_answering_every_status_matches_the_document(phone, world, db_session, conforms):
     users = world["users"]
     inspector = phone("inspector1")
-    inspection, failing = inspection_change(db_session, world["retailer"], [users["inspector1"].id, users["inspector2"].id],
-                                            fail_first=1, photos=[PHOTO])
+    team = [users["inspector1"].id, users["inspector2"].id]
+    inspection, failing = inspection_change(db_session, world["retailer"], team, fail_first=1, photos=[PHOTO])
     derived = str(uuid.uuid5(uuid.UUID(inspection["id"]), failing[0]))
     bad = hazard_change(world["retailer"])
     bad["data"]["level"] = "catastrophic"
