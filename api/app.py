@@ -118,7 +118,10 @@ def _register_blueprints(api: Api) -> None:
     from accounts.routes import blp as accounts_blp
     from accounts.routes import people_blp
     from api.health import blp as health_blp
+    from cases.routes import blp as cases_blp
     from checklists.routes import blp as checklists_blp
+    from documents.routes import blp as documents_blp
+    from documents.routes import public_documents_blp
     from enterprises.routes import blp as enterprises_blp
     from evidence.routes import blp as photos_blp
     from geo.routes import grids_blp, regions_blp
@@ -128,7 +131,7 @@ def _register_blueprints(api: Api) -> None:
 
     for blp in (health_blp, accounts_blp, people_blp, regions_blp, grids_blp, enterprises_blp, checklists_blp,
                 photos_blp, plans_blp, inspections_blp, hazards_blp, ledger_export_blp, patrols_blp, sync_blp,
-                stats_blp, reports_blp, public_blp):
+                stats_blp, reports_blp, public_blp, cases_blp, documents_blp, public_documents_blp):
         api.register_blueprint(blp)
 
 

@@ -104,6 +104,10 @@ class Settings:
     figures_grace_days: int = 2
     # How often a standby scheduler tries to take over from the acting one.
     scheduler_retry_seconds: int = 15
+    # Where the public can reach this server: the QR code on each document leads to its verification there.
+    public_base_url: str = "http://localhost:8000"
+    # A county's own document templates, searched before the built-in ones (documents/templates).
+    document_templates: str = ""
     log_level: str = "INFO"
     testing: bool = False
     extra: dict = field(default_factory=dict)
@@ -168,6 +172,8 @@ class Settings:
             figures_grace_days=_int(env, "ANXUN_FIGURES_GRACE_DAYS", cls.figures_grace_days, problems, 0),
             scheduler_retry_seconds=_int(env, "ANXUN_SCHEDULER_RETRY_SECONDS", cls.scheduler_retry_seconds,
                                          problems, 1),
+            public_base_url=env.get("ANXUN_PUBLIC_BASE_URL", cls.public_base_url).rstrip("/"),
+            document_templates=env.get("ANXUN_DOCUMENT_TEMPLATES", ""),
             log_level=level,
         )
         values.update(overrides)

@@ -135,6 +135,7 @@ def load_demo(session: Session, clock: Clock, seed: int = 20261122) -> DemoSumma
                 address=f"{DISTRICT_NAME}{village.name}{rng.randint(1, 12)}组{rng.randint(1, 99)}号", risk=risk,
                 location=from_shape(point, srid=4326),
                 licences=_licences(industry, subtype, serial, rng),
+                legal_representative=_representative(serial),
                 contact_name="联系人" + str(serial), contact_phone=f"1380000{serial:04d}"))
     session.add_all(enterprises)
     session.flush()
@@ -164,6 +165,15 @@ def load_demo(session: Session, clock: Clock, seed: int = 20261122) -> DemoSumma
     session.flush()
     return DemoSummary(created=True, towns=len(town_rows), villages=len(village_rows), grids=len(grids),
                        enterprises=len(enterprises), accounts=ACCOUNTS)
+
+
+SURNAMES = "王李张刘陈杨黄赵吴周徐孙马朱胡郭何林罗高"
+GIVEN_NAMES = ["建国", "志强", "秀英", "海燕", "国华", "明", "丽", "伟", "德明", "春梅", "学军", "永红"]
+
+
+def _representative(serial: int) -> str:
+    """A 法定代表人 for the n-th demo enterprise (no draw from the seeded generator: the district stays as it was)."""
+    return SURNAMES[serial % len(SURNAMES)] + GIVEN_NAMES[serial % len(GIVEN_NAMES)]
 
 
 def _licences(industry: str, subtype: str, serial: int, rng: random.Random) -> list[dict]:

@@ -34,6 +34,8 @@ class Enterprise(Base):
     risk: Mapped[str] = mapped_column(String(8))
     location = mapped_column(Geometry("POINT", srid=4326, spatial_index=True), nullable=False)
     licences: Mapped[list] = mapped_column(JSONB, server_default=text("'[]'::jsonb"))
+    # 法定代表人（负责人）, named on every enforcement document.
+    legal_representative: Mapped[str | None] = mapped_column(String(100))
     contact_name: Mapped[str | None] = mapped_column(String(100))
     contact_phone: Mapped[str | None] = mapped_column(String(32))
     # The village the point falls in, and the grid: both derived from location by PostGIS.

@@ -33,6 +33,8 @@ class EnterpriseIn(Schema):
     risk = fields.String(required=True, validate=validate.OneOf(RISK_COLOURS))
     location = fields.Nested(LocationIn, required=True)
     licences = fields.List(fields.Nested(LicenceSchema), load_default=list)
+    legal_representative = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=100),
+                                         metadata={"description": "法定代表人（负责人）"})
     contact_name = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=100))
     contact_phone = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=32))
 
@@ -45,6 +47,7 @@ class EnterprisePatch(Schema):
     risk = fields.String(validate=validate.OneOf(RISK_COLOURS))
     location = fields.Nested(LocationIn)
     licences = fields.List(fields.Nested(LicenceSchema))
+    legal_representative = fields.String(allow_none=True, validate=validate.Length(max=100))
     contact_name = fields.String(allow_none=True, validate=validate.Length(max=100))
     contact_phone = fields.String(allow_none=True, validate=validate.Length(max=32))
 
@@ -59,6 +62,7 @@ class EnterpriseOut(Schema):
     risk = fields.String()
     location = fields.Nested(LocationOut)
     licences = fields.List(fields.Dict())
+    legal_representative = fields.String(allow_none=True)
     contact_name = fields.String(allow_none=True)
     contact_phone = fields.String(allow_none=True)
     region_code = fields.String(allow_none=True)

@@ -19,12 +19,13 @@ from enterprises.uscc import validate_uscc
 from geo.models import Region
 from geo.service import locate_enterprises
 
-EDITABLE = ("name", "subtype", "address", "risk", "licences", "contact_name", "contact_phone")
+EDITABLE = ("name", "subtype", "address", "risk", "licences", "legal_representative", "contact_name", "contact_phone")
 
 
 def _select(principal: Principal) -> Select:
     return (select(Enterprise.id, Enterprise.name, Enterprise.uscc, Enterprise.industry, Enterprise.subtype,
-                   Enterprise.address, Enterprise.risk, Enterprise.licences, Enterprise.contact_name,
+                   Enterprise.address, Enterprise.risk, Enterprise.licences, Enterprise.legal_representative,
+                   Enterprise.contact_name,
                    Enterprise.contact_phone, Enterprise.grid_id, Enterprise.version, Enterprise.updated_at,
                    func.ST_X(Enterprise.location).label("lon"), func.ST_Y(Enterprise.location).label("lat"),
                    Region.code.label("region_code"))
@@ -86,7 +87,7 @@ def create_enterprise(session: Session, clock: Clock, principal: Principal, data
     enterprise = Enterprise(
         id=data.get("id") or uuid.uuid4(), uscc=uscc, location=_point(data["location"]),
         **{k: data[k] for k in ("name", "industry", "subtype", "address", "risk", "licences",
-                                "contact_name", "contact_phone") if k in data})
+                                "legal_representative", "contact_name", "contact_phone") if k in data})
     enterprise.licences = json.loads(json.dumps(enterprise.licences or [], default=str))
     session.add(enterprise)
     session.flush()

@@ -10,6 +10,7 @@ For a month and a set of regions (each counting everything in its subtree):
   found in the month and closed by ``as_of`` / hazards found in the month;
 - a ranking among regions with the same parent (the towns of a district): patrol coverage first, then
   closure rate, then fewer overdue — finding nothing ranks below finding and closing;
+- 行政处罚: cases decided in the month (by when decided, as of ``as_of``) and the fines of them;
 - per inspecting office: what the inspectors whose account sits at the region node did, wherever.
 
 Once a month is over and ``figures_grace_days`` have passed, the ``monthly_figures`` job freezes the
@@ -32,7 +33,8 @@ from reports.models import MonthlyFigures
 
 FIGURE_COLUMNS = ("inspections", "inspections_by_kind", "hazards_found", "hazards_found_major", "hazards_closed",
                   "closure_rate", "hazards_closed_in_month", "overdue", "major_open", "major_supervised",
-                  "enterprises", "enterprises_patrolled", "patrol_coverage", "rank", "rank_of", "office")
+                  "enterprises", "enterprises_patrolled", "patrol_coverage", "penalty_cases", "penalty_amount",
+                  "rank", "rank_of", "office")
 ROW_COLUMNS = ("region_id", "month", "as_of", "computed_at") + FIGURE_COLUMNS
 
 _FIGURES_SQL = """
@@ -96,6 +98,12 @@ hazard_counts AS (
       FROM hazard_rows hr JOIN within w ON w.region_id = hr.region_id
      GROUP BY w.target_id
 ),
+case_counts AS (
+    SELECT w.target_id AS region_id, count(*) AS cases, sum(c.amount) AS amount
+      FROM cases c JOIN regions v ON v.id = c.region_id JOIN within w ON w.region_id = c.region_id
+     WHERE c.decided_at >= :month_start AND c.decided_at < :month_end AND c.decided_at <= :as_of {scope}
+     GROUP BY w.target_id
+),
 patrolled AS (
     SELECT DISTINCT pr.enterprise_id FROM ({patrolled}) AS pr(enterprise_id, at)
      WHERE pr.at >= :month_start AND pr.at < :month_end
@@ -143,6 +151,8 @@ figures AS (
            CAST(coalesce(ec.enterprises, 0) AS integer) AS enterprises,
            CAST(coalesce(ec.patrolled, 0) AS integer) AS enterprises_patrolled,
            CAST(ec.patrolled AS float) / NULLIF(ec.enterprises, 0) AS patrol_coverage,
+           CAST(coalesce(cc.cases, 0) AS integer) AS penalty_cases,
+           CAST(coalesce(cc.amount, 0) AS numeric(14, 2)) AS penalty_amount,
            jsonb_build_object(
                'inspections', coalesce(oi.inspections, 0),
                'inspections_by_kind', (SELECT jsonb_object_agg(k, coalesce(CAST(oi.by_kind ->> k AS integer), 0))
@@ -154,6 +164,7 @@ figures AS (
       LEFT JOIN inspection_counts ic ON ic.region_id = t.id
       LEFT JOIN hazard_counts hc ON hc.region_id = t.id
       LEFT JOIN enterprise_counts ec ON ec.region_id = t.id
+      LEFT JOIN case_counts cc ON cc.region_id = t.id
       LEFT JOIN office_inspections oi ON oi.region_id = t.id
       LEFT JOIN office_enterprises oe ON oe.region_id = t.id
       LEFT JOIN office_hazards oh ON oh.region_id = t.id
@@ -162,7 +173,7 @@ SELECT f.region_id, CAST(:month AS date) AS month, CAST(:as_of AS timestamptz) A
        CAST(:computed_at AS timestamptz) AS computed_at,
        f.inspections, f.inspections_by_kind, f.hazards_found, f.hazards_found_major, f.hazards_closed,
        f.closure_rate, f.hazards_closed_in_month, f.overdue, f.major_open, f.major_supervised,
-       f.enterprises, f.enterprises_patrolled, f.patrol_coverage,
+       f.enterprises, f.enterprises_patrolled, f.patrol_coverage, f.penalty_cases, f.penalty_amount,
        CAST(rank() OVER (PARTITION BY f.parent_id ORDER BY f.patrol_coverage DESC NULLS LAST,
                          f.closure_rate DESC NULLS LAST, f.overdue) AS integer) AS rank,
        CAST(count(*) OVER (PARTITION BY f.parent_id) AS integer) AS rank_of,

@@ -3,8 +3,9 @@ from __future__ import annotations
 
 import uuid
 from datetime import date, datetime
+from decimal import Decimal
 
-from sqlalchemy import Date, Float, ForeignKey
+from sqlalchemy import Date, Float, ForeignKey, Numeric
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -36,6 +37,9 @@ class MonthlyFigures(Base):
     enterprises: Mapped[int]
     enterprises_patrolled: Mapped[int]
     patrol_coverage: Mapped[float | None] = mapped_column(Float)
+    # 行政处罚 decided in the month and their fines (months frozen before cases existed: 0).
+    penalty_cases: Mapped[int] = mapped_column(server_default="0")
+    penalty_amount: Mapped[Decimal] = mapped_column(Numeric(14, 2), server_default="0")
     # Among the regions with the same parent (the towns of a district): 1 is best.
     rank: Mapped[int]
     rank_of: Mapped[int]

@@ -44,6 +44,8 @@ class FiguresOut(Schema):
     enterprises = fields.Integer()
     enterprises_patrolled = fields.Integer(metadata={"description": "本月被网格员巡查到的企业"})
     patrol_coverage = fields.Float(allow_none=True, metadata={"description": "巡查覆盖率"})
+    penalty_cases = fields.Integer(metadata={"description": "本月作出决定的行政处罚案件"})
+    penalty_amount = fields.Decimal(places=2, as_string=True, metadata={"description": "其罚款金额（元）"})
     rank = fields.Integer(metadata={"description": "在同级（同一上级之下）中的排名，1 为最好"})
     rank_of = fields.Integer()
 

@@ -27,3 +27,5 @@ if [ "$(cat "$stamp" 2>/dev/null)" != "$want" ]; then
   "$VENV/bin/pip" install -q --disable-pip-version-check -r requirements.txt >&2
   echo "$want" > "$stamp"
 fi
+# Debian packages of the enforcement documents (fonts, PDF tools), installed or named like pg.sh's.
+scripts/doc-packages.sh

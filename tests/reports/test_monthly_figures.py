@@ -97,6 +97,7 @@ def test_november_figures_of_towns_and_their_ranking(client, login, november, de
         "overdue": 2,  # the major one (deadline 29 November) and October's
         "major_open": 1, "major_supervised": 0,
         "enterprises": n, "enterprises_patrolled": 1, "patrol_coverage": pytest.approx(1 / n),
+        "penalty_cases": 0, "penalty_amount": "0.00",
         "rank": 1, "rank_of": 4,
     }
     # The retailer's village leads the town's villages; the others tie behind it.

@@ -1,0 +1,1 @@
+"""行政处罚 cases (penalty cases): records of their own beside inspections and hazards."""

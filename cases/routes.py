@@ -1,0 +1,52 @@
+"""``/cases``: 行政处罚 cases, thin views over cases.service."""
+from __future__ import annotations
+
+import uuid
+
+from flask import g
+from flask_smorest import Blueprint
+
+from api.auth import authenticated
+from api.context import clock, db
+from cases import service
+from cases.schemas import CaseIn, CaseOut, CasePageOut, CaseQuery, CaseTransitionIn
+
+blp = Blueprint("cases", __name__, url_prefix="/api/v1/cases", description="行政处罚案件")
+
+
+@blp.route("")
+@authenticated
+@blp.arguments(CaseQuery, location="query")
+@blp.response(200, CasePageOut)
+def list_cases(query):
+    """行政处罚案件列表"""
+    page = service.list_cases(db(), clock(), g.principal, **query)
+    return {"items": page.items, "page": page.page, "per_page": page.per_page, "total": page.total}
+
+
+@blp.route("", methods=["POST"])
+@authenticated(*service.OFFICERS)
+@blp.arguments(CaseIn)
+@blp.response(201, CaseOut)
+def open_case(body):
+    """立案（一般程序）或当场作出处罚决定（简易程序）"""
+    case = service.open_case(db(), clock(), g.principal, body)
+    return service.case_view(db(), clock(), g.principal, case.id)
+
+
+@blp.route("/<uuid:case_id>")
+@authenticated
+@blp.response(200, CaseOut)
+def get_case(case_id: uuid.UUID):
+    """行政处罚案件（含办理记录）"""
+    return service.case_view(db(), clock(), g.principal, case_id)
+
+
+@blp.route("/<uuid:case_id>/transitions", methods=["POST"])
+@authenticated(*service.OFFICERS)
+@blp.arguments(CaseTransitionIn)
+@blp.response(200, CaseOut)
+def transition_case(body, case_id: uuid.UUID):
+    """案件办理：调查取证 → 告知 → 决定 → 执行 → 结案"""
+    service.transition_case(db(), clock(), g.principal, case_id, body)
+    return service.case_view(db(), clock(), g.principal, case_id)

@@ -1,0 +1,104 @@
+"""行政处罚 cases: 简易程序 decided on site within its limit, 一般程序 through its steps with the deadlines
+of the law from the clock, the decision document, scope."""
+import re
+import uuid
+
+from tests.documents.conftest import pdf_text
+
+FACTS = "2026年11月22日现场检查发现，该单位使用的 1 台叉车未经定期检验。"
+
+
+def _case(demo, **extra):
+    body = {"procedure": "general", "enterprise_id": str(demo.retailer.id),
+            "officers": [str(demo.users["inspector1"].id), str(demo.users["inspector2"].id)],
+            "facts": FACTS, "violated": "《中华人民共和国特种设备安全法》第四十条第三款"}
+    body.update(extra)
+    return body
+
+
+def _step(client, headers, case, action, **data):
+    return client.post(f"/api/v1/cases/{case['id']}/transitions", headers=headers,
+                       json={"action": action, "base_version": case["version"], **data})
+
+
+def test_a_simple_procedure_is_decided_on_site_within_3000_yuan(client, login, demo, issue):
+    headers = login("inspector1")
+    over = client.post("/api/v1/cases", headers=headers, json=_case(
+        demo, procedure="simple", penalty_basis="《安全生产违法行为行政处罚办法》第四十五条", penalty="罚款", amount=3000.01))
+    assert over.status_code == 422 and over.get_json()["errors"][0]["code"] == "case.simple_amount_exceeded"
+    made = client.post("/api/v1/cases", headers=headers, json=_case(
+        demo, procedure="simple", penalty_basis="《安全生产违法行为行政处罚办法》第四十五条", penalty="警告并处罚款",
+        amount=2000))
+    assert made.status_code == 201, made.get_json()
+    case = made.get_json()
+    assert case["status"] == "decided" and case["deadlines"]["payment"].startswith("2026-12-07T23:59:59")
+    document = issue("inspector1", "cases", case["id"], "penalty_decision").get_json()
+    assert re.fullmatch(r"（安巡示范）应急罚〔2026〕\d+号", document["number"])
+    text_ = re.sub(r"\s+", "", pdf_text(client.get(document["pdf"], headers=headers).data))
+    for field in ("行政处罚决定书（简易程序）", "当事人", demo.retailer.name, demo.retailer.uscc, "2,000.00元",
+                  "第四十五条", "第四十条第三款", "2026年12月7日", demo.users["inspector2"].name):
+        assert field in text_, field
+
+
+def test_a_general_procedure_runs_file_investigate_notify_decide_execute_close(client, login, demo, clock, issue,
+                                                                               inspection_body, first_items):
+    headers = login("inspector1")
+    body = inspection_body(fail=[first_items[0]])
+    assert client.post("/api/v1/inspections", headers=headers, json=body).status_code == 201
+    case = client.post("/api/v1/cases", headers=headers, json=_case(demo, inspection_ids=[body["id"]])).get_json()
+    assert case["status"] == "filed" and case["deadlines"]["decision"].startswith("2027-02-20T23:59:59")
+    assert issue("inspector1", "cases", case["id"], "penalty_decision").get_json()["code"] == "document.not_applicable"
+    case = _step(client, headers, case, "investigate").get_json()
+    case = _step(client, headers, case, "notify", hearing_offered=True, penalty_basis="《中华人民共和国特种设备安全法》第八十四条第（一）项",
+                 penalty="罚款", amount=30000).get_json()
+    assert case["deadlines"]["statement"].startswith("2026-11-25") and case["deadlines"]["hearing_request"].startswith("2026-11-27")
+    early = _step(client, headers, case, "decide")
+    assert early.status_code == 409 and early.get_json()["code"] == "case.notice_period_running"
+    clock.advance(days=6)
+    decided = _step(client, headers, case, "decide")
+    assert decided.status_code == 200, decided.get_json()
+    case = decided.get_json()
+    assert case["status"] == "decided" and case["deadlines"]["payment"].startswith("2026-12-13")
+    document = issue("desk", "cases", case["id"], "penalty_decision").get_json()
+    text_ = re.sub(r"\s+", "", pdf_text(client.get(document["pdf"], headers=headers).data))
+    for field in ("行政处罚决定书", "30,000.00元", "陈述、申辩和要求听证", "第八十四条第（一）项"):
+        assert field in text_, field
+    clock.advance(days=20)
+    assert client.get(f"/api/v1/cases/{case['id']}", headers=headers).get_json()["overdue"] == ["payment"]
+    stale = _step(client, headers, {**case, "version": 1}, "execute")
+    assert stale.status_code == 409 and stale.get_json()["code"] == "case.stale_version"
+    case = _step(client, headers, case, "execute").get_json()
+    case = _step(client, headers, case, "close").get_json()
+    assert case["status"] == "closed" and [e["action"] for e in case["events"]] == [
+        "file", "investigate", "notify", "decide", "execute", "close"]
+    assert _step(client, headers, case, "close").status_code == 409
+
+
+def test_cases_are_scoped_and_need_two_certified_officers(client, login, demo):
+    headers = login("inspector1")
+    alone = client.post("/api/v1/cases", headers=headers, json=_case(demo, officers=[str(demo.users["inspector1"].id)]))
+    assert alone.status_code == 422 and alone.get_json()["errors"][0]["code"] == "case.two_officers"
+    with_desk = client.post("/api/v1/cases", headers=headers, json=_case(
+        demo, officers=[str(demo.users["inspector1"].id), str(demo.users["desk"].id)]))
+    assert with_desk.get_json()["errors"][0] == {"code": "case.officer_not_certified", "field": "officers.1",
+                                                 "message": "须为持有效执法证的执法人员"}
+    case = client.post("/api/v1/cases", headers=headers, json=_case(demo)).get_json()
+    assert client.get(f"/api/v1/cases/{case['id']}", headers=login("enterprise1")).status_code == 200
+    assert client.get(f"/api/v1/cases/{case['id']}", headers=login("gridworker3")).status_code == 404
+    assert client.get(f"/api/v1/cases/{case['id']}/documents", headers=login("gridworker3")).status_code == 404
+    assert client.post("/api/v1/cases", headers=login("enterprise1"), json=_case(demo)).status_code == 403
+    assert client.get("/api/v1/cases", headers=login("gridworker3")).get_json()["total"] == 0
+    assert client.get(f"/api/v1/cases/{uuid.uuid4()}", headers=headers).status_code == 404
+
+
+def test_decided_cases_and_their_fines_count_in_the_monthly_figures(client, login, demo):
+    headers = login("inspector1")
+    for amount in (2000, 500):
+        made = client.post("/api/v1/cases", headers=headers, json=_case(
+            demo, procedure="simple", penalty_basis="《安全生产违法行为行政处罚办法》第四十五条", penalty="罚款", amount=amount))
+        assert made.status_code == 201
+    client.post("/api/v1/cases", headers=headers, json=_case(demo))  # filed, not decided: not counted
+    district = client.get("/api/v1/stats/monthly", headers=login("desk"), query_string={"month": "2026-11"}).get_json()
+    assert (district["figures"]["penalty_cases"], district["figures"]["penalty_amount"]) == (2, "2500.00")
+    town = next(c for c in district["children"] if c["region"]["code"] == demo.towns[0].code)
+    assert town["figures"]["penalty_cases"] == 2
