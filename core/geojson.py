@@ -11,9 +11,9 @@ def _ref(name: str) -> dict:
     return {"$ref": f"#/components/schemas/{name}"}
 
 
-def _typed(type_name: str, coordinates: dict, **members) -> dict:
+def _typed(type_name: str, coordinates: dict) -> dict:
     return {"type": "object", "required": ["type", "coordinates"],
-            "properties": {"type": {"type": "string", "enum": [type_name]}, "coordinates": coordinates, **members}}
+            "properties": {"type": {"type": "string", "enum": [type_name]}, "coordinates": coordinates}}
 
 
 def _array(items: dict, min_items: int | None = None) -> dict:

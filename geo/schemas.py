@@ -60,8 +60,8 @@ class FeatureCollectionIn(Schema):
 
     type = fields.String(required=True, validate=validate.Equal("FeatureCollection"))
     # Raw items: the import refuses a malformed feature by itself (geo.not_a_feature), not the whole file.
-    features = fields.List(fields.Raw(metadata={"allOf": [{"$ref": "#/components/schemas/Feature"}]}), required=True,
-                           metadata={"description": "GeoJSON Features"})
+    features = fields.List(fields.Raw(metadata={"allOf": [{"$ref": "#/components/schemas/Feature"}]}),
+                           required=True, metadata={"description": "GeoJSON Features"})
     crs = fields.Dict(load_default=None, allow_none=True, metadata={"description": "GeoJSON 2008 crs 成员（可选）"})
 
 
@@ -130,11 +130,11 @@ class CoverageOut(Schema):
     covered_m2 = fields.Float(allow_none=True)
     covered_share = fields.Float(allow_none=True, metadata={"description": "网格覆盖的比例，0–1"})
     grids = fields.Integer()
-    gaps = GeoJSON("FeatureCollection", metadata={"description": "空白区：GeoJSON FeatureCollection，每块一个 Polygon，"
-                                                "properties.area_m2"})
+    gaps = GeoJSON("FeatureCollection", metadata={
+        "description": "空白区：GeoJSON FeatureCollection，每块一个 Polygon，properties.area_m2"})
     gap_area_m2 = fields.Float()
-    overlaps = GeoJSON("FeatureCollection", metadata={"description": "重叠区：GeoJSON FeatureCollection，每对网格一个要素，"
-                                                    "properties.grids（两个网格）与 area_m2"})
+    overlaps = GeoJSON("FeatureCollection", metadata={
+        "description": "重叠区：GeoJSON FeatureCollection，每对网格一个要素，properties.grids（两个网格）与 area_m2"})
     overlap_area_m2 = fields.Float()
     villages_without_grid = fields.List(fields.Nested(RegionCodeNameOut))
     grids_without_worker = fields.List(fields.Nested(GridNamedRefOut))
@@ -164,7 +164,7 @@ class GridSplitIn(Schema):
 
     village = fields.String(required=True, validate=CODE, metadata={"description": "被拆分的村/社区代码"})
     blade = _geometry_field("GeoJSON LineString/MultiLineString（须穿过该村）或 Polygon/MultiPolygon",
-                           "LineString", "MultiLineString", "Polygon", "MultiPolygon", required=True)
+                            "LineString", "MultiLineString", "Polygon", "MultiPolygon", required=True)
     at = fields.Nested(LocationIn, load_default=None, metadata={
         "description": "保留含此点的那一部分（点的 crs 缺省时与请求的 crs 相同）"})
     keep = fields.String(load_default=None, validate=validate.OneOf(["inside", "outside"]),
