@@ -13,9 +13,11 @@ those are listed everywhere without repeating them on every route."""
 from __future__ import annotations
 
 import re
+from decimal import Decimal
 
 from apispec import BasePlugin
 from apispec.ext.marshmallow import MarshmallowPlugin
+from marshmallow import fields
 
 from api.errors import PROBLEM, ProblemOut
 from core import geojson
@@ -38,6 +40,7 @@ class AnxunDocument(BasePlugin):
             spec.components.schema(name, component)
         self.converter = next(p for p in spec.plugins if isinstance(p, MarshmallowPlugin)).converter
         self.converter.add_attribute_function(union2properties)
+        self.converter.add_attribute_function(decimal2properties)
 
     def operation_helper(self, path=None, operations=None, **kwargs):
         rule = kwargs.get("rule")
@@ -62,6 +65,16 @@ class AnxunDocument(BasePlugin):
             if has_body and status != "default" and int(status) >= 400 and isinstance(response, dict) \
                     and "$ref" not in response:
                 response.setdefault("content", problem)
+
+
+def decimal2properties(converter, field, ret, **kwargs) -> dict:
+    """A Decimal answered as a string ("0.00") is documented as one; bounds are numbers, not Decimals."""
+    if not isinstance(field, fields.Decimal):
+        return {}
+    bounds = {key: float(ret.pop(key)) for key in ("minimum", "maximum") if isinstance(ret.get(key), Decimal)}
+    if field.as_string:
+        return {"type": "string", "format": "decimal", "pattern": r"^-?[0-9]+(\.[0-9]+)?$"}
+    return bounds
 
 
 def union2properties(converter, field, **kwargs) -> dict:
