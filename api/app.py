@@ -15,6 +15,7 @@ from api.context import Services
 from api.errors import PROBLEM, ProblemOut, http_problem, register_error_handlers
 from api.inputs import refuse_unstorable_url
 from api.keepalive import DrainUnreadBody
+from api.openapi import AnxunDocument
 from config.settings import Settings, configure_logging
 from core.clock import Clock
 from core.times import judged_at
@@ -100,6 +101,7 @@ def create_app(settings: Settings, *, session_factory=None, clock: Clock | None 
         return response
 
     api = AnxunApi(app, spec_kwargs={
+        "extra_plugins": [AnxunDocument()],
         "info": {"description": "安全生产基层网格化巡查与执法检查 API。错误统一为 RFC 9457 problem+json。"},
     })
     api.spec.components.security_scheme("bearerAuth", {"type": "http", "scheme": "bearer"})

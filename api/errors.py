@@ -13,6 +13,7 @@ from sqlalchemy.exc import IntegrityError, OperationalError
 from werkzeug.exceptions import HTTPException
 
 from core.errors import Conflict, DomainError, FieldError
+from core.schemas import FieldErrorOut
 from core.validation import flatten_messages
 from db.session import is_unique_violation
 
@@ -37,12 +38,6 @@ HTTP_CODES = {
     500: ("internal", "服务器内部错误"),
     503: ("service.unavailable", "服务暂时不可用，请稍后重试"),
 }
-
-
-class FieldErrorOut(Schema):
-    code = fields.String()
-    field = fields.String(allow_none=True, metadata={"description": "出错字段的点分路径，如 answers.3.item"})
-    message = fields.String()
 
 
 class ProblemOut(Schema):

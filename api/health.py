@@ -17,7 +17,7 @@ class HealthOut(Schema):
 
 
 @blp.route("/health")
-@blp.doc(security=[])
+@blp.doc(security=[], operationId="getHealth")
 @blp.response(200, HealthOut)
 @blp.alt_response(503, description="数据库不可用（problem+json，带 Retry-After）")
 def health():

@@ -4,10 +4,10 @@ from __future__ import annotations
 import uuid
 
 from flask import g
-from api.inputs import Blueprint
 
 from api.auth import authenticated
 from api.context import clock, db
+from api.inputs import Blueprint
 from cases import service
 from cases.schemas import CaseIn, CaseOut, CasePageOut, CaseQuery, CaseTransitionIn
 

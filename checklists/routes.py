@@ -41,6 +41,7 @@ def list_checklists(query):
 
 
 @blp.route("/<code>")
+@blp.doc(operationId="getLatestChecklist")
 @authenticated
 @blp.response(200, ChecklistOut)
 @blp.alt_response(304, description="未变化（If-None-Match 命中）")
@@ -52,6 +53,7 @@ def latest_checklist(code):
 
 
 @blp.route("/<code>/versions/<int:version>")
+@blp.doc(operationId="getChecklistVersion")
 @authenticated
 @blp.response(200, ChecklistOut)
 @blp.alt_response(304, description="未变化（If-None-Match 命中）")

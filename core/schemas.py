@@ -1,6 +1,8 @@
-"""Schemas shared by every resource: pagination query and envelope, locations with their CRS, and
-the accepted coordinates (README, "What the API accepts")."""
+"""Schemas shared by every resource: pagination query and envelope, locations with their CRS, the
+accepted coordinates (README, "What the API accepts"), field errors, and unions for the document."""
 from __future__ import annotations
+
+from dataclasses import dataclass
 
 from marshmallow import Schema, ValidationError, fields, post_load, validate
 
@@ -22,6 +24,14 @@ def on_the_globe(lon: float, lat: float) -> bool:
 def position_field(**kwargs) -> fields.Tuple:
     """``[lon, lat]``, as GeoJSON orders them."""
     return fields.Tuple((fields.Float(validate=LONGITUDE), fields.Float(validate=LATITUDE)), **kwargs)
+
+
+class FieldErrorOut(Schema):
+    """One field's error, in a problem+json ``errors`` and in a rejected push result."""
+
+    code = fields.String()
+    field = fields.String(allow_none=True, metadata={"description": "出错字段的点分路径，如 answers.3.item、data.grid_id"})
+    message = fields.String()
 
 
 class PageQuery(Schema):
@@ -67,3 +77,18 @@ class Money(fields.Decimal):
     def __init__(self, **kwargs):
         metadata = {"type": "string", "format": "decimal", "pattern": r"^-?\d+\.\d{2}$", "example": "200.00"}
         super().__init__(places=2, as_string=True, metadata=metadata | kwargs.pop("metadata", {}), **kwargs)
+
+
+@dataclass(frozen=True)
+class Union:
+    """A discriminated union for the OpenAPI document (``oneOf`` + ``discriminator``): ``mapping`` from
+    each value of ``property`` to a schema or a nested union. A named union becomes a component."""
+
+    property: str | None
+    mapping: dict
+    name: str | None = None
+
+
+def union_field(union: Union, **kwargs) -> fields.Raw:
+    """A field documented as ``union`` and loaded raw: its parts are validated one by one where it is used."""
+    return fields.Raw(metadata=kwargs.pop("metadata", {}) | {"union": union}, **kwargs)

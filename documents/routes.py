@@ -5,10 +5,10 @@ from __future__ import annotations
 import uuid
 
 from flask import Response, g
-from api.inputs import Blueprint
 
 from api.auth import authenticated
 from api.context import clock, db, settings
+from api.inputs import Blueprint
 from documents import service
 from documents.schemas import DocumentIn, DocumentListOut, DocumentOut, PublicDocumentOut, PublicDocumentQuery
 

@@ -67,7 +67,7 @@ def _answer(sha: str, status: int):
 @blp.route("/<sha256>")
 class PhotoResource(MethodView):
     @authenticated
-    @blp.doc(parameters=[_SHA_PARAM, _RANGE_PARAM], requestBody=_IMAGE_BODY)
+    @blp.doc(operationId="uploadPhoto", parameters=[_SHA_PARAM, _RANGE_PARAM], requestBody=_IMAGE_BODY)
     @blp.response(201, PhotoOut, description="已保存：照片元数据")
     @blp.alt_response(200, schema=PhotoOut, description="服务器已有此照片（内容须与名称相符），未写入任何内容")
     @blp.alt_response(308, schema=UploadProgressOut, headers=_RANGE_HEADER,
@@ -105,7 +105,7 @@ class PhotoResource(MethodView):
         return _answer(sha256, 201 if created else 200)
 
     @authenticated
-    @blp.doc(parameters=[_SHA_PARAM], responses={
+    @blp.doc(operationId="probePhoto", parameters=[_SHA_PARAM], responses={
         "200": {"description": "服务器已有此照片"},
         "308": {"description": "分段上传进行中；Range 头给出已收到的范围", "headers": _RANGE_HEADER},
         "404": {"description": "服务器没有此照片，也没有它的分段"}})
@@ -120,7 +120,7 @@ class PhotoResource(MethodView):
         return response
 
     @authenticated
-    @blp.doc(parameters=[_SHA_PARAM])
+    @blp.doc(operationId="getPhoto", parameters=[_SHA_PARAM])
     @blp.response(200, PhotoOut)
     @blp.alt_response(404, description="照片不存在，或调用者无权查看（不区分）")
     def get(self, sha256: str):
@@ -146,7 +146,7 @@ def _send(sha: str, kind: str):
 
 @blp.route("/<sha256>/thumb")
 @authenticated
-@blp.doc(parameters=[_SHA_PARAM], responses={
+@blp.doc(operationId="getPhotoThumb", parameters=[_SHA_PARAM], responses={
     "200": {"description": "JPEG 缩略图，最长边不超过 512 像素，已按 EXIF 方向摆正",
             "content": {"image/jpeg": {"schema": {"type": "string", "format": "binary"}}}},
     "304": {"description": "If-None-Match 命中"},
@@ -158,7 +158,7 @@ def get_thumb(sha256: str):
 
 @blp.route("/<sha256>/original")
 @authenticated
-@blp.doc(parameters=[_SHA_PARAM], responses={
+@blp.doc(operationId="getPhotoOriginal", parameters=[_SHA_PARAM], responses={
     "200": {"description": "照片原始字节", "content": {m: {"schema": {"type": "string", "format": "binary"}}
                                                  for m in ("image/jpeg", "image/png", "image/heic")}},
     "304": {"description": "If-None-Match 命中"},

@@ -1,6 +1,7 @@
 """Bodies of the region and grid endpoints (GeoJSON in and out)."""
 from marshmallow import EXCLUDE, Schema, ValidationError, fields, pre_load, validate, validates_schema
 
+from core.geojson import GeoJSON
 from core.schemas import LocationIn, PageOut, PageQuery
 from geo.coords import CRS_VALUES
 
@@ -14,8 +15,8 @@ def _crs_field():
                          metadata={"description": CRS_FIELD_DOC})
 
 
-def _geometry_field(description: str, **kwargs):
-    return fields.Dict(metadata={"description": description}, **kwargs)
+def _geometry_field(description: str, *types: str, **kwargs):
+    return GeoJSON(*types, metadata={"description": description}, **kwargs)
 
 
 class RegionChildOut(Schema):
@@ -31,7 +32,7 @@ class RegionOut(Schema):
     path = fields.String()
     parent_code = fields.String(allow_none=True)
     area_m2 = fields.Float(allow_none=True)
-    geometry = fields.Dict(allow_none=True, metadata={"description": "GeoJSON MultiPolygon, WGS-84"})
+    geometry = GeoJSON("MultiPolygon", allow_none=True, metadata={"description": "GeoJSON MultiPolygon, WGS-84"})
     children = fields.List(fields.Nested(RegionChildOut))
 
 
@@ -58,7 +59,9 @@ class FeatureCollectionIn(Schema):
         unknown = EXCLUDE
 
     type = fields.String(required=True, validate=validate.Equal("FeatureCollection"))
-    features = fields.List(fields.Raw(), required=True, metadata={"description": "GeoJSON Features"})
+    # Raw items: the import refuses a malformed feature by itself (geo.not_a_feature), not the whole file.
+    features = fields.List(fields.Raw(metadata={"allOf": [{"$ref": "#/components/schemas/Feature"}]}),
+                           required=True, metadata={"description": "GeoJSON Features"})
     crs = fields.Dict(load_default=None, allow_none=True, metadata={"description": "GeoJSON 2008 crs 成员（可选）"})
 
 
@@ -127,11 +130,11 @@ class CoverageOut(Schema):
     covered_m2 = fields.Float(allow_none=True)
     covered_share = fields.Float(allow_none=True, metadata={"description": "网格覆盖的比例，0–1"})
     grids = fields.Integer()
-    gaps = fields.Dict(metadata={"description": "空白区：GeoJSON FeatureCollection，每块一个 Polygon，"
-                                                "properties.area_m2"})
+    gaps = GeoJSON("FeatureCollection", metadata={
+        "description": "空白区：GeoJSON FeatureCollection，每块一个 Polygon，properties.area_m2"})
     gap_area_m2 = fields.Float()
-    overlaps = fields.Dict(metadata={"description": "重叠区：GeoJSON FeatureCollection，每对网格一个要素，"
-                                                    "properties.grids（两个网格）与 area_m2"})
+    overlaps = GeoJSON("FeatureCollection", metadata={
+        "description": "重叠区：GeoJSON FeatureCollection，每对网格一个要素，properties.grids（两个网格）与 area_m2"})
     overlap_area_m2 = fields.Float()
     villages_without_grid = fields.List(fields.Nested(RegionCodeNameOut))
     grids_without_worker = fields.List(fields.Nested(GridNamedRefOut))
@@ -161,7 +164,7 @@ class GridSplitIn(Schema):
 
     village = fields.String(required=True, validate=CODE, metadata={"description": "被拆分的村/社区代码"})
     blade = _geometry_field("GeoJSON LineString/MultiLineString（须穿过该村）或 Polygon/MultiPolygon",
-                            required=True)
+                            "LineString", "MultiLineString", "Polygon", "MultiPolygon", required=True)
     at = fields.Nested(LocationIn, load_default=None, metadata={
         "description": "保留含此点的那一部分（点的 crs 缺省时与请求的 crs 相同）"})
     keep = fields.String(load_default=None, validate=validate.OneOf(["inside", "outside"]),
@@ -185,7 +188,7 @@ class GridIn(Schema):
                            validate=validate.Length(min=1, max=200),
                            metadata={"description": "村/社区代码：一个即该村，多个则合并"})
     split = fields.Nested(GridSplitIn, load_default=None)
-    geometry = _geometry_field("GeoJSON Polygon 或 MultiPolygon", load_default=None)
+    geometry = _geometry_field("GeoJSON Polygon 或 MultiPolygon", "Polygon", "MultiPolygon", load_default=None)
     crs = _crs_field()
     rest_name = fields.String(load_default=None, validate=validate.Length(min=1, max=100), metadata={
         "description": "拆分时：该村其余部分同时建为第二个网格，以此为名（应答中的 rest）"})
@@ -218,17 +221,37 @@ class GridIn(Schema):
 class GridPatch(Schema):
     version = fields.Integer(required=True, metadata={"description": "乐观锁：客户端看到的版本号；过期则 409，附 current"})
     name = fields.String(validate=validate.Length(min=1, max=100))
-    geometry = _geometry_field("新边界：GeoJSON Polygon 或 MultiPolygon，须在原乡镇之内")
+    geometry = _geometry_field("新边界：GeoJSON Polygon 或 MultiPolygon，须在原乡镇之内", "Polygon", "MultiPolygon")
     crs = _crs_field()
+
+
+class GridWorkerRefOut(Schema):
+    id = fields.String()
+    name = fields.String()
+    username = fields.String()
+
+
+class GridPropertiesOut(Schema):
+    id = fields.UUID()
+    name = fields.String()
+    region_code = fields.String(metadata={"description": "乡镇代码"})
+    town_name = fields.String()
+    villages = fields.List(fields.String(), metadata={"description": "所含村/社区代码"})
+    workers = fields.List(fields.Nested(GridWorkerRefOut))
+    version = fields.Integer()
+    area_m2 = fields.Float()
+    # Strings: the database assembles the Feature (geo/service.py), its times already in JSON.
+    updated_at = fields.String(metadata={"format": "date-time"})
+    retired_at = fields.String(allow_none=True, metadata={"format": "date-time"})
 
 
 class GridFeatureOut(Schema):
     """A GeoJSON Feature; ``properties`` holds name, region_code, villages, workers, version."""
 
-    type = fields.String()
+    type = fields.String(validate=validate.OneOf(["Feature"]))
     id = fields.String()
-    geometry = fields.Dict()
-    properties = fields.Dict()
+    geometry = GeoJSON("Polygon", "MultiPolygon")
+    properties = fields.Nested(GridPropertiesOut)
 
 
 class PlacementOut(Schema):
@@ -268,12 +291,6 @@ class WorkersIn(Schema):
     def unique(self, data, **kwargs):
         if len(set(data["worker_ids"])) != len(data["worker_ids"]):
             raise ValidationError("网格员重复", "worker_ids")
-
-
-class GridWorkerRefOut(Schema):
-    id = fields.String()
-    name = fields.String()
-    username = fields.String()
 
 
 class AssignmentOut(Schema):

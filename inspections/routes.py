@@ -130,6 +130,7 @@ def list_hazards(query):
 @hazards_blp.arguments(HazardCreate)
 @hazards_blp.response(201, HazardOut)
 @hazards_blp.alt_response(200, description="重复提交：返回已有记录")
+@hazards_blp.alt_response(409, description="sync.id_reused：编号已被不同内容使用")
 def report_hazard(body):
     """上报隐患（检查之外发现的）"""
     hazard_id = body.pop("id") or uuid.uuid4()

@@ -353,3 +353,24 @@ class TaskTransitionData(Schema):
     action = fields.String(required=True, validate=validate.OneOf(["accept", "complete", "decline"]))
     note = fields.String(load_default="", validate=validate.Length(max=5000))
     result = fields.Nested(TaskResult, load_default=None, allow_none=True)
+
+
+class RecordRefOut(Schema):
+    entity = fields.String()
+    id = fields.UUID()
+
+
+class TaskOut(Schema):
+    """A task as its assignee pulls it (``inspections.tasks.task_view``)."""
+
+    id = fields.UUID()
+    kind = fields.String()
+    title = fields.String()
+    due = fields.DateTime()
+    status = fields.String()
+    target = fields.Nested(RecordRefOut, metadata={"description": "任务对象"})
+    enterprise_id = fields.UUID(allow_none=True)
+    assignee_id = fields.UUID()
+    note = fields.String(allow_none=True)
+    result = fields.Nested(RecordRefOut, allow_none=True)
+    version = fields.Integer()

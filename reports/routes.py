@@ -28,6 +28,7 @@ reports_blp = Blueprint("reports", __name__, url_prefix="/api/v1/reports", descr
 
 
 @stats_blp.route("/monthly")
+@stats_blp.doc(operationId="getMonthlyStats")
 @authenticated(*OFFICERS)
 @stats_blp.arguments(MonthlyStatsQuery, location="query")
 @stats_blp.response(200, MonthlyStatsOut)
@@ -56,9 +57,10 @@ def export_ledger(query):
 
 
 @reports_blp.route("/riskmap.geojson")
+@reports_blp.doc(operationId="getRiskMap")
 @authenticated(*OFFICERS)
 @reports_blp.arguments(RiskMapQuery, location="query")
-@reports_blp.response(200, {"type": "object"}, content_type=GEOJSON,
+@reports_blp.response(200, {"$ref": "#/components/schemas/FeatureCollection"}, content_type=GEOJSON,
                       description="GeoJSON FeatureCollection（WGS-84），QGIS 可直接打开")
 def risk_map(query):
     """四色安全风险空间分布图：乡镇（或区县）的网格与企业及其风险等级"""

@@ -12,12 +12,13 @@ from api.inputs import Blueprint
 from sync import pull as pull_service
 from sync import push as push_service
 from sync.body import read_json_body
-from sync.schemas import ConfigOut, PullOut, PullQuery, PushIn, PushOut
+from sync.schemas import BatchIn, ConfigOut, PullOut, PullQuery, PushOut
 
 blp = Blueprint("sync", __name__, url_prefix="/api/v1/sync", description="离线同步（见 SYNC_PROTOCOL.md）")
 
 
 @blp.route("/config")
+@blp.doc(operationId="getSyncConfig")
 @authenticated
 @blp.response(200, ConfigOut)
 def config():
@@ -26,11 +27,14 @@ def config():
 
 
 @blp.route("/push", methods=["POST"])
+# Documented, not loaded here: push.py loads the envelope, then each change on its own.
+@blp.doc(operationId="pushChanges",
+         requestBody={"required": True, "content": {"application/json": {"schema": BatchIn}}})
 @authenticated
-@blp.doc(requestBody={"required": True, "content": {"application/json": {"schema": PushIn}}})
 @blp.response(200, PushOut)
 @blp.alt_response(413, description="sync.batch_too_large")
 @blp.alt_response(400, description="请求体不是 JSON，或声明 gzip 却不是 gzip")
+@blp.alt_response(422, description="validation：批次信封无效（batch_id、sent_at、changes）；单条变更的错误在 results 中")
 def push():
     """上传一批离线记录：逐条结果（applied / duplicate / conflict / rejected），同一 batch_id 重发得到同一答复"""
     body = read_json_body(request.stream, content_encoding=request.headers.get("Content-Encoding"),
@@ -39,6 +43,7 @@ def push():
 
 
 @blp.route("/pull")
+@blp.doc(operationId="pullChanges")
 @authenticated
 @blp.arguments(PullQuery, location="query")
 @blp.response(200, PullOut)
