@@ -7,6 +7,7 @@ from __future__ import annotations
 import http
 
 from flask import Flask, g
+from flask_compress import Compress
 from flask_smorest import Api
 from werkzeug.middleware.proxy_fix import ProxyFix
 
@@ -74,6 +75,13 @@ def create_app(settings: Settings, *, session_factory=None, clock: Clock | None 
         OPENAPI_REDOC_URL=docs.REDOC_URL,
         MAX_CONTENT_LENGTH=max_body,
         JSON_AS_ASCII=False,
+        # JSON, GeoJSON and the docs' scripts, when the client accepts it (the sync pull above all:
+        # SYNC_PROTOCOL.md). xlsx and photos are compressed already and keep their own types out of this
+        # list; deflate is left out for its zlib-or-raw ambiguity between clients.
+        COMPRESS_MIMETYPES=["application/json", "application/geo+json", "application/problem+json",
+                            "text/html", "text/css", "text/javascript", "application/javascript"],
+        COMPRESS_ALGORITHM=["gzip", "br", "zstd"],
+        COMPRESS_LEVEL=5,
     )
     app.json.ensure_ascii = False
     app.wsgi_app = DrainUnreadBody(app.wsgi_app, limit=max_body)
@@ -99,6 +107,7 @@ def create_app(settings: Settings, *, session_factory=None, clock: Clock | None 
         response.headers.setdefault("X-Content-Type-Options", "nosniff")
         return response
 
+    Compress(app)
     api = AnxunApi(app, spec_kwargs={
         "info": {"description": "安全生产基层网格化巡查与执法检查 API。错误统一为 RFC 9457 problem+json。"},
     })
