@@ -18,6 +18,7 @@ from api.inputs import refuse_unstorable_url
 from api.keepalive import DrainUnreadBody
 from config.settings import Settings, configure_logging
 from core.clock import Clock
+from core.serialize import json_default
 from core.times import judged_at
 from db.session import make_engine, make_session_factory
 from evidence.storage import make_store
@@ -84,6 +85,7 @@ def create_app(settings: Settings, *, session_factory=None, clock: Clock | None 
         COMPRESS_LEVEL=5,
     )
     app.json.ensure_ascii = False
+    app.json.default = json_default  # times as every answer shows them (core.times.shown), not RFC 822
     app.wsgi_app = DrainUnreadBody(app.wsgi_app, limit=max_body)
     if settings.trusted_proxies:
         # remote_addr (login throttling, the audit log) is then the client's address as the proxies saw it.
