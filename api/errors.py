@@ -61,7 +61,8 @@ class ProblemOut(Schema):
 
 def problem(status: int, code: str, title: str, detail: str | None = None,
             errors: list[FieldError] | None = None, headers: dict | None = None, **extra):
-    body = {"type": f"https://anxun.example/problems/{code}", "title": title, "status": status,
+    base = current_app.extensions["anxun"].settings.problem_base_url
+    body = {"type": base + code, "title": title, "status": status,
             "detail": detail or title, "code": code,
             "errors": [e.as_dict() for e in (errors or [])]}
     body.update(extra)
