@@ -8,6 +8,7 @@ from flask import g
 from api.auth import authenticated
 from api.context import clock, db
 from api.inputs import Blueprint
+from api.paging import linked_pages
 from enterprises import service
 from enterprises.schemas import EnterpriseIn, EnterpriseOut, EnterprisePageOut, EnterprisePatch, EnterpriseQuery
 
@@ -18,6 +19,7 @@ blp = Blueprint("enterprises", __name__, url_prefix="/api/v1/enterprises", descr
 @authenticated
 @blp.arguments(EnterpriseQuery, location="query")
 @blp.response(200, EnterprisePageOut)
+@linked_pages(blp)
 def list_enterprises(query):
     """企业列表（按行业、子类、风险等级、网格、区划、名称筛选；分页；仅限可见范围）"""
     page = service.list_enterprises(db(), g.principal, **query)

@@ -9,6 +9,7 @@ from flask import g
 from api.auth import authenticated
 from api.context import clock, db, settings
 from api.inputs import Blueprint
+from api.paging import linked_pages
 from geo import boundaries, coverage, grids, service
 from geo.schemas import (CoverageOut, CoverageQuery, FeatureCollectionIn, GridChangeOut, GridCollectionOut,
                          GridFeatureOut, GridIn, GridPatch, GridQuery, GridRetiredOut, GridRetireQuery, RegionImportOut,
@@ -59,6 +60,7 @@ def get_coverage(query, code):
 @authenticated
 @grids_blp.arguments(GridQuery, location="query")
 @grids_blp.response(200, GridCollectionOut)
+@linked_pages(grids_blp)
 def list_grids(query):
     """网格列表（GeoJSON FeatureCollection，分页）"""
     page = service.list_grids(db(), g.principal, region_code=query["region"], worker_id=query["worker_id"],
