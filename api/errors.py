@@ -92,6 +92,8 @@ def domain_problem(err: DomainError):
 
 
 def http_problem(err: HTTPException):
+    if err.response is not None:  # an answer made whole where it was raised (a 304)
+        return err.response
     status = err.code or 500
     code, title = HTTP_CODES.get(status, (f"http_{status}", err.name))
     errors: list[FieldError] = []

@@ -37,6 +37,7 @@ def create_enterprise(body):
 
 @blp.route("/<uuid:enterprise_id>")
 @authenticated
+@blp.etag
 @blp.response(200, EnterpriseOut)
 def get_enterprise(enterprise_id: uuid.UUID):
     """企业详情"""
@@ -45,9 +46,11 @@ def get_enterprise(enterprise_id: uuid.UUID):
 
 @blp.route("/<uuid:enterprise_id>", methods=["PATCH"])
 @authenticated("desk_officer", "admin")
+@blp.etag
 @blp.arguments(EnterprisePatch)
 @blp.response(200, EnterpriseOut)
 @blp.alt_response(409, description="版本冲突：返回 current")
 def update_enterprise(changes, enterprise_id: uuid.UUID):
     """修改企业信息（带 version 乐观锁；移动位置会重新确定所在网格）"""
+    blp.check_etag(service.get_enterprise(db(), g.principal, enterprise_id), EnterpriseOut)
     return service.update_enterprise(db(), clock(), g.principal, enterprise_id, changes)
