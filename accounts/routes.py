@@ -11,6 +11,7 @@ from api.auth import authenticated
 from api.context import clock, db, services, settings
 from api.errors import domain_problem
 from api.inputs import Blueprint
+from api.paging import linked_pages
 
 blp = Blueprint("auth", __name__, url_prefix="/api/v1", description="登录、注销与设备管理")
 people_blp = Blueprint("people", __name__, url_prefix="/api/v1/people", description="人员名录")
@@ -70,6 +71,7 @@ def revoke_device(device_id):
 @authenticated
 @people_blp.arguments(PeopleQuery, location="query")
 @people_blp.response(200, PersonPageOut)
+@linked_pages(people_blp)
 def list_people(query):
     """人员名录：姓名、角色、所属区划，执法人员另有执法证号与有效期（不含电话、密码）
 

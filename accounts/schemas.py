@@ -3,6 +3,7 @@ from marshmallow import Schema, fields, validate
 
 from accounts.models import ROLES
 from core.schemas import PageOut, PageQuery
+from core.times import ShownTime
 
 
 class DeviceIn(Schema):
@@ -30,7 +31,7 @@ class UserOut(Schema):
 
 class LoginOut(Schema):
     token = fields.String()
-    expires_at = fields.DateTime()
+    expires_at = ShownTime()
     user = fields.Nested(UserOut)
     device_id = fields.String()
 
@@ -39,7 +40,7 @@ class DeviceOut(Schema):
     id = fields.String()
     name = fields.String(allow_none=True)
     platform = fields.String(allow_none=True)
-    revoked_at = fields.DateTime(allow_none=True)
+    revoked_at = ShownTime(allow_none=True)
 
 
 class PeopleQuery(PageQuery):

@@ -7,6 +7,7 @@ from __future__ import annotations
 import http
 
 from flask import Flask, g
+from flask_compress import Compress
 from flask_smorest import Api
 from werkzeug.middleware.proxy_fix import ProxyFix
 
@@ -18,6 +19,7 @@ from api.keepalive import DrainUnreadBody
 from api.openapi import AnxunDocument
 from config.settings import Settings, configure_logging
 from core.clock import Clock
+from core.serialize import json_default
 from core.times import judged_at
 from db.session import make_engine, make_session_factory
 from evidence.storage import make_store
@@ -75,8 +77,16 @@ def create_app(settings: Settings, *, session_factory=None, clock: Clock | None 
         OPENAPI_REDOC_URL=docs.REDOC_URL,
         MAX_CONTENT_LENGTH=max_body,
         JSON_AS_ASCII=False,
+        # JSON, GeoJSON and the docs' scripts, when the client accepts it (the sync pull above all:
+        # SYNC_PROTOCOL.md). xlsx and photos are compressed already and keep their own types out of this
+        # list; deflate is left out for its zlib-or-raw ambiguity between clients.
+        COMPRESS_MIMETYPES=["application/json", "application/geo+json", "application/problem+json",
+                            "text/html", "text/css", "text/javascript", "application/javascript"],
+        COMPRESS_ALGORITHM=["gzip", "br", "zstd"],
+        COMPRESS_LEVEL=5,
     )
     app.json.ensure_ascii = False
+    app.json.default = json_default  # times as every answer shows them (core.times.shown), not RFC 822
     app.wsgi_app = DrainUnreadBody(app.wsgi_app, limit=max_body)
     if settings.trusted_proxies:
         # remote_addr (login throttling, the audit log) is then the client's address as the proxies saw it.
@@ -100,6 +110,7 @@ def create_app(settings: Settings, *, session_factory=None, clock: Clock | None 
         response.headers.setdefault("X-Content-Type-Options", "nosniff")
         return response
 
+    Compress(app)
     api = AnxunApi(app, spec_kwargs={
         "extra_plugins": [AnxunDocument()],
         "info": {"description": "安全生产基层网格化巡查与执法检查 API。错误统一为 RFC 9457 problem+json。"},

@@ -56,7 +56,8 @@ class ProblemOut(Schema):
 
 def problem(status: int, code: str, title: str, detail: str | None = None,
             errors: list[FieldError] | None = None, headers: dict | None = None, **extra):
-    body = {"type": f"https://anxun.example/problems/{code}", "title": title, "status": status,
+    base = current_app.extensions["anxun"].settings.problem_base_url
+    body = {"type": base + code, "title": title, "status": status,
             "detail": detail or title, "code": code,
             "errors": [e.as_dict() for e in (errors or [])]}
     body.update(extra)
@@ -86,6 +87,8 @@ def domain_problem(err: DomainError):
 
 
 def http_problem(err: HTTPException):
+    if err.response is not None:  # an answer made whole where it was raised (a 304)
+        return err.response
     status = err.code or 500
     code, title = HTTP_CODES.get(status, (f"http_{status}", err.name))
     errors: list[FieldError] = []

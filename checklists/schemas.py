@@ -2,6 +2,7 @@
 from marshmallow import Schema, fields, validate
 
 from checklists.definition import INDUSTRIES
+from core.times import ShownTime
 
 
 class ChecklistQuery(Schema):
@@ -19,7 +20,7 @@ class ChecklistSummaryOut(Schema):
     content_hash = fields.String()
     item_count = fields.Integer()
     major_count = fields.Integer()
-    published_at = fields.DateTime()
+    published_at = ShownTime()
 
 
 class ChecklistListOut(Schema):
@@ -38,8 +39,8 @@ class ChecklistOut(Schema):
     status = fields.String()
     note = fields.String(allow_none=True)
     content_hash = fields.String()
-    published_at = fields.DateTime()
-    withdrawn_at = fields.DateTime(allow_none=True)
+    published_at = ShownTime()
+    withdrawn_at = ShownTime(allow_none=True)
     sources = fields.List(fields.Dict())
     sections = fields.List(fields.Dict())
     items = fields.List(fields.Dict())

@@ -6,6 +6,7 @@ from __future__ import annotations
 import dataclasses
 import logging
 import os
+import urllib.parse
 from dataclasses import dataclass, field
 from typing import Mapping
 
@@ -109,6 +110,11 @@ class Settings:
     # A county's own document templates, searched before the built-in ones (documents/templates).
     document_templates: str = ""
     log_level: str = "INFO"
+    # Every problem's ``type`` is this followed by its ``code`` (api/errors.py). Not about:blank: that
+    # says a problem means no more than its HTTP status (RFC 9457 §4.2.1), while ours are distinct.
+    # The .invalid domain (RFC 6761) never resolves, so no page is promised until the operator points
+    # it at pages of their own.
+    problem_base_url: str = "https://anxun.invalid/problems/"
     testing: bool = False
     extra: dict = field(default_factory=dict)
 
@@ -139,8 +145,13 @@ class Settings:
         level = env.get("ANXUN_LOG_LEVEL", "INFO").upper()
         if level not in logging.getLevelNamesMapping():
             problems.append(f"ANXUN_LOG_LEVEL {level!r} is not a logging level")
+        problem_base_url = env.get("ANXUN_PROBLEM_BASE_URL", cls.problem_base_url)
+        parts = urllib.parse.urlsplit(problem_base_url)
+        if parts.scheme not in ("http", "https") or not parts.hostname:
+            problems.append("ANXUN_PROBLEM_BASE_URL must be an absolute http(s) URL")
         values = dict(
             database_url=url,
+            problem_base_url=problem_base_url.rstrip("/") + "/",
             token_ttl_hours=_int(env, "ANXUN_TOKEN_TTL_HOURS", cls.token_ttl_hours, problems, 1),
             login_window_seconds=_int(env, "ANXUN_LOGIN_WINDOW_SECONDS", cls.login_window_seconds, problems, 1),
             login_max_failures_per_user=_int(env, "ANXUN_LOGIN_MAX_FAILURES_PER_USER",

@@ -18,6 +18,7 @@ from contextvars import ContextVar
 from datetime import date, datetime, timedelta
 
 from marshmallow import fields
+from sqlalchemy import func
 
 from core.clock import SHANGHAI
 
@@ -39,6 +40,27 @@ def judged_at(moment: datetime):
         _judged_at.reset(token)
 
 
+def shown(moment: datetime) -> str:
+    """How every time leaves the API: RFC 3339 in Beijing time, ``…+08:00`` (README, "Times in answers").
+    A naive time is one PostgreSQL or the code already holds in Beijing time."""
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=SHANGHAI)
+    return moment.astimezone(SHANGHAI).isoformat()
+
+
+def shown_in_sql(column):
+    """:func:`shown` for a time PostgreSQL puts into JSON itself (``jsonb_build_object``), which would
+    otherwise carry the session's UTC."""
+    return func.to_char(func.timezone(SHANGHAI.key, column), 'YYYY-MM-DD"T"HH24:MI:SS.US"+08:00"')
+
+
+class ShownTime(fields.DateTime):
+    """A time in an answer, in Beijing time (:func:`shown`); every ``…Out`` schema's times are these."""
+
+    def _serialize(self, value, attr, obj, **kwargs):
+        return None if value is None else shown(value)
+
+
 def in_window(value: datetime) -> bool:
     """Whether an aware time can be stored, read back and shown (see the module docstring)."""
     offset = value.utcoffset()
@@ -49,7 +71,7 @@ WINDOW_TEXT = "2000-01-01 至 2099-12-31（北京时间）"
 
 
 class AcceptedTime(fields.AwareDateTime):
-    """An RFC 3339 time with its offset, inside the window."""
+    """An RFC 3339 time with its offset, inside the window; shown back in Beijing time."""
 
     default_error_messages = {
         "offset": "时区偏移须在 -14:00 到 +14:00 之间",
@@ -63,6 +85,8 @@ class AcceptedTime(fields.AwareDateTime):
         if not EARLIEST <= moment < LATEST:
             raise self.make_error("window")
         return moment
+
+    _serialize = ShownTime._serialize
 
 
 class RecordedTime(AcceptedTime):

@@ -8,6 +8,7 @@ from flask import g
 from api.auth import authenticated
 from api.context import clock, db
 from api.inputs import Blueprint
+from api.paging import linked_pages
 from enterprises import service
 from enterprises.schemas import EnterpriseIn, EnterpriseOut, EnterprisePageOut, EnterprisePatch, EnterpriseQuery
 
@@ -18,6 +19,7 @@ blp = Blueprint("enterprises", __name__, url_prefix="/api/v1/enterprises", descr
 @authenticated
 @blp.arguments(EnterpriseQuery, location="query")
 @blp.response(200, EnterprisePageOut)
+@linked_pages(blp)
 def list_enterprises(query):
     """企业列表（按行业、子类、风险等级、网格、区划、名称筛选；分页；仅限可见范围）"""
     page = service.list_enterprises(db(), g.principal, **query)
@@ -35,6 +37,7 @@ def create_enterprise(body):
 
 @blp.route("/<uuid:enterprise_id>")
 @authenticated
+@blp.etag
 @blp.response(200, EnterpriseOut)
 def get_enterprise(enterprise_id: uuid.UUID):
     """企业详情"""
@@ -43,9 +46,11 @@ def get_enterprise(enterprise_id: uuid.UUID):
 
 @blp.route("/<uuid:enterprise_id>", methods=["PATCH"])
 @authenticated("desk_officer", "admin")
+@blp.etag
 @blp.arguments(EnterprisePatch)
 @blp.response(200, EnterpriseOut)
 @blp.alt_response(409, description="版本冲突：返回 current")
 def update_enterprise(changes, enterprise_id: uuid.UUID):
     """修改企业信息（带 version 乐观锁；移动位置会重新确定所在网格）"""
+    blp.check_etag(service.get_enterprise(db(), g.principal, enterprise_id), EnterpriseOut)
     return service.update_enterprise(db(), clock(), g.principal, enterprise_id, changes)

@@ -2,7 +2,7 @@
 from marshmallow import Schema, fields, validate
 
 from core.schemas import LocationIn, LocationOut, PageOut, PageQuery
-from core.times import AcceptedDate
+from core.times import AcceptedDate, ShownTime
 from enterprises.models import INDUSTRIES, RISK_COLOURS
 
 
@@ -68,7 +68,7 @@ class EnterpriseOut(Schema):
     region_code = fields.String(allow_none=True)
     grid_id = fields.UUID(allow_none=True)
     version = fields.Integer()
-    updated_at = fields.DateTime()
+    updated_at = ShownTime()
 
 
 class EnterprisePageOut(PageOut):

@@ -3,17 +3,8 @@ from __future__ import annotations
 
 from marshmallow import Schema, fields
 
-from core.clock import SHANGHAI
 from core.schemas import LocationOut
-
-
-class ShanghaiDateTime(fields.DateTime):
-    """Times are shown in Asia/Shanghai (DESIGN.md §5)."""
-
-    def _serialize(self, value, attr, obj, **kwargs):
-        if value is not None and value.tzinfo is not None:
-            value = value.astimezone(SHANGHAI)
-        return super()._serialize(value, attr, obj, **kwargs)
+from core.times import ShownTime
 
 
 class UserRefOut(Schema):
@@ -22,8 +13,8 @@ class UserRefOut(Schema):
 
 
 class WindowOut(Schema):
-    start = ShanghaiDateTime(allow_none=True)
-    end = ShanghaiDateTime(allow_none=True)
+    start = ShownTime(allow_none=True)
+    end = ShownTime(allow_none=True)
 
 
 class GeotagOut(Schema):
@@ -51,13 +42,13 @@ class PhotoOut(Schema):
     width = fields.Integer(metadata={"description": "按 EXIF 方向摆正后的宽度"})
     height = fields.Integer()
     orientation = fields.Integer(metadata={"description": "EXIF Orientation（1–8）"})
-    taken_at = ShanghaiDateTime(allow_none=True, metadata={"description": "EXIF 拍摄时间（无时区时按北京时间）"})
+    taken_at = ShownTime(allow_none=True, metadata={"description": "EXIF 拍摄时间（无时区时按北京时间）"})
     gps = fields.Nested(LocationOut, allow_none=True, metadata={"description": "EXIF GPS，WGS-84"})
     altitude_m = fields.Float(allow_none=True)
     camera = fields.String(allow_none=True)
     uploaded_by = fields.Nested(UserRefOut)
     uploaded_from = fields.String(allow_none=True, metadata={"description": "上传设备 id"})
-    uploaded_at = ShanghaiDateTime()
+    uploaded_at = ShownTime()
     thumb_url = fields.String()
     original_url = fields.String()
     geotag = fields.List(fields.Nested(GeotagOut),

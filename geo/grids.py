@@ -22,6 +22,7 @@ from audit.service import record as audit
 from core.clock import Clock
 from core.errors import Conflict, FieldError, Forbidden, NotFound, ValidationFailed
 from core.serialize import jsonable
+from core.times import shown
 from geo.geometry import LINEAR, POLYGONAL, area_m2_sql, check_polygons, check_structure
 from geo.models import Grid, GridAssignment, GridVillage, Region
 from geo.service import get_grid, locate_enterprises
@@ -276,7 +277,7 @@ def _locked(session: Session, principal: Principal, grid_id: uuid.UUID) -> Grid:
     if grid is None:
         raise NotFound("网格不存在")
     if grid.retired_at is not None:
-        raise GridRetired(f"网格已于 {grid.retired_at.isoformat()} 撤销，不能再修改")
+        raise GridRetired(f"网格已于 {shown(grid.retired_at)} 撤销，不能再修改")
     return grid
 
 

@@ -9,6 +9,7 @@ from flask import g
 from api.auth import authenticated
 from api.context import clock, db, settings
 from api.inputs import Blueprint
+from api.paging import linked_pages
 from geo import boundaries, coverage, grids, service
 from geo.schemas import (CoverageOut, CoverageQuery, FeatureCollectionIn, GridChangeOut, GridCollectionOut,
                          GridFeatureOut, GridIn, GridPatch, GridQuery, GridRetiredOut, GridRetireQuery, RegionImportOut,
@@ -59,6 +60,7 @@ def get_coverage(query, code):
 @authenticated
 @grids_blp.arguments(GridQuery, location="query")
 @grids_blp.response(200, GridCollectionOut)
+@linked_pages(grids_blp)
 def list_grids(query):
     """网格列表（GeoJSON FeatureCollection，分页）"""
     page = service.list_grids(db(), g.principal, region_code=query["region"], worker_id=query["worker_id"],
@@ -83,6 +85,7 @@ def create_grid(body):
 
 @grids_blp.route("/<uuid:grid_id>")
 @authenticated
+@grids_blp.etag
 @grids_blp.response(200, GridFeatureOut)
 def get_grid(grid_id: uuid.UUID):
     """单个网格（GeoJSON Feature）"""
@@ -91,6 +94,7 @@ def get_grid(grid_id: uuid.UUID):
 
 @grids_blp.route("/<uuid:grid_id>", methods=["PATCH"])
 @authenticated("desk_officer", "admin")
+@grids_blp.etag
 @grids_blp.arguments(GridPatch)
 @grids_blp.response(200, GridChangeOut)
 @grids_blp.alt_response(409, description="版本冲突：problem+json 附 current（最新的网格）")
@@ -98,12 +102,16 @@ def update_grid(changes, grid_id: uuid.UUID):
     """修改网格名称或边界（带 version 乐观锁）
 
     新边界须在原乡镇之内；新旧边界范围内的企业及原属该网格的企业随之重新确定所在网格。"""
-    return grids.update_grid(db(), clock(), g.principal, grid_id, changes,
-                             max_vertices=settings().max_geometry_vertices)
+    grids_blp.check_etag(service.get_grid(db(), g.principal, grid_id), GridFeatureOut)
+    changed = grids.update_grid(db(), clock(), g.principal, grid_id, changes,
+                                max_vertices=settings().max_geometry_vertices)
+    grids_blp.set_etag(changed, GridFeatureOut)  # the tag a GET of the grid now answers
+    return changed
 
 
 @grids_blp.route("/<uuid:grid_id>", methods=["DELETE"])
 @authenticated("desk_officer", "admin")
+@grids_blp.etag
 @grids_blp.arguments(GridRetireQuery, location="query")
 @grids_blp.response(200, GridRetiredOut)
 @grids_blp.alt_response(409, description="geo.grid_retired：已撤销；或 version 已过期（附 current）")
@@ -113,6 +121,7 @@ def retire_grid(query, grid_id: uuid.UUID):
     网格记录保留（properties.retired_at，引用它的检查、隐患、巡查不变），不再出现在网格列表（retired=true 时列出）、
     覆盖情况和风险图中；其网格员全部撤下（任免记录保留）；原属该网格的企业按位置重新确定所在网格；
     手机端同步时该网格以 delete 下发。合并或拆分时也可在 POST /grids 中用 replaces 一并撤销。"""
+    grids_blp.check_etag(service.get_grid(db(), g.principal, grid_id), GridFeatureOut)
     return grids.retire_grid(db(), clock(), g.principal, grid_id, query["version"])
 
 

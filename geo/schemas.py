@@ -3,6 +3,7 @@ from marshmallow import EXCLUDE, Schema, ValidationError, fields, pre_load, vali
 
 from core.geojson import GeoJSON
 from core.schemas import LocationIn, PageOut, PageQuery
+from core.times import ShownTime
 from geo.coords import CRS_VALUES
 
 CODE = validate.Regexp(r"^[0-9]{12}$", error="区划代码应为 12 位数字")
@@ -295,9 +296,9 @@ class WorkersIn(Schema):
 
 class AssignmentOut(Schema):
     worker = fields.Nested(GridWorkerRefOut)
-    assigned_at = fields.DateTime()
+    assigned_at = ShownTime()
     assigned_by = fields.Nested(GridNamedRefOut, allow_none=True)
-    ended_at = fields.DateTime(allow_none=True)
+    ended_at = ShownTime(allow_none=True)
     ended_by = fields.Nested(GridNamedRefOut, allow_none=True)
 
 

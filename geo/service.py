@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session, aliased
 from accounts.models import User
 from accounts.principal import Principal
 from core.errors import NotFound
+from core.times import shown_in_sql
 from db.pagination import Page, paginate
 from geo.geometry import area_m2
 from geo.models import Grid, GridAssignment, GridVillage, Region
@@ -65,7 +66,7 @@ def _grid_feature_select(principal: Principal) -> Select:
             "id", Grid.id, "name", Grid.name, "region_code", town.code, "town_name", town.name,
             "villages", villages, "workers", workers, "version", Grid.version,
             "area_m2", func.round(cast(area_m2(Grid.geometry), Numeric), 1),
-            "updated_at", Grid.updated_at, "retired_at", Grid.retired_at),
+            "updated_at", shown_in_sql(Grid.updated_at), "retired_at", shown_in_sql(Grid.retired_at)),
     )
     return (select(feature.label("feature"))
             .select_from(Grid).join(town, town.id == Grid.town_id)

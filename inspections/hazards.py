@@ -20,6 +20,7 @@ from audit.service import record as audit
 from core.serialize import jsonable
 from core.clock import Clock
 from core.errors import Conflict, FieldError, Forbidden, NotFound, UnknownRecord, UnknownReference, ValidationFailed
+from core.times import shown
 from db.pagination import Page, paginate
 from enterprises.models import Enterprise
 from geo.models import Region
@@ -371,8 +372,8 @@ def hazard_view(session: Session, clock: Clock, principal: Principal, hazard_id:
     if with_events:
         out["events"] = [
             {"action": e.action, "from": e.from_status, "to": e.to_status, "version": e.version,
-             "actor_id": str(e.actor_id), "device_id": e.device_id, "at": e.at.isoformat(),
-             "recorded_at": e.recorded_at.isoformat() if e.recorded_at else None, "photos": e.photos,
+             "actor_id": str(e.actor_id), "device_id": e.device_id, "at": shown(e.at),
+             "recorded_at": shown(e.recorded_at) if e.recorded_at else None, "photos": e.photos,
              "note": e.note, "data": e.data}
             for e in session.scalars(select(HazardEvent).where(HazardEvent.hazard_id == hazard_id)
                                      .order_by(HazardEvent.version, HazardEvent.id))]

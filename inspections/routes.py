@@ -9,6 +9,7 @@ from flask import g
 from api.auth import authenticated
 from api.context import clock, db, settings
 from api.inputs import Blueprint
+from api.paging import linked_pages
 from inspections import hazards, plans, service
 from inspections import photos as _photo_owners  # noqa: F401  (registers who may see which photos)
 from inspections.records import Provenance
@@ -32,6 +33,7 @@ def _provenance() -> Provenance:
 @authenticated
 @plans_blp.arguments(PlanQuery, location="query")
 @plans_blp.response(200, PlanPageOut)
+@linked_pages(plans_blp)
 def list_plans(query):
     """检查计划列表（四不两直计划只对检查组成员和制定人可见）"""
     page = plans.list_plans(db(), g.principal, **query)
@@ -78,6 +80,7 @@ def get_draw(draw_id: uuid.UUID):
 @public_blp.doc(security=[])
 @public_blp.arguments(PageQuery, location="query")
 @public_blp.response(200, PublicDrawPageOut)
+@linked_pages(public_blp)
 def list_public_draws(query):
     """双随机抽查公示列表（公开，无需登录），最新在前：每次抽取的时间、种子、范围；详情见 /public/random-draws/{id}"""
     page = plans.list_public_draws(db(), **query)
@@ -119,6 +122,7 @@ def get_inspection(inspection_id: uuid.UUID):
 @authenticated
 @hazards_blp.arguments(HazardQuery, location="query")
 @hazards_blp.response(200, HazardPageOut)
+@linked_pages(hazards_blp)
 def list_hazards(query):
     """隐患台账：按状态、等级、行业、区划、企业、逾期、督办、整改期限筛选，分页排序"""
     page = hazards.list_hazards(db(), clock(), g.principal, query)

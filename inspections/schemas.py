@@ -7,7 +7,7 @@ from marshmallow import Schema, ValidationError, fields, validate, validates_sch
 from accounts.schemas import people_field
 from checklists.scoring import AnswerIn
 from core.schemas import LocationIn, PageOut, PageQuery, position_field
-from core.times import AcceptedDate, AcceptedTime, RecordedTime
+from core.times import AcceptedDate, AcceptedTime, RecordedTime, ShownTime
 from enterprises.models import INDUSTRIES, RISK_COLOURS
 from inspections.models import HAZARD_LEVELS, HAZARD_STATUSES, INSPECTION_KINDS, PLAN_KINDS, VISIT_OUTCOMES
 
@@ -178,7 +178,7 @@ class PlanOut(Schema):
     draw_id = fields.UUID(allow_none=True)
     notes = fields.String()
     created_by = fields.UUID()
-    created_at = fields.DateTime()
+    created_at = ShownTime()
     version = fields.Integer()
 
 
@@ -204,7 +204,7 @@ class PublicDrawSummaryOut(Schema):
     count = fields.Integer()
     team_size = fields.Integer()
     window = fields.Dict(metadata={"description": "检查时间窗 {start, end}（日期）"})
-    created_at = fields.DateTime(metadata={"description": "抽取时间"})
+    created_at = ShownTime(metadata={"description": "抽取时间"})
 
 
 class PublicDrawOut(PublicDrawSummaryOut):
@@ -236,7 +236,7 @@ class DrawOut(Schema):
     inspector_pool = fields.List(fields.Dict())
     result = fields.List(fields.Dict())
     plans = fields.List(fields.UUID())
-    created_at = fields.DateTime()
+    created_at = ShownTime()
     publication = fields.List(fields.Dict(), metadata={"description": "一公开：抽取结果与检查结果"})
 
 
@@ -263,7 +263,7 @@ class HazardRowOut(Schema):
     overdue = fields.Boolean()
     supervised = fields.Boolean()
     supervising_office = fields.String(allow_none=True)
-    deadline = fields.DateTime(allow_none=True)
+    deadline = ShownTime(allow_none=True)
     enterprise_id = fields.UUID(allow_none=True)
     enterprise_name = fields.String(allow_none=True)
     industry = fields.String(allow_none=True)
@@ -272,20 +272,20 @@ class HazardRowOut(Schema):
     description = fields.String()
     location = fields.Dict(allow_none=True)
     photos = fields.List(fields.String())
-    found_at = fields.DateTime()
+    found_at = ShownTime()
     found_by = fields.UUID()
     responsible_person = fields.String(allow_none=True)
     measures = fields.String(allow_none=True)
     five = fields.Dict(allow_none=True)
     treatment_plan = fields.String(allow_none=True)
     submitted_by = fields.UUID(allow_none=True)
-    submitted_at = fields.DateTime(allow_none=True)
-    closed_at = fields.DateTime(allow_none=True)
+    submitted_at = ShownTime(allow_none=True)
+    closed_at = ShownTime(allow_none=True)
     closed_by = fields.UUID(allow_none=True)
     region_code = fields.String(allow_none=True)
     grid_id = fields.UUID(allow_none=True)
     version = fields.Integer()
-    updated_at = fields.DateTime()
+    updated_at = ShownTime()
     people = people_field()
 
 
@@ -306,8 +306,8 @@ class InspectionOut(Schema):
     plan_id = fields.UUID(allow_none=True)
     checklist = fields.Dict()
     inspectors = fields.List(fields.UUID())
-    started_at = fields.DateTime()
-    finished_at = fields.DateTime(allow_none=True)
+    started_at = ShownTime()
+    finished_at = ShownTime(allow_none=True)
     location = fields.Dict(allow_none=True)
     distance_m = fields.Float(allow_none=True)
     outside_geofence = fields.Boolean(allow_none=True)
@@ -321,7 +321,7 @@ class InspectionOut(Schema):
     remarks = fields.String()
     supersedes = fields.UUID(allow_none=True)
     recorded_by = fields.UUID()
-    received_at = fields.DateTime()
+    received_at = ShownTime()
     people = people_field()
     version = fields.Integer()
     derived = fields.List(fields.Dict(), metadata={"description": "由不合格条目产生的隐患"})
@@ -332,8 +332,8 @@ class PatrolOut(Schema):
     id = fields.UUID()
     grid_id = fields.UUID()
     worker_id = fields.UUID()
-    started_at = fields.DateTime()
-    ended_at = fields.DateTime(allow_none=True)
+    started_at = ShownTime()
+    ended_at = ShownTime(allow_none=True)
     track = fields.Dict(allow_none=True, metadata={
         "description": "GeoJSON LineString（WGS-84）；times：各轨迹点的时间（RFC 3339，与 coordinates 一一对应）"})
     visits = fields.List(fields.Dict(), metadata={"description": (

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import uuid
+from datetime import datetime
 
 from geoalchemy2.shape import from_shape
 from shapely.geometry import LineString
@@ -19,6 +20,7 @@ from checklists.service import template_for_inspection
 from core.serialize import jsonable
 from core.clock import Clock
 from core.errors import FieldError, Forbidden, NotFound, UnknownReference, ValidationFailed
+from core.times import shown
 from enterprises.models import Enterprise
 from geo.coords import to_wgs84
 from geo.geofence import check as geofence_check
@@ -337,12 +339,13 @@ def patrol_view(session: Session, principal: Principal, patrol_id: uuid.UUID) ->
         raise NotFound("巡查记录不存在")
     patrol, track = row
     if track is not None and patrol.track_times is not None:
-        track["times"] = patrol.track_times  # a foreign member of the GeoJSON LineString, point by point
+        # A foreign member of the GeoJSON LineString, point by point; stored with the offsets the phone sent.
+        track["times"] = [shown(datetime.fromisoformat(t)) for t in patrol.track_times]
     visits = session.execute(select(PatrolVisit).where(PatrolVisit.patrol_id == patrol.id).order_by(PatrolVisit.at)).scalars()
     return {"id": patrol.id, "grid_id": patrol.grid_id, "worker_id": patrol.worker_id, "started_at": patrol.started_at,
             "ended_at": patrol.ended_at, "track": track, "notes": patrol.notes, "version": patrol.version,
             "people": people_refs(session, [patrol.worker_id]),
-            "visits": [{"enterprise_id": str(v.enterprise_id), "at": v.at.isoformat(), "outcome": v.outcome,
+            "visits": [{"enterprise_id": str(v.enterprise_id), "at": shown(v.at), "outcome": v.outcome,
                         "distance_m": v.distance_m, "outside_geofence": v.outside_geofence, "note": v.note,
                         "photos": v.photos} for v in visits]}
 

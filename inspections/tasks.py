@@ -10,6 +10,7 @@ from accounts.principal import Principal
 from audit.service import record as audit
 from core.clock import Clock
 from core.errors import Conflict, FieldError, UnknownRecord, UnknownReference, ValidationFailed
+from core.times import shown
 from inspections.models import Hazard, Inspection, Patrol, Task
 
 TASK_TRANSITIONS = {
@@ -25,7 +26,7 @@ class TaskConflict(Conflict):
 
 
 def task_view(task: Task) -> dict:
-    return {"id": str(task.id), "kind": task.kind, "title": task.title, "due": task.due.isoformat(),
+    return {"id": str(task.id), "kind": task.kind, "title": task.title, "due": shown(task.due),
             "status": task.status, "target": {"entity": task.target_entity, "id": str(task.target_id)},
             "enterprise_id": str(task.enterprise_id) if task.enterprise_id else None,
             "assignee_id": str(task.assignee_id), "note": task.note,

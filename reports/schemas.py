@@ -3,8 +3,8 @@ from __future__ import annotations
 
 from marshmallow import Schema, fields, validate
 
-from core.times import AcceptedMonth
 from core.schemas import Money
+from core.times import AcceptedMonth, ShownTime
 from inspections.schemas import HazardQuery
 from reports.riskmap import LAYERS
 
@@ -60,8 +60,8 @@ class MonthlyStatsOut(Schema):
     region = fields.Nested(RegionRef)
     month = fields.String()
     final = fields.Boolean(metadata={"description": "true：月末定格的数据（月通报口径）；false：实时计算"})
-    as_of = fields.DateTime(metadata={"description": "隐患状态类指标的统计时点"})
-    computed_at = fields.DateTime()
+    as_of = ShownTime(metadata={"description": "隐患状态类指标的统计时点"})
+    computed_at = ShownTime()
     ranking = fields.String(metadata={"description": "排名规则"})
     figures = fields.Nested(FiguresOut)
     office = fields.Nested(OfficeFiguresOut, metadata={"description": "驻本级的执法检查力量本月的工作量"})

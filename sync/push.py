@@ -10,10 +10,10 @@ from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.orm import Session
 
 from accounts.principal import Principal
-from core.clock import SHANGHAI, Clock
+from core.clock import Clock
 from core.errors import Conflict, DomainError, FieldError, ValidationFailed
 from core.inputs import bad_text, unstorable
-from core.times import judged_at
+from core.times import judged_at, shown
 from core.validation import flatten_messages
 from db.session import is_unique_violation
 from inspections import hazards, service, tasks
@@ -84,7 +84,7 @@ def push_batch(session: Session, clock: Clock, principal: Principal, body: dict,
             results.append(result)
             named_photos += photos
     missing = _missing_photos(session, named_photos)
-    answer = {"batch_id": batch["batch_id"], "server_time": now.astimezone(SHANGHAI).isoformat(),
+    answer = {"batch_id": batch["batch_id"], "server_time": shown(now),
               "clock_skew_seconds": round(skew, 3), "results": results, "missing_photos": missing}
     session.add(SyncBatch(device_id=device_id, batch_id=batch["batch_id"], user_id=principal.user_id,
                           received_at=now, change_count=len(results), response=answer, sent_at=batch["sent_at"]))
@@ -222,7 +222,7 @@ def _created(recorded) -> dict:
 
 
 def server_config(clock: Clock, settings) -> dict:
-    return {"protocol_version": 1, "server_time": clock.now().astimezone(SHANGHAI).isoformat(),
+    return {"protocol_version": 1, "server_time": shown(clock.now()),
             "max_batch_changes": settings.max_batch_changes, "max_batch_bytes": settings.max_batch_bytes,
             "max_photo_bytes": settings.max_photo_bytes, "photo_chunk_bytes": settings.photo_chunk_bytes,
             "pull_limit_default": 500, "pull_limit_max": 2000}

@@ -35,3 +35,12 @@ def test_hardening_limits_have_defaults_and_refuse_values_below_their_minimum(na
     assert getattr(Settings.from_env({"DATABASE_URL": URL, name: str(minimum)}), field) == minimum
     with pytest.raises(SettingsError, match=name):
         Settings.from_env({"DATABASE_URL": URL, name: str(minimum - 1)})
+
+
+def test_problem_types_live_under_a_base_the_operator_sets():
+    assert Settings.from_env({"DATABASE_URL": URL}).problem_base_url == "https://anxun.invalid/problems/"
+    given = Settings.from_env({"DATABASE_URL": URL, "ANXUN_PROBLEM_BASE_URL": "https://safety.example.gov.cn/errors"})
+    assert given.problem_base_url == "https://safety.example.gov.cn/errors/"
+    for bad in ("safety.example.gov.cn/errors", "ftp://x/", "https:///nohost/"):
+        with pytest.raises(SettingsError, match="ANXUN_PROBLEM_BASE_URL"):
+            Settings.from_env({"DATABASE_URL": URL, "ANXUN_PROBLEM_BASE_URL": bad})

@@ -18,7 +18,7 @@ def test_login_returns_token_user_and_device(client):
     assert body["device_id"] == "phone-1"
     assert body["user"]["roles"] == ["grid_worker"]
     assert body["user"]["region_code"] == "500299100201"
-    assert body["expires_at"].endswith("+00:00")
+    assert body["expires_at"].endswith("+08:00")
 
 
 def test_token_authorises_calls_and_is_bound_to_its_device(client, session):

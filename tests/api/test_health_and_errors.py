@@ -68,3 +68,15 @@ def test_nested_validation_error_paths(client):
     assert response.status_code == 422
     fields = {e["field"]: e["message"] for e in response.get_json()["errors"]}
     assert fields == {"device.id": "缺少必填字段", "extra": "未知字段"}
+
+
+def test_a_problems_type_is_its_code_under_the_operators_base(settings, session_factory, clock):
+    from api.app import create_app
+
+    default = create_app(settings, session_factory=session_factory, clock=clock).test_client()
+    assert default.get("/api/v1/no-such-thing").get_json()["type"] == "https://anxun.invalid/problems/not_found"
+    chosen = create_app(settings.replace(problem_base_url="https://safety.example.gov.cn/problems/"),
+                        session_factory=session_factory, clock=clock).test_client()
+    answer = chosen.get("/api/v1/enterprises").get_json()
+    assert answer["type"] == "https://safety.example.gov.cn/problems/" + answer["code"]
+    assert answer["code"].startswith("auth.")

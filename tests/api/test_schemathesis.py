@@ -31,7 +31,7 @@ ROLES = ("admin", "desk", "inspector1", "gridworker1", "enterprise1")
 CHECKS = [not_a_server_error, status_code_conformance, content_type_conformance, response_schema_conformance]
 # Examples per operation and generation mode; each is sent once for every role.
 EXAMPLES = {GenerationMode.POSITIVE: 25, GenerationMode.NEGATIVE: 15}
-# The in-process client does not undo a Content-Encoding (the pull answers gzip when asked: tests/sync).
+# The in-process client does not undo a Content-Encoding (JSON answers are compressed when asked: tests/api/test_compression.py).
 IDENTITY = {"Accept-Encoding": "identity"}
 # Revoking tokens: tried after everything else, so that the other operations keep their callers.
 LAST = ("POST /api/v1/auth/logout", "DELETE /api/v1/devices/{device_id}")
