@@ -21,7 +21,7 @@ HAZARD_LEVELS = ("general", "major")
 # the enterprise itself (自查自报), the public (12350 举报, once verified).
 HAZARD_SOURCES = ("inspection", "patrol", "grid_report", "self", "public")
 VISIT_OUTCOMES = ("normal", "hazard_found", "closed_down", "not_found")
-TASK_KINDS = ("patrol", "self_inspection", "recheck", "overdue_hazard")
+TASK_KINDS = ("patrol", "self_inspection", "recheck", "overdue_hazard", "verify_report")
 TASK_STATUSES = ("open", "accepted", "done", "declined")
 
 
@@ -242,7 +242,8 @@ class Task(Base):
 
     __tablename__ = "tasks"
     __table_args__ = (
-        CheckConstraint("kind IN ('patrol','self_inspection','recheck','overdue_hazard')", name="kind_known"),
+        CheckConstraint("kind IN ('patrol','self_inspection','recheck','overdue_hazard','verify_report')",
+                        name="kind_known"),
         CheckConstraint("status IN ('open','accepted','done','declined')", name="status_known"),
         Index("uq_tasks_period", "kind", "target_id", "assignee_id", "period_key", unique=True),
         Index("ix_tasks_assignee_status", "assignee_id", "status"),
