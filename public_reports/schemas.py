@@ -107,6 +107,6 @@ class ReportActionIn(Schema):
     outcome = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=2000),
                             metadata={"description": "告知举报人的处理结果（凭查询码公开可见）"})
     amount = fields.Decimal(load_default=None, allow_none=True, places=2,
-                            validate=validate.Range(max=1_000_000), metadata={"description": "奖励金额（元）"})
+                            metadata={"description": "奖励金额（元），大于 0、不超过 1,000,000"})
     paid = fields.Boolean(load_default=False)
     note = fields.String(load_default="", validate=validate.Length(max=5000), metadata={"description": "内部备注"})

@@ -40,6 +40,7 @@ from public_reports.models import PublicReport
 CODE_ALPHABET = "ABCDEFGHIJKLMNOPQRSTUVWXYZ234567"  # base32: 10 characters, 50 bits
 CODE_LENGTH = 10
 DESK = ("desk_officer", "admin")
+MAX_REWARD = Decimal(1_000_000)
 STATUS_LABELS = {"received": "已受理", "duplicate": "重复举报，已并入先前举报处理", "not_safety": "不属于安全生产事项",
                  "to_verify": "核查中", "verified": "经核查属实", "unfounded": "经核查不属实"}
 # Who sends a photo with a public report: nobody with an account.
@@ -288,8 +289,8 @@ def act_on_report(session: Session, clock: Clock, principal: Principal, report_i
                     setattr(report, key, data[key])
     elif action == "reward":
         errors += _require(data, ("amount",))
-        if data.get("amount") is not None and data["amount"] <= Decimal(0):
-            errors.append(FieldError("validation", "amount", "奖励金额须大于 0"))
+        if data.get("amount") is not None and not Decimal(0) < data["amount"] <= MAX_REWARD:
+            errors.append(FieldError("validation", "amount", "奖励金额须大于 0 且不超过 100 万元"))
         if not errors:
             report.reward_amount = data["amount"]
             report.reward_paid_at = (report.reward_paid_at or now) if data.get("paid") else None
