@@ -182,7 +182,8 @@ def visible_enterprise(session: Session, principal: Principal, enterprise_id: uu
 # --------------------------------------------------------------------------- transitions
 
 
-def _require(data: dict, fields: tuple[str, ...], errors: list[FieldError]) -> None:
+def require_fields(data: dict, fields: tuple[str, ...], errors: list[FieldError]) -> None:
+    """One ``validation`` error per field an action needs that ``data`` leaves empty."""
     for name in fields:
         value = data.get(name)
         if value is None or value == "" or value == []:
@@ -217,10 +218,10 @@ def transition_hazard(session: Session, clock: Clock, principal: Principal, haza
     errors: list[FieldError] = []
     major = hazard.level == "major"
     changes: dict = {}
-    _require(data, rule.needs, errors)
+    require_fields(data, rule.needs, errors)
     if action in ("order", "reopen"):
         if major:
-            _require(data, ("five",), errors)
+            require_fields(data, ("five",), errors)
         if data.get("deadline") and data["deadline"] <= hazard.found_at:
             errors.append(FieldError("validation", "deadline", "整改期限须晚于发现时间"))
         changes = {k: data.get(k) for k in ("deadline", "responsible_person", "measures", "five")}
@@ -240,7 +241,7 @@ def transition_hazard(session: Session, clock: Clock, principal: Principal, haza
         if hazard.submitted_by == principal.user_id:
             raise VerifierIsSubmitter()
         if major:  # a major hazard closes only through a recheck (复查); any named recheck must hold
-            _require(data, ("recheck_inspection_id",), errors)
+            require_fields(data, ("recheck_inspection_id",), errors)
         if data.get("recheck_inspection_id"):
             _check_recheck(session, hazard, data["recheck_inspection_id"], errors)
         changes = {"closed_at": now, "closed_by": principal.user_id, "rechecked_at": now}

@@ -221,7 +221,8 @@ class PublicDrawOut(PublicDrawSummaryOut):
     plans = fields.List(fields.UUID())
     publication = fields.List(fields.Dict(), metadata={"description": (
         "公示：每家被抽中的企业 {enterprise_id, enterprise_name, inspectors（检查组姓名）, plan_id, "
-        "result（检查结果 {inspection_id, finished_at, failed, major_failed}，未检查为 null）}")})
+        "result（检查结果 {inspection_id, finished_at, failed, major_failed, hazards_found, hazards_rectified, "
+        "rectified（发现的隐患是否均已整改销号）}，未检查为 null）}")})
 
 
 class PublicDrawPageOut(PageOut):

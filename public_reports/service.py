@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import hashlib
 import secrets
 import uuid
 from datetime import datetime, timedelta
@@ -31,7 +32,7 @@ from evidence.access import register_photo_owner
 from evidence.models import PhotoRef
 from evidence.service import _staging_file, _too_large, store_photo
 from geo.models import GridAssignment, Region
-from inspections.hazards import hazard_filter, place_of, visible_enterprise
+from inspections.hazards import hazard_filter, place_of, require_fields, visible_enterprise
 from inspections.models import Hazard, Task
 from inspections.records import point
 from public_reports import challenge
@@ -97,8 +98,6 @@ def check_rate(session: Session, clock: Clock, address: str, per_day: int) -> No
 def _store_embedded_photos(session: Session, clock: Clock, store, photos: list[str], *, max_bytes: int,
                            max_pixels: int, max_decode_bytes: int) -> list[str]:
     """Decode each base64 photo, refuse it past the staff limits, judge it by decoding (store_photo)."""
-    import hashlib
-
     shas = []
     for index, encoded in enumerate(photos):
         if len(encoded) > (max_bytes + 2) // 3 * 4 + 4:
@@ -119,13 +118,15 @@ def _store_embedded_photos(session: Session, clock: Clock, store, photos: list[s
 
 
 def submit_report(session: Session, clock: Clock, settings, store, data: dict, client_address: str) -> PublicReport:
+    """Take a report from anyone: the cheap refusals first (photo count, the challenge's signature and
+    answer, the address's daily count), then the challenge is spent and the photos decoded."""
+    if len(data["photos"]) > settings.public_report_max_photos:
+        raise ValidationFailed(errors=[FieldError("validation", "photos",
+                                                  f"最多 {settings.public_report_max_photos} 张照片")])
     challenge_id, expires_at = challenge.check_signed(session, clock, data["challenge"], data["nonce"],
                                                       bits=settings.public_challenge_bits)
     check_rate(session, clock, client_address, settings.public_reports_per_address_per_day)
     challenge.spend(session, clock, challenge_id, expires_at)
-    if len(data["photos"]) > settings.public_report_max_photos:
-        raise ValidationFailed(errors=[FieldError("validation", "photos",
-                                                  f"最多 {settings.public_report_max_photos} 张照片")])
     shas = _store_embedded_photos(session, clock, store, data["photos"], max_bytes=settings.max_photo_bytes,
                                   max_pixels=settings.max_photo_pixels, max_decode_bytes=settings.max_decode_bytes)
     region_id, grid_id = place_of(session, None, data["location"])
@@ -208,10 +209,6 @@ ACTIONS = {
 }
 
 
-def _require(data: dict, names: tuple[str, ...]) -> list[FieldError]:
-    return [FieldError("validation", n, "此操作必须填写") for n in names if data.get(n) in (None, "", [])]
-
-
 def _check_assignee(session: Session, report: PublicReport, assignee_id: uuid.UUID) -> None:
     """A grid worker of the report's grid, or an inspector whose region holds the report's."""
     report_region, user_region = aliased(Region), aliased(Region)
@@ -246,11 +243,11 @@ def act_on_report(session: Session, clock: Clock, principal: Principal, report_i
     now = clock.now()
     errors: list[FieldError] = []
     if action == "triage":
-        errors += _require(data, ("decision",))
+        require_fields(data, ("decision",), errors)
         if data.get("decision") and data["decision"] not in targets:
             errors.append(FieldError("validation", "decision", "应为 duplicate、not_safety 或 to_verify"))
         if data.get("decision") == "duplicate":
-            errors += _require(data, ("duplicate_of",))
+            require_fields(data, ("duplicate_of",), errors)
             if data.get("duplicate_of") and (data["duplicate_of"] == report.id or not session.scalar(
                     select(func.count()).select_from(PublicReport).where(
                         PublicReport.id == data["duplicate_of"], report_filter(principal)))):
@@ -261,7 +258,7 @@ def act_on_report(session: Session, clock: Clock, principal: Principal, report_i
             if data["decision"] != "to_verify":
                 report.outcome = data.get("outcome") or STATUS_LABELS[data["decision"]]
     elif action == "assign":
-        errors += _require(data, ("assignee_id",))
+        require_fields(data, ("assignee_id",), errors)
         if not errors:
             _check_assignee(session, report, data["assignee_id"])
             task = Task(kind="verify_report", title=f"核查群众举报 {report.code}", assignee_id=data["assignee_id"],
@@ -273,7 +270,7 @@ def act_on_report(session: Session, clock: Clock, principal: Principal, report_i
             session.flush()
             report.assigned_to, report.task_id = data["assignee_id"], task.id
     elif action == "conclude":
-        errors += _require(data, ("result", "outcome"))
+        require_fields(data, ("result", "outcome"), errors)
         if data.get("result") and data["result"] not in targets:
             errors.append(FieldError("validation", "result", "应为 verified 或 unfounded"))
         if data.get("enterprise_id"):
@@ -288,7 +285,7 @@ def act_on_report(session: Session, clock: Clock, principal: Principal, report_i
                 if data.get(key):
                     setattr(report, key, data[key])
     elif action == "reward":
-        errors += _require(data, ("amount",))
+        require_fields(data, ("amount",), errors)
         if data.get("amount") is not None and not Decimal(0) < data["amount"] <= MAX_REWARD:
             errors.append(FieldError("validation", "amount", "奖励金额须大于 0 且不超过 100 万元"))
         if not errors:
