@@ -137,12 +137,15 @@ def _register_blueprints(api: Api) -> None:
     from evidence.routes import blp as photos_blp
     from geo.routes import grids_blp, regions_blp
     from inspections.routes import hazards_blp, inspections_blp, patrols_blp, plans_blp, public_blp
+    from public_reports.routes import desk_blp as public_reports_blp
+    from public_reports.routes import public_blp as public_reports_public_blp
     from reports.routes import ledger_export_blp, reports_blp, stats_blp
     from sync.routes import blp as sync_blp
 
     for blp in (health_blp, accounts_blp, people_blp, regions_blp, grids_blp, enterprises_blp, checklists_blp,
                 photos_blp, plans_blp, inspections_blp, hazards_blp, ledger_export_blp, patrols_blp, sync_blp,
-                stats_blp, reports_blp, public_blp, cases_blp, documents_blp, public_documents_blp):
+                stats_blp, reports_blp, public_blp, cases_blp, documents_blp, public_documents_blp,
+                public_reports_public_blp, public_reports_blp):
         api.register_blueprint(blp)
 
 

@@ -306,7 +306,7 @@ def _statements(sizes: Sizes):
               FROM generate_series(1, %(hazards)s) AS h;
         ANALYZE hz;
         INSERT INTO hazards (id, enterprise_id, inspection_id, item_code, level, description, location, photos, status,
-                             found_at, found_by, deadline, responsible_person, measures, five, treatment_plan, supervised,
+                             source, found_at, found_by, deadline, responsible_person, measures, five, treatment_plan, supervised,
                              supervising_office, submitted_by, submitted_at, rechecked_at, closed_at, closed_by,
                              region_id, grid_id, content_hash, recorded_at, recorded_at_corrected, created_at,
                              updated_at, version)
@@ -314,7 +314,8 @@ def _statements(sizes: Sizes):
                CASE WHEN hz.major THEN 'major' ELSE 'general' END,
                ({hazard_texts})[1 + hz.h %% {len(HAZARD_TEXTS)}] || '（' || hz.h || '）',
                en.location, ARRAY[md5(hz.h::text) || md5('p' || hz.h)],
-               s.status, hz.found_at, COALESCE(en.worker, (SELECT id FROM users WHERE username = 'inspector1')),
+               s.status, CASE WHEN en.worker IS NULL THEN 'inspection' ELSE 'grid_report' END,
+               hz.found_at, COALESCE(en.worker, (SELECT id FROM users WHERE username = 'inspector1')),
                CASE WHEN s.status <> 'reported' THEN hz.found_at + make_interval(days => 7 + (hz.h %% 53)) END,
                CASE WHEN s.status <> 'reported' THEN '负责人' || (hz.h %% 500) END,
                CASE WHEN s.status <> 'reported' THEN '立即整改，限期完成' END,

@@ -71,6 +71,13 @@ class Settings:
     # documented nginx: 1). 0 believes none: a client could otherwise name any address it likes.
     trusted_proxies: int = 0
     geofence_meters: int = 300
+    # 12350 public reports: reports one client address may send per local day, the leading zero bits
+    # of the proof-of-work (18: ~260k SHA-256 on average, a second or two in a phone's browser), how
+    # long a challenge lasts, photos per report (each within max_photo_bytes / max_photo_pixels).
+    public_reports_per_address_per_day: int = 30
+    public_challenge_bits: int = 18
+    public_challenge_seconds: int = 600
+    public_report_max_photos: int = 3
     photo_storage: str = "filesystem"
     photo_root: str = "var/photos"
     s3_bucket: str = ""
@@ -160,6 +167,13 @@ class Settings:
                                                 cls.login_max_failures_per_address, problems, 1),
             trusted_proxies=_int(env, "ANXUN_TRUSTED_PROXIES", cls.trusted_proxies, problems, 0),
             geofence_meters=_int(env, "ANXUN_GEOFENCE_METERS", cls.geofence_meters, problems, 1),
+            public_reports_per_address_per_day=_int(env, "ANXUN_PUBLIC_REPORTS_PER_ADDRESS_PER_DAY",
+                                                    cls.public_reports_per_address_per_day, problems, 1),
+            public_challenge_bits=_int(env, "ANXUN_PUBLIC_CHALLENGE_BITS", cls.public_challenge_bits, problems, 0),
+            public_challenge_seconds=_int(env, "ANXUN_PUBLIC_CHALLENGE_SECONDS", cls.public_challenge_seconds,
+                                          problems, 10),
+            public_report_max_photos=_int(env, "ANXUN_PUBLIC_REPORT_MAX_PHOTOS", cls.public_report_max_photos,
+                                          problems, 0),
             photo_storage=storage,
             photo_root=env.get("ANXUN_PHOTO_ROOT", cls.photo_root),
             s3_bucket=env.get("ANXUN_S3_BUCKET", ""),

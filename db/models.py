@@ -10,6 +10,7 @@ from geo import models as _geo  # noqa: F401
 from inspections import models as _inspections  # noqa: F401
 from jobs import models as _jobs  # noqa: F401
 from reports import models as _reports  # noqa: F401
+from public_reports import models as _public_reports  # noqa: F401
 from sync import models as _sync  # noqa: F401
 from db.base import Base
 

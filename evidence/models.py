@@ -40,7 +40,8 @@ class Photo(Base):
     altitude_m: Mapped[float | None] = mapped_column(Float)
     orientation: Mapped[int] = mapped_column(SmallInteger)
     camera: Mapped[str | None] = mapped_column(String(200))
-    uploaded_by: Mapped[uuid.UUID] = mapped_column(ForeignKey("users.id"))
+    # None: sent by a member of the public with a 12350 report (public_reports).
+    uploaded_by: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("users.id"))
     uploaded_from: Mapped[str | None] = mapped_column(ForeignKey("devices.id"))
     uploaded_at: Mapped[datetime]
     thumb_stored: Mapped[bool]

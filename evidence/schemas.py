@@ -46,7 +46,7 @@ class PhotoOut(Schema):
     gps = fields.Nested(LocationOut, allow_none=True, metadata={"description": "EXIF GPS，WGS-84"})
     altitude_m = fields.Float(allow_none=True)
     camera = fields.String(allow_none=True)
-    uploaded_by = fields.Nested(UserRefOut)
+    uploaded_by = fields.Nested(UserRefOut, allow_none=True, metadata={"description": "null：群众举报附带的照片"})
     uploaded_from = fields.String(allow_none=True, metadata={"description": "上传设备 id"})
     uploaded_at = ShownTime()
     thumb_url = fields.String()

@@ -288,7 +288,8 @@ def _visible_photo_stmt(principal: Principal):
                    Photo.taken_at, func.ST_X(Photo.gps).label("lon"), func.ST_Y(Photo.gps).label("lat"),
                    Photo.altitude_m, Photo.camera, Photo.uploaded_by, User.name.label("uploader_name"),
                    Photo.uploaded_from, Photo.uploaded_at, Photo.thumb_stored)
-            .join(User, User.id == Photo.uploaded_by)
+            # Outer: a photo sent with a public report has no uploader account.
+            .outerjoin(User, User.id == Photo.uploaded_by)
             .where(Photo.sha256 == SHA, photo_visible(principal)))
 
 
@@ -320,7 +321,7 @@ def describe_photo(session: Session, principal: Principal, sha: str, *, geofence
         "width": row.width, "height": row.height, "orientation": row.orientation,
         "taken_at": row.taken_at, "gps": {"lon": gps[0], "lat": gps[1]} if gps else None,
         "altitude_m": row.altitude_m, "camera": row.camera,
-        "uploaded_by": {"id": row.uploaded_by, "name": row.uploader_name},
+        "uploaded_by": {"id": row.uploaded_by, "name": row.uploader_name} if row.uploaded_by else None,
         "uploaded_from": row.uploaded_from, "uploaded_at": row.uploaded_at,
         "thumb_url": f"/api/v1/photos/{sha}/thumb", "original_url": f"/api/v1/photos/{sha}/original",
         "geotag": geotag_checks(session, principal, sha, gps=gps, taken_at=row.taken_at, threshold_m=geofence_m),

@@ -1,7 +1,10 @@
 """隐患闭环: hazards, their state machine, and the ledger (隐患台账).
 
 reported → ordered (责令限期整改) → submitted (整改完成申请) → closed (复查销号), or back to ordered
-(复查不通过); 挂牌督办 marks a major hazard without moving it. Overdue is derived from the clock
+(复查不通过); 挂牌督办 marks a major hazard without moving it. 自查自报自改: a general hazard the
+enterprise found itself is closed by its own officer with evidence (``self_fix``, reported → closed),
+and an inspector's spot check (抽查) of such a closure confirms it (``spot_check``) or reopens it to
+ordered (``reopen``); a major one (自报) goes through the official loop and is never self-closed. Overdue is derived from the clock
 (ordered and past the deadline), never a stored flag. Every transition is one ``hazard_events`` row
 and bumps ``version``; a stale ``base_version`` or a move from the wrong state is a conflict that
 carries the current hazard."""
@@ -24,7 +27,7 @@ from core.times import shown
 from db.pagination import Page, paginate
 from enterprises.models import Enterprise
 from geo.models import Region
-from inspections.models import Hazard, HazardEvent, Inspection
+from inspections.models import HAZARD_LEVELS, HAZARD_SOURCES, Hazard, HazardEvent, Inspection
 from inspections.records import Provenance, Recorded, canonical_hash, check_not_reused, point
 
 OFFICERS = ("inspector", "desk_officer", "admin")
@@ -35,14 +38,28 @@ class Rule:
     sources: tuple[str, ...]
     target: str | None  # None: status unchanged
     roles: tuple[str, ...]
+    levels: tuple[str, ...] = HAZARD_LEVELS
+    found_by: tuple[str, ...] = HAZARD_SOURCES  # the hazard's ``source``
+    self_fixed: bool | None = None  # None: either; True: only a hazard the enterprise closed itself
+    needs: tuple[str, ...] = ()
 
+
+SPOT_CHECKERS = ("inspector", "admin")
+ORDER_NEEDS = ("deadline", "responsible_person", "measures")
 
 TRANSITIONS = {
-    "order": Rule(("reported",), "ordered", OFFICERS),
-    "submit": Rule(("ordered",), "submitted", ("enterprise_officer", "grid_worker") + OFFICERS),
+    "order": Rule(("reported",), "ordered", OFFICERS, needs=ORDER_NEEDS),
+    "submit": Rule(("ordered",), "submitted", ("enterprise_officer", "grid_worker") + OFFICERS,
+                   needs=("photos", "note")),
     "verify": Rule(("submitted",), "closed", OFFICERS),
-    "reject": Rule(("submitted",), "ordered", OFFICERS),
-    "supervise": Rule(("reported", "ordered", "submitted"), None, ("desk_officer", "admin")),
+    "reject": Rule(("submitted",), "ordered", OFFICERS, needs=("note",)),
+    "supervise": Rule(("reported", "ordered", "submitted"), None, ("desk_officer", "admin"), needs=("office",)),
+    # 自改: only the enterprise's own officer, only a general hazard the enterprise found itself.
+    "self_fix": Rule(("reported",), "closed", ("enterprise_officer",), levels=("general",), found_by=("self",),
+                     needs=("photos", "note")),
+    # 抽查 of a 自改 closure: confirmed as it stands, or reopened to 责令整改 with a deadline.
+    "spot_check": Rule(("closed",), None, SPOT_CHECKERS, self_fixed=True, needs=("note",)),
+    "reopen": Rule(("closed",), "ordered", SPOT_CHECKERS, self_fixed=True, needs=("note",) + ORDER_NEEDS),
 }
 
 
@@ -54,6 +71,11 @@ class InvalidTransition(Conflict):
 class StaleVersion(Conflict):
     code = "hazard.stale_version"
     title = "隐患已被他人更新，请以最新版本为准"
+
+
+class NotSelfFixable(Forbidden):
+    code = "hazard.not_self_fixable"
+    title = "此隐患不能由企业自行整改销号"
 
 
 class VerifierIsSubmitter(Forbidden):
@@ -87,12 +109,12 @@ def place_of(session: Session, enterprise: Enterprise | None, location: dict | N
 
 def new_hazard(session: Session, clock: Clock, principal: Principal, hazard_id: uuid.UUID, *, enterprise,
                level: str, description: str, location: dict | None, photos: list[str], found_at: datetime,
-               digest: str, provenance: Provenance, inspection_id=None, item_code=None) -> Hazard:
+               digest: str, provenance: Provenance, source: str, inspection_id=None, item_code=None) -> Hazard:
     region_id, grid_id = place_of(session, enterprise, location)
     now = clock.now()
     hazard = Hazard(id=hazard_id, enterprise_id=enterprise.id if enterprise else None, inspection_id=inspection_id,
                     item_code=item_code, level=level, description=description, location=point(location),
-                    photos=list(photos), status="reported", found_at=found_at, found_by=principal.user_id,
+                    photos=list(photos), status="reported", source=source, found_at=found_at, found_by=principal.user_id,
                     region_id=region_id, grid_id=grid_id, content_hash=digest, recorded_at=provenance.recorded_at,
                     recorded_at_corrected=provenance.recorded_at_corrected, created_at=now, updated_at=now, version=1)
     session.add(hazard)
@@ -101,18 +123,30 @@ def new_hazard(session: Session, clock: Clock, principal: Principal, hazard_id: 
                             actor_id=principal.user_id, device_id=provenance.device_id, at=now,
                             recorded_at=provenance.recorded_at, recorded_at_corrected=provenance.recorded_at_corrected,
                             location=point(location), photos=list(photos), note="",
-                            data={"level": level, "inspection_id": str(inspection_id) if inspection_id else None,
+                            data={"level": level, "source": source, "inspection_id": str(inspection_id) if inspection_id else None,
                                   "item": item_code}))
     return hazard
 
 
+def report_source(principal: Principal) -> str:
+    """Who found a freely reported hazard, by the reporter's roles (an officer's first)."""
+    if principal.has(*OFFICERS):
+        return "inspection"
+    return "grid_report" if principal.has("grid_worker") else "self"
+
+
 def report_hazard(session: Session, clock: Clock, principal: Principal, hazard_id: uuid.UUID, data: dict,
                   provenance: Provenance = Provenance()) -> Recorded:
-    """A hazard reported outside an inspection (随手拍): by grid workers, inspectors, officers."""
+    """A hazard reported outside an inspection (随手拍): by grid workers, inspectors, officers, and
+    by an enterprise officer of its own enterprise (自查自报)."""
     from evidence.service import name_photos
 
-    if not principal.has("grid_worker", *OFFICERS):
-        raise Forbidden("只有网格员、执法人员或内勤可以上报隐患")
+    if not principal.has("grid_worker", "enterprise_officer", *OFFICERS):
+        raise Forbidden("只有网格员、执法人员、内勤或企业安全员可以上报隐患")
+    source = report_source(principal)
+    if source == "self" and data.get("enterprise_id") != principal.enterprise_id:
+        raise ValidationFailed(errors=[FieldError("scope.not_own_enterprise", "enterprise_id",
+                                                  "企业安全员只能上报本企业的隐患")])
     digest = canonical_hash(data)
     existing = session.get(Hazard, hazard_id)
     if existing is not None:
@@ -123,7 +157,7 @@ def report_hazard(session: Session, clock: Clock, principal: Principal, hazard_i
         enterprise = visible_enterprise(session, principal, data["enterprise_id"], "enterprise_id")
     hazard = new_hazard(session, clock, principal, hazard_id, enterprise=enterprise, level=data["level"],
                         description=data["description"], location=data.get("location"), photos=data["photos"],
-                        found_at=data["found_at"], digest=digest, provenance=provenance)
+                        found_at=data["found_at"], digest=digest, provenance=provenance, source=source)
     if enterprise is None and not session.scalar(select(func.count()).select_from(Hazard)
                                                  .where(Hazard.id == hazard.id, hazard_filter(principal))):
         raise ValidationFailed(errors=[FieldError("scope.outside", "location", "位置不在您的辖区或网格内")])
@@ -149,7 +183,8 @@ def visible_enterprise(session: Session, principal: Principal, enterprise_id: uu
 # --------------------------------------------------------------------------- transitions
 
 
-def _require(data: dict, fields: tuple[str, ...], errors: list[FieldError]) -> None:
+def require_fields(data: dict, fields: tuple[str, ...], errors: list[FieldError]) -> None:
+    """One ``validation`` error per field an action needs that ``data`` leaves empty."""
     for name in fields:
         value = data.get(name)
         if value is None or value == "" or value == []:
@@ -174,43 +209,50 @@ def transition_hazard(session: Session, clock: Clock, principal: Principal, haza
     now = clock.now()
     if base_version != hazard.version:
         raise StaleVersion(current=jsonable(hazard_view(session, clock, principal, hazard.id)))
-    if hazard.status not in rule.sources:
+    if hazard.status not in rule.sources or (rule.self_fixed is not None and hazard.self_fixed != rule.self_fixed):
         raise InvalidTransition(f"隐患状态为 {hazard.status}，不能执行 {action}",
                                 current=jsonable(hazard_view(session, clock, principal, hazard.id)))
+    if hazard.level not in rule.levels or hazard.source not in rule.found_by:
+        raise NotSelfFixable("重大事故隐患或非企业自查发现的隐患须经责令整改、复查销号" if action == "self_fix"
+                             else "此隐患不适用该操作")
 
     errors: list[FieldError] = []
     major = hazard.level == "major"
     changes: dict = {}
-    if action == "order":
-        _require(data, ("deadline", "responsible_person", "measures"), errors)
+    require_fields(data, rule.needs, errors)
+    if action in ("order", "reopen"):
         if major:
-            _require(data, ("five",), errors)
+            require_fields(data, ("five",), errors)
         if data.get("deadline") and data["deadline"] <= hazard.found_at:
             errors.append(FieldError("validation", "deadline", "整改期限须晚于发现时间"))
         changes = {k: data.get(k) for k in ("deadline", "responsible_person", "measures", "five")}
         # SYNC_PROTOCOL.md §2 names only `five` for a major hazard; the 治理方案 summary is optional on
         # the wire and defaults to the 五落实 measures, so a phone built from the contract alone can order.
         changes["treatment_plan"] = data.get("treatment_plan") or (data.get("five") or {}).get("measures")
+        if action == "reopen":  # 抽查不合格: back into the official loop, no longer a 自改 closure
+            changes.update(self_fixed=False, closed_at=None, closed_by=None, rechecked_at=now)
     elif action == "submit":
-        _require(data, ("photos", "note"), errors)
         changes = {"submitted_by": principal.user_id, "submitted_at": now}
+    elif action == "self_fix":
+        changes = {"self_fixed": True, "submitted_by": principal.user_id, "submitted_at": now,
+                   "closed_at": now, "closed_by": principal.user_id}
+    elif action == "spot_check":
+        changes = {"rechecked_at": now}
     elif action == "verify":
         if hazard.submitted_by == principal.user_id:
             raise VerifierIsSubmitter()
         if major:  # a major hazard closes only through a recheck (复查); any named recheck must hold
-            _require(data, ("recheck_inspection_id",), errors)
+            require_fields(data, ("recheck_inspection_id",), errors)
         if data.get("recheck_inspection_id"):
             _check_recheck(session, hazard, data["recheck_inspection_id"], errors)
         changes = {"closed_at": now, "closed_by": principal.user_id, "rechecked_at": now}
     elif action == "reject":
-        _require(data, ("note",), errors)
         if data.get("deadline"):
             changes["deadline"] = data["deadline"]
         changes["rechecked_at"] = now
     elif action == "supervise":
         if not major:
             errors.append(FieldError("hazard.not_major", "action", "挂牌督办仅适用于重大事故隐患"))
-        _require(data, ("office",), errors)
         changes = {"supervised": True, "supervising_office": data.get("office")}
     if errors:
         raise ValidationFailed(errors=errors)
@@ -333,7 +375,8 @@ def _row_dict(row) -> dict:
     out = {c: getattr(hazard, c) for c in (
         "id", "status", "level", "supervised", "supervising_office", "deadline", "enterprise_id", "inspection_id",
         "item_code", "description", "photos", "found_at", "found_by", "responsible_person", "measures", "five",
-        "treatment_plan", "submitted_by", "submitted_at", "closed_at", "closed_by", "grid_id", "version",
+        "treatment_plan", "submitted_by", "submitted_at", "closed_at", "closed_by", "grid_id", "version", "source",
+        "self_fixed",
         "updated_at")}
     location = json.loads(row.location_json) if row.location_json else None
     out.update(enterprise_name=row.enterprise_name, industry=row.industry, region_code=row.region_code,
@@ -398,6 +441,10 @@ def ledger_select(clock: Clock, principal: Principal, filters: dict):
         stmt = stmt.where(Hazard.status.in_(filters["status"]))
     if filters.get("level"):
         stmt = stmt.where(Hazard.level == filters["level"])
+    if filters.get("source"):
+        stmt = stmt.where(Hazard.source.in_(filters["source"]))
+    if filters.get("self_fixed") is not None:
+        stmt = stmt.where(Hazard.self_fixed.is_(filters["self_fixed"]))
     if filters.get("industry"):
         stmt = stmt.where(Enterprise.industry == filters["industry"])
     if filters.get("region"):

@@ -17,8 +17,11 @@ INSPECTION_KINDS = ("routine", "special", "random", "unannounced", "recheck", "s
 ENFORCEMENT_KINDS = ("routine", "special", "random", "unannounced", "recheck")
 HAZARD_STATUSES = ("reported", "ordered", "submitted", "closed")
 HAZARD_LEVELS = ("general", "major")
+# Who found a hazard: an inspector's inspection or report, a grid worker's patrol check or report,
+# the enterprise itself (自查自报), the public (12350 举报, once verified).
+HAZARD_SOURCES = ("inspection", "patrol", "grid_report", "self", "public")
 VISIT_OUTCOMES = ("normal", "hazard_found", "closed_down", "not_found")
-TASK_KINDS = ("patrol", "self_inspection", "recheck", "overdue_hazard")
+TASK_KINDS = ("patrol", "self_inspection", "recheck", "overdue_hazard", "verify_report")
 TASK_STATUSES = ("open", "accepted", "done", "declined")
 
 
@@ -123,6 +126,8 @@ class Hazard(Base):
         CheckConstraint("status IN ('reported','ordered','submitted','closed')", name="status_known"),
         CheckConstraint("level IN ('general','major')", name="level_known"),
         CheckConstraint("NOT supervised OR level = 'major'", name="supervised_only_major"),
+        CheckConstraint("source IN ('inspection','patrol','grid_report','self','public')", name="source_known"),
+        CheckConstraint("NOT self_fixed OR level = 'general'", name="self_fixed_only_general"),
         Index("ix_hazards_status_deadline", "status", "deadline"),
     )
 
@@ -135,6 +140,9 @@ class Hazard(Base):
     location = mapped_column(Geometry("POINT", srid=4326), nullable=True)
     photos: Mapped[list[str]] = mapped_column(ARRAY(Text))
     status: Mapped[str] = mapped_column(String(16), server_default="reported")
+    source: Mapped[str] = mapped_column(String(16))
+    # 自改: closed by the enterprise itself (``self_fix``), open to an inspector's spot check (抽查).
+    self_fixed: Mapped[bool] = mapped_column(server_default=text("false"))
     found_at: Mapped[datetime]
     found_by: Mapped[uuid.UUID] = mapped_column(ForeignKey("users.id"))
     deadline: Mapped[datetime | None]
@@ -234,7 +242,8 @@ class Task(Base):
 
     __tablename__ = "tasks"
     __table_args__ = (
-        CheckConstraint("kind IN ('patrol','self_inspection','recheck','overdue_hazard')", name="kind_known"),
+        CheckConstraint("kind IN ('patrol','self_inspection','recheck','overdue_hazard','verify_report')",
+                        name="kind_known"),
         CheckConstraint("status IN ('open','accepted','done','declined')", name="status_known"),
         Index("uq_tasks_period", "kind", "target_id", "assignee_id", "period_key", unique=True),
         Index("ix_tasks_assignee_status", "assignee_id", "status"),

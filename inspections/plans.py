@@ -24,7 +24,7 @@ from enterprises.models import Enterprise
 from geo.models import GridAssignment, Region
 from inspections.draw import compute_draw
 from jobs.periods import local_date
-from inspections.models import Inspection, Plan, RandomDraw
+from inspections.models import Hazard, Inspection, Plan, RandomDraw
 
 
 def carried_out(plan=Plan) -> ColumnElement[bool]:
@@ -235,10 +235,19 @@ def _draw_dict(session: Session, draw: RandomDraw) -> dict:
     people = dict(session.execute(select(User.id, User.name).where(
         User.id.in_({uuid.UUID(i) for e in draw.result for i in e["inspector_ids"]}))).all())
     outcomes = {}
-    for row in session.execute(select(Inspection.plan_id, Inspection.id, Inspection.finished_at,
-                                      Inspection.summary).where(Inspection.plan_id.in_(plan_of.values()))):
+    # Whether what each inspection found was rectified (销号): counts only, no one named.
+    rectified = (select(Hazard.inspection_id, func.count().label("found"),
+                        func.count().filter(Hazard.status == "closed").label("closed"))
+                 .group_by(Hazard.inspection_id).subquery())
+    for row in session.execute(select(Inspection.plan_id, Inspection.id, Inspection.finished_at, Inspection.summary,
+                                      func.coalesce(rectified.c.found, 0).label("found"),
+                                      func.coalesce(rectified.c.closed, 0).label("closed"))
+                               .outerjoin(rectified, rectified.c.inspection_id == Inspection.id)
+                               .where(Inspection.plan_id.in_(plan_of.values()))):
         outcomes[row.plan_id] = {"inspection_id": str(row.id), "finished_at": row.finished_at,
-                                 "failed": row.summary.get("failed"), "major_failed": row.summary.get("major_failed")}
+                                 "failed": row.summary.get("failed"), "major_failed": row.summary.get("major_failed"),
+                                 "hazards_found": row.found, "hazards_rectified": row.closed,
+                                 "rectified": row.found == row.closed}
     publication = [{"enterprise_id": e["enterprise_id"], "enterprise_name": names.get(uuid.UUID(e["enterprise_id"])),
                     "inspectors": [people.get(uuid.UUID(i)) for i in e["inspector_ids"]],
                     "plan_id": str(plan_of.get(e["enterprise_id"])),

@@ -9,7 +9,8 @@ from checklists.scoring import AnswerIn
 from core.schemas import LocationIn, PageOut, PageQuery, position_field
 from core.times import AcceptedDate, AcceptedTime, RecordedTime, ShownTime
 from enterprises.models import INDUSTRIES, RISK_COLOURS
-from inspections.models import HAZARD_LEVELS, HAZARD_STATUSES, INSPECTION_KINDS, PLAN_KINDS, VISIT_OUTCOMES
+from inspections.hazards import TRANSITIONS
+from inspections.models import HAZARD_LEVELS, HAZARD_SOURCES, HAZARD_STATUSES, INSPECTION_KINDS, PLAN_KINDS, VISIT_OUTCOMES
 
 SHA256 = fields.String(validate=validate.Regexp(r"^[0-9a-f]{64}$", error="照片应以 64 位小写十六进制 SHA-256 标识"))
 
@@ -87,7 +88,9 @@ class FiveImplementations(Schema):
 class TransitionData(Schema):
     """One step of the hazard lifecycle; which fields an action needs is checked by the state machine."""
 
-    action = fields.String(required=True, validate=validate.OneOf(["order", "submit", "verify", "reject", "supervise"]))
+    action = fields.String(required=True, validate=validate.OneOf(list(TRANSITIONS)), metadata={
+        "description": ("order/submit/verify/reject/supervise（SYNC_PROTOCOL.md §2）；扩展：self_fix 企业自改销号"
+                        "（一般隐患、企业自查发现），spot_check 自改抽查确认，reopen 自改抽查不合格重新责令整改")})
     note = fields.String(load_default="", validate=validate.Length(max=5000))
     photos = photo_list()
     location = fields.Nested(LocationIn, load_default=None, allow_none=True)
@@ -218,7 +221,8 @@ class PublicDrawOut(PublicDrawSummaryOut):
     plans = fields.List(fields.UUID())
     publication = fields.List(fields.Dict(), metadata={"description": (
         "公示：每家被抽中的企业 {enterprise_id, enterprise_name, inspectors（检查组姓名）, plan_id, "
-        "result（检查结果 {inspection_id, finished_at, failed, major_failed}，未检查为 null）}")})
+        "result（检查结果 {inspection_id, finished_at, failed, major_failed, hazards_found, hazards_rectified, "
+        "rectified（发现的隐患是否均已整改销号）}，未检查为 null）}")})
 
 
 class PublicDrawPageOut(PageOut):
@@ -243,6 +247,9 @@ class DrawOut(Schema):
 class HazardQuery(PageQuery):
     status = fields.List(fields.String(validate=validate.OneOf(HAZARD_STATUSES)), load_default=None)
     level = fields.String(load_default=None, validate=validate.OneOf(HAZARD_LEVELS))
+    source = fields.List(fields.String(validate=validate.OneOf(HAZARD_SOURCES)), load_default=None, metadata={
+        "description": "发现来源：inspection 执法检查、patrol 网格员巡查、grid_report 网格员上报、self 企业自查自报、public 群众举报"})
+    self_fixed = fields.Boolean(load_default=None, metadata={"description": "企业自改销号的隐患"})
     industry = fields.String(load_default=None, validate=validate.OneOf(INDUSTRIES))
     region = fields.String(load_default=None, validate=validate.Regexp(r"^[0-9]{12}$"))
     enterprise_id = fields.UUID(load_default=None)
@@ -260,6 +267,8 @@ class HazardRowOut(Schema):
     id = fields.UUID()
     status = fields.String()
     level = fields.String()
+    source = fields.String(metadata={"description": "发现来源"})
+    self_fixed = fields.Boolean(metadata={"description": "企业自改销号"})
     overdue = fields.Boolean()
     supervised = fields.Boolean()
     supervising_office = fields.String(allow_none=True)

@@ -26,6 +26,9 @@ from geo.coords import to_wgs84
 from geo.geofence import check as geofence_check
 from geo.models import Grid, GridAssignment, Region
 from inspections.hazards import apply_recheck, new_hazard, visible_enterprise
+
+# The ``source`` of hazards an inspection raises: an enterprise's 自查, a grid worker's 巡查, else 执法检查.
+INSPECTION_SOURCES = {"self": "self", "patrol_check": "patrol"}
 from inspections.models import Inspection, Patrol, PatrolVisit, Plan
 from inspections.plans import plan_filter
 from inspections.records import Provenance, Recorded, canonical_hash, check_not_reused, hazard_id_for, point
@@ -180,7 +183,8 @@ def record_inspection(session: Session, clock: Clock, principal: Principal, insp
         hazard_id = hazard_id_for(inspection_id, draft.item)
         new_hazard(session, clock, principal, hazard_id, enterprise=enterprise, level=draft.level,
                    description=draft.description, location=location, photos=list(draft.photos), found_at=found_at,
-                   digest=digest, provenance=provenance, inspection_id=inspection_id, item_code=draft.item)
+                   digest=digest, provenance=provenance, source=INSPECTION_SOURCES.get(inspection.kind, "inspection"),
+                   inspection_id=inspection_id, item_code=draft.item)
         hazard_photos[hazard_id] = list(draft.photos)
     all_photos = list(inspection.photos) + [p for a in data["answers"] for p in (a.get("photos") or [])]
     missing = set(name_photos(session, clock, principal, "inspection", inspection_id, all_photos))

@@ -3,7 +3,8 @@
 For a month and a set of regions (each counting everything in its subtree):
 
 - done in the month, by when it was done (so late-syncing phones still count): inspections by kind
-  (superseded ones left out), hazards found by level, hazards closed (销号), enterprises patrolled
+  (superseded ones left out), hazards found by level and by source (the enterprise's own 自查 apart from
+  inspectors', grid workers' and the public's), hazards closed (销号), enterprises patrolled
   out of all enterprises (what counts as patrolled: ``inspections.service.PATROLLED_SQL``);
 - as the hazard ledger stood at ``as_of`` (the month's end, or now for the running month), replayed
   from ``hazard_events``: overdue, major hazards open, of them under 挂牌督办; closure rate = hazards
@@ -26,12 +27,13 @@ from sqlalchemy.orm import Session
 from audit.service import record as audit
 from core.clock import Clock
 from geo.models import Region
-from inspections.models import INSPECTION_KINDS
+from inspections.models import HAZARD_SOURCES, INSPECTION_KINDS
 from inspections.service import PATROLLED_SQL
 from jobs.periods import Period, local_date, month_period
 from reports.models import MonthlyFigures
 
-FIGURE_COLUMNS = ("inspections", "inspections_by_kind", "hazards_found", "hazards_found_major", "hazards_closed",
+FIGURE_COLUMNS = ("inspections", "inspections_by_kind", "hazards_found", "hazards_found_major",
+                  "hazards_found_by_source", "hazards_closed",
                   "closure_rate", "hazards_closed_in_month", "overdue", "major_open", "major_supervised",
                   "enterprises", "enterprises_patrolled", "patrol_coverage", "penalty_cases", "penalty_amount",
                   "rank", "rank_of", "office")
@@ -65,7 +67,7 @@ inspection_counts AS (
       FROM inspection_kinds GROUP BY region_id
 ),
 hazard_rows AS (
-    SELECT h.id, h.level, h.found_at, h.closed_at, h.found_by, h.region_id, st.status, dl.deadline,
+    SELECT h.id, h.level, h.source, h.found_at, h.closed_at, h.found_by, h.region_id, st.status, dl.deadline,
            sv.hazard_id IS NOT NULL AS supervised
       FROM hazards h
       JOIN regions v ON v.id = h.region_id
@@ -102,6 +104,14 @@ case_counts AS (
     SELECT w.target_id AS region_id, count(*) AS cases, sum(c.amount) AS amount
       FROM cases c JOIN regions v ON v.id = c.region_id JOIN within w ON w.region_id = c.region_id
      WHERE c.decided_at >= :month_start AND c.decided_at < :month_end AND c.decided_at <= :as_of {scope}
+     GROUP BY w.target_id
+),
+hazard_sources AS (
+    SELECT w.target_id AS region_id, jsonb_object_agg(s.source, s.n) AS by_source
+      FROM (SELECT hr.region_id, hr.source, count(*) AS n FROM hazard_rows hr
+             WHERE hr.found_at >= :month_start AND hr.found_at < :month_end
+             GROUP BY hr.region_id, hr.source) s
+      JOIN within w ON w.region_id = s.region_id
      GROUP BY w.target_id
 ),
 patrolled AS (
@@ -142,6 +152,8 @@ figures AS (
               FROM unnest(CAST(:kinds AS text[])) AS k) AS inspections_by_kind,
            CAST(coalesce(hc.found, 0) AS integer) AS hazards_found,
            CAST(coalesce(hc.found_major, 0) AS integer) AS hazards_found_major,
+           (SELECT jsonb_object_agg(k, coalesce(CAST(hs.by_source ->> k AS integer), 0))
+              FROM unnest(CAST(:sources AS text[])) AS k) AS hazards_found_by_source,
            CAST(coalesce(hc.closed, 0) AS integer) AS hazards_closed,
            CAST(hc.closed AS float) / NULLIF(hc.found, 0) AS closure_rate,
            CAST(coalesce(hc.closed_in_month, 0) AS integer) AS hazards_closed_in_month,
@@ -163,6 +175,7 @@ figures AS (
       FROM target t
       LEFT JOIN inspection_counts ic ON ic.region_id = t.id
       LEFT JOIN hazard_counts hc ON hc.region_id = t.id
+      LEFT JOIN hazard_sources hs ON hs.region_id = t.id
       LEFT JOIN enterprise_counts ec ON ec.region_id = t.id
       LEFT JOIN case_counts cc ON cc.region_id = t.id
       LEFT JOIN office_inspections oi ON oi.region_id = t.id
@@ -171,7 +184,8 @@ figures AS (
 )
 SELECT f.region_id, CAST(:month AS date) AS month, CAST(:as_of AS timestamptz) AS as_of,
        CAST(:computed_at AS timestamptz) AS computed_at,
-       f.inspections, f.inspections_by_kind, f.hazards_found, f.hazards_found_major, f.hazards_closed,
+       f.inspections, f.inspections_by_kind, f.hazards_found, f.hazards_found_major, f.hazards_found_by_source,
+       f.hazards_closed,
        f.closure_rate, f.hazards_closed_in_month, f.overdue, f.major_open, f.major_supervised,
        f.enterprises, f.enterprises_patrolled, f.patrol_coverage, f.penalty_cases, f.penalty_amount,
        CAST(rank() OVER (PARTITION BY f.parent_id ORDER BY f.patrol_coverage DESC NULLS LAST,
@@ -200,7 +214,7 @@ def _statement(*, all_regions: bool, scope_path: str | None):
 
 def _params(month: Period, as_of: datetime, computed_at: datetime, **extra) -> dict:
     return {"month_start": month.start, "month_end": month.end, "month": month.first_day, "as_of": as_of,
-            "computed_at": computed_at, "kinds": list(INSPECTION_KINDS), **extra}
+            "computed_at": computed_at, "kinds": list(INSPECTION_KINDS), "sources": list(HAZARD_SOURCES), **extra}
 
 
 def live_figures(session: Session, clock: Clock, month: Period, region: Region) -> dict:

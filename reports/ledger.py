@@ -22,6 +22,8 @@ from inspections.hazards import ledger_select
 from inspections.models import Hazard
 
 LEVEL_LABELS = {"general": "一般隐患", "major": "重大事故隐患"}
+SOURCE_LABELS = {"inspection": "执法检查", "patrol": "网格员巡查", "grid_report": "网格员上报", "self": "企业自查",
+                 "public": "群众举报"}
 STATUS_LABELS = {"reported": "已登记", "ordered": "整改中", "submitted": "整改完成待复查", "closed": "已销号"}
 OVERDUE_LABEL = "逾期未整改"
 DATETIME_FORMAT = "yyyy-mm-dd hh:mm"
@@ -57,10 +59,11 @@ COLUMNS: tuple[Column, ...] = (
     Column("隐患等级", 13, lambda row: LEVEL_LABELS.get(row.level, row.level)),
     Column("发现时间", 17, lambda row: row.found_at, is_time=True),
     Column("发现人", 10, lambda row: row.found_by_name),
+    Column("发现来源", 12, lambda row: SOURCE_LABELS.get(row.source, row.source)),
     Column("整改期限", 17, lambda row: row.deadline, is_time=True),
     Column("整改责任人", 12, lambda row: row.responsible_person),
     Column("整改措施", 36, lambda row: row.measures),
-    Column("整改状态", 14, _status),
+    Column("整改状态", 14, lambda row: f"{_status(row)}（企业自改）" if row.self_fixed else _status(row)),
     Column("挂牌督办", 20, lambda row: (row.supervising_office or "是") if row.supervised else "否"),
     Column("复查时间", 17, lambda row: row.rechecked_at, is_time=True),
     Column("销号时间", 17, lambda row: row.closed_at, is_time=True),
@@ -75,7 +78,8 @@ def export_select(clock: Clock, principal: Principal, filters: dict):
     ledger = ledger_select(clock, principal, filters)
     finder = aliased(User)
     return (ledger.with_only_columns(
-                Hazard.id, Hazard.description, Hazard.level, Hazard.status, Hazard.found_at, Hazard.deadline,
+                Hazard.id, Hazard.description, Hazard.level, Hazard.status, Hazard.source, Hazard.self_fixed,
+                Hazard.found_at, Hazard.deadline,
                 Hazard.responsible_person, Hazard.measures, Hazard.supervised, Hazard.supervising_office,
                 Hazard.rechecked_at, Hazard.closed_at, ledger.selected_columns.enterprise_name,
                 ledger.selected_columns.industry, ledger.selected_columns.overdue,

@@ -5,7 +5,7 @@ import uuid
 from datetime import date, datetime
 from decimal import Decimal
 
-from sqlalchemy import Date, Float, ForeignKey, Numeric
+from sqlalchemy import Date, Float, ForeignKey, Numeric, text
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -27,6 +27,8 @@ class MonthlyFigures(Base):
     inspections_by_kind: Mapped[dict] = mapped_column(JSONB)
     hazards_found: Mapped[int]
     hazards_found_major: Mapped[int]
+    # Hazards found in the month by who found them (inspection, patrol, grid_report, self, public).
+    hazards_found_by_source: Mapped[dict] = mapped_column(JSONB, server_default=text("'{}'::jsonb"))
     # Of the hazards found in the month, how many were closed (销号) by ``as_of``; rate = closed / found.
     hazards_closed: Mapped[int]
     closure_rate: Mapped[float | None] = mapped_column(Float)

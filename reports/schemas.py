@@ -36,6 +36,8 @@ class FiguresOut(Schema):
     inspections_by_kind = fields.Dict(keys=fields.String(), values=fields.Integer())
     hazards_found = fields.Integer(metadata={"description": "本月发现隐患"})
     hazards_found_major = fields.Integer(metadata={"description": "其中重大事故隐患"})
+    hazards_found_by_source = fields.Dict(keys=fields.String(), values=fields.Integer(), metadata={
+        "description": "本月发现隐患按来源：inspection 执法检查、patrol 网格员巡查、grid_report 网格员上报、self 企业自查自报、public 群众举报"})
     hazards_closed = fields.Integer(metadata={"description": "本月发现的隐患中截至统计时点已销号的"})
     closure_rate = fields.Float(allow_none=True, metadata={"description": "整改销号率；本月未发现隐患为 null"})
     hazards_closed_in_month = fields.Integer(metadata={"description": "本月销号隐患（不论何时发现）"})

@@ -28,6 +28,10 @@ TRANSITIONS = {
         "verify": Rule(("submitted",), "closed"),
         "reject": Rule(("submitted",), "ordered"),
         "supervise": Rule(("reported", "ordered", "submitted"), None),
+        # Extensions (docs/sync.md, 自查自报自改): the enterprise's own fix, and the spot check of it.
+        "self_fix": Rule(("reported",), "closed"),
+        "spot_check": Rule(("closed",), None),
+        "reopen": Rule(("closed",), "ordered"),
     },
     "task": {
         "accept": Rule(("open",), "accepted"),
@@ -49,6 +53,8 @@ def after(entity: str, record: dict, action: str | None, version: int | None) ->
         out["status"] = rule.target
     if entity == "hazard" and action == "supervise":
         out["supervised"] = True
+    if entity == "hazard" and action in ("self_fix", "reopen"):
+        out["self_fixed"] = action == "self_fix"
     if version is not None:
         out["version"] = version
     return out
@@ -66,8 +72,9 @@ class Stuck:
     reason: str
 
 
-# Recheck decisions (复查: 销号 or 退回) judge one submitted rectification: the one the inspector saw.
-JUDGE_SUBMISSION = {("hazard", "verify"), ("hazard", "reject")}
+# Recheck decisions (复查: 销号 or 退回, and the spot check of a 自改) judge one submitted
+# rectification: the one the inspector saw.
+JUDGE_SUBMISSION = {("hazard", "verify"), ("hazard", "reject"), ("hazard", "spot_check"), ("hazard", "reopen")}
 
 
 def _submission(record: dict | None) -> tuple | None:

@@ -42,7 +42,7 @@ def make_hazard(session, clock, demo, principal_of):
         hazard = new_hazard(session, clock, principal, uuid.uuid4(), enterprise=enterprise, level=level,
                             description=description, location=None, photos=[],
                             found_at=found_at or clock.now() - timedelta(minutes=5),
-                            digest=uuid.uuid4().hex * 2, provenance=Provenance())
+                            digest=uuid.uuid4().hex * 2, provenance=Provenance(), source="inspection")
         session.flush()
         if deadline is not None:
             order(hazard.id, deadline, by=by, major=level == "major")

@@ -45,11 +45,11 @@ def test_the_workbook_has_the_ledger_headers_and_rows(client, login, session, cl
     headers = [cell.value for cell in sheet[1]]
     assert headers == HEADERS
     for required in ("序号", "企业名称", "统一社会信用代码", "行业", "所在网格", "隐患描述", "隐患等级", "发现时间",
-                     "发现人", "整改期限", "整改责任人", "整改措施", "整改状态", "复查时间", "销号时间"):
+                     "发现人", "发现来源", "整改期限", "整改责任人", "整改措施", "整改状态", "复查时间", "销号时间"):
         assert required in headers
     assert sheet.freeze_panes == "C2"
     assert 48 <= sheet.column_dimensions["G"].width < 49  # 隐患描述 (Excel stores characters plus padding)
-    assert sheet.auto_filter.ref == f"A1:R{sheet.max_row}"
+    assert sheet.auto_filter.ref == f"A1:S{sheet.max_row}"
     assert [cell.value for cell in workbook["说明"]["A"]][:4] == ["导出时间", "导出人", "辖区", "隐患条数"]
 
     rows = _rows(workbook)
@@ -60,7 +60,7 @@ def test_the_workbook_has_the_ledger_headers_and_rows(client, login, session, cl
     assert first["企业名称"] == demo.retailer.name and first["统一社会信用代码"] == demo.retailer.uscc
     assert first["行业"] == "烟花爆竹" and first["所在网格"] == grid_name
     assert first["隐患描述"] == "消防通道堵塞" and first["隐患等级"] == "一般隐患"
-    assert first["发现人"] == demo.users["inspector1"].name
+    assert first["发现人"] == demo.users["inspector1"].name and first["发现来源"] == "执法检查"
     assert first["整改状态"] == "逾期未整改" and first["整改责任人"] == "企业负责人"
     assert first["挂牌督办"] == "否" and first["销号时间"] is None
     # Dates are dates (Beijing time), not text.
@@ -109,12 +109,12 @@ def test_the_export_and_the_ledger_list_agree_on_filters_and_scope(client, login
 def _bulk_hazards(session, demo, count: int) -> None:
     """``count`` hazards spread over the demo's enterprises, written by one INSERT … SELECT."""
     session.execute(text("""
-        INSERT INTO hazards (id, enterprise_id, level, description, photos, status, found_at, found_by, deadline,
+        INSERT INTO hazards (id, enterprise_id, level, description, photos, status, source, found_at, found_by, deadline,
                              responsible_person, measures, region_id, grid_id, content_hash, created_at,
                              updated_at, version)
         SELECT gen_random_uuid(), e.id, CASE WHEN n % 10 = 0 THEN 'major' ELSE 'general' END,
                '批量隐患描述：灭火器压力不足，安全出口标识缺失，需要限期整改完毕 ' || n, '{}',
-               CASE WHEN n % 3 = 0 THEN 'ordered' ELSE 'reported' END,
+               CASE WHEN n % 3 = 0 THEN 'ordered' ELSE 'reported' END, 'inspection',
                :now - make_interval(mins => n), :by,
                CASE WHEN n % 3 = 0 THEN :now + make_interval(days => n % 20 - 10) END,
                CASE WHEN n % 3 = 0 THEN '企业负责人' END, CASE WHEN n % 3 = 0 THEN '限期整改' END,

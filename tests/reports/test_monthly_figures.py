@@ -93,6 +93,7 @@ def test_november_figures_of_towns_and_their_ranking(client, login, november, de
         "inspections_by_kind": {"routine": 1, "special": 0, "random": 0, "unannounced": 0, "recheck": 0, "self": 0,
                                 "patrol_check": 0},
         "hazards_found": 2, "hazards_found_major": 1, "hazards_closed": 1, "closure_rate": 0.5,
+        "hazards_found_by_source": {"inspection": 2, "patrol": 0, "grid_report": 0, "self": 0, "public": 0},
         "hazards_closed_in_month": 1,
         "overdue": 2,  # the major one (deadline 29 November) and October's
         "major_open": 1, "major_supervised": 0,
