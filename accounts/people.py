@@ -14,7 +14,8 @@ from accounts.principal import Principal
 from core.clock import Clock
 from core.errors import NotFound
 from db.pagination import Page, paginate
-from jobs.periods import local_date
+from core.periods import local_date
+from geo.models import Region
 
 
 def certified_inspector(on: date, user=User) -> ColumnElement[bool]:
@@ -25,8 +26,6 @@ def certified_inspector(on: date, user=User) -> ColumnElement[bool]:
 
 
 def _region():
-    from geo.models import Region
-
     return Region
 
 

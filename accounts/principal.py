@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 from sqlalchemy import ColumnElement, exists, false, or_, select, true
 
 from accounts.models import User
+from geo.models import Grid, GridAssignment, GridVillage, Region
 
 
 @dataclass(frozen=True)
@@ -57,8 +58,6 @@ class Principal:
         return false()
 
     def assigned_grid_ids(self):
-        from geo.models import GridAssignment
-
         return (select(GridAssignment.grid_id)
                 .where(GridAssignment.user_id == self.user_id, GridAssignment.ended_at.is_(None)))
 
@@ -95,8 +94,6 @@ class Principal:
     def region_visible_filter(self, region) -> ColumnElement[bool]:
         """Regions a caller may read: officers their subtree and its ancestors' names are not
         needed; grid workers the villages of their grids and those villages' towns."""
-        from geo.models import Grid, GridVillage
-
         if self.is_admin:
             return true()
         parts = []
@@ -112,8 +109,6 @@ class Principal:
 def _region_alias():
     """A fresh alias, so the EXISTS never correlates away a Region the outer query also joins."""
     from sqlalchemy.orm import aliased
-
-    from geo.models import Region
 
     return aliased(Region)
 

@@ -121,6 +121,7 @@ def create_app(settings: Settings, *, session_factory=None, clock: Clock | None 
     app.before_request(refuse_unstorable_url)
     app.register_blueprint(docs.blp)
     _register_blueprints(api)
+    _register_photo_owners()
     _register_cli(app)
     return app
 
@@ -135,7 +136,7 @@ def _register_blueprints(api: Api) -> None:
     from documents.routes import public_documents_blp
     from enterprises.routes import blp as enterprises_blp
     from evidence.routes import blp as photos_blp
-    from geo.routes import grids_blp, regions_blp
+    from grids.routes import grids_blp, regions_blp
     from inspections.routes import hazards_blp, inspections_blp, patrols_blp, plans_blp, public_blp
     from public_reports.routes import desk_blp as public_reports_blp
     from public_reports.routes import public_blp as public_reports_public_blp
@@ -147,6 +148,17 @@ def _register_blueprints(api: Api) -> None:
                 stats_blp, reports_blp, public_blp, cases_blp, documents_blp, public_documents_blp,
                 public_reports_public_blp, public_reports_blp):
         api.register_blueprint(blp)
+
+
+def _register_photo_owners() -> None:
+    """Every kind of record that names photos, with who may see it (evidence.access)."""
+    from enterprises.photos import PHOTO_OWNERS as enterprise_photos
+    from evidence.access import register_photo_owner
+    from inspections.photos import PHOTO_OWNERS as inspection_photos
+    from public_reports.service import PHOTO_OWNERS as public_report_photos
+
+    for owner in (*enterprise_photos, *inspection_photos, *public_report_photos):
+        register_photo_owner(owner.entity, owner.visible_ids, owner.context)
 
 
 def _register_cli(app: Flask) -> None:

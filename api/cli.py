@@ -35,20 +35,6 @@ def demo():
         click.echo(f"  {username:<12} {description}")
 
 
-@anxun_cli.command("checklists-validate")
-@click.argument("directory", required=False)
-def checklists_validate(directory):
-    """Validate every checklist template file; exit 1 listing each problem."""
-    from checklists.definition import DEFAULT_DIRECTORY, validate_all
-
-    problems = validate_all(directory or DEFAULT_DIRECTORY)
-    for problem in problems:
-        click.echo(problem, err=True)
-    if problems:
-        raise SystemExit(1)
-    click.echo("all checklist templates are valid")
-
-
 @anxun_cli.command("checklists-publish")
 def checklists_publish():
     """Publish the template files into the database (idempotent; an edited published version is refused)."""
@@ -72,7 +58,7 @@ def import_boundaries(file, partial, crs):
     from tqdm import tqdm
 
     from core.errors import DomainError
-    from geo.boundaries import import_boundaries as run_import
+    from grids.boundaries import import_boundaries as run_import
 
     services = _services()
     try:
@@ -175,7 +161,7 @@ def freeze_figures(month, replace):
     """Freeze one month's figures for every region (the monthly_figures job does the latest by itself)."""
     import re
 
-    from jobs.periods import month_period
+    from core.periods import month_period
     from reports.figures import freeze_month
 
     if not re.fullmatch(r"[0-9]{4}-(0[1-9]|1[0-2])", month):

@@ -29,7 +29,10 @@ from core.errors import Conflict, FieldError, Forbidden, NotFound, ValidationFai
 from core.serialize import jsonable
 from db.pagination import Page, paginate
 from enterprises.models import Enterprise
-from jobs.periods import local_date
+from core.periods import local_date
+from inspections.hazards import hazard_filter
+from inspections.models import Hazard, Inspection
+from inspections.service import inspection_filter
 
 OFFICERS = ("inspector", "desk_officer", "admin")
 SIMPLE_MAX_AMOUNT = Decimal("3000")  # 对法人或者其他组织处以三千元以下罚款
@@ -93,10 +96,6 @@ def _check_officers(session: Session, clock: Clock, officer_ids: list[uuid.UUID]
 
 def _check_links(session: Session, principal: Principal, enterprise_id: uuid.UUID, data: dict,
                  errors: list[FieldError]) -> None:
-    from inspections.hazards import hazard_filter
-    from inspections.models import Hazard, Inspection
-    from inspections.service import inspection_filter
-
     for field, model, visible in (("inspection_ids", Inspection, inspection_filter(principal)),
                                   ("hazard_ids", Hazard, hazard_filter(principal))):
         wanted = data.get(field) or []

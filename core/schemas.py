@@ -1,30 +1,14 @@
-"""Schemas shared by every resource: pagination query and envelope, locations with their CRS, the
-accepted coordinates (README, "What the API accepts"), field errors, and unions for the document."""
+"""Schemas shared by every resource: pagination query and envelope, field errors, money, and unions for
+the document. (Locations are geo's: geo.location.)"""
 from __future__ import annotations
 
 from dataclasses import dataclass
 
-from marshmallow import Schema, ValidationError, fields, post_load, validate
+from marshmallow import Schema, fields, validate
 
 # Pages past this are refused rather than sent to PostgreSQL as an OFFSET beyond bigint: a million
 # pages of 500 is far past any ledger.
 MAX_PAGE = 1_000_000
-
-# Every point and vertex the API is sent, whatever its crs, is a longitude and latitude on the
-# globe. Points (check-ins, hazards, tracks) are evidence of where a phone was, so they are not
-# refused for lying outside China; boundaries and grids are (geo.geometry: geo.outside_china).
-LONGITUDE = validate.Range(min=-180, max=180)
-LATITUDE = validate.Range(min=-90, max=90)
-
-
-def on_the_globe(lon: float, lat: float) -> bool:
-    return LONGITUDE.min <= lon <= LONGITUDE.max and LATITUDE.min <= lat <= LATITUDE.max
-
-
-def position_field(**kwargs) -> fields.Tuple:
-    """``[lon, lat]``, as GeoJSON orders them."""
-    return fields.Tuple((fields.Float(validate=LONGITUDE), fields.Float(validate=LATITUDE)), **kwargs)
-
 
 class FieldErrorOut(Schema):
     """One field's error, in a problem+json ``errors`` and in a rejected push result."""
@@ -43,31 +27,6 @@ class PageOut(Schema):
     page = fields.Integer()
     per_page = fields.Integer()
     total = fields.Integer()
-
-
-class LocationIn(Schema):
-    """A point as phones send it (SYNC_PROTOCOL.md §5); converted to WGS-84 on load."""
-
-    lon = fields.Float(required=True, validate=LONGITUDE)
-    lat = fields.Float(required=True, validate=LATITUDE)
-    crs = fields.String(load_default="wgs84", validate=validate.OneOf(["wgs84", "gcj02", "bd09"]))
-    accuracy_m = fields.Float(load_default=None, allow_none=True, validate=validate.Range(min=0))
-
-    @post_load
-    def to_wgs84(self, data, **kwargs):
-        from geo.coords import to_wgs84
-
-        try:
-            lon, lat = to_wgs84(data["lon"], data["lat"], data["crs"])
-        except Exception as err:  # conversion refuses only impossible input
-            raise ValidationError(str(err), "crs") from err
-        return {"lon": lon, "lat": lat, "accuracy_m": data["accuracy_m"],
-                "given": {"lon": data["lon"], "lat": data["lat"], "crs": data["crs"]}}
-
-
-class LocationOut(Schema):
-    lon = fields.Float()
-    lat = fields.Float()
 
 
 class Money(fields.Decimal):

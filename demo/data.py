@@ -18,7 +18,7 @@ from demo.geometry import generate, random_points_in
 from enterprises.models import Enterprise
 from enterprises.uscc import make_uscc
 from geo.models import Grid, GridAssignment, GridVillage, Region
-from geo.service import locate_enterprises
+from enterprises.placement import place_enterprises
 
 DEMO_PASSWORD = "anxun-demo"
 # The demo inspectors' 执法证 are valid to the end of 2028.
@@ -139,7 +139,7 @@ def load_demo(session: Session, clock: Clock, seed: int = 20261122) -> DemoSumma
                 contact_name="联系人" + str(serial), contact_phone=f"1380000{serial:04d}"))
     session.add_all(enterprises)
     session.flush()
-    locate_enterprises(session)
+    place_enterprises(session)
 
     now = clock.now()
     district_id = district.id

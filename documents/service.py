@@ -32,6 +32,7 @@ from geo.models import Region
 from inspections.hazards import hazard_filter
 from inspections.models import ENFORCEMENT_KINDS, Hazard, HazardEvent, Inspection
 from inspections.service import inspection_filter
+from cases.service import amount_text
 
 
 @dataclass(frozen=True)
@@ -248,8 +249,6 @@ def _hazard_content(session: Session, kind: str, hazard: Hazard, data: dict, pri
 
 
 def _case_content(session: Session, case: Case) -> dict:
-    from cases.service import amount_text
-
     if case.status not in ("decided", "executed", "closed"):
         raise DocumentNotApplicable("案件尚未作出处罚决定")
     notified = session.scalar(select(CaseEvent.at).where(CaseEvent.case_id == case.id, CaseEvent.action == "notify")

@@ -1,7 +1,8 @@
 """Bodies of the enterprise endpoints."""
 from marshmallow import Schema, fields, validate
 
-from core.schemas import LocationIn, LocationOut, PageOut, PageQuery
+from core.schemas import PageOut, PageQuery
+from geo.location import LocationIn, LocationOut
 from core.times import AcceptedDate, ShownTime
 from enterprises.models import INDUSTRIES, RISK_COLOURS
 

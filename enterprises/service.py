@@ -16,8 +16,9 @@ from core.errors import Conflict, Forbidden, NotFound
 from db.pagination import Page, paginate
 from enterprises.models import Enterprise
 from enterprises.uscc import validate_uscc
+from geo.location import point_geometry
 from geo.models import Region
-from geo.service import locate_enterprises
+from enterprises.placement import place_enterprises
 
 EDITABLE = ("name", "subtype", "address", "risk", "licences", "legal_representative", "contact_name", "contact_phone")
 
@@ -76,22 +77,18 @@ def get_enterprise(session: Session, principal: Principal, enterprise_id: uuid.U
     return _as_dict(row)
 
 
-def _point(location: dict):
-    return func.ST_SetSRID(func.ST_MakePoint(location["lon"], location["lat"]), 4326)
-
-
 def create_enterprise(session: Session, clock: Clock, principal: Principal, data: dict) -> dict:
     uscc = validate_uscc(data["uscc"])
     if session.scalar(select(Enterprise.id).where(Enterprise.uscc == uscc)):
         raise Conflict("该统一社会信用代码已登记", code="enterprise.uscc_taken")
     enterprise = Enterprise(
-        id=data.get("id") or uuid.uuid4(), uscc=uscc, location=_point(data["location"]),
+        id=data.get("id") or uuid.uuid4(), uscc=uscc, location=point_geometry(data["location"]),
         **{k: data[k] for k in ("name", "industry", "subtype", "address", "risk", "licences",
                                 "legal_representative", "contact_name", "contact_phone") if k in data})
     enterprise.licences = json.loads(json.dumps(enterprise.licences or [], default=str))
     session.add(enterprise)
     session.flush()
-    locate_enterprises(session, [enterprise.id], at=clock.now())
+    place_enterprises(session, [enterprise.id], at=clock.now())
     visible = session.scalar(select(func.count()).select_from(Enterprise).join(
         Region, Region.id == Enterprise.region_id, isouter=True).where(
         Enterprise.id == enterprise.id, principal.enterprise_filter(Enterprise)))
@@ -120,11 +117,11 @@ def update_enterprise(session: Session, clock: Clock, principal: Principal, ente
             setattr(enterprise, key, value)
     moved = "location" in changes
     if moved:
-        enterprise.location = _point(changes["location"])
+        enterprise.location = point_geometry(changes["location"])
         session.flush()
-        locate_enterprises(session, [enterprise.id], at=clock.now())
+        place_enterprises(session, [enterprise.id], at=clock.now())
         session.refresh(enterprise)
-    # locate_enterprises may have bumped the version already: one edit is one version.
+    # place_enterprises may have bumped the version already: one edit is one version.
     enterprise.version = changes["version"] + 1
     enterprise.updated_at = clock.now()
     session.flush()

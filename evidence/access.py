@@ -1,10 +1,11 @@
 """Who may see a photo, and what it is checked against: the photo-owner registry.
 
-A photo belongs to no record; records *name* photos (``photo_refs``). Each kind of
-record that names photos registers itself here once, at import of its package:
+A photo belongs to no record; records *name* photos (``photo_refs``). Each package whose records
+name photos declares them as ``PHOTO_OWNERS`` (a tuple of ``PhotoOwner``), and ``create_app``
+registers them all, explicitly (api.app: ``_register_photo_owners``):
 
-    register_photo_owner("hazard", visible_ids=lambda principal: select(Hazard.id).where(...),
-                         context=hazard_photo_context)
+    PHOTO_OWNERS = (PhotoOwner("hazard", visible_ids=lambda principal: select(Hazard.id).where(...),
+                               context=hazard_photo_context),)
 
 ``visible_ids(principal)`` is a SELECT of the ids of that entity the caller may see
 (built from the Principal's scope conditions, so the database filters); ``context(session,
@@ -35,11 +36,12 @@ from evidence.models import Photo, PhotoRef
 class PhotoContext:
     """Where and when the record naming a photo happened. Any part may be unknown (None).
 
-    ``location`` is (lon, lat) WGS-84; ``window`` is (start, end), aware datetimes, either
-    end open (None)."""
+    ``location`` and ``enterprise_location`` (where the record's enterprise is registered) are
+    (lon, lat) WGS-84; ``window`` is (start, end), aware datetimes, either end open (None)."""
 
     location: tuple[float, float] | None = None
     enterprise_id: uuid.UUID | None = None
+    enterprise_location: tuple[float, float] | None = None
     window: tuple[datetime | None, datetime | None] | None = None
 
 
@@ -150,26 +152,3 @@ def may_see_photo(session: Session, principal: Principal, sha: str) -> bool:
 def visible_refs(session: Session, principal: Principal, sha: str) -> list[tuple[str, uuid.UUID]]:
     """(entity, entity_id) of the records naming ``sha`` that the caller may see."""
     return [(entity, entity_id) for entity, entity_id in session.execute(_visible_refs(principal), {"sha": sha})]
-
-
-# --------------------------------------------------------------------------- enterprises
-
-
-def _visible_enterprise_ids(principal: Principal) -> Select:
-    from enterprises.models import Enterprise
-
-    return select(Enterprise.id).where(principal.enterprise_filter(Enterprise))
-
-
-def _enterprise_context(session: Session, enterprise_id: uuid.UUID) -> PhotoContext | None:
-    from enterprises.models import Enterprise
-
-    row = session.execute(select(func.ST_X(Enterprise.location), func.ST_Y(Enterprise.location))
-                          .where(Enterprise.id == enterprise_id)).one_or_none()
-    if row is None:
-        return None
-    return PhotoContext(location=(row[0], row[1]), enterprise_id=enterprise_id)
-
-
-# Photos of an enterprise itself (licence board, site photos of 一企一档): no time window.
-register_photo_owner("enterprise", _visible_enterprise_ids, _enterprise_context)

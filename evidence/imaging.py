@@ -25,6 +25,7 @@ from PIL import ExifTags, Image, ImageOps
 from core.clock import SHANGHAI
 from core.errors import TooLarge, UnsupportedMedia
 from core.times import MAX_OFFSET, in_window
+from geo.location import on_the_globe
 
 __all__ = [
     "DecodeTooLarge",
@@ -386,7 +387,7 @@ def _gps(gps_ifd: dict) -> tuple[tuple[float, float] | None, float | None]:
         if (_text(gps_ifd.get(_G.GPSLongitudeRef)) or "E").upper().startswith("W"):
             lon = -lon
         # Exactly (0, 0) is what some phones write when they had no fix.
-        if -90 <= lat <= 90 and -180 <= lon <= 180 and (lat, lon) != (0.0, 0.0):
+        if on_the_globe(lon, lat) and (lat, lon) != (0.0, 0.0):
             position = (lon, lat)
     altitude = _number(gps_ifd.get(_G.GPSAltitude)) if _G.GPSAltitude in gps_ifd else None
     if altitude is not None:

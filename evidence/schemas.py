@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from marshmallow import Schema, fields
 
-from core.schemas import LocationOut
+from geo.location import LocationOut
 from core.times import ShownTime
 
 

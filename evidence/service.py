@@ -32,7 +32,7 @@ from core.errors import TooLarge
 from evidence.access import SHA, PhotoContext, per_principal, photo_owner, photo_visible, visible_refs
 from evidence.imaging import inspect_and_thumbnail
 from evidence.models import Photo, PhotoRef
-from evidence.storage import HashMismatch, PartIncomplete, PhotoNotFound, PhotoStore, RangeInvalid, check_sha
+from evidence.storage import HashMismatch, PartIncomplete, PhotoNotFound, PhotoStore, RangeInvalid, check_sha, sha256_of_file
 from geo.coords import distance_m
 
 # Read the body in blocks of this size: never more than one block in memory.
@@ -145,14 +145,6 @@ def receive_part(store: PhotoStore, sha: str, stream: BinaryIO, *, start: int, e
     return received
 
 
-def _sha256_of(path: Path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as fh:
-        while block := fh.read(BLOCK):
-            digest.update(block)
-    return digest.hexdigest()
-
-
 def store_photo(session: Session, clock: Clock, principal: Principal, store: PhotoStore, sha: str,
                 path: Path, *, max_pixels: int, max_decode_bytes: int, digest: str | None = None) -> bool:
     """Check, describe and store a received photo file (consumed whatever happens).
@@ -166,7 +158,7 @@ def store_photo(session: Session, clock: Clock, principal: Principal, store: Pho
     (``vouch_photo``). Returns True when this call created the photo."""
     created = False
     try:
-        actual = digest or _sha256_of(path)
+        actual = digest or sha256_of_file(path)
         if actual != check_sha(sha):
             raise HashMismatch(f"内容的 SHA-256 为 {actual}，与名称 {sha} 不符",
                                extra={"expected": sha, "actual": actual})
@@ -353,13 +345,11 @@ def geotag_checks(session: Session, principal: Principal, sha: str, *, gps: tupl
         owner = photo_owner(entity)
         context = owner.context(session, entity_id) if owner else None
         contexts.append((entity, entity_id, context or PhotoContext()))
-    enterprise_ids = {c.enterprise_id for _, _, c in contexts if c.enterprise_id is not None}
-    enterprise_at = _enterprise_locations(session, enterprise_ids) if gps and enterprise_ids else {}
 
     checks = []
     for entity, entity_id, context in contexts:
         to_record = _distance(gps, context.location)
-        to_enterprise = _distance(gps, enterprise_at.get(context.enterprise_id))
+        to_enterprise = _distance(gps, context.enterprise_location)
         known = [d for d in (to_record, to_enterprise) if d is not None]
         start, end = context.window or (None, None)
         checks.append({
@@ -380,14 +370,6 @@ def _distance(a: tuple[float, float] | None, b: tuple[float, float] | None) -> f
     if a is None or b is None:
         return None
     return round(distance_m(a[0], a[1], b[0], b[1]), 1)
-
-
-def _enterprise_locations(session: Session, ids: set[uuid.UUID]) -> dict[uuid.UUID, tuple[float, float]]:
-    from enterprises.models import Enterprise
-
-    rows = session.execute(select(Enterprise.id, func.ST_X(Enterprise.location), func.ST_Y(Enterprise.location))
-                           .where(Enterprise.id.in_(ids)))
-    return {id_: (lon, lat) for id_, lon, lat in rows}
 
 
 # --------------------------------------------------------------------------- orphans

@@ -167,7 +167,8 @@ def _chunks(src: Source) -> Iterator[bytes]:
             yield block
 
 
-def _sha256_of_file(path: Path) -> str:
+def sha256_of_file(path: Path) -> str:
+    """The hex SHA-256 of a file, read in blocks (the one place a stored or staged file is hashed)."""
     digest = hashlib.sha256()
     with open(path, "rb") as fh:
         while block := fh.read(_CHUNK):
@@ -334,7 +335,7 @@ class PartialUploads:
         arrived, so the phone's next part completes the upload at once. A file that cannot be this
         photo (another length, or bytes that do not hash to its name) is cleared instead."""
         for taken, fd in self._abandoned(sha):
-            if os.fstat(fd).st_size == total and _sha256_of_file(taken) == sha:
+            if os.fstat(fd).st_size == total and sha256_of_file(taken) == sha:
                 try:
                     # A link, not a rename: it refuses to replace a part another upload has begun.
                     os.link(taken, self._part(sha))
@@ -532,7 +533,7 @@ class FilesystemStore(_PartsMixin):
     def _move_into_place(self, sha: str, src: Path, final: Path, kind: Kind) -> bool:
         """Rename a handed-over file into place; False when it is on another filesystem."""
         if kind == "original":
-            _check_digest(sha, _sha256_of_file(src))
+            _check_digest(sha, sha256_of_file(src))
         fd = os.open(src, os.O_RDONLY)
         try:
             os.fsync(fd)
@@ -658,7 +659,7 @@ class S3Store(_PartsMixin):
                 self._put_object(key, body, kind)
             elif _is_path(src):
                 if kind == "original":
-                    _check_digest(sha, _sha256_of_file(Path(src)))
+                    _check_digest(sha, sha256_of_file(Path(src)))
                 with open(src, "rb") as fh:
                     self._put_object(key, fh, kind)
             else:

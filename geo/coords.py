@@ -5,7 +5,7 @@ Phones report WGS-84 (GPS, EXIF), GCJ-02 (国测局坐标 / “火星坐标”: 
 and converts back only for exports to Chinese map SDKs.
 
 The GCJ-02 formula is the reverse-engineered open one used by eviltransform / coordtransform
-(REGULATIONS.md §7): Krasovsky ellipsoid a = 6378245.0, ee = 0.00669342162296594323. GCJ-02 has
+(reference/REGULATIONS.md §7): Krasovsky ellipsoid a = 6378245.0, ee = 0.00669342162296594323. GCJ-02 has
 no closed-form inverse, so GCJ→WGS is solved by fixed-point iteration; BD→GCJ likewise (the usual
 closed-form BD→GCJ is a few centimetres off, which is then refined away). Points outside the rough
 China box (:func:`in_china`) get no offset at all.
@@ -19,7 +19,7 @@ import math
 
 from core.errors import FieldError, ValidationFailed
 
-# Constants exactly as published with the algorithm (REGULATIONS.md §7); changing them moves points.
+# Constants exactly as published with the algorithm (reference/REGULATIONS.md §7); changing them moves points.
 _PI = 3.1415926535897932384626
 _X_PI = _PI * 3000.0 / 180.0
 _A = 6378245.0  # Krasovsky 1940 semi-major axis, m
@@ -38,7 +38,7 @@ EARTH_RADIUS_M = 6371008.8
 def in_china(lon: float, lat: float) -> bool:
     """Rough China test that decides whether the GCJ-02/BD-09 offset applies.
 
-    It is the bounding box of eviltransform (REGULATIONS.md §7):
+    It is the bounding box of eviltransform (reference/REGULATIONS.md §7):
     72.004 ≤ lon ≤ 137.8347 and 0.8293 ≤ lat ≤ 55.8271. It is a box, not the border: it also
     covers e.g. Seoul, Hanoi and Ulaanbaatar. It matches what Chinese map SDKs do closely enough
     for points inside China, which is all this project records.

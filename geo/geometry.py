@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from sqlalchemy import Float, func, text
 from sqlalchemy.orm import Session
 
-from core.schemas import on_the_globe
+from geo.location import on_the_globe
 from geo.coords import CRS_VALUES, in_china, to_wgs84
 
 # Edges are straight in lon/lat; geography reads them as geodesics. Densifying to ≤0.001° (~100 m)

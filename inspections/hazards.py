@@ -11,6 +11,7 @@ carries the current hazard."""
 from __future__ import annotations
 
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import datetime
 
@@ -28,38 +29,119 @@ from db.pagination import Page, paginate
 from enterprises.models import Enterprise
 from geo.models import Region
 from inspections.models import HAZARD_LEVELS, HAZARD_SOURCES, Hazard, HazardEvent, Inspection
-from inspections.records import Provenance, Recorded, canonical_hash, check_not_reused, point
+from geo.location import point_geometry
+from inspections.records import Provenance, Recorded, canonical_hash, check_not_reused
+from evidence.service import name_photos
 
 OFFICERS = ("inspector", "desk_officer", "admin")
 
 
+@dataclass
+class Step:
+    """One lifecycle step being checked: what its rule's ``changes`` reads, and where it adds refusals."""
+
+    session: Session
+    principal: Principal
+    hazard: Hazard
+    data: dict
+    now: datetime
+    errors: list[FieldError]
+
+    @property
+    def major(self) -> bool:
+        return self.hazard.level == "major"
+
+
+def _order_changes(step: Step) -> dict:
+    """责令整改 (and 抽查不合格 reopening): the order's fields; 五落实 for a major hazard."""
+    data, hazard = step.data, step.hazard
+    if step.major:
+        require_fields(data, ("five",), step.errors)
+    if data.get("deadline") and data["deadline"] <= hazard.found_at:
+        step.errors.append(FieldError("validation", "deadline", "整改期限须晚于发现时间"))
+    changes = {k: data.get(k) for k in ("deadline", "responsible_person", "measures", "five")}
+    # SYNC_PROTOCOL.md §2 names only `five` for a major hazard; the 治理方案 summary is optional on
+    # the wire and defaults to the 五落实 measures, so a phone built from the contract alone can order.
+    changes["treatment_plan"] = data.get("treatment_plan") or (data.get("five") or {}).get("measures")
+    return changes
+
+
+def _reopen_changes(step: Step) -> dict:
+    """抽查不合格: back into the official loop, no longer a 自改 closure."""
+    return _order_changes(step) | {"self_fixed": False, "closed_at": None, "closed_by": None,
+                                   "rechecked_at": step.now}
+
+
+def _submit_changes(step: Step) -> dict:
+    return {"submitted_by": step.principal.user_id, "submitted_at": step.now}
+
+
+def _self_fix_changes(step: Step) -> dict:
+    return {"self_fixed": True, "submitted_by": step.principal.user_id, "submitted_at": step.now,
+            "closed_at": step.now, "closed_by": step.principal.user_id}
+
+
+def _spot_check_changes(step: Step) -> dict:
+    return {"rechecked_at": step.now}
+
+
+def _verify_changes(step: Step) -> dict:
+    """复查销号: never by the one who submitted; a major hazard only through a recheck that holds."""
+    if step.hazard.submitted_by == step.principal.user_id:
+        raise VerifierIsSubmitter()
+    if step.major:
+        require_fields(step.data, ("recheck_inspection_id",), step.errors)
+    if step.data.get("recheck_inspection_id"):
+        _check_recheck(step.session, step.hazard, step.data["recheck_inspection_id"], step.errors)
+    return {"closed_at": step.now, "closed_by": step.principal.user_id, "rechecked_at": step.now}
+
+
+def _reject_changes(step: Step) -> dict:
+    return ({"deadline": step.data["deadline"]} if step.data.get("deadline") else {}) | {"rechecked_at": step.now}
+
+
+def _supervise_changes(step: Step) -> dict:
+    """挂牌督办: major hazards only."""
+    if not step.major:
+        step.errors.append(FieldError("hazard.not_major", "action", "挂牌督办仅适用于重大事故隐患"))
+    return {"supervised": True, "supervising_office": step.data.get("office")}
+
+
 @dataclass(frozen=True)
 class Rule:
+    """One action of the hazard lifecycle: from which states, to which (None: status unchanged), by whom,
+    for which hazards, the fields it needs, and its own checks and changes (``changes(step)``)."""
+
     sources: tuple[str, ...]
-    target: str | None  # None: status unchanged
+    target: str | None
     roles: tuple[str, ...]
+    changes: Callable[[Step], dict]
     levels: tuple[str, ...] = HAZARD_LEVELS
     found_by: tuple[str, ...] = HAZARD_SOURCES  # the hazard's ``source``
     self_fixed: bool | None = None  # None: either; True: only a hazard the enterprise closed itself
     needs: tuple[str, ...] = ()
+    refusal: str = "此隐患不适用该操作"  # when the hazard's level or source does not fit
 
 
 SPOT_CHECKERS = ("inspector", "admin")
 ORDER_NEEDS = ("deadline", "responsible_person", "measures")
 
 TRANSITIONS = {
-    "order": Rule(("reported",), "ordered", OFFICERS, needs=ORDER_NEEDS),
-    "submit": Rule(("ordered",), "submitted", ("enterprise_officer", "grid_worker") + OFFICERS,
+    "order": Rule(("reported",), "ordered", OFFICERS, _order_changes, needs=ORDER_NEEDS),
+    "submit": Rule(("ordered",), "submitted", ("enterprise_officer", "grid_worker") + OFFICERS, _submit_changes,
                    needs=("photos", "note")),
-    "verify": Rule(("submitted",), "closed", OFFICERS),
-    "reject": Rule(("submitted",), "ordered", OFFICERS, needs=("note",)),
-    "supervise": Rule(("reported", "ordered", "submitted"), None, ("desk_officer", "admin"), needs=("office",)),
+    "verify": Rule(("submitted",), "closed", OFFICERS, _verify_changes),
+    "reject": Rule(("submitted",), "ordered", OFFICERS, _reject_changes, needs=("note",)),
+    "supervise": Rule(("reported", "ordered", "submitted"), None, ("desk_officer", "admin"), _supervise_changes,
+                      needs=("office",)),
     # 自改: only the enterprise's own officer, only a general hazard the enterprise found itself.
-    "self_fix": Rule(("reported",), "closed", ("enterprise_officer",), levels=("general",), found_by=("self",),
-                     needs=("photos", "note")),
+    "self_fix": Rule(("reported",), "closed", ("enterprise_officer",), _self_fix_changes, levels=("general",),
+                     found_by=("self",), needs=("photos", "note"),
+                     refusal="重大事故隐患或非企业自查发现的隐患须经责令整改、复查销号"),
     # 抽查 of a 自改 closure: confirmed as it stands, or reopened to 责令整改 with a deadline.
-    "spot_check": Rule(("closed",), None, SPOT_CHECKERS, self_fixed=True, needs=("note",)),
-    "reopen": Rule(("closed",), "ordered", SPOT_CHECKERS, self_fixed=True, needs=("note",) + ORDER_NEEDS),
+    "spot_check": Rule(("closed",), None, SPOT_CHECKERS, _spot_check_changes, self_fixed=True, needs=("note",)),
+    "reopen": Rule(("closed",), "ordered", SPOT_CHECKERS, _reopen_changes, self_fixed=True,
+                   needs=("note",) + ORDER_NEEDS),
 }
 
 
@@ -113,7 +195,7 @@ def new_hazard(session: Session, clock: Clock, principal: Principal, hazard_id: 
     region_id, grid_id = place_of(session, enterprise, location)
     now = clock.now()
     hazard = Hazard(id=hazard_id, enterprise_id=enterprise.id if enterprise else None, inspection_id=inspection_id,
-                    item_code=item_code, level=level, description=description, location=point(location),
+                    item_code=item_code, level=level, description=description, location=point_geometry(location),
                     photos=list(photos), status="reported", source=source, found_at=found_at, found_by=principal.user_id,
                     region_id=region_id, grid_id=grid_id, content_hash=digest, recorded_at=provenance.recorded_at,
                     recorded_at_corrected=provenance.recorded_at_corrected, created_at=now, updated_at=now, version=1)
@@ -122,7 +204,7 @@ def new_hazard(session: Session, clock: Clock, principal: Principal, hazard_id: 
     session.add(HazardEvent(hazard_id=hazard.id, action="report", from_status=None, to_status="reported", version=1,
                             actor_id=principal.user_id, device_id=provenance.device_id, at=now,
                             recorded_at=provenance.recorded_at, recorded_at_corrected=provenance.recorded_at_corrected,
-                            location=point(location), photos=list(photos), note="",
+                            location=point_geometry(location), photos=list(photos), note="",
                             data={"level": level, "source": source, "inspection_id": str(inspection_id) if inspection_id else None,
                                   "item": item_code}))
     return hazard
@@ -139,8 +221,6 @@ def report_hazard(session: Session, clock: Clock, principal: Principal, hazard_i
                   provenance: Provenance = Provenance()) -> Recorded:
     """A hazard reported outside an inspection (随手拍): by grid workers, inspectors, officers, and
     by an enterprise officer of its own enterprise (自查自报)."""
-    from evidence.service import name_photos
-
     if not principal.has("grid_worker", "enterprise_officer", *OFFICERS):
         raise Forbidden("只有网格员、执法人员、内勤或企业安全员可以上报隐患")
     source = report_source(principal)
@@ -193,69 +273,18 @@ def require_fields(data: dict, fields: tuple[str, ...], errors: list[FieldError]
 
 def transition_hazard(session: Session, clock: Clock, principal: Principal, hazard_id: uuid.UUID, data: dict,
                       *, base_version: int, provenance: Provenance = Provenance()) -> Hazard:
-    """Apply one lifecycle step; the single place hazard status changes."""
-    from evidence.service import name_photos
-
-    hazard = session.scalar(select(Hazard).where(Hazard.id == hazard_id, hazard_filter(principal))
-                            .with_for_update(of=Hazard))
-    if hazard is None:
-        # Not here yet, or not the caller's to see: one answer, so that existence is not revealed.
-        raise UnknownRecord(f"隐患 {hazard_id} 不存在或尚未到达服务器",
-                            errors=[FieldError("sync.unknown_reference", "id", "隐患不存在（尚未同步）")])
+    """Apply one lifecycle step; the single place hazard status changes: lock the hazard, check the step
+    against its rule (TRANSITIONS), apply the rule's changes, record the event."""
+    hazard = _locked(session, principal, hazard_id)
     action = data["action"]
     rule = TRANSITIONS[action]
-    if not principal.has(*rule.roles):
-        raise Forbidden("当前角色不能执行此操作", code="hazard.role_not_allowed")
     now = clock.now()
-    if base_version != hazard.version:
-        raise StaleVersion(current=jsonable(hazard_view(session, clock, principal, hazard.id)))
-    if hazard.status not in rule.sources or (rule.self_fixed is not None and hazard.self_fixed != rule.self_fixed):
-        raise InvalidTransition(f"隐患状态为 {hazard.status}，不能执行 {action}",
-                                current=jsonable(hazard_view(session, clock, principal, hazard.id)))
-    if hazard.level not in rule.levels or hazard.source not in rule.found_by:
-        raise NotSelfFixable("重大事故隐患或非企业自查发现的隐患须经责令整改、复查销号" if action == "self_fix"
-                             else "此隐患不适用该操作")
-
-    errors: list[FieldError] = []
-    major = hazard.level == "major"
-    changes: dict = {}
-    require_fields(data, rule.needs, errors)
-    if action in ("order", "reopen"):
-        if major:
-            require_fields(data, ("five",), errors)
-        if data.get("deadline") and data["deadline"] <= hazard.found_at:
-            errors.append(FieldError("validation", "deadline", "整改期限须晚于发现时间"))
-        changes = {k: data.get(k) for k in ("deadline", "responsible_person", "measures", "five")}
-        # SYNC_PROTOCOL.md §2 names only `five` for a major hazard; the 治理方案 summary is optional on
-        # the wire and defaults to the 五落实 measures, so a phone built from the contract alone can order.
-        changes["treatment_plan"] = data.get("treatment_plan") or (data.get("five") or {}).get("measures")
-        if action == "reopen":  # 抽查不合格: back into the official loop, no longer a 自改 closure
-            changes.update(self_fixed=False, closed_at=None, closed_by=None, rechecked_at=now)
-    elif action == "submit":
-        changes = {"submitted_by": principal.user_id, "submitted_at": now}
-    elif action == "self_fix":
-        changes = {"self_fixed": True, "submitted_by": principal.user_id, "submitted_at": now,
-                   "closed_at": now, "closed_by": principal.user_id}
-    elif action == "spot_check":
-        changes = {"rechecked_at": now}
-    elif action == "verify":
-        if hazard.submitted_by == principal.user_id:
-            raise VerifierIsSubmitter()
-        if major:  # a major hazard closes only through a recheck (复查); any named recheck must hold
-            require_fields(data, ("recheck_inspection_id",), errors)
-        if data.get("recheck_inspection_id"):
-            _check_recheck(session, hazard, data["recheck_inspection_id"], errors)
-        changes = {"closed_at": now, "closed_by": principal.user_id, "rechecked_at": now}
-    elif action == "reject":
-        if data.get("deadline"):
-            changes["deadline"] = data["deadline"]
-        changes["rechecked_at"] = now
-    elif action == "supervise":
-        if not major:
-            errors.append(FieldError("hazard.not_major", "action", "挂牌督办仅适用于重大事故隐患"))
-        changes = {"supervised": True, "supervising_office": data.get("office")}
-    if errors:
-        raise ValidationFailed(errors=errors)
+    _check_step(session, clock, principal, hazard, rule, action, base_version)
+    step = Step(session, principal, hazard, data, now, errors=[])
+    require_fields(data, rule.needs, step.errors)
+    changes = rule.changes(step)
+    if step.errors:
+        raise ValidationFailed(errors=step.errors)
 
     before = hazard.status
     for key, value in changes.items():
@@ -267,7 +296,7 @@ def transition_hazard(session: Session, clock: Clock, principal: Principal, haza
     session.add(HazardEvent(
         hazard_id=hazard.id, action=action, from_status=before, to_status=hazard.status, version=hazard.version,
         actor_id=principal.user_id, device_id=provenance.device_id, at=now, recorded_at=provenance.recorded_at,
-        recorded_at_corrected=provenance.recorded_at_corrected, location=point(data.get("location")),
+        recorded_at_corrected=provenance.recorded_at_corrected, location=point_geometry(data.get("location")),
         photos=list(data.get("photos") or []), note=data.get("note") or "", change_hash=provenance.change_hash,
         data={k: (str(v) if isinstance(v, (datetime, uuid.UUID)) else v) for k, v in data.items()
               if k not in ("photos", "note", "location", "action") and v is not None}))
@@ -276,6 +305,30 @@ def transition_hazard(session: Session, clock: Clock, principal: Principal, haza
     audit(session, clock, principal, action, "hazard", hazard.id,
           {"from": before, "to": hazard.status, "version": hazard.version})
     return hazard
+
+
+def _locked(session: Session, principal: Principal, hazard_id: uuid.UUID) -> Hazard:
+    hazard = session.scalar(select(Hazard).where(Hazard.id == hazard_id, hazard_filter(principal))
+                            .with_for_update(of=Hazard))
+    if hazard is None:
+        # Not here yet, or not the caller's to see: one answer, so that existence is not revealed.
+        raise UnknownRecord(f"隐患 {hazard_id} 不存在或尚未到达服务器",
+                            errors=[FieldError("sync.unknown_reference", "id", "隐患不存在（尚未同步）")])
+    return hazard
+
+
+def _check_step(session: Session, clock: Clock, principal: Principal, hazard: Hazard, rule: Rule, action: str,
+                base_version: int) -> None:
+    """What every step must pass, in this order: the role, the version, the state, the kind of hazard."""
+    if not principal.has(*rule.roles):
+        raise Forbidden("当前角色不能执行此操作", code="hazard.role_not_allowed")
+    if base_version != hazard.version:
+        raise StaleVersion(current=jsonable(hazard_view(session, clock, principal, hazard.id)))
+    if hazard.status not in rule.sources or (rule.self_fixed is not None and hazard.self_fixed != rule.self_fixed):
+        raise InvalidTransition(f"隐患状态为 {hazard.status}，不能执行 {action}",
+                                current=jsonable(hazard_view(session, clock, principal, hazard.id)))
+    if hazard.level not in rule.levels or hazard.source not in rule.found_by:
+        raise NotSelfFixable(rule.refusal)
 
 
 def _check_recheck(session: Session, hazard: Hazard, inspection_id: uuid.UUID, errors: list[FieldError]) -> None:

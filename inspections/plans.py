@@ -23,7 +23,7 @@ from db.pagination import Page, paginate
 from enterprises.models import Enterprise
 from geo.models import GridAssignment, Region
 from inspections.draw import compute_draw
-from jobs.periods import local_date
+from core.periods import local_date
 from inspections.models import Hazard, Inspection, Plan, RandomDraw
 
 

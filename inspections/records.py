@@ -8,8 +8,6 @@ import uuid
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from geoalchemy2.shape import from_shape
-from shapely.geometry import Point
 
 from core.errors import Conflict
 
@@ -59,12 +57,6 @@ def check_not_reused(existing, digest: str, what: str, *, author: uuid.UUID, cal
     `duplicate` would tell another user their change is stored when it is not theirs)."""
     if existing.content_hash != digest or author != caller:
         raise IdReused(f"{what}编号 {existing.id} 已用于另一条记录；更正请新建记录并以 supersedes 指向原记录")
-
-
-def point(location: dict | None):
-    if not location:
-        return None
-    return from_shape(Point(location["lon"], location["lat"]), srid=4326)
 
 
 def hazard_id_for(inspection_id: uuid.UUID, item_code: str) -> uuid.UUID:

@@ -11,7 +11,6 @@ from api.context import clock, db, settings
 from api.inputs import Blueprint
 from api.paging import linked_pages
 from inspections import hazards, plans, service
-from inspections import photos as _photo_owners  # noqa: F401  (registers who may see which photos)
 from inspections.records import Provenance
 from core.schemas import PageQuery
 from inspections.schemas import (DrawIn, DrawOut, HazardCreate, HazardOut, HazardPageOut, HazardQuery,

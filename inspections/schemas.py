@@ -6,7 +6,8 @@ from marshmallow import Schema, ValidationError, fields, validate, validates_sch
 
 from accounts.schemas import people_field
 from checklists.scoring import AnswerIn
-from core.schemas import LocationIn, PageOut, PageQuery, position_field
+from core.schemas import PageOut, PageQuery
+from geo.location import LocationIn, position_field
 from core.times import AcceptedDate, AcceptedTime, RecordedTime, ShownTime
 from enterprises.models import INDUSTRIES, RISK_COLOURS
 from inspections.hazards import TRANSITIONS

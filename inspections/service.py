@@ -23,7 +23,7 @@ from core.errors import FieldError, Forbidden, NotFound, UnknownReference, Valid
 from core.times import shown
 from enterprises.models import Enterprise
 from geo.coords import to_wgs84
-from geo.geofence import check as geofence_check
+from enterprises.geofence import check as geofence_check
 from geo.models import Grid, GridAssignment, Region
 from inspections.hazards import apply_recheck, new_hazard, visible_enterprise
 
@@ -31,8 +31,10 @@ from inspections.hazards import apply_recheck, new_hazard, visible_enterprise
 INSPECTION_SOURCES = {"self": "self", "patrol_check": "patrol"}
 from inspections.models import Inspection, Patrol, PatrolVisit, Plan
 from inspections.plans import plan_filter
-from inspections.records import Provenance, Recorded, canonical_hash, check_not_reused, hazard_id_for, point
-from jobs.periods import local_date
+from geo.location import point_geometry
+from inspections.records import Provenance, Recorded, canonical_hash, check_not_reused, hazard_id_for
+from core.periods import local_date
+from evidence.service import name_photos
 
 
 def inspection_filter(principal: Principal, inspection=Inspection):
@@ -133,8 +135,6 @@ def record_inspection(session: Session, clock: Clock, principal: Principal, insp
     """Store one inspection and raise a hazard (id ``uuid5(inspection_id, item)``) per failed item.
 
     Append-only: re-sending the same content is harmless; other content under the same id is refused."""
-    from evidence.service import name_photos
-
     digest = canonical_hash(data)
     existing = session.get(Inspection, inspection_id)
     if existing is not None:
@@ -160,7 +160,7 @@ def record_inspection(session: Session, clock: Clock, principal: Principal, insp
     inspection = Inspection(
         id=inspection_id, enterprise_id=enterprise.id, kind=data["kind"], plan_id=data.get("plan_id"),
         checklist_code=template.code, checklist_version=template.version, inspector_ids=inspectors,
-        started_at=data["started_at"], finished_at=data.get("finished_at"), location=point(location),
+        started_at=data["started_at"], finished_at=data.get("finished_at"), location=point_geometry(location),
         location_accuracy_m=location.get("accuracy_m") if location else None,
         location_given=location.get("given") if location else None,
         distance_m=fence["distance_m"] if fence else None,
@@ -258,8 +258,6 @@ def record_patrol(session: Session, clock: Clock, principal: Principal, patrol_i
                   *, geofence_m: float, provenance: Provenance = Provenance()) -> Recorded:
     """A grid worker's patrol of a grid assigned to them: track and visits with their outcomes, each
     visit flagged when recorded farther than ``geofence_m`` from its enterprise."""
-    from evidence.service import name_photos
-
     if not principal.has("grid_worker"):
         raise Forbidden("只有网格员可以记录巡查", code="patrol.not_a_grid_worker")
     digest = canonical_hash(data)
@@ -311,7 +309,7 @@ def _check_visited(session: Session, principal: Principal, enterprise_ids: list[
 def _insert_visits(session: Session, patrol_id: uuid.UUID, visits: list[dict], geofence_m: float) -> None:
     """All visits of a patrol in one statement, each with its distance (geography, metres) to the
     enterprise computed where the enterprise's location is and whether that lies beyond the geofence
-    (as :func:`geo.geofence.check` judges a check-in), in the order the phone sent them."""
+    (as :func:`enterprises.geofence.check` judges a check-in), in the order the phone sent them."""
     if not visits:
         return
     rows = [{"enterprise_id": str(v["enterprise_id"]), "at": v["at"].isoformat(),

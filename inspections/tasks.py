@@ -12,6 +12,8 @@ from core.clock import Clock
 from core.errors import Conflict, FieldError, UnknownRecord, UnknownReference, ValidationFailed
 from core.times import shown
 from inspections.models import Hazard, Inspection, Patrol, Task
+from inspections.hazards import hazard_filter
+from inspections.service import inspection_filter, patrol_filter
 
 TASK_TRANSITIONS = {
     "accept": (("open",), "accepted"),
@@ -37,9 +39,6 @@ def task_view(task: Task) -> dict:
 def _check_result(session: Session, principal: Principal, result: dict) -> None:
     """The record a task names as its result, like any record a change names: not on the server yet →
     retryable (it may come in a later batch); on the server but not the caller's to see → not found."""
-    from inspections.hazards import hazard_filter
-    from inspections.service import inspection_filter, patrol_filter
-
     model, visible = {"inspection": (Inspection, inspection_filter), "patrol": (Patrol, patrol_filter),
                       "hazard": (Hazard, hazard_filter)}[result["entity"]]
     if session.scalar(select(model.id).where(model.id == result["id"], visible(principal))) is not None:

@@ -12,6 +12,9 @@ from sqlalchemy.orm import Session
 from config.settings import Settings
 from core.clock import Clock
 from jobs import tasks
+from evidence.service import remove_orphan_photos
+from reports.figures import freeze_due_month
+from sync.compaction import compact_change_log
 
 
 @dataclass(frozen=True)
@@ -46,14 +49,10 @@ def self_inspection_tasks(session: Session, clock: Clock, env: JobEnv) -> dict:
 
 
 def monthly_figures(session: Session, clock: Clock, env: JobEnv) -> dict:
-    from reports.figures import freeze_due_month
-
     return freeze_due_month(session, clock, env.settings.figures_grace_days)
 
 
 def orphan_photos(session: Session, clock: Clock, env: JobEnv) -> dict:
-    from evidence.service import remove_orphan_photos
-
     if env.photo_store is None:
         return {"skipped": "no photo store"}
     removed = remove_orphan_photos(session, clock, env.photo_store, env.settings.orphan_photo_days)
@@ -63,8 +62,6 @@ def orphan_photos(session: Session, clock: Clock, env: JobEnv) -> dict:
 
 
 def compact_feed(session: Session, clock: Clock, env: JobEnv) -> dict:
-    from sync.compaction import compact_change_log
-
     return compact_change_log(session, clock, env.settings.feed_retention_days)
 
 

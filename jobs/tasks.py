@@ -24,14 +24,14 @@ from enterprises.models import Enterprise
 from geo.models import GridAssignment, Region
 from inspections.hazards import overdue_expr, transition_hazard
 from inspections.models import Hazard, HazardEvent, Task
-from jobs.periods import LABELS, period_of
+from core.periods import LABELS, period_of
 
 TASK_COLUMNS = ("id", "kind", "title", "assignee_id", "target_entity", "target_id", "enterprise_id", "due",
                 "period_key", "status", "note", "region_id", "grid_id", "created_at", "updated_at", "version")
 OPEN_TASK_STATUSES = ("open", "accepted")
 # A desk officer gets three days to follow an overdue hazard up (催办、约谈、立案).
 OVERDUE_FOLLOW_UP_DAYS = 3
-# 日周月: 班组日排查、部门周排查、厂长经理月排查 (the county work plans, reference/seeds/).
+# 日周月: 班组日排查、部门周排查、厂长经理月排查 (the county work plans, docs/reference/seeds/).
 SELF_INSPECTION_TITLES = {"daily": "班组日排查", "weekly": "部门周排查", "monthly": "负责人月排查"}
 # The account that signs what the schedule itself decides (automatic 挂牌督办): inactive, cannot log in.
 SYSTEM_USERNAME = "anxun-system"

@@ -3,7 +3,8 @@ from __future__ import annotations
 
 from marshmallow import Schema, fields, validate
 
-from core.schemas import LocationIn, LocationOut, PageOut, PageQuery
+from core.schemas import PageOut, PageQuery
+from geo.location import LocationIn, LocationOut
 from core.times import AcceptedTime
 from public_reports.models import REPORT_STATUSES
 from public_reports.service import ACTIONS

@@ -28,13 +28,13 @@ from core.clock import SHANGHAI, Clock
 from core.serialize import jsonable
 from core.errors import Conflict, FieldError, Forbidden, NotFound, TooManyRequests, ValidationFailed
 from db.pagination import Page, paginate
-from evidence.access import register_photo_owner
+from evidence.access import PhotoOwner
 from evidence.models import PhotoRef
 from evidence.service import _staging_file, _too_large, store_photo
 from geo.models import GridAssignment, Region
 from inspections.hazards import hazard_filter, place_of, require_fields, visible_enterprise
 from inspections.models import Hazard, Task
-from inspections.records import point
+from geo.location import point_geometry
 from public_reports import challenge
 from public_reports.models import PublicReport
 
@@ -68,8 +68,9 @@ def report_filter(principal: Principal, report=PublicReport):
     return principal.area_filter(region_id=report.region_id, grid_id=report.grid_id)
 
 
-register_photo_owner("public_report", lambda principal: select(PublicReport.id).where(report_filter(principal)),
-                     lambda session, report_id: None)
+# A report's photos: seen by whoever may handle the report; no place or time to check them against.
+PHOTO_OWNERS = (PhotoOwner("public_report", lambda principal: select(PublicReport.id).where(report_filter(principal)),
+                           lambda session, report_id: None),)
 
 
 # --------------------------------------------------------------------------- from the public
@@ -133,7 +134,7 @@ def submit_report(session: Session, clock: Clock, settings, store, data: dict, c
     now = clock.now()
     report = PublicReport(
         id=uuid.uuid4(), code="".join(secrets.choice(CODE_ALPHABET) for _ in range(CODE_LENGTH)),
-        what=data["what"], place=data["place"], location=point(data["location"]),
+        what=data["what"], place=data["place"], location=point_geometry(data["location"]),
         location_given=data["location"]["given"], region_id=region_id, grid_id=grid_id, photos=shas,
         reporter_name=data.get("name") or None, reporter_phone=data.get("phone") or None,
         client_address=client_address, status="received", created_at=now, updated_at=now, version=1)

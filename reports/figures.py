@@ -29,7 +29,7 @@ from core.clock import Clock
 from geo.models import Region
 from inspections.models import HAZARD_SOURCES, INSPECTION_KINDS
 from inspections.service import PATROLLED_SQL
-from jobs.periods import Period, local_date, month_period
+from core.periods import Period, local_date, month_period
 from reports.models import MonthlyFigures
 
 FIGURE_COLUMNS = ("inspections", "inspections_by_kind", "hazards_found", "hazards_found_major",

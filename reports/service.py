@@ -9,7 +9,7 @@ from accounts.principal import Principal
 from core.clock import Clock
 from core.errors import FieldError, NotFound, ValidationFailed
 from geo.models import Region
-from jobs.periods import Period, month_period
+from core.periods import Period, month_period
 from reports.figures import FIGURE_COLUMNS, frozen_figures, live_figures, month_of
 
 RANKING_RULE = "同一上级下比较：巡查覆盖率高者在前，其次整改销号率高者在前（未发现隐患者居后），再次逾期隐患少者在前"

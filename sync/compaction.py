@@ -15,6 +15,7 @@ from sqlalchemy import text
 from sqlalchemy.orm import Session
 
 from core.clock import Clock
+from sync.pull import COMPACTION_LOCK, horizon
 
 # The newest position older than the cutoff and below the horizon: it and everything before it may go
 # (a cursor AT the floor has seen its row; only one before it can miss something).
@@ -43,8 +44,6 @@ ON CONFLICT (id) DO UPDATE SET txid = excluded.txid, seq = excluded.seq, compact
 
 def compact_change_log(session: Session, clock: Clock, retention_days: int) -> dict:
     """Delete superseded rows and tombstones older than ``retention_days``; raise the floor."""
-    from sync.pull import COMPACTION_LOCK, horizon
-
     # Waits for pulls in flight; pulls that start meanwhile wait for this transaction to commit.
     session.execute(text(f"SELECT pg_advisory_xact_lock({COMPACTION_LOCK})"))
     now = clock.now()

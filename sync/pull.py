@@ -29,10 +29,11 @@ from checklists.models import ChecklistTemplate
 from core.serialize import jsonable
 from core.clock import Clock
 from enterprises import service as enterprises
-from geo import service as geo
+from grids import service as grids_service
 from inspections import hazards, plans
 from inspections.models import Plan, Task
 from inspections.tasks import task_view
+from core.inputs import bad_text
 
 START = (0, 0)
 
@@ -58,8 +59,6 @@ class Cursor:
     @classmethod
     def decode(cls, value: str) -> "Cursor | None":
         """The cursor ``value`` encodes, or None for anything this server did not issue (answered by a reset)."""
-        from core.inputs import bad_text
-
         def key(part) -> str:
             if not isinstance(part, str) or bad_text(part):
                 raise ValueError(part)
@@ -104,35 +103,50 @@ def _current_grids(session: Session, principal: Principal) -> list[str]:
     return sorted(str(g) for g in session.scalars(principal.assigned_grid_ids()))
 
 
-# Rows whose keys (before or after the change) touch the caller's view. :grids are the grids to match.
-MATCH = """(
-      c.entity = 'checklist_template'
-   OR CAST(:user AS uuid) = ANY(c.audience)
-   OR (:admin AND c.entity IN ('enterprise', 'grid', 'hazard'))
-   OR (:officer AND (c.region_path <@ CAST(:path AS ltree) OR c.old_region_path <@ CAST(:path AS ltree)))
-   OR (c.grid_id = ANY(CAST(:grids AS uuid[])) OR c.old_grid_id = ANY(CAST(:grids AS uuid[])))
-   OR (c.enterprise_id = CAST(:enterprise AS uuid) AND c.entity IN ('enterprise', 'hazard'))
-)"""
+class View:
+    """A caller's view of the feed as SQL: which change rows touch it (``match``: the record's keys
+    before or after the change), whether a record as its latest change left it is in it now
+    (``visible``), and the parameters both need. Built from the principal: only the conditions that
+    apply to the caller are in the statement."""
 
-# Whether the record, as its latest change left it, is in the caller's view now.
-VISIBLE = """(c.op = 'upsert' AND (
-      c.entity = 'checklist_template'
-   OR CAST(:user AS uuid) = ANY(c.audience)
-   OR (:admin AND c.entity IN ('enterprise', 'grid', 'hazard'))
-   OR (:officer AND c.region_path <@ CAST(:path AS ltree))
-   OR c.grid_id = ANY(CAST(:grids_now AS uuid[]))
-   OR (c.enterprise_id = CAST(:enterprise AS uuid) AND c.entity IN ('enterprise', 'hazard'))
-))"""
+    def __init__(self, principal: Principal, grids_now: list[str], horizon: str):
+        keyed, now = ["c.entity = 'checklist_template'", "CAST(:user AS uuid) = ANY(c.audience)"], []
+        if principal.is_admin:
+            keyed.append("c.entity IN ('enterprise', 'grid', 'hazard')")
+        elif principal.sees_region_subtree:
+            keyed.append("c.region_path <@ CAST(:path AS ltree) OR c.old_region_path <@ CAST(:path AS ltree)")
+            now.append("c.region_path <@ CAST(:path AS ltree)")
+        if principal.enterprise_id:
+            keyed.append("c.enterprise_id = CAST(:enterprise AS uuid) AND c.entity IN ('enterprise', 'hazard')")
+        self.match = _any(keyed[:2] + [GRID_MATCH] + keyed[2:])
+        # Visible now: the same conditions, with the region and grids as they are now (not before).
+        self.visible = "(c.op = 'upsert' AND " + _any(
+            [k for k in keyed if "old_region_path" not in k] + now + ["c.grid_id = ANY(CAST(:grids_now AS uuid[]))"]) + ")"
+        self.params = {"user": str(principal.user_id), "path": principal.region_path,
+                       "enterprise": str(principal.enterprise_id) if principal.enterprise_id else None,
+                       "grids_now": grids_now, "grids": sorted(set(grids_now)), "horizon": horizon}
+
+
+def _any(conditions: list[str]) -> str:
+    return "(" + "\n   OR ".join(f"({c})" for c in conditions) + ")"
+
+
+# Changes to records in or out of the grids of :grids (a grid worker's, or those being replayed).
+GRID_MATCH = "c.grid_id = ANY(CAST(:grids AS uuid[])) OR c.old_grid_id = ANY(CAST(:grids AS uuid[]))"
 
 RANGE = """(c.txid, c.seq) > (CAST(:after_t AS text)::xid8, :after_s)
        AND c.txid < CAST(:horizon AS text)::xid8
        AND (c.txid, c.seq) <= (CAST(:upto_t AS text)::xid8, :upto_s)"""
 
-PAGE = f"""
+
+
+def _page_sql(match: str, visible: str) -> str:
+    """Changes after a position up to another, each record once at its latest change, in feed order."""
+    return f"""
 WITH relevant AS (
-    SELECT DISTINCT c.entity, c.entity_id FROM change_log c WHERE {RANGE} AND {MATCH}
+    SELECT DISTINCT c.entity, c.entity_id FROM change_log c WHERE {RANGE} AND {match}
 ), latest AS (
-    SELECT DISTINCT ON (c.entity, c.entity_id) c.entity, c.entity_id, c.txid, c.seq, c.version, {VISIBLE} AS visible
+    SELECT DISTINCT ON (c.entity, c.entity_id) c.entity, c.entity_id, c.txid, c.seq, c.version, {visible} AS visible
       FROM change_log c JOIN relevant r ON r.entity = c.entity AND r.entity_id = c.entity_id
      WHERE {RANGE}
      ORDER BY c.entity, c.entity_id, c.txid DESC, c.seq DESC
@@ -143,17 +157,20 @@ SELECT entity, entity_id, txid::text AS txid, seq, version, visible FROM latest
 # ORDER BY names the columns of ``latest``: a bare ``txid`` would be the text output column, and text
 # puts "10" before "9" — a page cut there would move the cursor past changes not yet served.
 
-# One page of a snapshot: records after the key, each at its latest change up to the head, those in
-# view only. Walks ix_change_log_record backwards; every change row is read once over the whole snapshot.
-SNAPSHOT = f"""
+
+def _snapshot_sql(visible: str) -> str:
+    """One page of a snapshot: records after the key, each at its latest change up to the head, those in
+    view only. Walks ix_change_log_record backwards; every change row is read once over the whole snapshot."""
+    return f"""
 SELECT entity, entity_id, txid::text AS txid, seq, version, visible FROM (
-    SELECT DISTINCT ON (c.entity, c.entity_id) c.entity, c.entity_id, c.txid, c.seq, c.version, {VISIBLE} AS visible
+    SELECT DISTINCT ON (c.entity, c.entity_id) c.entity, c.entity_id, c.txid, c.seq, c.version, {visible} AS visible
       FROM change_log c
      WHERE (:first OR (c.entity, c.entity_id) < (:after_e, :after_id))
        AND (c.txid, c.seq) <= (CAST(:head_t AS text)::xid8, :head_s)
      ORDER BY c.entity DESC, c.entity_id DESC, c.txid DESC, c.seq DESC
 ) latest WHERE visible LIMIT :limit
 """
+
 
 # The horizon: the oldest transaction of THIS DATABASE that was running when the statement's snapshot
 # was taken and still runs (a backend's writer, or a prepared two-phase transaction), else the
@@ -216,77 +233,108 @@ def _behind_floor(cursor: Cursor, floor: tuple[int, int] | None) -> bool:
     return position < floor and (cursor.floor is None or tuple(cursor.floor) < floor)
 
 
+@dataclass(frozen=True)
+class Bounds:
+    """Read once at the start of a pull (BOUNDS): the horizon, the head and the feed's floor."""
+
+    horizon: str
+    head: tuple[int, int]
+    floor: tuple[int, int] | None
+
+
 def pull(session: Session, clock: Clock, principal: Principal, cursor_value: str | None, limit: int) -> dict:
+    """One page of the caller's feed (SYNC_PROTOCOL.md §3), in three phases that each fill what is left
+    of the page: a replay of grids given or taken away since the cursor (regrid), a snapshot of the
+    whole view for a new or reset region-wide cursor, then the feed from the cursor's position."""
     session.execute(text(BEGIN_PULL))
-    bounds = session.execute(text(BOUNDS)).one()
-    horizon_now = bounds.horizon
-    head = (int(bounds.head_t), bounds.head_s) if bounds.head_t is not None else START
-    floor = (int(bounds.floor_t), bounds.floor_s) if bounds.floor_t is not None else None
+    bounds = _bounds(session)
     grids_now = _current_grids(session, principal)
+    cursor, reset = _resume(cursor_value, principal, bounds, grids_now)
+    view = View(principal, grids_now, bounds.horizon)
+    rows: list = []
+    for phase in (_regrid_phase, _snapshot_phase, _feed_phase):
+        if phase(session, view, cursor, bounds, rows, limit):
+            return _answer(session, clock, principal, rows, cursor, has_more=True, reset=reset)
+    return _answer(session, clock, principal, rows, cursor, has_more=False, reset=reset)
+
+
+def _bounds(session: Session) -> Bounds:
+    row = session.execute(text(BOUNDS)).one()
+    return Bounds(horizon=row.horizon,
+                  head=(int(row.head_t), row.head_s) if row.head_t is not None else START,
+                  floor=(int(row.floor_t), row.floor_s) if row.floor_t is not None else None)
+
+
+def _resume(cursor_value: str | None, principal: Principal, bounds: Bounds, grids_now: list[str]) -> tuple[Cursor, bool]:
+    """The cursor to go on from, and whether the phone must start over (reset)."""
     cursor = Cursor.decode(cursor_value) if cursor_value else None
     reset = cursor_value is not None and (cursor is None or cursor.scope != scope_key(principal)
-                                          or _behind_floor(cursor, floor))
+                                          or _behind_floor(cursor, bounds.floor))
     if cursor is None or reset:
         cursor = Cursor(pos=START, scope=scope_key(principal), grids=grids_now)
-        if (principal.is_admin or principal.sees_region_subtree) and head != START:
-            cursor.snapshot = {"after": None, "head": list(head)}
+        if (principal.is_admin or principal.sees_region_subtree) and bounds.head != START:
+            cursor.snapshot = {"after": None, "head": list(bounds.head)}
     elif cursor.grids != grids_now:
         # Grids taken away or given: replay just those grids from the start, then go on as before.
         changed = sorted(set(cursor.grids) ^ set(grids_now))
-        cursor.regrid = {"grids": changed, "pos": list(START), "upto": list(head)}
+        cursor.regrid = {"grids": changed, "pos": list(START), "upto": list(bounds.head)}
         cursor.grids = grids_now
+    cursor.floor = list(bounds.floor) if bounds.floor else None
+    return cursor, reset
 
-    cursor.floor = list(floor) if floor else None
-    params = {"user": str(principal.user_id), "admin": principal.is_admin,
-              "officer": principal.sees_region_subtree and not principal.is_admin,
-              "path": principal.region_path, "enterprise": str(principal.enterprise_id) if principal.enterprise_id else None,
-              "grids_now": grids_now, "horizon": horizon_now}
-    rows: list = []
-    if cursor.regrid:
-        regrid = cursor.regrid
-        rows = _page(session, params | {"grids": regrid["grids"]}, tuple(regrid["pos"]), tuple(regrid["upto"]),
-                     limit + 1, regrid_only=True)
-        if len(rows) > limit:
-            rows = rows[:limit]
-            regrid["pos"] = [int(rows[-1].txid), rows[-1].seq]
-            return _answer(session, clock, principal, rows, cursor, has_more=True, reset=reset)
-        cursor.regrid = None
-    if snapshot := cursor.snapshot:
-        served = _snapshot_page(session, params, snapshot, limit + 1 - len(rows))
-        has_more = len(rows) + len(served) > limit
-        served = served[:limit - len(rows)]
-        if served:
-            snapshot["after"] = [served[-1].entity, served[-1].entity_id]
-        rows += served
-        if has_more:
-            return _answer(session, clock, principal, rows, cursor, has_more=True, reset=reset)
-        cursor.pos, cursor.snapshot = tuple(snapshot["head"]), None
-    main = _page(session, params | {"grids": sorted(set(grids_now))}, cursor.pos, MAX, limit + 1 - len(rows))
-    has_more = len(rows) + len(main) > limit
-    main = main[:limit - len(rows)]
-    if main:
-        cursor.pos = (int(main[-1].txid), main[-1].seq)
+
+def _regrid_phase(session: Session, view: View, cursor: Cursor, bounds: Bounds, rows: list, limit: int) -> bool:
+    """Replay the changed grids up to the head they were changed at; True when the page is full."""
+    if not (regrid := cursor.regrid):
+        return False
+    # Only the grids being replayed: nothing else needs to come again.
+    page = _page(session, _page_sql(f"({GRID_MATCH})", view.visible), view.params | {"grids": regrid["grids"]},
+                 tuple(regrid["pos"]), tuple(regrid["upto"]), limit + 1 - len(rows))
+    if len(rows) + len(page) > limit:
+        rows += page[:limit - len(rows)]
+        regrid["pos"] = [int(rows[-1].txid), rows[-1].seq]
+        return True
+    rows += page
+    cursor.regrid = None
+    return False
+
+
+def _snapshot_phase(session: Session, view: View, cursor: Cursor, bounds: Bounds, rows: list, limit: int) -> bool:
+    """Serve the view as it stands at the snapshot's head, record by record; True when the page is full."""
+    if not (snapshot := cursor.snapshot):
+        return False
+    after = snapshot["after"] or ["", ""]
+    head = snapshot["head"]
+    served = session.execute(text(_snapshot_sql(view.visible)), view.params | {
+        "first": snapshot["after"] is None, "after_e": after[0], "after_id": after[1],
+        "head_t": str(head[0]), "head_s": head[1], "limit": limit + 1 - len(rows)}).all()
+    has_more = len(rows) + len(served) > limit
+    served = served[:limit - len(rows)]
+    if served:
+        snapshot["after"] = [served[-1].entity, served[-1].entity_id]
+    rows += served
+    if has_more:
+        return True
+    cursor.pos, cursor.snapshot = tuple(snapshot["head"]), None
+    return False
+
+
+def _feed_phase(session: Session, view: View, cursor: Cursor, bounds: Bounds, rows: list, limit: int) -> bool:
+    """The feed after the cursor's position; True when the page is full."""
+    page = _page(session, _page_sql(view.match, view.visible), view.params, cursor.pos, MAX, limit + 1 - len(rows))
+    has_more = len(rows) + len(page) > limit
+    page = page[:limit - len(rows)]
+    if page:
+        cursor.pos = (int(page[-1].txid), page[-1].seq)
+    rows += page
     if not has_more:
         # Everything up to the head that concerns the caller was served: stand at the head, so a quiet
         # view's cursor keeps up with the feed instead of falling behind its floor.
-        cursor.pos = max(cursor.pos, head)
-    return _answer(session, clock, principal, rows + main, cursor, has_more=has_more, reset=reset)
+        cursor.pos = max(cursor.pos, bounds.head)
+    return has_more
 
 
-def _snapshot_page(session: Session, params: dict, snapshot: dict, limit: int) -> list:
-    after = snapshot["after"] or ["", ""]
-    head = snapshot["head"]
-    return session.execute(text(SNAPSHOT), params | {"first": snapshot["after"] is None,
-                                                     "after_e": after[0], "after_id": after[1],
-                                                     "head_t": str(head[0]), "head_s": head[1],
-                                                     "limit": limit}).all()
-
-
-def _page(session: Session, params: dict, after, upto, limit: int, regrid_only: bool = False) -> list:
-    sql = PAGE
-    if regrid_only:
-        # Only the grids being replayed: nothing else needs to come again.
-        sql = PAGE.replace(MATCH, "(c.grid_id = ANY(CAST(:grids AS uuid[])) OR c.old_grid_id = ANY(CAST(:grids AS uuid[])))", 1)
+def _page(session: Session, sql: str, params: dict, after, upto, limit: int) -> list:
     return session.execute(text(sql), params | {"after_t": str(after[0]), "after_s": after[1], "upto_t": str(upto[0]),
                                                 "upto_s": upto[1], "limit": limit}).all()
 
@@ -315,7 +363,7 @@ def _records(session: Session, clock: Clock, principal: Principal, keys: list[tu
         for item in enterprises.rows(session, principal, [uuid.UUID(i) for i in ids]):
             out[("enterprise", str(item["id"]))] = jsonable(item)
     if ids := by_entity.get("grid"):
-        for feature in geo.grid_features(session, principal, [uuid.UUID(i) for i in ids]):
+        for feature in grids_service.grid_features(session, principal, [uuid.UUID(i) for i in ids]):
             props = feature["properties"]
             out[("grid", str(feature["id"]))] = props | {"geometry": feature["geometry"]}
     if ids := by_entity.get("hazard"):

@@ -22,6 +22,7 @@ from inspections.records import Provenance, canonical_hash
 from sync.body import BatchTooLarge
 from sync.models import SyncBatch
 from sync.schemas import ENTITY_OPS, BatchIn, ChangeIn
+from evidence.service import missing_photos
 
 log = logging.getLogger(__name__)
 
@@ -93,8 +94,6 @@ def push_batch(session: Session, clock: Clock, principal: Principal, body: dict,
 
 
 def _missing_photos(session: Session, shas: list[str]) -> list[str]:
-    from evidence.service import missing_photos
-
     return sorted(set(missing_photos(session, list(dict.fromkeys(shas)))))
 
 

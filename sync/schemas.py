@@ -8,7 +8,7 @@ from core.geojson import GeoJSON
 from core.schemas import FieldErrorOut, Union, union_field
 from core.times import AcceptedTime, RecordedTime
 from enterprises.schemas import EnterpriseOut
-from geo.schemas import GridPropertiesOut
+from grids.schemas import GridPropertiesOut
 from inspections.schemas import (HazardData, HazardOut, HazardRowOut, InspectionData, PatrolData, PlanOut,
                                  RecordRefOut, TaskOut, TaskTransitionData, TransitionData)
 

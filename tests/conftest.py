@@ -198,7 +198,7 @@ def make_enterprise(session):
 
     from enterprises.models import Enterprise
     from enterprises.uscc import make_uscc
-    from geo.service import locate_enterprises
+    from enterprises.placement import place_enterprises
 
     counter = iter(range(1, 10_000))
 
@@ -211,7 +211,7 @@ def make_enterprise(session):
         enterprise = Enterprise(id=uuid.uuid4(), **values)
         session.add(enterprise)
         session.flush()
-        locate_enterprises(session, [enterprise.id])
+        place_enterprises(session, [enterprise.id])
         session.refresh(enterprise)
         return enterprise
 

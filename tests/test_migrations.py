@@ -1,12 +1,29 @@
-"""Migrations run from an empty database, down again, and the models match the schema."""
+"""Migrations run from an empty database, down again, and the models match the schema; Alembic's model
+registry (db/migrations/env.py) names every package that has tables."""
+import importlib
+import re
+from pathlib import Path
+
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from geoalchemy2 import alembic_helpers
 from sqlalchemy import create_engine, inspect, text
 
 from db.migrate import downgrade, upgrade
-from db.models import metadata
+from db.base import Base
 from tests.conftest import create_database, drop_database
+
+ROOT = Path(__file__).resolve().parent.parent
+MODEL_MODULES = sorted(f"{p.parent.name}.models" for p in ROOT.glob("*/models.py"))
+for _module in MODEL_MODULES:
+    importlib.import_module(_module)
+metadata = Base.metadata
+
+
+def test_alembic_registry_names_every_models_module():
+    env = (ROOT / "db" / "migrations" / "env.py").read_text(encoding="utf-8")
+    registry = re.search(r"MODEL_MODULES = \((.*?)\)", env, re.S).group(1)
+    assert sorted(re.findall(r'"([\w.]+)"', registry)) == MODEL_MODULES
 
 
 def test_migrate_empty_database_up_down_up(server_url):

@@ -8,7 +8,8 @@ from pathlib import Path
 
 import pytest
 
-PROTOCOL = (Path(__file__).resolve().parents[2] / "docs" / "SYNC_PROTOCOL.md").read_text(encoding="utf-8")
+ROOT = Path(__file__).resolve().parents[2]
+PROTOCOL = (ROOT / "docs" / "SYNC_PROTOCOL.md").read_text(encoding="utf-8")
 
 
 @pytest.fixture(scope="module")
@@ -93,11 +94,20 @@ def test_the_result_statuses(schemas):
         set(schemas["PushOut"]["properties"])
 
 
+EXTENSIONS = {"self_fix", "spot_check", "reopen"}
+
+
 def test_the_hazard_and_task_actions_and_what_they_need(schemas):
     table = _section("`hazard` transition — `data.action`", "Every transition may carry")
     actions = set(re.findall(r"^\| `([a-z]+)` \(", table, re.M))
     transition = _data(schemas, "hazard", "transition")
-    assert actions == set(transition["properties"]["action"]["enum"]) and actions
+    offered = set(transition["properties"]["action"]["enum"])
+    # Every action of the contract, and beyond it only the 自查自报自改 extensions docs/loop-rules.md
+    # describes (a phone built from the contract alone never sends them).
+    assert actions and actions <= offered
+    assert offered - actions == EXTENSIONS
+    rules = (ROOT / "docs" / "loop-rules.md").read_text(encoding="utf-8")
+    assert all(f"`{action}`" in rules for action in EXTENSIONS)
     needs = set(re.findall(r"`([a-z_]+)`", " ".join(row.rsplit("|", 2)[-2] for row in table.splitlines()
                                                     if row.startswith("| `"))))
     five = set(re.findall(r"`five` = `\{([a-z_, ]+)\}`", table)[0].replace(" ", "").split(","))

@@ -1,4 +1,4 @@
-"""Every 重大事故隐患 criterion listed in shared/reference/REGULATIONS.md, or in an official text verified
+"""Every 重大事故隐患 criterion listed in docs/reference/REGULATIONS.md, or in an official text verified
 since (GB 45067-2024 第4章, 建城规〔2023〕4号 and 建质规〔2024〕5号 in full: docs/checklists.md §9), is
 an item of its industry's template(s), flagged major, with the right document and clause; and no
 published template cites a determination standard that a later one repealed.
@@ -231,7 +231,7 @@ CRITERIA = [
     ("gas", "gas-major-2023", "第十条", "其他严重违法且有现实危险", ["GS-O-007"]),
 ]
 
-# How many criteria REGULATIONS.md lists per document (and what the table must therefore hold).
+# How many criteria reference/REGULATIONS.md lists per document (and what the table must therefore hold).
 EXPECTED_COUNTS = {
     "fw-major-2017": 20, "hc-major-2017": 20,
     "cn-major-2024": 5 + 4 + 4 + 3 + 9 + 5 + 2 + 4 + 2 + 7 + 3 + 3 + 1 + 1,  # 第四至十七条 (official text)

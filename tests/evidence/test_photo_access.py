@@ -178,6 +178,7 @@ def visit_owner(monkeypatch, session, demo):
         if entity_id != visit_id:
             return None
         return PhotoContext(location=(lon, offset_north(lat, 200)), enterprise_id=demo.retailer.id,
+                            enterprise_location=(lon, lat),
                             window=(start, start + timedelta(hours=1)))
 
     register_photo_owner("visit", visible_ids, context)

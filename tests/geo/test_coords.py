@@ -5,7 +5,7 @@ import pytest
 from marshmallow import ValidationError
 
 from core.errors import ValidationFailed
-from core.schemas import LocationIn
+from geo.location import LocationIn
 from geo.coords import (
     bd09_to_gcj02,
     distance_m,
@@ -19,7 +19,7 @@ from geo.coords import (
 
 # (WGS-84 lon, lat) → (GCJ-02 lon, lat): the reference pairs of googollee/eviltransform's own tests
 # (go/transform_test.go; stored there in lat, lng order), produced with the same constants
-# a = 6378245.0, ee = 0.00669342162296594323 (REGULATIONS.md §7).
+# a = 6378245.0, ee = 0.00669342162296594323 (reference/REGULATIONS.md §7).
 EVILTRANSFORM_PAIRS = [
     ((121.5272106, 31.1774276), (121.531541859215, 31.17530398364597)),  # Shanghai
     ((113.912316, 22.543847), (113.9171764808363, 22.540796131694766)),  # Shenzhen

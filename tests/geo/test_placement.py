@@ -1,4 +1,4 @@
-"""geo.service.locate_enterprises: every enterprise in the village and grid that cover it (ST_Covers),
+"""enterprises.placement.place_enterprises: every enterprise in the village and grid that cover it (ST_Covers),
 set-based in one statement; enterprises in no grid keep grid NULL and stay listed."""
 import re
 
@@ -8,7 +8,7 @@ from sqlalchemy import event, select, text, update
 from enterprises.models import Enterprise
 from geo.coords import from_wgs84
 from geo.models import Region
-from geo.service import locate_enterprises
+from enterprises.placement import place_enterprises
 from tests.geo.conftest import QIAOTOU, XIKOU
 
 # What each enterprise's village and grid should be, asked the plain way: point by point.
@@ -34,10 +34,10 @@ def statements(connection):
 
 
 def test_placing_everyone_is_one_statement_and_agrees_with_the_point_by_point_answer(session, demo, statements):
-    assert locate_enterprises(session) == 0  # the demo is placed already: nothing to write
+    assert place_enterprises(session) == 0  # the demo is placed already: nothing to write
     session.execute(update(Enterprise).values(grid_id=None, region_id=None))
     statements.clear()
-    assert locate_enterprises(session) == 400
+    assert place_enterprises(session) == 400
     assert len(statements) == 1 and re.search(r"UPDATE enterprises", statements[0])
     placed = {row.id: (row.region_id, row.grid_id) for row in session.execute(
         select(Enterprise.id, Enterprise.region_id, Enterprise.grid_id))}
@@ -50,8 +50,8 @@ def test_only_the_enterprises_asked_for_are_placed(session, demo):
     first, second, third = session.scalars(select(Enterprise).order_by(Enterprise.id).limit(3))
     session.execute(update(Enterprise).where(Enterprise.id.in_([first.id, second.id, third.id]))
                     .values(grid_id=None))
-    assert locate_enterprises(session, [first.id]) == 1
-    assert locate_enterprises(session, grid_ids=[]) == 0 and locate_enterprises(session, []) == 0
+    assert place_enterprises(session, [first.id]) == 1
+    assert place_enterprises(session, grid_ids=[]) == 0 and place_enterprises(session, []) == 0
     session.expire_all()
     assert session.get(Enterprise, first.id).grid_id is not None
     assert session.get(Enterprise, second.id).grid_id is None and session.get(Enterprise, third.id).grid_id is None

@@ -4,7 +4,7 @@ from datetime import datetime, timedelta, timezone
 import pytest
 
 from config.settings import Settings, SettingsError
-from jobs.periods import period_of
+from core.periods import period_of
 
 URL = {"DATABASE_URL": "postgresql://anxun@localhost/anxun"}
 

@@ -180,7 +180,7 @@ def test_stats_are_scoped_to_the_callers_area(client, login, session, clock, dem
 
 
 def test_freezing_a_month_that_has_not_ended_is_refused(session, clock):
-    from jobs.periods import month_period
+    from core.periods import month_period
     from reports.figures import freeze_month
 
     regions = session.scalar(select(func.count()).select_from(Region))

@@ -10,8 +10,8 @@ from api.auth import authenticated
 from api.context import clock, db, settings
 from api.inputs import Blueprint
 from api.paging import linked_pages
-from geo import boundaries, coverage, grids, service
-from geo.schemas import (CoverageOut, CoverageQuery, FeatureCollectionIn, GridChangeOut, GridCollectionOut,
+from grids import boundaries, coverage, drawing, service
+from grids.schemas import (CoverageOut, CoverageQuery, FeatureCollectionIn, GridChangeOut, GridCollectionOut,
                          GridFeatureOut, GridIn, GridPatch, GridQuery, GridRetiredOut, GridRetireQuery, RegionImportOut,
                          RegionImportQuery, RegionOut, WorkersIn, WorkersOut)
 
@@ -80,7 +80,7 @@ def create_grid(body):
     拆分时给出 rest_name，则该村其余部分同时建为第二个网格（rest），无须另行计算。
     replaces 列出被取代的网格（如合并前各村的网格）：它们在同一请求中撤销（见 DELETE /grids/{id}）。
     建成后，其范围内企业的所在网格随之更新（placement：本请求改变了所在网格的企业数）。"""
-    return grids.create_grid(db(), clock(), g.principal, body, max_vertices=settings().max_geometry_vertices)
+    return drawing.create_grid(db(), clock(), g.principal, body, max_vertices=settings().max_geometry_vertices)
 
 
 @grids_blp.route("/<uuid:grid_id>")
@@ -103,7 +103,7 @@ def update_grid(changes, grid_id: uuid.UUID):
 
     新边界须在原乡镇之内；新旧边界范围内的企业及原属该网格的企业随之重新确定所在网格。"""
     grids_blp.check_etag(service.get_grid(db(), g.principal, grid_id), GridFeatureOut)
-    changed = grids.update_grid(db(), clock(), g.principal, grid_id, changes,
+    changed = drawing.update_grid(db(), clock(), g.principal, grid_id, changes,
                                 max_vertices=settings().max_geometry_vertices)
     grids_blp.set_etag(changed, GridFeatureOut)  # the tag a GET of the grid now answers
     return changed
@@ -122,7 +122,7 @@ def retire_grid(query, grid_id: uuid.UUID):
     覆盖情况和风险图中；其网格员全部撤下（任免记录保留）；原属该网格的企业按位置重新确定所在网格；
     手机端同步时该网格以 delete 下发。合并或拆分时也可在 POST /grids 中用 replaces 一并撤销。"""
     grids_blp.check_etag(service.get_grid(db(), g.principal, grid_id), GridFeatureOut)
-    return grids.retire_grid(db(), clock(), g.principal, grid_id, query["version"])
+    return drawing.retire_grid(db(), clock(), g.principal, grid_id, query["version"])
 
 
 @grids_blp.route("/<uuid:grid_id>/workers")
@@ -130,7 +130,7 @@ def retire_grid(query, grid_id: uuid.UUID):
 @grids_blp.response(200, WorkersOut)
 def get_workers(grid_id: uuid.UUID):
     """网格员：当前在岗名单与任免记录"""
-    return grids.grid_workers(db(), g.principal, grid_id)
+    return drawing.grid_workers(db(), g.principal, grid_id)
 
 
 @grids_blp.route("/<uuid:grid_id>/workers", methods=["PUT"])
@@ -140,4 +140,4 @@ def get_workers(grid_id: uuid.UUID):
 @grids_blp.alt_response(409, description="给出的 version 已过期")
 def put_workers(body, grid_id: uuid.UUID):
     """设定网格的网格员（整体替换；保留谁在何时任免了谁）"""
-    return grids.set_workers(db(), clock(), g.principal, grid_id, body["worker_ids"], body["version"])
+    return drawing.set_workers(db(), clock(), g.principal, grid_id, body["worker_ids"], body["version"])

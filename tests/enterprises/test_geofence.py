@@ -1,4 +1,4 @@
-"""geo.geofence.check: distance in metres on the spheroid from a point to an enterprise, against a
+"""enterprises.geofence.check: distance in metres on the spheroid from a point to an enterprise, against a
 threshold; points in GCJ-02/BD-09 are converted first."""
 import math
 import uuid
@@ -7,7 +7,7 @@ import pytest
 
 from core.errors import NotFound
 from geo.coords import from_wgs84
-from geo.geofence import check
+from enterprises.geofence import check
 from tests.geo.conftest import WGS84_A, WGS84_F
 
 ENTERPRISE = (107.41, 30.405)

@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 from accounts.principal import Principal
 from core.errors import NotFound, ValidationFailed
 from geo.geometry import area_m2_sql
-from geo.service import GEOJSON_DIGITS
+from grids.service import GEOJSON_DIGITS
 
 DEFAULT_MIN_AREA_M2 = 1.0
 

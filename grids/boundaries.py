@@ -32,7 +32,7 @@ from core.clock import Clock
 from core.errors import FieldError, Forbidden, ValidationFailed
 from geo.geometry import (REPAIR_MESSAGES, VALIDATE_LATERAL, Problem, check_structure, crs_from_member,
                           postgis_reason)
-from geo.service import locate_enterprises
+from enterprises.placement import place_enterprises
 
 STAGING = "boundary_import"
 CHUNK = 500  # features per validation statement (and per progress step)
@@ -158,7 +158,7 @@ def import_boundaries(session: Session, clock: Clock, principal: Principal | Non
     _write(session, clock)
     report.written = bool(report.created or report.updated)
     if area is not None:
-        report.enterprises_relocated = locate_enterprises(session, area=area, at=clock.now())
+        report.enterprises_relocated = place_enterprises(session, area=area, at=clock.now())
     session.execute(text(f"DROP TABLE {STAGING}"))
     if report.created or report.updated:
         audit(session, clock, principal, "import", "region", None, {

@@ -2,7 +2,8 @@
 from marshmallow import EXCLUDE, Schema, ValidationError, fields, pre_load, validate, validates_schema
 
 from core.geojson import GeoJSON
-from core.schemas import LocationIn, PageOut, PageQuery
+from core.schemas import PageOut, PageQuery
+from geo.location import LocationIn
 from core.times import ShownTime
 from geo.coords import CRS_VALUES
 
@@ -241,7 +242,7 @@ class GridPropertiesOut(Schema):
     workers = fields.List(fields.Nested(GridWorkerRefOut))
     version = fields.Integer()
     area_m2 = fields.Float()
-    # Strings: the database assembles the Feature (geo/service.py), its times already in JSON.
+    # Strings: the database assembles the Feature (grids/service.py), its times already in JSON.
     updated_at = fields.String(metadata={"format": "date-time"})
     retired_at = fields.String(allow_none=True, metadata={"format": "date-time"})
 

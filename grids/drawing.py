@@ -5,7 +5,7 @@ history.
 
 A grid lies within one town (ST_CoveredBy the town, give or take :data:`TOWN_TOLERANCE_M`). After any
 change of shape the enterprises in the old ∪ new shape, and those on the grid, are placed again in
-one statement (:func:`geo.service.locate_enterprises`). Writes are limited to the caller's region
+one statement (:func:`enterprises.placement.place_enterprises`). Writes are limited to the caller's region
 subtree; outside it a grid does not exist (404)."""
 from __future__ import annotations
 
@@ -25,7 +25,8 @@ from core.serialize import jsonable
 from core.times import shown
 from geo.geometry import LINEAR, POLYGONAL, area_m2_sql, check_polygons, check_structure
 from geo.models import Grid, GridAssignment, GridVillage, Region
-from geo.service import get_grid, locate_enterprises
+from enterprises.placement import place_enterprises
+from grids.service import get_grid
 
 # How far (m) a grid may stick out of its town: boundaries drawn on a map or cut from other data
 # rarely match to the centimetre, and a 0.5 m strip is no one's territory.
@@ -92,7 +93,7 @@ def _insert_grid(session: Session, clock: Clock, principal: Principal, name: str
     session.add(grid)
     session.flush()
     _link_villages(session, grid.id, shape.village_ids)
-    moved = locate_enterprises(session, area=shape.ewkb, at=now)
+    moved = place_enterprises(session, area=shape.ewkb, at=now)
     feature = get_grid(session, principal, grid.id)
     audit(session, clock, principal, "create", "grid", grid.id, {
         "name": grid.name, "mode": mode, "villages": feature["properties"]["villages"],
@@ -128,7 +129,7 @@ def _retire(session: Session, clock: Clock, principal: Principal, grids: list[Gr
         update(GridAssignment).where(GridAssignment.grid_id.in_(ids), GridAssignment.ended_at.is_(None))
         .values(ended_at=now, ended_by=principal.user_id)
         .returning(GridAssignment.grid_id, GridAssignment.user_id)).all()
-    moved = locate_enterprises(session, grid_ids=ids, at=now)
+    moved = place_enterprises(session, grid_ids=ids, at=now)
     for grid in grids:
         audit(session, clock, principal, "retire", "grid", grid.id, {
             "workers_unassigned": sorted(str(u) for g, u in ended if g == grid.id),
@@ -190,7 +191,7 @@ def update_grid(session: Session, clock: Clock, principal: Principal, grid_id: u
     if shape is not None:
         session.execute(GridVillage.__table__.delete().where(GridVillage.grid_id == grid_id))
         _link_villages(session, grid_id, None)
-        moved = locate_enterprises(session, area=area, grid_ids=[grid_id], at=now)
+        moved = place_enterprises(session, area=area, grid_ids=[grid_id], at=now)
     feature = get_grid(session, principal, grid_id)
     after = feature["properties"]
     audit(session, clock, principal, "update", "grid", grid_id, {
