@@ -38,6 +38,8 @@ IF_MATCH = {"name": "If-Match", "in": "header", "required": False, "schema": {"t
 
 class Blueprint(flask_smorest.Blueprint):
     ARGUMENTS_PARSER = InputParser()
+    # A hazard's transitions are POSTs to the hazard's /transitions: an ETag-checked write like a PATCH.
+    METHODS_NEEDING_CHECK_ETAG = ["PUT", "PATCH", "DELETE", "POST"]
 
     def _check_precondition(self):
         """If-Match is optional (never 428): every write also carries the record's ``version``, which

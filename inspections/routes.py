@@ -143,6 +143,7 @@ def report_hazard(body):
 
 @hazards_blp.route("/<uuid:hazard_id>")
 @authenticated
+@hazards_blp.etag
 @hazards_blp.response(200, HazardOut)
 def get_hazard(hazard_id: uuid.UUID):
     """隐患详情，含全部流转记录"""
@@ -151,12 +152,14 @@ def get_hazard(hazard_id: uuid.UUID):
 
 @hazards_blp.route("/<uuid:hazard_id>/transitions", methods=["POST"])
 @authenticated
+@hazards_blp.etag
 @hazards_blp.arguments(TransitionIn)
 @hazards_blp.response(200, HazardOut)
 @hazards_blp.alt_response(409, description="版本过期或状态不允许：返回 current")
 def transition_hazard(body, hazard_id: uuid.UUID):
     """隐患流转：order 责令整改 / submit 整改完成申请 / verify 复查销号 / reject 复查不通过 / supervise 挂牌督办"""
     base_version = body.pop("base_version")
+    hazards_blp.check_etag(hazards.hazard_view(db(), clock(), g.principal, hazard_id), HazardOut)
     hazards.transition_hazard(db(), clock(), g.principal, hazard_id, body, base_version=base_version,
                               provenance=_provenance())
     return hazards.hazard_view(db(), clock(), g.principal, hazard_id)

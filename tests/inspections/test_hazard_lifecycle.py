@@ -217,3 +217,27 @@ def test_ledger_filters_and_sorts(client, login, clock, raise_hazards):
     assert client.get("/api/v1/hazards?region=500299101000", headers=desk).get_json()["total"] == 0
     assert client.get("/api/v1/hazards?region=500299100000", headers=desk).get_json()["total"] == 2
     assert client.get("/api/v1/hazards", headers=login("gridworker3")).get_json()["total"] == 0
+
+
+def test_etag_of_a_hazard_guards_its_transitions(client, login, clock, raise_hazards):
+    """GET answers an ETag and 304 for it; a transition with a stale If-Match is 412 and changes nothing;
+    without If-Match the body's base_version alone decides, as phones built from the contract send."""
+    general, _ = raise_hazards()
+    inspector, path = login("inspector1"), f"/api/v1/hazards/{general}"
+    first = client.get(path, headers=inspector)
+    tag = first.headers["ETag"]
+    assert client.get(path, headers={**inspector, "If-None-Match": tag}).status_code == 304
+    assert _order(client, inspector, clock, general).status_code == 200  # no If-Match: base_version alone
+    stale = client.post(f"{path}/transitions", headers={**inspector, "If-Match": tag},
+                        json={"base_version": 2, "action": "supervise", "office": "县应急管理局"})
+    assert stale.status_code == 412 and stale.get_json()["code"] == "precondition_failed"
+    assert client.get(path, headers=inspector).get_json()["supervised"] is False
+    enterprise = login("enterprise1")
+    fresh = client.get(path, headers=enterprise).headers["ETag"]
+    ok = client.post(f"{path}/transitions", headers={**enterprise, "If-Match": fresh},
+                     json={"base_version": 2, "action": "submit", "photos": [PHOTO], "note": "已整改"})
+    assert ok.status_code == 200 and ok.get_json()["status"] == "submitted", ok.get_json()
+    assert ok.headers["ETag"] == client.get(path, headers=enterprise).headers["ETag"] != fresh
+    transitions = client.get("/api/v1/openapi.json").get_json()["paths"]["/api/v1/hazards/{hazard_id}/transitions"]
+    [if_match] = [p for p in transitions["post"]["parameters"] if p.get("name") == "If-Match"]
+    assert if_match["required"] is False and "412" in transitions["post"]["responses"]
