@@ -358,7 +358,7 @@ def check_roster(session: Session, principal: Principal, rows: list[RosterRow],
         if phone in holders:
             username, active = holders[phone]
             errors.append(RowError(row.row, "手机号", "roster.phone_taken",
-                                   f"手机号 {phone} 已被账号 {username}{'' if active else '（已停用）'}使用"))
+                                   f"手机号 {phone} 已被账号 {username}{'' if active else '（已停用）'} 使用"))
         place = None
         if (row.town, row.village) in places:
             place, problems = _place(row, places[(row.town, row.village)])

@@ -1,6 +1,8 @@
 """Command-line tasks: ``flask --app wsgi anxun <command>``. Each owns its transaction."""
 from __future__ import annotations
 
+import sys
+
 import click
 from flask import current_app
 from flask.cli import AppGroup
@@ -240,7 +242,7 @@ class _Bars:
 
     def begin(self, stage: str, total: int) -> None:
         self.close()
-        self.bar = click.progressbar(length=max(total, 1), label=stage, file=click.get_text_stream("stderr"),
+        self.bar = click.progressbar(length=max(total, 1), label=stage, file=sys.stderr,
                                      show_pos=True)
         self.bar.__enter__()
 
