@@ -22,16 +22,12 @@ def upgrade() -> None:
     op.add_column("users", sa.Column("updated_at", sa.DateTime(timezone=True), server_default=sa.func.now(),
                                      nullable=False))
     op.create_foreign_key(op.f("fk_users_deactivated_by_users"), "users", "users", ["deactivated_by"], ["id"])
-    # Accounts made inactive before deactivation was recorded: when is not known, their creation stands in.
-    op.execute("UPDATE users SET deactivated_at = created_at WHERE NOT active")
-    op.create_check_constraint("deactivated_when_inactive", "users", "active = (deactivated_at IS NULL)")
     # A phone number names one account (the roster import makes it the username): kept by deactivated ones too.
     op.create_index("uq_users_phone", "users", ["phone"], unique=True, postgresql_where=sa.text("phone IS NOT NULL"))
 
 
 def downgrade() -> None:
     op.drop_index("uq_users_phone", table_name="users", postgresql_where=sa.text("phone IS NOT NULL"))
-    op.drop_constraint(op.f("ck_users_deactivated_when_inactive"), "users", type_="check")
     op.drop_constraint(op.f("fk_users_deactivated_by_users"), "users", type_="foreignkey")
     for column in ("updated_at", "version", "deactivated_by", "deactivated_at", "must_change_password"):
         op.drop_column("users", column)
