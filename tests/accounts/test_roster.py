@@ -268,3 +268,17 @@ def test_the_command_line_creates_resets_and_deactivates(app, client, demo, sess
     assert unknown.exit_code != 0
     outside = runner.invoke(args=["anxun", "users", "deactivate", "gridworker3", "--as", "desk-nobody"])
     assert outside.exit_code != 0
+
+
+def test_oversized_files_and_zip_bombs_are_refused_before_reading(client, desk, session):
+    import zipfile
+
+    before = _users(session)
+    big = _post(client, desk, b"PK" + b"\0" * (10 * 1024 * 1024))
+    assert big.status_code == 413 and big.get_json()["code"] == "roster.too_large"
+    bomb = io.BytesIO()
+    with zipfile.ZipFile(bomb, "w", compression=zipfile.ZIP_DEFLATED) as archive:
+        archive.writestr("xl/worksheets/sheet1.xml", b"\0" * (201 * 1024 * 1024))
+    answer = _post(client, desk, bomb.getvalue())
+    assert answer.status_code == 413 and answer.get_json()["detail"] == "花名册解压后过大"
+    assert _users(session) == before
