@@ -69,7 +69,7 @@ class RosterInvalid(ValidationFailed):
     title = "花名册有错误，未导入任何人员"
 
 
-@dataclass(frozen=True, order=True)
+@dataclass(frozen=True)
 class RowError:
     row: int  # the row number Excel shows
     column: str | None  # the column title (姓名 …), None for the row or file as a whole
@@ -101,7 +101,7 @@ class RosterReport:
     def as_dict(self) -> dict:
         return {"dry_run": self.dry_run, "rows": self.rows, "written": self.written,
                 "created": len(self.people) if self.written else 0,
-                "errors": [e.as_dict() for e in sorted(self.errors)], "people": self.people}
+                "errors": [e.as_dict() for e in self.errors], "people": self.people}
 
 
 class Progress:
@@ -112,6 +112,11 @@ class Progress:
 
     def advance(self, n: int = 1) -> None:
         pass
+
+
+def _reading_order(error: RowError):
+    """Row by row, and within a row the columns as the sheet has them."""
+    return error.row, list(TITLES.values()).index(error.column) if error.column in TITLES.values() else -1, error.code
 
 
 # --- reading the file -------------------------------------------------------------------------
@@ -382,7 +387,7 @@ def import_roster(session: Session, clock: Clock, principal: Principal, data: by
         people, errors = check_roster(session, principal, rows, progress)
     if not errors and not rows:
         errors = [RowError(1, None, "roster.empty", "花名册没有数据行")]
-    report.errors = sorted(set(errors))
+    report.errors = sorted(set(errors), key=_reading_order)
     if report.errors:
         raise RosterInvalid(
             f"花名册共 {len(rows)} 行，{len({e.row for e in report.errors})} 行有错误；未导入任何人员",
