@@ -201,6 +201,8 @@ anxun_cli.add_command(users_cli)
 def _acting(session, username: str | None):
     """The principal a command acts as: ``--as USERNAME`` (their scope, named in the audit log), or the
     command line itself (every region, no actor recorded, ``via: cli``)."""
+    import dataclasses
+
     from sqlalchemy import select
 
     from accounts.models import User
@@ -212,8 +214,7 @@ def _acting(session, username: str | None):
     user = session.scalar(select(User).where(User.username == username, User.active.is_(True)))
     if user is None:
         raise click.BadParameter(f"no active account {username!r}", param_hint="--as")
-    principal = _principal(session, user, None)
-    return type(principal)(**{**principal.__dict__, "extra": {"via": "cli"}})
+    return dataclasses.replace(_principal(session, user, None), extra={"via": "cli"})
 
 
 def _fail(err) -> None:
