@@ -190,7 +190,9 @@ def _row(n: int, feature, crs: str) -> dict:
         row.update(refusal=problem.code, message=problem.message)
         return row
 
-    if not isinstance(feature, dict) or feature.get("type") != "Feature":
+    # RFC 7946 §3.2: properties is an object or null.
+    if not isinstance(feature, dict) or feature.get("type") != "Feature" \
+            or not isinstance(feature.get("properties"), (dict, type(None))):
         return refuse(_problem("geo.not_a_feature"))
     props = feature.get("properties") or {}
     code = props.get("code", feature.get("id"))

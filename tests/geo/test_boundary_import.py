@@ -174,6 +174,7 @@ def test_invalid_boundary_is_refused_with_its_code_and_reason(client, desk, sess
     (lambda f: f["properties"].update(code="500299300201", parent_code=None), "geo.unknown_parent"),
     (lambda f: f["properties"].update(code=XIKOU), "geo.duplicate_code"),
     (lambda f: f.update(type="Topology"), "geo.not_a_feature"),
+    (lambda f: f.update(properties=True), "geo.not_a_feature"),  # RFC 7946: an object or null
 ], ids=lambda value: value if isinstance(value, str) else "change")
 def test_feature_with_bad_properties_is_refused(client, desk, session, town_collection, change, reason):
     collection = town_collection()
