@@ -5,7 +5,7 @@ import uuid
 from datetime import datetime
 from decimal import Decimal
 
-from sqlalchemy import ARRAY, BigInteger, CheckConstraint, ForeignKey, Identity, Numeric, String, Text, text
+from sqlalchemy import ARRAY, BigInteger, CheckConstraint, ForeignKey, Identity, Index, Numeric, String, Text, text
 from sqlalchemy.dialects.postgresql import JSONB, UUID
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -24,6 +24,8 @@ class Case(Base):
         CheckConstraint("status IN ('filed','investigating','notified','decided','executed','closed')",
                         name="status_known"),
         CheckConstraint("amount >= 0", name="amount_not_negative"),
+        # The ledger asks which case a hazard led to (hazard_ids @> ARRAY[id]).
+        Index("ix_cases_hazard_ids", "hazard_ids", postgresql_using="gin"),
     )
 
     id: Mapped[uuid.UUID] = mapped_column(primary_key=True)

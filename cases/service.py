@@ -107,8 +107,9 @@ def _check_links(session: Session, principal: Principal, enterprise_id: uuid.UUI
                 errors.append(FieldError("case.unknown_record", f"{field}.{n}", "记录不存在或不属于该企业"))
 
 
-def open_case(session: Session, clock: Clock, principal: Principal, data: dict) -> Case:
-    """立案 (一般程序) or record an on-site decision (简易程序)."""
+def open_case(session: Session, clock: Clock, principal: Principal, data: dict, *, issuer) -> Case:
+    """立案 (一般程序: its 立案审批表 issued) or record an on-site decision (简易程序: its 行政处罚决定书
+    issued). ``issuer`` is documents.service.Issuer."""
     enterprise = session.scalar(select(Enterprise).where(Enterprise.id == data["enterprise_id"],
                                                          principal.enterprise_filter(Enterprise)))
     errors: list[FieldError] = []
@@ -144,7 +145,15 @@ def open_case(session: Session, clock: Clock, principal: Principal, data: dict) 
     _event(session, case, "decide" if simple else "file", None, case.status, principal, now, "", {})
     record(session, clock, principal, "create", "case", case.id,
            {"procedure": case.procedure, "enterprise_id": str(enterprise.id), "amount": str(amount)})
+    _issue_documents(session, clock, principal, case, "decide" if simple else "file", issuer)
     return case
+
+
+def _issue_documents(session: Session, clock: Clock, principal: Principal, case: Case, action: str, issuer) -> None:
+    # documents imports this module (case scope); the step's documents are its last act.
+    from documents.service import issue_case_step_documents
+
+    issue_case_step_documents(session, clock, principal, case, action, issuer)
 
 
 def _event(session: Session, case: Case, action: str, source: str | None, target: str, principal: Principal,
@@ -153,8 +162,10 @@ def _event(session: Session, case: Case, action: str, source: str | None, target
                           version=case.version, actor_id=principal.user_id, at=at, note=note, data=data))
 
 
-def transition_case(session: Session, clock: Clock, principal: Principal, case_id: uuid.UUID, data: dict) -> Case:
-    """One step of a 一般程序 case (or 执行/结案 of a 简易程序 one): the single place a case's status changes."""
+def transition_case(session: Session, clock: Clock, principal: Principal, case_id: uuid.UUID, data: dict, *,
+                    issuer) -> Case:
+    """One step of a 一般程序 case (or 执行/结案 of a 简易程序 one): the single place a case's status changes.
+    The step issues its documents (告知书 and 听证告知书, 决定书, 结案审批表) in the same transaction."""
     if not principal.has(*OFFICERS):
         raise Forbidden("当前角色不能办理案件", code="case.role_not_allowed")
     case = session.scalar(select(Case).where(Case.id == case_id, case_filter(principal)).with_for_update())
@@ -197,6 +208,7 @@ def transition_case(session: Session, clock: Clock, principal: Principal, case_i
     session.flush()
     _event(session, case, action, source, case.status, principal, now, data.get("note") or "", event_data)
     record(session, clock, principal, action, "case", case.id, {"from": source, "to": case.status, **event_data})
+    _issue_documents(session, clock, principal, case, action, issuer)
     return case
 
 

@@ -11,7 +11,7 @@ from sqlalchemy import create_engine, select, text
 
 from core.clock import FixedClock
 from documents.models import Document
-from documents.service import issue_document
+from documents.service import Issuer, issue_document
 from tests.conftest import START
 
 ISSUERS = 8
@@ -69,7 +69,7 @@ def test_a_rolled_back_issue_gives_its_number_back(session, demo, inspection_bod
 
     def issue():
         return issue_document(session, clock, principal, "inspection", uuid.UUID(body["id"]),
-                              {"kind": "site_inspection_record"}, public_base_url="http://localhost:8000")
+                              {"kind": "site_inspection_record"}, issuer=Issuer("http://localhost:8000"))
 
     savepoint = session.begin_nested()
     lost = issue().serial
