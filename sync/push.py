@@ -233,4 +233,5 @@ def server_config(clock: Clock, settings) -> dict:
     return {"protocol_version": 1, "server_time": shown(clock.now()),
             "max_batch_changes": settings.max_batch_changes, "max_batch_bytes": settings.max_batch_bytes,
             "max_photo_bytes": settings.max_photo_bytes, "photo_chunk_bytes": settings.photo_chunk_bytes,
+            "max_signature_bytes": settings.max_signature_bytes, "max_signature_pixels": settings.max_signature_pixels,
             "pull_limit_default": 500, "pull_limit_max": 2000}

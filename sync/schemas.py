@@ -154,5 +154,7 @@ class ConfigOut(Schema):
     max_batch_bytes = fields.Integer()
     max_photo_bytes = fields.Integer()
     photo_chunk_bytes = fields.Integer()
+    max_signature_bytes = fields.Integer()
+    max_signature_pixels = fields.Integer()
     pull_limit_default = fields.Integer()
     pull_limit_max = fields.Integer()

@@ -9,6 +9,8 @@ from pathlib import Path
 import pytest
 
 PROTOCOL = (Path(__file__).resolve().parents[2] / "docs" / "SYNC_PROTOCOL.md").read_text(encoding="utf-8")
+# The server's extensions of the contract (docs/sync.md, "Extensions of the contract"): more hazard actions.
+SYNC_NOTES = (Path(__file__).resolve().parents[2] / "docs" / "sync.md").read_text(encoding="utf-8")
 
 
 @pytest.fixture(scope="module")
@@ -96,8 +98,10 @@ def test_the_result_statuses(schemas):
 def test_the_hazard_and_task_actions_and_what_they_need(schemas):
     table = _section("`hazard` transition — `data.action`", "Every transition may carry")
     actions = set(re.findall(r"^\| `([a-z]+)` \(", table, re.M))
+    extensions = SYNC_NOTES[SYNC_NOTES.index("**Extensions of the contract**"):]
+    extended = set(re.findall(r"^\s*\| `([a-z_]+)` \(", extensions, re.M))
     transition = _data(schemas, "hazard", "transition")
-    assert actions == set(transition["properties"]["action"]["enum"]) and actions
+    assert actions | extended == set(transition["properties"]["action"]["enum"]) and actions and not actions & extended
     needs = set(re.findall(r"`([a-z_]+)`", " ".join(row.rsplit("|", 2)[-2] for row in table.splitlines()
                                                     if row.startswith("| `"))))
     five = set(re.findall(r"`five` = `\{([a-z_, ]+)\}`", table)[0].replace(" ", "").split(","))
@@ -110,7 +114,8 @@ def test_the_hazard_and_task_actions_and_what_they_need(schemas):
 
 @pytest.mark.parametrize("entity, marker", [("inspection", "`inspection` create:"),
                                             ("hazard", "`hazard` create (a hazard reported outside an inspection):"),
-                                            ("patrol", "`patrol` create:")])
+                                            ("patrol", "`patrol` create:"),
+                                            ("signature", "`signature` create")])
 def test_the_field_names_of_each_payload(schemas, entity, marker):
     data = _data(schemas, entity, "create")
     named = _keys(_block_after(marker))
