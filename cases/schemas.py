@@ -41,6 +41,7 @@ class CaseTransitionIn(Schema):
 class CaseQuery(PageQuery):
     status = fields.String(load_default=None, validate=validate.OneOf(CASE_STATUSES))
     enterprise_id = fields.UUID(load_default=None)
+    hazard_id = fields.UUID(load_default=None, metadata={"description": "该隐患引起的案件"})
 
 
 class CaseOut(Schema):

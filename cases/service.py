@@ -253,13 +253,16 @@ def case_view(session: Session, clock: Clock, principal: Principal, case_id: uui
 
 
 def list_cases(session: Session, clock: Clock, principal: Principal, *, status: str | None = None,
-               enterprise_id: uuid.UUID | None = None, page: int = 1, per_page: int = 50) -> Page:
+               enterprise_id: uuid.UUID | None = None, hazard_id: uuid.UUID | None = None, page: int = 1,
+               per_page: int = 50) -> Page:
     stmt = (select(Case, Enterprise.name).join(Enterprise, Enterprise.id == Case.enterprise_id)
             .where(case_filter(principal)))
     if status:
         stmt = stmt.where(Case.status == status)
     if enterprise_id:
         stmt = stmt.where(Case.enterprise_id == enterprise_id)
+    if hazard_id:
+        stmt = stmt.where(Case.hazard_ids.any(hazard_id))
     result = paginate(session, stmt.order_by(Case.opened_at.desc(), Case.id), page=page, per_page=per_page,
                       scalars=False)
     now = clock.now()

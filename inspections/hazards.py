@@ -14,7 +14,7 @@ import uuid
 from dataclasses import dataclass, replace
 from datetime import datetime
 
-from sqlalchemy import ColumnElement, and_, asc, desc, func, select, text
+from sqlalchemy import ColumnElement, String, and_, asc, case as when, cast, desc, func, literal, select, text
 from sqlalchemy.orm import Session
 
 from accounts.people import people_refs
@@ -26,6 +26,8 @@ from core.errors import Conflict, FieldError, Forbidden, NotFound, UnknownRecord
 from core.times import shown
 from db.pagination import Page, paginate
 from enterprises.models import Enterprise
+from cases.models import Case
+from documents.models import Document
 from geo.models import Region
 from inspections.models import HAZARD_LEVELS, HAZARD_SOURCES, Hazard, HazardEvent, Inspection
 from inspections.records import Provenance, Recorded, canonical_hash, check_not_reused, point
@@ -362,10 +364,28 @@ def apply_recheck(session: Session, clock: Clock, principal: Principal, inspecti
 # --------------------------------------------------------------------------- reads
 
 
-def _columns(now: datetime):
+def penalty_case_of(principal: Principal):
+    """The 行政处罚 case a hazard led to (the latest opened naming it, within the caller's scope) as JSON:
+    id, number (its 立案审批表's, or the 简易程序 decision's), status, procedure, amount — or null."""
+    number = (select(Document.number)
+              .where(Document.case_id == Case.id, Document.kind.in_(("case_filing_approval", "penalty_decision")))
+              .order_by(when((Document.kind == "case_filing_approval", 0), else_=1), Document.issued_at)
+              .limit(1).scalar_subquery())
+    return (select(func.jsonb_build_object(
+                literal("id"), Case.id, literal("number"), number, literal("status"), Case.status,
+                literal("procedure"), Case.procedure, literal("amount"), cast(Case.amount, String)))
+            .where(Case.hazard_ids.any(Hazard.id),
+                   principal.area_filter(region_id=Case.region_id, grid_id=Case.grid_id,
+                                         enterprise_id=Case.enterprise_id))
+            .order_by(Case.opened_at.desc(), Case.id).limit(1)
+            .correlate(Hazard).scalar_subquery())
+
+
+def _columns(now: datetime, principal: Principal):
     return (Hazard, Enterprise.name.label("enterprise_name"), Enterprise.industry.label("industry"),
             Region.code.label("region_code"), overdue_expr(now).label("overdue"),
-            func.ST_AsGeoJSON(Hazard.location).label("location_json"))
+            func.ST_AsGeoJSON(Hazard.location).label("location_json"),
+            penalty_case_of(principal).label("penalty_case"))
 
 
 def _row_dict(row) -> dict:
@@ -380,13 +400,13 @@ def _row_dict(row) -> dict:
         "updated_at")}
     location = json.loads(row.location_json) if row.location_json else None
     out.update(enterprise_name=row.enterprise_name, industry=row.industry, region_code=row.region_code,
-               overdue=bool(row.overdue),
+               overdue=bool(row.overdue), penalty_case=row.penalty_case,
                location={"lon": location["coordinates"][0], "lat": location["coordinates"][1]} if location else None)
     return out
 
 
 def _select(now: datetime, principal: Principal):
-    return (select(*_columns(now))
+    return (select(*_columns(now, principal))
             .outerjoin(Enterprise, Enterprise.id == Hazard.enterprise_id)
             .outerjoin(Region, Region.id == Hazard.region_id)
             .where(hazard_filter(principal)))

@@ -163,3 +163,33 @@ def test_decided_cases_and_their_fines_count_in_the_monthly_figures(client, logi
     assert (district["figures"]["penalty_cases"], district["figures"]["penalty_amount"]) == (2, "2500.00")
     town = next(c for c in district["children"] if c["region"]["code"] == demo.towns[0].code)
     assert town["figures"]["penalty_cases"] == 2
+
+
+def test_the_ledger_shows_the_case_a_hazard_led_to(client, login, demo, raise_hazards):
+    import io
+
+    from openpyxl import load_workbook
+
+    from reports.ledger import HEADERS
+
+    general, major = raise_hazards()
+    headers = login("desk")
+    case = client.post("/api/v1/cases", headers=login("inspector1"), json=_case(demo, hazard_ids=[major])).get_json()
+    number = _documents(client, headers, case)["case_filing_approval"]["number"]
+    case = _step(client, login("inspector1"), case, "investigate").get_json()
+    listed = {h["id"]: h for h in client.get("/api/v1/hazards", headers=headers).get_json()["items"]}
+    assert listed[general]["penalty_case"] is None
+    assert listed[major]["penalty_case"] == {"id": case["id"], "number": number, "status": "investigating",
+                                             "procedure": "general", "amount": "0.00"}
+    assert client.get(f"/api/v1/hazards/{major}", headers=headers).get_json()["penalty_case"]["number"] == number
+    by_hazard = client.get("/api/v1/cases", headers=headers, query_string={"hazard_id": major}).get_json()
+    assert [c["id"] for c in by_hazard["items"]] == [case["id"]]
+    assert client.get("/api/v1/cases", headers=headers, query_string={"hazard_id": general}).get_json()["total"] == 0
+
+    export = client.get("/api/v1/hazards/export.xlsx", headers=headers)
+    assert export.status_code == 200
+    rows = [dict(zip(HEADERS, row)) for row in
+            load_workbook(io.BytesIO(export.data))["隐患台账"].iter_rows(min_row=2, values_only=True)]
+    by_id = {row["隐患编号"]: row for row in rows}
+    assert (by_id[major]["行政处罚案件"], by_id[major]["案件状态"], by_id[major]["罚款金额（元）"]) == (number, "调查取证", 0)
+    assert by_id[general]["行政处罚案件"] is None
