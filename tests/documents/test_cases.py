@@ -147,6 +147,10 @@ def test_cases_are_scoped_and_need_two_certified_officers(client, login, demo):
     assert client.get(f"/api/v1/cases/{case['id']}", headers=login("enterprise1")).status_code == 200
     assert client.get(f"/api/v1/cases/{case['id']}", headers=login("gridworker3")).status_code == 404
     assert client.get(f"/api/v1/cases/{case['id']}/documents", headers=login("gridworker3")).status_code == 404
+    filing = _documents(client, headers, case)["case_filing_approval"]
+    assert client.get(filing["pdf"], headers=login("gridworker3")).status_code == 404
+    assert client.get(f"/api/v1/documents/{filing['id']}", headers=login("gridworker3")).status_code == 404
+    assert client.get(filing["pdf"], headers=login("enterprise1")).status_code == 200
     assert client.post("/api/v1/cases", headers=login("enterprise1"), json=_case(demo)).status_code == 403
     assert client.get("/api/v1/cases", headers=login("gridworker3")).get_json()["total"] == 0
     assert client.get(f"/api/v1/cases/{uuid.uuid4()}", headers=headers).status_code == 404

@@ -205,3 +205,24 @@ def test_who_may_sign_what(client, login, demo, inspection_body, raise_hazards):
     general, _ = raise_hazards()
     wrong_kind = client.post("/api/v1/signatures", headers=headers, json=_body(general, signer_name="李志强"))
     assert wrong_kind.get_json()["code"] == "sync.unknown_reference"  # a hazard id is no inspection
+
+
+def test_a_record_outside_the_callers_scope_is_404_for_its_signature(client, login):
+    """A hazard reported (by admin) outside the district: the district's inspector may not see it, so a
+    signature for it is 404, its existence not revealed — over REST and in a push."""
+    hazard_id = str(uuid.uuid4())
+    made = client.post("/api/v1/hazards", headers=login("admin"), json={
+        "id": hazard_id, "level": "general", "description": "区外的隐患", "found_at": "2026-11-22T09:00:00+08:00",
+        "location": {"lon": 100.0, "lat": 25.0}})
+    assert made.status_code == 201, made.get_json()
+    headers = login("inspector1")
+    refused = client.post("/api/v1/signatures", headers=headers, json=_body(
+        hazard_id, document="rectification_order", signer_name="李志强"))
+    assert refused.status_code == 404 and refused.get_json()["code"] == "scope.not_visible"
+    pushed = client.post("/api/v1/sync/push", headers=headers, json={
+        "batch_id": str(uuid.uuid4()), "sent_at": "2026-11-22T10:22:00+08:00",
+        "changes": [{"entity": "signature", "op": "create", "id": str(uuid.uuid4()),
+                     "recorded_at": "2026-11-22T10:21:00+08:00",
+                     "data": _body(hazard_id, document="rectification_order", signer_name="李志强")}]})
+    result = pushed.get_json()["results"][0]
+    assert result["status"] == "rejected" and result["code"] == "scope.not_visible"
