@@ -29,6 +29,8 @@ class Case(Base):
     )
 
     id: Mapped[uuid.UUID] = mapped_column(primary_key=True)
+    # 案件编号: the number of its 立案审批表 (简易程序: of its decision), set when that document is issued.
+    number: Mapped[str | None] = mapped_column(String(100))
     procedure: Mapped[str] = mapped_column(String(8))
     status: Mapped[str] = mapped_column(String(16))
     enterprise_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("enterprises.id"), index=True)

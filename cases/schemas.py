@@ -46,6 +46,7 @@ class CaseQuery(PageQuery):
 
 class CaseOut(Schema):
     id = fields.UUID()
+    number = fields.String(allow_none=True, metadata={"description": "案件编号（立案审批表文号；简易程序为决定书文号）"})
     procedure = fields.String()
     status = fields.String()
     enterprise_id = fields.UUID()

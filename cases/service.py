@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import Decimal
 
-from sqlalchemy import select
+from sqlalchemy import String, cast, func, literal, select
 from sqlalchemy.orm import Session
 
 from accounts.models import User
@@ -29,6 +29,9 @@ from core.errors import Conflict, FieldError, Forbidden, NotFound, ValidationFai
 from core.serialize import jsonable
 from db.pagination import Page, paginate
 from enterprises.models import Enterprise
+from inspections.hazards import hazard_filter, register_ledger_column
+from inspections.models import Hazard, Inspection
+from inspections.service import inspection_filter
 from jobs.periods import local_date
 
 OFFICERS = ("inspector", "desk_officer", "admin")
@@ -70,6 +73,21 @@ def case_filter(principal: Principal, case=Case):
     return principal.area_filter(region_id=case.region_id, grid_id=case.grid_id, enterprise_id=case.enterprise_id)
 
 
+def penalty_case_of(principal: Principal):
+    """The 行政处罚 case a hazard led to (the latest opened naming it, within the caller's scope) as JSON:
+    id, number, status, procedure, amount — or null. A column of the hazard ledger (registered below)."""
+    return (select(func.jsonb_build_object(
+                literal("id"), Case.id, literal("number"), Case.number, literal("status"), Case.status,
+                literal("procedure"), Case.procedure, literal("amount"), cast(Case.amount, String)))
+            .where(Case.hazard_ids.any(Hazard.id), case_filter(principal))
+            .order_by(Case.opened_at.desc(), Case.id).limit(1)
+            .correlate(Hazard).scalar_subquery())
+
+
+# Cases sit above inspections: the ledger learns of them here, not by importing this package.
+register_ledger_column("penalty_case", penalty_case_of)
+
+
 def amount_text(amount: Decimal) -> str:
     return f"{amount:,.2f} 元"
 
@@ -93,10 +111,6 @@ def _check_officers(session: Session, clock: Clock, officer_ids: list[uuid.UUID]
 
 def _check_links(session: Session, principal: Principal, enterprise_id: uuid.UUID, data: dict,
                  errors: list[FieldError]) -> None:
-    from inspections.hazards import hazard_filter
-    from inspections.models import Hazard, Inspection
-    from inspections.service import inspection_filter
-
     for field, model, visible in (("inspection_ids", Inspection, inspection_filter(principal)),
                                   ("hazard_ids", Hazard, hazard_filter(principal))):
         wanted = data.get(field) or []
@@ -107,9 +121,9 @@ def _check_links(session: Session, principal: Principal, enterprise_id: uuid.UUI
                 errors.append(FieldError("case.unknown_record", f"{field}.{n}", "记录不存在或不属于该企业"))
 
 
-def open_case(session: Session, clock: Clock, principal: Principal, data: dict, *, issuer) -> Case:
-    """立案 (一般程序: its 立案审批表 issued) or record an on-site decision (简易程序: its 行政处罚决定书
-    issued). ``issuer`` is documents.service.Issuer."""
+def open_case(session: Session, clock: Clock, principal: Principal, data: dict) -> Case:
+    """立案 (一般程序) or record an on-site decision (简易程序). Its documents are issued by
+    documents.service.open_case_with_documents, which calls this."""
     enterprise = session.scalar(select(Enterprise).where(Enterprise.id == data["enterprise_id"],
                                                          principal.enterprise_filter(Enterprise)))
     errors: list[FieldError] = []
@@ -145,15 +159,7 @@ def open_case(session: Session, clock: Clock, principal: Principal, data: dict, 
     _event(session, case, "decide" if simple else "file", None, case.status, principal, now, "", {})
     record(session, clock, principal, "create", "case", case.id,
            {"procedure": case.procedure, "enterprise_id": str(enterprise.id), "amount": str(amount)})
-    _issue_documents(session, clock, principal, case, "decide" if simple else "file", issuer)
     return case
-
-
-def _issue_documents(session: Session, clock: Clock, principal: Principal, case: Case, action: str, issuer) -> None:
-    # documents imports this module (case scope); the step's documents are its last act.
-    from documents.service import issue_case_step_documents
-
-    issue_case_step_documents(session, clock, principal, case, action, issuer)
 
 
 def _event(session: Session, case: Case, action: str, source: str | None, target: str, principal: Principal,
@@ -162,10 +168,10 @@ def _event(session: Session, case: Case, action: str, source: str | None, target
                           version=case.version, actor_id=principal.user_id, at=at, note=note, data=data))
 
 
-def transition_case(session: Session, clock: Clock, principal: Principal, case_id: uuid.UUID, data: dict, *,
-                    issuer) -> Case:
+def transition_case(session: Session, clock: Clock, principal: Principal, case_id: uuid.UUID, data: dict) -> Case:
     """One step of a 一般程序 case (or 执行/结案 of a 简易程序 one): the single place a case's status changes.
-    The step issues its documents (告知书 and 听证告知书, 决定书, 结案审批表) in the same transaction."""
+    documents.service.transition_case_with_documents calls this and issues the step's documents (告知书 and
+    听证告知书, 决定书, 结案审批表) in the same transaction."""
     if not principal.has(*OFFICERS):
         raise Forbidden("当前角色不能办理案件", code="case.role_not_allowed")
     case = session.scalar(select(Case).where(Case.id == case_id, case_filter(principal)).with_for_update())
@@ -208,7 +214,6 @@ def transition_case(session: Session, clock: Clock, principal: Principal, case_i
     session.flush()
     _event(session, case, action, source, case.status, principal, now, data.get("note") or "", event_data)
     record(session, clock, principal, action, "case", case.id, {"from": source, "to": case.status, **event_data})
-    _issue_documents(session, clock, principal, case, action, issuer)
     return case
 
 
@@ -233,7 +238,7 @@ def _case_dict(case: Case, enterprise_name: str | None, now: datetime) -> dict:
                and (k == "decision" and case.status in ("filed", "investigating", "notified")
                     or k == "payment" and case.status == "decided")]
     return {c: getattr(case, c) for c in (
-        "id", "procedure", "status", "enterprise_id", "inspection_ids", "hazard_ids", "facts", "violated",
+        "id", "number", "procedure", "status", "enterprise_id", "inspection_ids", "hazard_ids", "facts", "violated",
         "penalty_basis", "penalty", "amount", "deadlines", "hearing_requested", "opened_at", "decided_at",
         "closed_at", "opened_by", "officer_ids", "version")} | {"enterprise_name": enterprise_name, "overdue": overdue}
 

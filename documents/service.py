@@ -23,7 +23,7 @@ from accounts.people import people_refs
 from accounts.principal import Principal
 from audit.service import record
 from cases.models import Case, CaseEvent
-from cases.service import case_filter
+from cases.service import amount_text, case_filter, open_case, transition_case
 from checklists.service import template_for_inspection
 from core.clock import SHANGHAI, Clock
 from core.errors import Conflict, FieldError, NotFound, ValidationFailed
@@ -308,12 +308,10 @@ def _case_source(session: Session, case: Case) -> str:
 
 
 def _case_content(session: Session, kind: str, case: Case) -> dict:
-    from cases.service import amount_text
-
     content = {"procedure": case.procedure, "facts": case.facts, "violated": case.violated,
                "penalty_basis": case.penalty_basis, "penalty": case.penalty,
                "amount_text": amount_text(case.amount) if case.amount else None,
-               "case_number": _first_number(session, case, "case_filing_approval"),
+               "case_number": case.number,
                "opened_date": _date(case.opened_at), "inspector_ids": case.officer_ids}
     notified = _case_event(session, case, "notify")
     if kind == "case_filing_approval":
@@ -415,15 +413,38 @@ def issue_document(session: Session, clock: Clock, principal: Principal, record_
 def issue_case_step_documents(session: Session, clock: Clock, principal: Principal, case: Case, action: str,
                               issuer: Issuer) -> list[Document]:
     """The documents a step of a case issues: 立案 its 立案审批表, 告知 its 行政处罚告知书 (and the 听证告知书
-    when a hearing is offered), 决定 the 行政处罚决定书 (简易程序: at once), 结案 the 结案审批表."""
+    when a hearing is offered), 决定 the 行政处罚决定书 (简易程序: at once), 结案 the 结案审批表. The first
+    立案审批表 (简易程序: decision) gives the case its number (案件编号)."""
     issued = []
     for kind, spec in KINDS.items():
         if spec.case_step != action:
             continue
         if kind == "hearing_notice" and case.deadlines.get("hearing_request") is None:
             continue
-        issued.append(issue_document(session, clock, principal, "case", case.id, {"kind": kind}, issuer=issuer))
+        document = issue_document(session, clock, principal, "case", case.id, {"kind": kind}, issuer=issuer)
+        if case.number is None and kind in ("case_filing_approval", "penalty_decision"):
+            case.number = document.number
+        issued.append(document)
+    session.flush()
     return issued
+
+
+def open_case_with_documents(session: Session, clock: Clock, principal: Principal, data: dict, *,
+                             issuer: Issuer) -> Case:
+    """立案 with its 立案审批表, or a 简易程序 decision with its 决定书: one unit, so a case is never
+    without its paper."""
+    case = open_case(session, clock, principal, data)
+    issue_case_step_documents(session, clock, principal, case, "decide" if case.procedure == "simple" else "file",
+                              issuer)
+    return case
+
+
+def transition_case_with_documents(session: Session, clock: Clock, principal: Principal, case_id: uuid.UUID,
+                                   data: dict, *, issuer: Issuer) -> Case:
+    """A step of a case and the documents it issues, in the one transaction."""
+    case = transition_case(session, clock, principal, case_id, data)
+    issue_case_step_documents(session, clock, principal, case, data["action"], issuer)
+    return case
 
 
 def _replaced(session: Session, principal: Principal, kind: str, record_kind: str, record_id: uuid.UUID,

@@ -26,7 +26,7 @@ from accounts.models import User
 from accounts.people import certified_inspector
 from accounts.principal import Principal
 from audit.service import record
-from core.clock import Clock
+from core.clock import SHANGHAI, Clock
 from core.errors import FieldError, Forbidden, NotFound, TooLarge, UnknownReference, ValidationFailed
 from core.serialize import jsonable
 from documents.models import Signature
@@ -37,7 +37,6 @@ from inspections.hazards import hazard_filter
 from inspections.models import ENFORCEMENT_KINDS, Hazard, Inspection
 from inspections.records import Provenance, canonical_hash, check_not_reused
 from inspections.service import inspection_filter
-from jobs.periods import local_date
 
 RECORDERS = ("inspector", "desk_officer", "admin")
 RECORD_OF_KIND = {"site_inspection_record": "inspection", "rectification_order": "hazard",
@@ -129,7 +128,7 @@ def _signer(session: Session, clock: Clock, data: dict, signed) -> tuple[str, uu
     if signer_id is None:
         raise ValidationFailed(errors=[FieldError("validation", "signer_id", "执法人员签名须指明执法人员账号")])
     user = session.scalar(select(User).where(User.id == signer_id,
-                                             certified_inspector(local_date(clock.now()))))
+                                             certified_inspector(clock.now().astimezone(SHANGHAI).date())))
     if user is None or (isinstance(signed, Inspection) and signer_id not in signed.inspector_ids):
         raise ValidationFailed(errors=[FieldError("signature.not_an_officer", "signer_id",
                                                   "签名人须为该记录持有效执法证的执法人员")])

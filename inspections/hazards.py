@@ -13,8 +13,9 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass, replace
 from datetime import datetime
+from typing import Callable
 
-from sqlalchemy import ColumnElement, String, and_, asc, case as when, cast, desc, func, literal, select, text
+from sqlalchemy import ColumnElement, and_, asc, desc, func, select, text
 from sqlalchemy.orm import Session
 
 from accounts.people import people_refs
@@ -26,8 +27,6 @@ from core.errors import Conflict, FieldError, Forbidden, NotFound, UnknownRecord
 from core.times import shown
 from db.pagination import Page, paginate
 from enterprises.models import Enterprise
-from cases.models import Case
-from documents.models import Document
 from geo.models import Region
 from inspections.models import HAZARD_LEVELS, HAZARD_SOURCES, Hazard, HazardEvent, Inspection
 from inspections.records import Provenance, Recorded, canonical_hash, check_not_reused, point
@@ -364,28 +363,21 @@ def apply_recheck(session: Session, clock: Clock, principal: Principal, inspecti
 # --------------------------------------------------------------------------- reads
 
 
-def penalty_case_of(principal: Principal):
-    """The 行政处罚 case a hazard led to (the latest opened naming it, within the caller's scope) as JSON:
-    id, number (its 立案审批表's, or the 简易程序 decision's), status, procedure, amount — or null."""
-    number = (select(Document.number)
-              .where(Document.case_id == Case.id, Document.kind.in_(("case_filing_approval", "penalty_decision")))
-              .order_by(when((Document.kind == "case_filing_approval", 0), else_=1), Document.issued_at)
-              .limit(1).scalar_subquery())
-    return (select(func.jsonb_build_object(
-                literal("id"), Case.id, literal("number"), number, literal("status"), Case.status,
-                literal("procedure"), Case.procedure, literal("amount"), cast(Case.amount, String)))
-            .where(Case.hazard_ids.any(Hazard.id),
-                   principal.area_filter(region_id=Case.region_id, grid_id=Case.grid_id,
-                                         enterprise_id=Case.enterprise_id))
-            .order_by(Case.opened_at.desc(), Case.id).limit(1)
-            .correlate(Hazard).scalar_subquery())
+# Columns packages above this one add to every ledger row (name → builder(principal) → a scalar
+# expression correlated to Hazard): cases adds the case a hazard led to. Registered at import, as photo
+# owners are (evidence.access), so this package imports nothing of theirs.
+LEDGER_COLUMNS: dict[str, Callable[[Principal], ColumnElement]] = {}
+
+
+def register_ledger_column(name: str, build: Callable[[Principal], ColumnElement]) -> None:
+    LEDGER_COLUMNS[name] = build
 
 
 def _columns(now: datetime, principal: Principal):
     return (Hazard, Enterprise.name.label("enterprise_name"), Enterprise.industry.label("industry"),
             Region.code.label("region_code"), overdue_expr(now).label("overdue"),
             func.ST_AsGeoJSON(Hazard.location).label("location_json"),
-            penalty_case_of(principal).label("penalty_case"))
+            *(build(principal).label(name) for name, build in LEDGER_COLUMNS.items()))
 
 
 def _row_dict(row) -> dict:
@@ -400,7 +392,7 @@ def _row_dict(row) -> dict:
         "updated_at")}
     location = json.loads(row.location_json) if row.location_json else None
     out.update(enterprise_name=row.enterprise_name, industry=row.industry, region_code=row.region_code,
-               overdue=bool(row.overdue), penalty_case=row.penalty_case,
+               overdue=bool(row.overdue), **{name: getattr(row, name) for name in LEDGER_COLUMNS},
                location={"lon": location["coordinates"][0], "lat": location["coordinates"][1]} if location else None)
     return out
 

@@ -18,6 +18,7 @@ from checklists.definition import INDUSTRIES
 from core.clock import SHANGHAI, Clock
 from enterprises.models import Enterprise
 from geo.models import Grid, Region
+from cases.service import penalty_case_of  # noqa: F401  (registers the ledger's penalty_case column)
 from inspections.hazards import ledger_select
 from inspections.models import Hazard
 

@@ -16,6 +16,7 @@ from core.inputs import bad_text, unstorable
 from core.times import judged_at, shown
 from core.validation import flatten_messages
 from db.session import is_unique_violation
+from documents import signatures
 from inspections import hazards, service, tasks
 from inspections.models import HazardEvent, Task
 from inspections.records import Provenance, canonical_hash
@@ -211,8 +212,6 @@ def _dispatch(session: Session, clock: Clock, principal: Principal, change: dict
                                            base_version=change["base_version"], provenance=provenance)
         return {"status": "applied", "version": hazard.version}
     if (entity, op) == ("signature", "create"):
-        from documents import signatures
-
         signature, created = signatures.record_signature(
             session, clock, principal, record_id, data, store=store,
             limits=signatures.SignatureLimits.of(settings), provenance=provenance)

@@ -68,6 +68,7 @@ def test_a_general_procedure_runs_file_investigate_notify_decide_execute_close(c
     assert case["status"] == "filed" and case["deadlines"]["decision"].startswith("2027-02-20T23:59:59")
     filing = _documents(client, headers, case)["case_filing_approval"]
     assert re.fullmatch(r"（安巡示范）应急立〔2026〕\d+号", filing["number"])
+    assert client.get(f"/api/v1/cases/{case['id']}", headers=headers).get_json()["number"] == filing["number"]
     text_ = _text(client, headers, filing)
     for field in ("立案审批表", "案由", "案件来源", record["number"], demo.retailer.name, demo.retailer.uscc,
                   "叉车未经定期检验", "第四十条第三款", "第五十四条", "2027年2月20日", demo.users["inspector2"].name,

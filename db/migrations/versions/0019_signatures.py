@@ -1,5 +1,6 @@
 """signatures captured on the phone for the 现场检查记录, 责令限期整改指令书 and 整改复查意见书 (the image
-is a photo: re-encoded PNG in the photo store, named by the signature); cases found by hazard (GIN)
+is a photo: re-encoded PNG in the photo store, named by the signature); cases found by hazard (GIN);
+the case number (案件编号) on the case
 
 Revision ID: 0019_signatures
 Revises: 0018_public_reports
@@ -51,8 +52,11 @@ def upgrade() -> None:
     op.create_index(op.f("ix_signatures_hazard_id"), "signatures", ["hazard_id"])
     # The ledger asks "which case did this hazard lead to?": hazard_ids @> ARRAY[id].
     op.create_index("ix_cases_hazard_ids", "cases", ["hazard_ids"], postgresql_using="gin")
+    # 案件编号: the number of the case's 立案审批表 (简易程序: of its decision), set when that is issued.
+    op.add_column("cases", sa.Column("number", sa.String(100), nullable=True))
 
 
 def downgrade() -> None:
+    op.drop_column("cases", "number")
     op.drop_index("ix_cases_hazard_ids", table_name="cases")
     op.drop_table("signatures")
