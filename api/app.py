@@ -121,7 +121,7 @@ def create_app(settings: Settings, *, session_factory=None, clock: Clock | None 
     app.before_request(refuse_unstorable_url)
     app.register_blueprint(docs.blp)
     _register_blueprints(api)
-    _register_photo_owners()
+    _register_extensions()
     _register_cli(app)
     return app
 
@@ -150,15 +150,21 @@ def _register_blueprints(api: Api) -> None:
         api.register_blueprint(blp)
 
 
-def _register_photo_owners() -> None:
-    """Every kind of record that names photos, with who may see it (evidence.access)."""
+def _register_extensions() -> None:
+    """What higher packages hand lower ones: every kind of record that names photos, with who may see it
+    (evidence.access), and the columns other packages add to the hazard ledger (inspections.hazards)."""
+    from cases.service import LEDGER_COLUMNS as case_columns
+    from documents.signatures import PHOTO_OWNERS as signature_photos
     from enterprises.photos import PHOTO_OWNERS as enterprise_photos
     from evidence.access import register_photo_owner
+    from inspections.hazards import register_ledger_column
     from inspections.photos import PHOTO_OWNERS as inspection_photos
     from public_reports.service import PHOTO_OWNERS as public_report_photos
 
-    for owner in (*enterprise_photos, *inspection_photos, *public_report_photos):
+    for owner in (*enterprise_photos, *inspection_photos, *public_report_photos, *signature_photos):
         register_photo_owner(owner.entity, owner.visible_ids, owner.context)
+    for name, build in case_columns.items():
+        register_ledger_column(name, build)
 
 
 def _register_cli(app: Flask) -> None:

@@ -10,6 +10,8 @@ numbers and names in them are made up.
 """
 from __future__ import annotations
 
+import base64
+import io
 import resource
 import subprocess
 import sys
@@ -17,8 +19,11 @@ import tempfile
 import time
 from pathlib import Path
 
+from PIL import Image, ImageDraw
+
 from checklists.definition import load_template
 from documents.render import render_pdf
+from evidence.imaging import reencode_signature
 from documents.service import KINDS, MEASURES_BASIS, basis_text
 
 VERIFY = "http://localhost:8000/api/v1/public/documents/0b7e2a8c-5f4d-4c1e-9a57-3d2f6e1b8c90"
@@ -32,7 +37,31 @@ def _common(kind: str, serial: int) -> dict:
             "enterprise": {"name": "安巡示范县青石特种设备有限公司", "uscc": "91500299MA0000001X",
                            "address": "安巡示范县青石镇青石村3组18号", "legal_representative": "王建国"},
             "inspectors": [{"name": "李明", "cert_no": "渝执 500299001"}, {"name": "张丽", "cert_no": "渝执 500299002"}],
-            "issued_date": "2026年11月22日", "deadline": "2026年11月29日", "found_date": "2026年11月22日"}
+            "issued_date": "2026年11月22日", "deadline": "2026年11月29日", "found_date": "2026年11月22日",
+            "signatures": []}
+
+
+def _stroke(seed: int) -> bytes:
+    """A made-up hand signature as a phone would send it (transparent PNG), re-encoded as the server does."""
+    img = Image.new("RGBA", (640, 220), (255, 255, 255, 0))
+    draw = ImageDraw.Draw(img)
+    for n in range(3):
+        x0 = 40 + n * 190
+        draw.line([(x0 + i * 9, 110 + int(60 * ((i * (3 + seed + n)) % 7 - 3) / 3)) for i in range(18)],
+                  fill=(20, 20, 60, 255), width=7, joint="curve")
+    out = io.BytesIO()
+    img.save(out, "PNG")
+    return reencode_signature(out.getvalue(), max_pixels=4_000_000).png
+
+
+def _signed(content: dict, *people: tuple[str, str, int]) -> tuple[dict, dict]:
+    """The content with signatures of (role, name, seed), and the images the render needs."""
+    signatures, images = [], {}
+    for role, name, seed in people:
+        sha = f"{seed:064x}"
+        signatures.append({"role": role, "name": name, "sha256": sha, "signed_date": "2026年11月22日"})
+        images[sha] = "data:image/png;base64," + base64.b64encode(_stroke(seed)).decode()
+    return content | {"signatures": signatures}, images
 
 
 def _findings(template, count: int) -> list[dict]:
@@ -71,7 +100,27 @@ def samples() -> dict[str, dict]:
     out["penalty_decision.simple"] = decision | {
         "procedure": "simple", "title": "行政处罚决定书（简易程序）", "penalty": "警告并处罚款", "amount_text": "2,000.00 元",
         "penalty_basis": "《安全生产违法行为行政处罚办法》第四十五条", "violated": "《中华人民共和国安全生产法》第二十八条"}
+    case = {key: decision[key] for key in ("facts", "violated", "penalty_basis", "penalty", "amount_text")} | {
+        "procedure": "general", "case_number": "（安巡示范）应急立〔2026〕1号", "opened_date": "2026年11月22日"}
+    out["case_filing_approval"] = _common("case_filing_approval", 1) | case | {
+        "source": "2026年11月22日日常检查（（安巡示范）应急检记〔2026〕12号）", "decision_deadline": "2027年2月20日"}
+    notice = case | {"notified_date": "2026年11月25日", "statement_deadline": "2026年11月28日",
+                     "hearing_deadline": "2026年11月30日", "hearing_offered": True}
+    out["penalty_notice"] = _common("penalty_notice", 1) | notice
+    out["hearing_notice"] = _common("hearing_notice", 1) | notice
+    out["case_closing_approval"] = _common("case_closing_approval", 1) | case | {
+        "decision_number": "（安巡示范）应急罚〔2026〕4号", "decided_date": "2026年12月1日", "executed_date": "2026年12月10日",
+        "execution": "当事人已于2026年12月10日缴纳罚款 30,000.00 元", "closed_date": "2026年12月18日", "closing_note": ""}
     return out
+
+
+def signed_samples() -> dict[str, tuple[dict, dict]]:
+    """The documents a party signs on site, with signatures captured on the phone."""
+    plain = samples()
+    one = plain["site_inspection_record"] | {"passed": 53, "failed": plain["site_inspection_record"]["failed"][:1]}
+    return {"site_inspection_record.signed": _signed(one, ("party", "王建国", 1),
+                                                     ("officer", "李明", 2), ("officer", "张丽", 3)),
+            "rectification_order.signed": _signed(plain["rectification_order"], ("party", "王建国", 1))}
 
 
 def inspection_record_56() -> dict:
@@ -83,8 +132,9 @@ def inspection_record_56() -> dict:
 
 def write_samples(folder: Path) -> None:
     folder.mkdir(parents=True, exist_ok=True)
-    for name, content in samples().items():
-        pdf = render_pdf(name.split(".")[0], content, verify_url=VERIFY)
+    every = {name: (content, {}) for name, content in samples().items()} | signed_samples()
+    for name, (content, images) in every.items():
+        pdf = render_pdf(name.split(".")[0], content, verify_url=VERIFY, images=images)
         with tempfile.NamedTemporaryFile(suffix=".pdf") as f:
             f.write(pdf)
             f.flush()

@@ -5,7 +5,7 @@ import uuid
 from datetime import datetime
 from decimal import Decimal
 
-from sqlalchemy import ARRAY, BigInteger, CheckConstraint, ForeignKey, Identity, Numeric, String, Text, text
+from sqlalchemy import ARRAY, BigInteger, CheckConstraint, ForeignKey, Identity, Index, Numeric, String, Text, text
 from sqlalchemy.dialects.postgresql import JSONB, UUID
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -24,9 +24,13 @@ class Case(Base):
         CheckConstraint("status IN ('filed','investigating','notified','decided','executed','closed')",
                         name="status_known"),
         CheckConstraint("amount >= 0", name="amount_not_negative"),
+        # The ledger asks which case a hazard led to (hazard_ids @> ARRAY[id]).
+        Index("ix_cases_hazard_ids", "hazard_ids", postgresql_using="gin"),
     )
 
     id: Mapped[uuid.UUID] = mapped_column(primary_key=True)
+    # 案件编号: the number of its 立案审批表 (简易程序: of its decision), set when that document is issued.
+    number: Mapped[str | None] = mapped_column(String(100))
     procedure: Mapped[str] = mapped_column(String(8))
     status: Mapped[str] = mapped_column(String(16))
     enterprise_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("enterprises.id"), index=True)

@@ -41,10 +41,12 @@ class CaseTransitionIn(Schema):
 class CaseQuery(PageQuery):
     status = fields.String(load_default=None, validate=validate.OneOf(CASE_STATUSES))
     enterprise_id = fields.UUID(load_default=None)
+    hazard_id = fields.UUID(load_default=None, metadata={"description": "该隐患引起的案件"})
 
 
 class CaseOut(Schema):
     id = fields.UUID()
+    number = fields.String(allow_none=True, metadata={"description": "案件编号（立案审批表文号；简易程序为决定书文号）"})
     procedure = fields.String()
     status = fields.String()
     enterprise_id = fields.UUID()

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import Decimal
 
-from sqlalchemy import select
+from sqlalchemy import String, cast, func, literal, select
 from sqlalchemy.orm import Session
 
 from accounts.models import User
@@ -29,10 +29,10 @@ from core.errors import Conflict, FieldError, Forbidden, NotFound, ValidationFai
 from core.serialize import jsonable
 from db.pagination import Page, paginate
 from enterprises.models import Enterprise
-from core.periods import local_date
 from inspections.hazards import hazard_filter
 from inspections.models import Hazard, Inspection
 from inspections.service import inspection_filter
+from core.periods import local_date
 
 OFFICERS = ("inspector", "desk_officer", "admin")
 SIMPLE_MAX_AMOUNT = Decimal("3000")  # 对法人或者其他组织处以三千元以下罚款
@@ -73,6 +73,21 @@ def case_filter(principal: Principal, case=Case):
     return principal.area_filter(region_id=case.region_id, grid_id=case.grid_id, enterprise_id=case.enterprise_id)
 
 
+def penalty_case_of(principal: Principal):
+    """The 行政处罚 case a hazard led to (the latest opened naming it, within the caller's scope) as JSON:
+    id, number, status, procedure, amount — or null. A column of the hazard ledger (LEDGER_COLUMNS below)."""
+    return (select(func.jsonb_build_object(
+                literal("id"), Case.id, literal("number"), Case.number, literal("status"), Case.status,
+                literal("procedure"), Case.procedure, literal("amount"), cast(Case.amount, String)))
+            .where(Case.hazard_ids.any(Hazard.id), case_filter(principal))
+            .order_by(Case.opened_at.desc(), Case.id).limit(1)
+            .correlate(Hazard).scalar_subquery())
+
+
+# Cases sit above inspections: create_app hands the ledger this column (inspections imports nothing of cases).
+LEDGER_COLUMNS = {"penalty_case": penalty_case_of}
+
+
 def amount_text(amount: Decimal) -> str:
     return f"{amount:,.2f} 元"
 
@@ -107,7 +122,8 @@ def _check_links(session: Session, principal: Principal, enterprise_id: uuid.UUI
 
 
 def open_case(session: Session, clock: Clock, principal: Principal, data: dict) -> Case:
-    """立案 (一般程序) or record an on-site decision (简易程序)."""
+    """立案 (一般程序) or record an on-site decision (简易程序). Its documents are issued by
+    documents.service.open_case_with_documents, which calls this."""
     enterprise = session.scalar(select(Enterprise).where(Enterprise.id == data["enterprise_id"],
                                                          principal.enterprise_filter(Enterprise)))
     errors: list[FieldError] = []
@@ -153,7 +169,9 @@ def _event(session: Session, case: Case, action: str, source: str | None, target
 
 
 def transition_case(session: Session, clock: Clock, principal: Principal, case_id: uuid.UUID, data: dict) -> Case:
-    """One step of a 一般程序 case (or 执行/结案 of a 简易程序 one): the single place a case's status changes."""
+    """One step of a 一般程序 case (or 执行/结案 of a 简易程序 one): the single place a case's status changes.
+    documents.service.transition_case_with_documents calls this and issues the step's documents (告知书 and
+    听证告知书, 决定书, 结案审批表) in the same transaction."""
     if not principal.has(*OFFICERS):
         raise Forbidden("当前角色不能办理案件", code="case.role_not_allowed")
     case = session.scalar(select(Case).where(Case.id == case_id, case_filter(principal)).with_for_update())
@@ -220,7 +238,7 @@ def _case_dict(case: Case, enterprise_name: str | None, now: datetime) -> dict:
                and (k == "decision" and case.status in ("filed", "investigating", "notified")
                     or k == "payment" and case.status == "decided")]
     return {c: getattr(case, c) for c in (
-        "id", "procedure", "status", "enterprise_id", "inspection_ids", "hazard_ids", "facts", "violated",
+        "id", "number", "procedure", "status", "enterprise_id", "inspection_ids", "hazard_ids", "facts", "violated",
         "penalty_basis", "penalty", "amount", "deadlines", "hearing_requested", "opened_at", "decided_at",
         "closed_at", "opened_by", "officer_ids", "version")} | {"enterprise_name": enterprise_name, "overdue": overdue}
 
@@ -240,13 +258,16 @@ def case_view(session: Session, clock: Clock, principal: Principal, case_id: uui
 
 
 def list_cases(session: Session, clock: Clock, principal: Principal, *, status: str | None = None,
-               enterprise_id: uuid.UUID | None = None, page: int = 1, per_page: int = 50) -> Page:
+               enterprise_id: uuid.UUID | None = None, hazard_id: uuid.UUID | None = None, page: int = 1,
+               per_page: int = 50) -> Page:
     stmt = (select(Case, Enterprise.name).join(Enterprise, Enterprise.id == Case.enterprise_id)
             .where(case_filter(principal)))
     if status:
         stmt = stmt.where(Case.status == status)
     if enterprise_id:
         stmt = stmt.where(Case.enterprise_id == enterprise_id)
+    if hazard_id:
+        stmt = stmt.where(Case.hazard_ids.any(hazard_id))
     result = paginate(session, stmt.order_by(Case.opened_at.desc(), Case.id), page=page, per_page=per_page,
                       scalars=False)
     now = clock.now()

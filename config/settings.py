@@ -91,6 +91,9 @@ class Settings:
     # their share): a 48 MP HEIC takes ~430 MB, a 64 MP RGBA PNG ~490 MB, a 64 MP JPEG ~4 MB (decoded
     # at reduced scale). A photo needing more is refused.
     max_decode_bytes: int = 512 * 1024 * 1024
+    # A signature drawn on a phone screen: twelve strokes on 1080×600 to 1080×2400 measured 21–32 KiB (PNG).
+    max_signature_bytes: int = 512 * 1024
+    max_signature_pixels: int = 4_000_000
     # Positions in one drawn geometry (all rings and parts): 400,000 took PostGIS 11.6 s. A village
     # boundary drawn by hand has hundreds; a surveyed one a few thousand.
     max_geometry_vertices: int = 20_000
@@ -183,6 +186,8 @@ class Settings:
             photo_chunk_bytes=_int(env, "ANXUN_PHOTO_CHUNK_BYTES", cls.photo_chunk_bytes, problems, 1024),
             max_photo_pixels=_int(env, "ANXUN_MAX_PHOTO_PIXELS", cls.max_photo_pixels, problems, 1),
             max_decode_bytes=_int(env, "ANXUN_MAX_DECODE_BYTES", cls.max_decode_bytes, problems, 16 * 1024 * 1024),
+            max_signature_bytes=_int(env, "ANXUN_MAX_SIGNATURE_BYTES", cls.max_signature_bytes, problems, 1024),
+            max_signature_pixels=_int(env, "ANXUN_MAX_SIGNATURE_PIXELS", cls.max_signature_pixels, problems, 1),
             max_geometry_vertices=_int(env, "ANXUN_MAX_GEOMETRY_VERTICES", cls.max_geometry_vertices, problems, 4),
             orphan_photo_days=_int(env, "ANXUN_ORPHAN_PHOTO_DAYS", cls.orphan_photo_days, problems, 1),
             feed_retention_days=_int(env, "ANXUN_FEED_RETENTION_DAYS", cls.feed_retention_days, problems, 1),

@@ -54,3 +54,41 @@ class Document(Base):
     # Copied from the record, so scope filters need no join.
     region_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("regions.id"), index=True)
     grid_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("grids.id", ondelete="SET NULL"))
+
+
+SIGNABLE_KINDS = ("site_inspection_record", "rectification_order", "recheck_opinion")
+SIGNER_ROLES = ("party", "officer")
+
+
+class Signature(Base):
+    """A signature captured on the phone for a document of a record: the enterprise's representative
+    (``party``) or an officer. The image is a photo (re-encoded PNG, ``sha256``) in the photo store,
+    named by this signature; append-only like the records phones create."""
+
+    __tablename__ = "signatures"
+    __table_args__ = (
+        CheckConstraint("num_nonnulls(inspection_id, hazard_id) = 1", name="one_record"),
+        CheckConstraint("role IN ('party','officer')", name="role_known"),
+        CheckConstraint("document_kind IN ('site_inspection_record','rectification_order','recheck_opinion')",
+                        name="kind_signable"),
+        CheckConstraint("sha256 ~ '^[0-9a-f]{64}$'", name="sha256_hex"),
+    )
+
+    id: Mapped[uuid.UUID] = mapped_column(primary_key=True)
+    document_kind: Mapped[str] = mapped_column(String(32))
+    inspection_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("inspections.id"), index=True)
+    hazard_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("hazards.id"), index=True)
+    role: Mapped[str] = mapped_column(String(16))
+    signer_name: Mapped[str] = mapped_column(String(50))
+    signer_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("users.id"))
+    sha256: Mapped[str] = mapped_column(String(64))
+    width: Mapped[int]
+    height: Mapped[int]
+    signed_at: Mapped[datetime]
+    recorded_by: Mapped[uuid.UUID] = mapped_column(ForeignKey("users.id"))
+    device_id: Mapped[str | None] = mapped_column(String(128))
+    recorded_at: Mapped[datetime | None]
+    received_at: Mapped[datetime]
+    content_hash: Mapped[str] = mapped_column(String(64))
+    region_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("regions.id"))
+    grid_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("grids.id", ondelete="SET NULL"))

@@ -7,10 +7,12 @@ import uuid
 from flask import Response, g
 
 from api.auth import authenticated
-from api.context import clock, db, settings
+from api.context import clock, db, services, settings
 from api.inputs import Blueprint
-from documents import service
-from documents.schemas import DocumentIn, DocumentListOut, DocumentOut, PublicDocumentOut, PublicDocumentQuery
+from documents import service, signatures
+from documents.schemas import (DocumentIn, DocumentListOut, DocumentOut, PublicDocumentOut, PublicDocumentQuery,
+                               SignatureCreate, SignatureOut)
+from inspections.records import Provenance
 
 blp = Blueprint("documents", __name__, url_prefix="/api/v1", description="执法文书（PDF）")
 public_documents_blp = Blueprint("public_documents", __name__, url_prefix="/api/v1/public",
@@ -24,9 +26,24 @@ def _list(record_kind: str, record_id: uuid.UUID) -> dict:
 
 def _issue(record_kind: str, record_id: uuid.UUID, body: dict) -> dict:
     document = service.issue_document(db(), clock(), g.principal, record_kind, record_id, body,
-                                      public_base_url=settings().public_base_url,
-                                      template_dir=settings().document_templates or None)
+                                      issuer=service.Issuer.of(settings(), services().photo_store))
     return service.document_dict(document)
+
+
+@blp.route("/signatures", methods=["POST"])
+@authenticated(*signatures.RECORDERS)
+@blp.arguments(SignatureCreate)
+@blp.response(201, SignatureOut)
+@blp.alt_response(200, description="同一编号、同一内容的重复提交：返回已有签名")
+@blp.alt_response(409, description="sync.id_reused：编号已被不同内容使用")
+@blp.alt_response(413, description="signature.too_large（超过 ANXUN_MAX_SIGNATURE_BYTES）、signature.too_many_pixels")
+def record_signature(body):
+    """采集现场签名（与同步 signature create 的 data 相同，另可带 id）：现场检查记录、责令限期整改指令书、整改复查意见书"""
+    signature_id = body.pop("id") or uuid.uuid4()
+    signature, created = signatures.record_signature(
+        db(), clock(), g.principal, signature_id, body, store=services().photo_store,
+        limits=signatures.SignatureLimits.of(settings()), provenance=Provenance(device_id=g.principal.device_id))
+    return signatures.signature_dict(signature), 201 if created else 200
 
 
 @blp.route("/inspections/<uuid:record_id>/documents")

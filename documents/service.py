@@ -9,10 +9,12 @@ neither ever changes (a trigger refuses it), and a correction is a new document 
 """
 from __future__ import annotations
 
+import base64
 import hashlib
 import uuid
 from dataclasses import dataclass
 from datetime import datetime
+from decimal import Decimal
 
 from sqlalchemy import exists, or_, select, text
 from sqlalchemy.orm import Session
@@ -21,12 +23,13 @@ from accounts.people import people_refs
 from accounts.principal import Principal
 from audit.service import record
 from cases.models import Case, CaseEvent
-from cases.service import case_filter
+from cases.service import amount_text, case_filter, open_case, transition_case
 from checklists.service import template_for_inspection
 from core.clock import SHANGHAI, Clock
 from core.errors import Conflict, FieldError, NotFound, ValidationFailed
 from documents.models import Document
 from documents.render import render_pdf
+from documents.signatures import signatures_for
 from enterprises.models import Enterprise
 from geo.models import Region
 from inspections.hazards import hazard_filter
@@ -40,6 +43,8 @@ class Kind:
     title: str
     abbreviation: str  # the kind's part of the number: 应急检记〔2026〕12号
     record: str  # inspection | hazard | case
+    # Issued by a step of its case, once: a second one only as a correction naming the first.
+    case_step: str | None = None
 
 
 KINDS = {
@@ -48,8 +53,26 @@ KINDS = {
     "recheck_opinion": Kind("整改复查意见书", "复查", "hazard"),
     "on_site_measures": Kind("现场处理措施决定书", "现决", "hazard"),
     "supervision_notice": Kind("挂牌督办通知书", "督办", "hazard"),
-    "penalty_decision": Kind("行政处罚决定书", "罚", "case"),
+    "case_filing_approval": Kind("立案审批表", "立", "case", "file"),
+    "penalty_notice": Kind("行政处罚告知书", "告", "case", "notify"),
+    "hearing_notice": Kind("听证告知书", "听告", "case", "notify"),
+    "penalty_decision": Kind("行政处罚决定书", "罚", "case", "decide"),
+    "case_closing_approval": Kind("结案审批表", "结", "case", "close"),
 }
+
+
+@dataclass(frozen=True)
+class Issuer:
+    """What issuing needs beyond the records: where the QR code points, a county's own templates, the
+    photo store holding captured signatures."""
+
+    public_base_url: str
+    template_dir: str | None = None
+    store: object = None
+
+    @classmethod
+    def of(cls, settings, store) -> "Issuer":
+        return cls(settings.public_base_url, settings.document_templates or None, store)
 RECORDS = {"inspection": Inspection, "hazard": Hazard, "case": Case}
 INSPECTION_KINDS_ZH = {"routine": "日常检查", "special": "专项检查", "random": "双随机抽查", "unannounced": "四不两直暗查",
                        "recheck": "复查"}
@@ -62,6 +85,11 @@ FIVE = (("responsibility", "整改责任"), ("measures", "整改措施"), ("fund
 class DocumentNotApplicable(Conflict):
     code = "document.not_applicable"
     title = "该记录当前不能出具此文书"
+
+
+class AlreadyIssued(Conflict):
+    code = "document.already_issued"
+    title = "该文书已出具，更正须以 replaces 指明被更正的文书"
 
 
 class AlreadyReplaced(Conflict):
@@ -248,17 +276,77 @@ def _hazard_content(session: Session, kind: str, hazard: Hazard, data: dict, pri
     return content
 
 
-def _case_content(session: Session, case: Case) -> dict:
-    if case.status not in ("decided", "executed", "closed"):
-        raise DocumentNotApplicable("案件尚未作出处罚决定")
-    notified = session.scalar(select(CaseEvent.at).where(CaseEvent.case_id == case.id, CaseEvent.action == "notify")
-                              .order_by(CaseEvent.version.desc()).limit(1))
-    return {"procedure": case.procedure, "facts": case.facts, "violated": case.violated,
-            "penalty_basis": case.penalty_basis, "penalty": case.penalty,
-            "amount_text": amount_text(case.amount) if case.amount else None,
-            "payment_deadline": _date(datetime.fromisoformat(case.deadlines["payment"])) if case.deadlines.get("payment") else None,
-            "notified_date": _date(notified), "hearing_offered": case.deadlines.get("hearing_request") is not None,
-            "hearing_requested": case.hearing_requested, "inspector_ids": case.officer_ids}
+def _case_event(session: Session, case: Case, action: str) -> CaseEvent | None:
+    return session.scalar(select(CaseEvent).where(CaseEvent.case_id == case.id, CaseEvent.action == action)
+                          .order_by(CaseEvent.version.desc(), CaseEvent.id.desc()).limit(1))
+
+
+def _first_number(session: Session, case: Case, kind: str) -> str | None:
+    """The number of the case's document of ``kind`` as first issued (a correction keeps the case's number)."""
+    return session.scalar(select(Document.number).where(Document.case_id == case.id, Document.kind == kind)
+                          .order_by(Document.issued_at, Document.serial).limit(1))
+
+
+def _deadline_date(case: Case, key: str) -> str | None:
+    return _date(datetime.fromisoformat(case.deadlines[key])) if case.deadlines.get(key) else None
+
+
+def _case_source(session: Session, case: Case) -> str:
+    """案件来源: the inspections (with their 现场检查记录) and hazards the case was opened from."""
+    parts = []
+    for inspection_id in case.inspection_ids:
+        inspection = session.get(Inspection, inspection_id)
+        if inspection is None:
+            continue
+        number = session.scalar(select(Document.number).where(Document.inspection_id == inspection.id,
+                                                              Document.kind == "site_inspection_record")
+                                .order_by(Document.issued_at).limit(1))
+        parts.append(f"{_date(inspection.started_at)}{INSPECTION_KINDS_ZH.get(inspection.kind, '检查')}"
+                     + (f"（{number}）" if number else ""))
+    if case.hazard_ids:
+        parts.append(f"检查发现的事故隐患 {len(case.hazard_ids)} 项")
+    return "；".join(parts) or "执法检查"
+
+
+def _case_content(session: Session, kind: str, case: Case) -> dict:
+    content = {"procedure": case.procedure, "facts": case.facts, "violated": case.violated,
+               "penalty_basis": case.penalty_basis, "penalty": case.penalty,
+               "amount_text": amount_text(case.amount) if case.amount else None,
+               "case_number": case.number,
+               "opened_date": _date(case.opened_at), "inspector_ids": case.officer_ids}
+    notified = _case_event(session, case, "notify")
+    if kind == "case_filing_approval":
+        if case.procedure != "general":
+            raise DocumentNotApplicable("简易程序当场作出决定，不立案")
+        content.update(source=_case_source(session, case), decision_deadline=_deadline_date(case, "decision"))
+    elif kind in ("penalty_notice", "hearing_notice"):
+        if notified is None:
+            raise DocumentNotApplicable("案件尚未告知")
+        if kind == "hearing_notice" and not notified.data.get("hearing_offered"):
+            raise DocumentNotApplicable("告知时未告知听证权利（不属于听证范围）")
+        # What was proposed at the notice, whatever was decided later.
+        content.update(amount_text=amount_text(Decimal(notified.data["amount"])) if Decimal(notified.data.get("amount") or 0)
+                       else None, notified_date=_date(notified.at),
+                       statement_deadline=_deadline_date(case, "statement"),
+                       hearing_deadline=_deadline_date(case, "hearing_request"),
+                       hearing_offered=bool(notified.data.get("hearing_offered")))
+    elif kind == "penalty_decision":
+        if case.status not in ("decided", "executed", "closed"):
+            raise DocumentNotApplicable("案件尚未作出处罚决定")
+        content.update(payment_deadline=_deadline_date(case, "payment"), notified_date=_date(notified.at if notified else None),
+                       hearing_offered=case.deadlines.get("hearing_request") is not None,
+                       hearing_requested=case.hearing_requested)
+    elif kind == "case_closing_approval":
+        if case.status != "closed":
+            raise DocumentNotApplicable("案件尚未结案")
+        executed = _case_event(session, case, "execute")
+        closed = _case_event(session, case, "close")
+        content.update(decision_number=_first_number(session, case, "penalty_decision"),
+                       decided_date=_date(case.decided_at), executed_date=_date(executed.at if executed else None),
+                       execution=(executed.note if executed and executed.note else "已按处罚决定履行完毕"),
+                       closed_date=_date(closed.at if closed else case.closed_at),
+                       closing_note=closed.note if closed else "")
+    return content
 
 
 def _title(kind: str, record) -> str:
@@ -271,33 +359,44 @@ def _title(kind: str, record) -> str:
 
 
 def issue_document(session: Session, clock: Clock, principal: Principal, record_kind: str, record_id: uuid.UUID,
-                   data: dict, *, public_base_url: str, template_dir: str | None = None) -> Document:
+                   data: dict, *, issuer: Issuer) -> Document:
     kind = data["kind"]
     if kind not in KINDS or KINDS[kind].record != record_kind:
         allowed = [k for k, v in KINDS.items() if v.record == record_kind]
         raise ValidationFailed(errors=[FieldError("document.kind_unknown", "kind", f"可出具的文书：{', '.join(allowed)}")])
     source = _visible_record(session, principal, record_kind, record_id)
     replaced = _replaced(session, principal, kind, record_kind, record_id, data.get("replaces"))
+    if replaced is None and KINDS[kind].case_step:
+        issued = session.scalar(select(Document.number).where(Document.case_id == source.id, Document.kind == kind)
+                                .limit(1))
+        if issued:
+            raise AlreadyIssued(f"{KINDS[kind].title} {issued} 已出具；更正须以 replaces 指明被更正的文书")
     enterprise = session.get(Enterprise, source.enterprise_id)
     if record_kind == "inspection":
         content = _site_inspection_record(session, source)
     elif record_kind == "hazard":
         content = _hazard_content(session, kind, source, data, principal)
     else:
-        content = _case_content(session, source)
+        content = _case_content(session, kind, source)
     office = _office(session, principal)
     now = clock.now()
     year = now.astimezone(SHANGHAI).year
     document_id = uuid.uuid4()
+    signed = signatures_for(session, kind, source.id)
     content.update(title=_title(kind, source), office_name=office["name"],
                    office={"review_body": office["review_body"], "court": office["court"]},
                    enterprise=_enterprise(enterprise), issued_date=_date(now),
                    inspectors=_officers(session, content.pop("inspector_ids")),
-                   replaces=replaced.number if replaced else None)
+                   replaces=replaced.number if replaced else None,
+                   signatures=[{"role": g.role, "name": g.signer_name, "sha256": g.sha256,
+                                "signed_date": _date(g.signed_at)} for g in signed])
+    images = {g.sha256: "data:image/png;base64," + base64.b64encode(issuer.store.read(g.sha256)).decode()
+              for g in signed}
     # Last, so the counter row is locked for as short a time as the rendering takes.
     serial = _next_serial(session, office["id"], kind, year)
     content["number"] = f"（{office['short']}）应急{KINDS[kind].abbreviation}〔{year}〕{serial}号"
-    pdf = render_pdf(kind, content, verify_url=verify_url(public_base_url, document_id), template_dir=template_dir)
+    pdf = render_pdf(kind, content, verify_url=verify_url(issuer.public_base_url, document_id),
+                     template_dir=issuer.template_dir, images=images)
     document = Document(
         id=document_id, kind=kind, office_id=office["id"], office_name=office["name"], year=year, serial=serial,
         number=content["number"], enterprise_id=enterprise.id, enterprise_name=enterprise.name,
@@ -310,6 +409,43 @@ def issue_document(session: Session, clock: Clock, principal: Principal, record_
            {"kind": kind, "number": document.number, record_kind: str(source.id),
             "replaces": str(replaced.id) if replaced else None})
     return document
+
+
+def issue_case_step_documents(session: Session, clock: Clock, principal: Principal, case: Case, action: str,
+                              issuer: Issuer) -> list[Document]:
+    """The documents a step of a case issues: 立案 its 立案审批表, 告知 its 行政处罚告知书 (and the 听证告知书
+    when a hearing is offered), 决定 the 行政处罚决定书 (简易程序: at once), 结案 the 结案审批表. The first
+    立案审批表 (简易程序: decision) gives the case its number (案件编号)."""
+    issued = []
+    for kind, spec in KINDS.items():
+        if spec.case_step != action:
+            continue
+        if kind == "hearing_notice" and case.deadlines.get("hearing_request") is None:
+            continue
+        document = issue_document(session, clock, principal, "case", case.id, {"kind": kind}, issuer=issuer)
+        if case.number is None and kind in ("case_filing_approval", "penalty_decision"):
+            case.number = document.number
+        issued.append(document)
+    session.flush()
+    return issued
+
+
+def open_case_with_documents(session: Session, clock: Clock, principal: Principal, data: dict, *,
+                             issuer: Issuer) -> Case:
+    """立案 with its 立案审批表, or a 简易程序 decision with its 决定书: one unit, so a case is never
+    without its paper."""
+    case = open_case(session, clock, principal, data)
+    issue_case_step_documents(session, clock, principal, case, "decide" if case.procedure == "simple" else "file",
+                              issuer)
+    return case
+
+
+def transition_case_with_documents(session: Session, clock: Clock, principal: Principal, case_id: uuid.UUID,
+                                   data: dict, *, issuer: Issuer) -> Case:
+    """A step of a case and the documents it issues, in the one transaction."""
+    case = transition_case(session, clock, principal, case_id, data)
+    issue_case_step_documents(session, clock, principal, case, data["action"], issuer)
+    return case
 
 
 def _replaced(session: Session, principal: Principal, kind: str, record_kind: str, record_id: uuid.UUID,

@@ -2,7 +2,7 @@
 
 A photo belongs to no record; records *name* photos (``photo_refs``). Each package whose records
 name photos declares them as ``PHOTO_OWNERS`` (a tuple of ``PhotoOwner``), and ``create_app``
-registers them all, explicitly (api.app: ``_register_photo_owners``):
+registers them all, explicitly (api.app: ``_register_extensions``):
 
     PHOTO_OWNERS = (PhotoOwner("hazard", visible_ids=lambda principal: select(Hazard.id).where(...),
                                context=hazard_photo_context),)

@@ -554,3 +554,35 @@ def _encode_thumbnail(img: Image.Image, max_side: int, quality: int) -> bytes:
     rgb.save(out, "JPEG", quality=quality, optimize=True,
              **({"icc_profile": icc_profile} if icc_profile else {}))
     return out.getvalue()
+
+
+# --------------------------------------------------------------------------- signatures
+
+SIGNATURE_FORMATS = ("PNG", "JPEG", "MPO")
+
+
+@dataclass(frozen=True)
+class Reencoded:
+    png: bytes
+    width: int
+    height: int
+
+
+def reencode_signature(data: bytes, *, max_pixels: int, max_side: int = 1200,
+                       max_decode_bytes: int | None = None) -> Reencoded:
+    """A signature drawn on the phone (PNG or JPEG), judged by decoding it whole and written again as a
+    grey PNG on white, at most ``max_side`` pixels wide or high: what is printed and kept is only pixels
+    we made, never the bytes the phone sent (no metadata, no second image, no trailing payload).
+    TooManyPixels (413) past ``max_pixels`` from the header, before anything is decoded; NotAnImage (415)
+    for anything else, a HEIC included."""
+    with _Opened(data) as opened:
+        if opened.img.format not in SIGNATURE_FORMATS:
+            raise NotAnImage("签名图片须为 PNG 或 JPEG")
+        opened.check_pixels(max_pixels)
+        with opened.decoded(max_decode_bytes=max_decode_bytes) as picture:
+            with _decode_errors():
+                grey = _to_rgb(ImageOps.exif_transpose(picture)).convert("L")
+    grey.thumbnail((max_side, max_side), Image.Resampling.LANCZOS)
+    out = io.BytesIO()
+    grey.save(out, "PNG", optimize=True)
+    return Reencoded(out.getvalue(), grey.width, grey.height)

@@ -14,6 +14,7 @@ import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import datetime
+from typing import Callable
 
 from sqlalchemy import ColumnElement, and_, asc, desc, func, select, text
 from sqlalchemy.orm import Session
@@ -415,10 +416,21 @@ def apply_recheck(session: Session, clock: Clock, principal: Principal, inspecti
 # --------------------------------------------------------------------------- reads
 
 
-def _columns(now: datetime):
+# Columns packages above this one add to every ledger row (name → builder(principal) → a scalar
+# expression correlated to Hazard): cases adds the case a hazard led to. Registered by create_app, as
+# photo owners are (evidence.access), so this package imports nothing of theirs.
+LEDGER_COLUMNS: dict[str, Callable[[Principal], ColumnElement]] = {}
+
+
+def register_ledger_column(name: str, build: Callable[[Principal], ColumnElement]) -> None:
+    LEDGER_COLUMNS[name] = build
+
+
+def _columns(now: datetime, principal: Principal):
     return (Hazard, Enterprise.name.label("enterprise_name"), Enterprise.industry.label("industry"),
             Region.code.label("region_code"), overdue_expr(now).label("overdue"),
-            func.ST_AsGeoJSON(Hazard.location).label("location_json"))
+            func.ST_AsGeoJSON(Hazard.location).label("location_json"),
+            *(build(principal).label(name) for name, build in LEDGER_COLUMNS.items()))
 
 
 def _row_dict(row) -> dict:
@@ -433,13 +445,13 @@ def _row_dict(row) -> dict:
         "updated_at")}
     location = json.loads(row.location_json) if row.location_json else None
     out.update(enterprise_name=row.enterprise_name, industry=row.industry, region_code=row.region_code,
-               overdue=bool(row.overdue),
+               overdue=bool(row.overdue), **{name: getattr(row, name) for name in LEDGER_COLUMNS},
                location={"lon": location["coordinates"][0], "lat": location["coordinates"][1]} if location else None)
     return out
 
 
 def _select(now: datetime, principal: Principal):
-    return (select(*_columns(now))
+    return (select(*_columns(now, principal))
             .outerjoin(Enterprise, Enterprise.id == Hazard.enterprise_id)
             .outerjoin(Region, Region.id == Hazard.region_id)
             .where(hazard_filter(principal)))

@@ -262,6 +262,16 @@ class HazardQuery(PageQuery):
         ["found_at", "-found_at", "deadline", "-deadline", "updated_at", "-updated_at"]))
 
 
+class HazardCaseOut(Schema):
+    """The 行政处罚 case a hazard led to."""
+
+    id = fields.UUID()
+    number = fields.String(allow_none=True, metadata={"description": "案件编号（立案审批表文号；简易程序为决定书文号）"})
+    status = fields.String(metadata={"description": "filed 立案 | investigating | notified | decided | executed | closed"})
+    procedure = fields.String(metadata={"description": "simple 简易程序 | general 一般程序"})
+    amount = fields.String(metadata={"description": "罚款金额（元，十进制字符串）", "pattern": r"^\d+\.\d{2}$"})
+
+
 class HazardRowOut(Schema):
     """One line of the ledger."""
 
@@ -296,6 +306,8 @@ class HazardRowOut(Schema):
     grid_id = fields.UUID(allow_none=True)
     version = fields.Integer()
     updated_at = ShownTime()
+    penalty_case = fields.Nested(HazardCaseOut, allow_none=True, metadata={
+        "description": "该隐患引起的行政处罚案件（案件编号、状态、罚款金额），没有时为 null"})
     people = people_field()
 
 

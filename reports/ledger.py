@@ -18,6 +18,7 @@ from checklists.definition import INDUSTRIES
 from core.clock import SHANGHAI, Clock
 from enterprises.models import Enterprise
 from geo.models import Grid, Region
+from cases.service import penalty_case_of  # noqa: F401  (registers the ledger's penalty_case column)
 from inspections.hazards import ledger_select
 from inspections.models import Hazard
 
@@ -25,6 +26,8 @@ LEVEL_LABELS = {"general": "一般隐患", "major": "重大事故隐患"}
 SOURCE_LABELS = {"inspection": "执法检查", "patrol": "网格员巡查", "grid_report": "网格员上报", "self": "企业自查",
                  "public": "群众举报"}
 STATUS_LABELS = {"reported": "已登记", "ordered": "整改中", "submitted": "整改完成待复查", "closed": "已销号"}
+CASE_STATUS_LABELS = {"filed": "已立案", "investigating": "调查取证", "notified": "已告知", "decided": "已决定",
+                      "executed": "已执行", "closed": "已结案"}
 OVERDUE_LABEL = "逾期未整改"
 DATETIME_FORMAT = "yyyy-mm-dd hh:mm"
 ROWS_PER_FETCH = 1000
@@ -37,6 +40,7 @@ class Column:
     width: float
     value: Callable[[Any], Any]
     is_time: bool = False
+    is_money: bool = False
 
 
 def _local(value: datetime | None):
@@ -46,6 +50,10 @@ def _local(value: datetime | None):
 
 def _status(row) -> str:
     return OVERDUE_LABEL if row.overdue else STATUS_LABELS.get(row.status, row.status)
+
+
+def _case(row, value: Callable[[dict], Any]):
+    return value(row.penalty_case) if row.penalty_case else None
 
 
 COLUMNS: tuple[Column, ...] = (
@@ -67,6 +75,9 @@ COLUMNS: tuple[Column, ...] = (
     Column("挂牌督办", 20, lambda row: (row.supervising_office or "是") if row.supervised else "否"),
     Column("复查时间", 17, lambda row: row.rechecked_at, is_time=True),
     Column("销号时间", 17, lambda row: row.closed_at, is_time=True),
+    Column("行政处罚案件", 28, lambda row: _case(row, lambda c: c["number"] or "（未编号）")),
+    Column("案件状态", 10, lambda row: _case(row, lambda c: CASE_STATUS_LABELS.get(c["status"], c["status"]))),
+    Column("罚款金额（元）", 14, lambda row: _case(row, lambda c: float(c["amount"])), is_money=True),
     Column("隐患编号", 38, lambda row: str(row.id)),
 )
 HEADERS = [column.header for column in COLUMNS]
@@ -83,6 +94,7 @@ def export_select(clock: Clock, principal: Principal, filters: dict):
                 Hazard.responsible_person, Hazard.measures, Hazard.supervised, Hazard.supervising_office,
                 Hazard.rechecked_at, Hazard.closed_at, ledger.selected_columns.enterprise_name,
                 ledger.selected_columns.industry, ledger.selected_columns.overdue,
+                ledger.selected_columns.penalty_case,
                 Enterprise.uscc.label("uscc"), Region.name.label("village_name"), Grid.name.label("grid_name"),
                 finder.name.label("found_by_name"), maintain_column_froms=False)
             .outerjoin(Grid, Grid.id == Hazard.grid_id)
@@ -110,6 +122,7 @@ def write_ledger(session: Session, clock: Clock, principal: Principal, filters: 
     sheet.write_row(0, 0, HEADERS, header)
 
     moment = workbook.add_format({"num_format": DATETIME_FORMAT})
+    money = workbook.add_format({"num_format": "#,##0.00"})
     count = 0
     for row in session.execute(export_select(clock, principal, filters)):
         count += 1
@@ -123,7 +136,7 @@ def write_ledger(session: Session, clock: Clock, principal: Principal, filters: 
             elif isinstance(value, str):
                 sheet.write_string(count, index, value)
             else:
-                sheet.write_number(count, index, value)
+                sheet.write_number(count, index, value, money if column.is_money else None)
     sheet.autofilter(0, 0, count, len(COLUMNS) - 1)
 
     about = workbook.add_worksheet("说明")

@@ -16,6 +16,7 @@ from core.inputs import bad_text, unstorable
 from core.times import judged_at, shown
 from core.validation import flatten_messages
 from db.session import is_unique_violation
+from documents import signatures
 from inspections import hazards, service, tasks
 from inspections.models import HazardEvent, Task
 from inspections.records import Provenance, canonical_hash
@@ -54,8 +55,9 @@ def _photos_named(entity: str, data: dict) -> list[str]:
     return photos
 
 
-def push_batch(session: Session, clock: Clock, principal: Principal, body: dict, *, settings) -> dict:
-    """Apply a batch; return the answer (also stored under (device, batch_id))."""
+def push_batch(session: Session, clock: Clock, principal: Principal, body: dict, *, settings, store=None) -> dict:
+    """Apply a batch; return the answer (also stored under (device, batch_id)). ``store`` is the photo
+    store, where the images of signatures go."""
     envelope_errors = unstorable({k: v for k, v in body.items() if k != "changes"} if isinstance(body, dict) else {})
     if envelope_errors:
         raise ValidationFailed(errors=envelope_errors)
@@ -81,7 +83,7 @@ def push_batch(session: Session, clock: Clock, principal: Principal, body: dict,
     # The phone's times are judged by its own clock too: one running ahead is not refused for it.
     with judged_at(max(now, batch["sent_at"])):
         for raw in batch["changes"]:
-            result, photos = _apply_safely(session, clock, principal, raw, device_id, skew, settings)
+            result, photos = _apply_safely(session, clock, principal, raw, device_id, skew, settings, store)
             results.append(result)
             named_photos += photos
     missing = _missing_photos(session, named_photos)
@@ -106,12 +108,12 @@ def _head(raw) -> dict:
 
 
 def _apply_safely(session: Session, clock: Clock, principal: Principal, raw, device_id: str, skew: float,
-                  settings) -> tuple[dict, list[str]]:
+                  settings, store) -> tuple[dict, list[str]]:
     """One change's result, whatever happens in it: changes are independent (SYNC_PROTOCOL.md §2
     rule 2), so an error no check foresaw rejects this change (retryable: the data may be fine), never
     the batch. Under testing it is raised, so that bugs fail tests; a lost database still fails the batch."""
     try:
-        return _apply_one(session, clock, principal, raw, device_id, skew, settings)
+        return _apply_one(session, clock, principal, raw, device_id, skew, settings, store)
     except OperationalError:
         raise
     except Exception:
@@ -124,7 +126,7 @@ def _apply_safely(session: Session, clock: Clock, principal: Principal, raw, dev
 
 
 def _apply_one(session: Session, clock: Clock, principal: Principal, raw, device_id: str, skew: float,
-               settings) -> tuple[dict, list[str]]:
+               settings, store) -> tuple[dict, list[str]]:
     head = _head(raw)
     bad = unstorable(raw)
     if bad:
@@ -148,7 +150,7 @@ def _apply_one(session: Session, clock: Clock, principal: Principal, raw, device
     photos = _photos_named(change["entity"], change["data"])
     try:
         with session.begin_nested():
-            result = _dispatch(session, clock, principal, change, data, provenance, settings)
+            result = _dispatch(session, clock, principal, change, data, provenance, settings, store)
         return head | result, photos
     except IntegrityError as err:  # the savepoint is rolled back; the rest of the batch goes on
         return head | _constraint_violated(err), []
@@ -182,7 +184,7 @@ def _rejected(errors: list[dict], *, retryable: bool = False, code: str = "valid
 
 
 def _dispatch(session: Session, clock: Clock, principal: Principal, change: dict, data: dict,
-              provenance: Provenance, settings) -> dict:
+              provenance: Provenance, settings, store) -> dict:
     entity, op, record_id = change["entity"], change["op"], change["id"]
     if (entity, op) == ("inspection", "create"):
         recorded = service.record_inspection(session, clock, principal, record_id, data,
@@ -208,6 +210,11 @@ def _dispatch(session: Session, clock: Clock, principal: Principal, change: dict
         hazard = hazards.transition_hazard(session, clock, principal, record_id, data,
                                            base_version=change["base_version"], provenance=provenance)
         return {"status": "applied", "version": hazard.version}
+    if (entity, op) == ("signature", "create"):
+        signature, created = signatures.record_signature(
+            session, clock, principal, record_id, data, store=store,
+            limits=signatures.SignatureLimits.of(settings), provenance=provenance)
+        return {"status": "applied" if created else "duplicate", "version": 1}
     task = session.get(Task, record_id)
     target = tasks.TASK_TRANSITIONS[data["action"]][1]
     if task is not None and task.assignee_id == principal.user_id and task.status == target:
@@ -224,4 +231,5 @@ def server_config(clock: Clock, settings) -> dict:
     return {"protocol_version": 1, "server_time": shown(clock.now()),
             "max_batch_changes": settings.max_batch_changes, "max_batch_bytes": settings.max_batch_bytes,
             "max_photo_bytes": settings.max_photo_bytes, "photo_chunk_bytes": settings.photo_chunk_bytes,
+            "max_signature_bytes": settings.max_signature_bytes, "max_signature_pixels": settings.max_signature_pixels,
             "pull_limit_default": 500, "pull_limit_max": 2000}

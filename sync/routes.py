@@ -4,7 +4,7 @@ from __future__ import annotations
 from flask import g, request
 
 from api.auth import authenticated
-from api.context import clock, db, settings
+from api.context import clock, db, services, settings
 from api.inputs import Blueprint
 from sync import pull as pull_service
 from sync import push as push_service
@@ -36,7 +36,8 @@ def push():
     """上传一批离线记录：逐条结果（applied / duplicate / conflict / rejected），同一 batch_id 重发得到同一答复"""
     body = read_json_body(request.stream, content_encoding=request.headers.get("Content-Encoding"),
                           content_length=request.content_length, limit=settings().max_batch_bytes)
-    return push_service.push_batch(db(), clock(), g.principal, body, settings=settings())
+    return push_service.push_batch(db(), clock(), g.principal, body, settings=settings(),
+                                   store=services().photo_store)
 
 
 @blp.route("/pull")

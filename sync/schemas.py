@@ -7,6 +7,7 @@ from checklists.schemas import ChecklistOut
 from core.geojson import GeoJSON
 from core.schemas import FieldErrorOut, Union, union_field
 from core.times import AcceptedTime, RecordedTime
+from documents.schemas import SignatureData
 from enterprises.schemas import EnterpriseOut
 from grids.schemas import GridPropertiesOut
 from inspections.schemas import (HazardData, HazardOut, HazardRowOut, InspectionData, PatrolData, PlanOut,
@@ -18,6 +19,7 @@ ENTITY_OPS = {
     ("hazard", "create"): HazardData,
     ("hazard", "transition"): TransitionData,
     ("task", "transition"): TaskTransitionData,
+    ("signature", "create"): SignatureData,
 }
 
 PUSH_ENTITIES = list(dict.fromkeys(entity for entity, _ in ENTITY_OPS))
@@ -152,5 +154,7 @@ class ConfigOut(Schema):
     max_batch_bytes = fields.Integer()
     max_photo_bytes = fields.Integer()
     photo_chunk_bytes = fields.Integer()
+    max_signature_bytes = fields.Integer()
+    max_signature_pixels = fields.Integer()
     pull_limit_default = fields.Integer()
     pull_limit_max = fields.Integer()

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 # (entity, op) a phone may push.
 OPS = {("inspection", "create"), ("patrol", "create"), ("hazard", "create"), ("hazard", "transition"),
-       ("task", "transition")}
+       ("task", "transition"), ("signature", "create")}
 
 
 @dataclass(frozen=True)

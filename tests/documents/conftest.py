@@ -7,9 +7,11 @@ from tests.inspections.conftest import first_items, inspection_body, template_of
 from tests.inspections.test_hazard_lifecycle import FIVE, PHOTO, _order, _transition, raise_hazards  # noqa: F401
 
 
-def pdf_text(pdf: bytes) -> str:
-    """The text of a PDF as poppler reads it (pdftotext, Debian poppler-utils)."""
-    return subprocess.run(["pdftotext", "-layout", "-", "-"], input=pdf, capture_output=True, check=True).stdout.decode()
+def pdf_text(pdf: bytes, *, layout: bool = True) -> str:
+    """The text of a PDF as poppler reads it (pdftotext, Debian poppler-utils); without ``layout`` in the
+    order it was drawn, so a table's cells do not interleave with their neighbours' lines."""
+    mode = ["-layout"] if layout else ["-raw"]
+    return subprocess.run(["pdftotext", *mode, "-", "-"], input=pdf, capture_output=True, check=True).stdout.decode()
 
 
 @pytest.fixture

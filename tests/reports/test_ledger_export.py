@@ -8,6 +8,7 @@ import tracemalloc
 from datetime import datetime, timedelta, timezone
 
 from openpyxl import load_workbook
+from openpyxl.utils import get_column_letter
 from sqlalchemy import select, text
 
 from core.clock import SHANGHAI
@@ -49,7 +50,7 @@ def test_the_workbook_has_the_ledger_headers_and_rows(client, login, session, cl
         assert required in headers
     assert sheet.freeze_panes == "C2"
     assert 48 <= sheet.column_dimensions["G"].width < 49  # 隐患描述 (Excel stores characters plus padding)
-    assert sheet.auto_filter.ref == f"A1:S{sheet.max_row}"
+    assert sheet.auto_filter.ref == f"A1:{get_column_letter(len(HEADERS))}{sheet.max_row}"
     assert [cell.value for cell in workbook["说明"]["A"]][:4] == ["导出时间", "导出人", "辖区", "隐患条数"]
 
     rows = _rows(workbook)
