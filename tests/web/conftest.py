@@ -10,6 +10,7 @@ Playwright, against a real HTTP server on a real PostGIS.
 - ``screenshot(page, name)`` writes docs/screens/<name>.png (the README shows them)."""
 from __future__ import annotations
 
+import os
 import shutil
 import threading
 from dataclasses import dataclass, field
@@ -27,7 +28,8 @@ CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
                  "--disable-background-networking", "--disable-component-update", "--disable-sync"]
 PHONE = {"viewport": {"width": 360, "height": 640}, "device_scale_factor": 2, "is_mobile": True,
-         "has_touch": True, "locale": "zh-CN", "timezone_id": "Asia/Shanghai"}
+         "has_touch": True, "locale": "zh-CN", "timezone_id": "Asia/Shanghai", "permissions": ["geolocation"],
+         "geolocation": {"longitude": 107.8, "latitude": 30.7, "accuracy": 10}}
 
 
 @pytest.fixture(scope="session")
@@ -46,6 +48,10 @@ class LiveServer:
     database_url: str
 
 
+# Photos go up in parts of 64 KiB, so a test photo of a few hundred KiB is a resumable upload of several parts.
+CHUNK_BYTES = 64 * 1024
+
+
 @pytest.fixture
 def live_server(server_url, template_url, tmp_path, built_web):
     from werkzeug.serving import make_server
@@ -56,7 +62,8 @@ def live_server(server_url, template_url, tmp_path, built_web):
 
     url = clone_database(server_url, template_url)
     clock = FixedClock(START)
-    settings = Settings.from_env({}, database_url=url, testing=True, photo_root=str(tmp_path / "photos"))
+    settings = Settings.from_env({"ANXUN_PHOTO_CHUNK_BYTES": str(CHUNK_BYTES)}, database_url=url, testing=True,
+                                 photo_root=str(tmp_path / "photos"))
     app = create_app(settings, clock=clock)
     app.config["ANXUN_WEB_DIST"] = str(built_web)
     server = make_server("127.0.0.1", 0, app, threaded=True)
@@ -78,11 +85,37 @@ def browser():
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as playwright:
+        # The apps mark what tests look for with data-test="…".
+        playwright.selectors.set_test_id_attribute("data-test")
         browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
         try:
             yield browser
         finally:
             browser.close()
+
+
+def query(server: LiveServer, sql: str, **params) -> list:
+    """Rows of a query on the live server's database (what the server holds, read apart from the app)."""
+    from sqlalchemy import create_engine, text
+
+    engine = create_engine(server.database_url)
+    try:
+        with engine.connect() as conn:
+            return list(conn.execute(text(sql), params))
+    finally:
+        engine.dispose()
+
+
+def run_jobs(server: LiveServer, *names: str) -> None:
+    """Runs scheduled jobs (patrol and self-inspection tasks) on the live server's database, as the scheduler would."""
+    from jobs import tasks
+
+    services = server.app.extensions["anxun"]
+    with services.session_factory.begin() as session:
+        if "patrol_tasks" in names:
+            tasks.create_patrol_tasks(session, server.clock, services.settings)
+        if "self_inspection_tasks" in names:
+            tasks.create_self_inspection_tasks(session, server.clock, services.settings)
 
 
 @dataclass
@@ -93,8 +126,7 @@ class Phone:
 
 
 def open_phone(browser, **overrides) -> Phone:
-    """A fresh context at phone size whose clock starts at the tests' START (the server's FixedClock),
-    collecting console errors and uncaught exceptions."""
+    """A fresh context at phone size (location allowed), collecting console errors and uncaught exceptions."""
     context = browser.new_context(**(PHONE | overrides))
     page = context.new_page()
     phone = Phone(context, page)
@@ -109,6 +141,9 @@ def phone(browser):
     try:
         yield phone
     finally:
+        if os.environ.get("ANXUN_WEB_FAILSHOT"):
+            phone.page.screenshot(path=os.environ["ANXUN_WEB_FAILSHOT"], full_page=True)
+            print("phone errors:", phone.errors)
         phone.context.close()
 
 
@@ -117,6 +152,34 @@ def screenshot(page, name: str) -> Path:
     SCREENS.mkdir(parents=True, exist_ok=True)
     path = SCREENS / f"{name}.png"
     page.screenshot(path=str(path))
+    return path
+
+
+def login(phone: Phone, server: LiveServer, username: str) -> None:
+    """Signs in on the field app and waits for the first pull and for the service worker to control the page."""
+    page = phone.page
+    page.goto(f"{server.url}/app/")
+    page.fill("input[name=username]", username)
+    page.fill("input[name=password]", "anxun-demo")
+    page.click("button[type=submit]")
+    page.get_by_test_id("sync-message").filter(has_text="已是最新").wait_for(timeout=60_000)
+    page.wait_for_function("navigator.serviceWorker && navigator.serviceWorker.controller !== null", timeout=60_000)
+
+
+def photo_file(tmp_path: Path, name: str = "IMG_0001.jpg", size=(480, 360)) -> Path:
+    """A real camera-like JPEG: noisy pixels (a few hundred KiB, several upload parts) and EXIF (time, GPS)."""
+    import io
+    import os
+
+    from PIL import Image
+
+    from tests.evidence.images import make_exif
+
+    image = Image.frombytes("RGB", size, os.urandom(size[0] * size[1] * 3))
+    out = io.BytesIO()
+    image.save(out, "JPEG", quality=92, exif=make_exif(taken="2026:11:22 09:30:15"))
+    path = tmp_path / name
+    path.write_bytes(out.getvalue())
     return path
 
 

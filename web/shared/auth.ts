@@ -1,6 +1,8 @@
 // The signed-in session of one web app (token, user, when it expires), kept in localStorage under the
 // app's own key, and the device id: made once per browser and never changed, so a resent batch is
 // always "the same device" (SYNC_PROTOCOL.md §1–2).
+import { uuid4 } from './ids'
+
 export interface SessionUser { id: string; name: string; roles: string[]; region_code?: string | null; username?: string }
 export interface Session { token: string; expires_at?: string | null; user: SessionUser; device_id: string }
 
@@ -9,7 +11,7 @@ const DEVICE_KEY = 'anxun.device_id'
 export function deviceId(): string {
   let id = localStorage.getItem(DEVICE_KEY)
   if (!id) {
-    id = `anxun-web-${crypto.randomUUID()}`
+    id = `anxun-web-${uuid4()}`
     localStorage.setItem(DEVICE_KEY, id)
   }
   return id
