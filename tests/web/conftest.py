@@ -13,12 +13,13 @@ from __future__ import annotations
 import os
 import shutil
 import threading
+from datetime import date, datetime, timedelta, timezone
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
 
-from tests.conftest import START, clone_database, drop_database
+from tests.conftest import clone_database, drop_database
 
 ROOT = Path(__file__).resolve().parents[2]
 DIST = ROOT / "web" / "dist"
@@ -61,7 +62,9 @@ def live_server(server_url, template_url, tmp_path, built_web):
     from core.clock import FixedClock
 
     url = clone_database(server_url, template_url)
-    clock = FixedClock(START)
+    # The browser's clock is the machine's: the server's stands at the same moment, so due dates, deadlines
+    # and "today" agree between them (the demo district itself does not depend on the day).
+    clock = FixedClock(datetime.now(timezone.utc).replace(microsecond=0))
     settings = Settings.from_env({"ANXUN_PHOTO_CHUNK_BYTES": str(CHUNK_BYTES)}, database_url=url, testing=True,
                                  photo_root=str(tmp_path / "photos"))
     app = create_app(settings, clock=clock)
@@ -147,11 +150,17 @@ def phone(browser):
         phone.context.close()
 
 
+def days_ahead(days: int) -> str:
+    """A date (YYYY-MM-DD) some days after today, for deadlines and plan windows."""
+    return (date.today() + timedelta(days=days)).isoformat()
+
+
 def screenshot(page, name: str) -> Path:
     """docs/screens/<name>.png of what the page shows now (taken by the tests, linked in the README)."""
     SCREENS.mkdir(parents=True, exist_ok=True)
     path = SCREENS / f"{name}.png"
-    page.screenshot(path=str(path))
+    # Toasts that happen to be fading out are no part of the screen being shown.
+    page.screenshot(path=str(path), style=".van-toast { display: none !important; }")
     return path
 
 

@@ -23,6 +23,12 @@ def test_offline_patrol_and_hazard_with_photo_reach_the_server_exactly_once(live
     login(phone, live_server, "gridworker1")
     page.get_by_test_id("task").first.wait_for()
     screenshot(page, "field-tasks")
+    page.get_by_text("企业", exact=True).last.click()
+    page.get_by_test_id("enterprise").first.wait_for()
+    screenshot(page, "field-enterprises")
+    page.get_by_role("tab", name="地图").click()
+    page.locator(".risk-map path.leaflet-interactive").first.wait_for()
+    screenshot(page, "field-map")
 
     # No signal from here on.
     context.set_offline(True)

@@ -11,7 +11,7 @@ import uuid
 import requests
 
 from sync.client import SyncClient
-from tests.web.conftest import login, photo_file, query, screenshot
+from tests.web.conftest import days_ahead, login, photo_file, query, screenshot
 
 MAJOR_ITEM = "FW-R-010"  # 下店上宅: a major hazard (重大事故隐患) of fireworks retail
 MEASURED_ITEM = "FW-R-011"  # 零售场所面积 (平方米), at least 10
@@ -25,7 +25,7 @@ def _plan(server, retailer_id: str) -> str:
     ids = {u.username: str(u.id) for u in query(server, "SELECT id, username FROM users WHERE username LIKE 'inspector%'")}
     answer = http.post(f"{server.url}/api/v1/plans", headers={"Authorization": f"Bearer {token}"}, json={
         "kind": "unannounced", "title": "烟花爆竹零售点四不两直暗查", "enterprise_ids": [retailer_id],
-        "inspector_ids": [ids["inspector1"], ids["inspector2"]], "window_start": "2026-11-22", "window_end": "2026-12-31"})
+        "inspector_ids": [ids["inspector1"], ids["inspector2"]], "window_start": days_ahead(0), "window_end": days_ahead(30)})
     assert answer.status_code == 201, answer.text
     return answer.json()["id"]
 
@@ -86,6 +86,7 @@ def test_inspection_offline_refusal_hazard_and_conflict(live_server, phone, tmp_
     screenshot(page, "field-refusal-on-item")
     item.locator(f"input[name='answers.{MEASURED_ITEM}.value']").fill("12")
     page.get_by_test_id("save-inspection").click()
+    page.get_by_test_id("save-inspection").wait_for(state="detached")
     page.get_by_text("同步", exact=True).last.click()
     page.get_by_test_id("sync-now").click()
     page.get_by_test_id("change-applied").filter(has_text="四不两直").wait_for(timeout=60_000)
@@ -102,11 +103,11 @@ def test_inspection_offline_refusal_hazard_and_conflict(live_server, phone, tmp_
     page.get_by_test_id("hazard-status").filter(has_text="待整改").wait_for()
     context.set_offline(True)
     page.get_by_test_id("action-order").click()
-    page.fill("input[name=deadline]", "2026-12-20")
+    page.fill("input[name=deadline]", days_ahead(15))
     page.fill("input[name=responsible_person]", "王店主")
     page.fill("textarea[name=measures]", "停止在店内住人，搬离住宿")
     for name, value in (("five.responsibility", "店主王某负责"), ("five.measures", "搬离住宿"), ("five.funds", "自筹 2000 元"),
-                        ("five.deadline", "2026-12-20"), ("five.contingency_plan", "配置灭火器，停售期间封存")):
+                        ("five.deadline", days_ahead(15)), ("five.contingency_plan", "配置灭火器，停售期间封存")):
         page.fill(f"input[name='{name}']", value)
     screenshot(page, "field-order")
     page.get_by_test_id("save-action").click()
@@ -115,8 +116,8 @@ def test_inspection_offline_refusal_hazard_and_conflict(live_server, phone, tmp_
     other.login("inspector2", "anxun-demo")
     other.pull()
     other.record({"entity": "hazard", "op": "transition", "id": str(hazard_id), "data": {
-        "action": "order", "deadline": "2026-12-10T18:00:00+08:00", "responsible_person": "李经理", "measures": "立即整改",
-        "five": {"responsibility": "李经理", "measures": "立即整改", "funds": "企业自筹", "deadline": "2026-12-10T18:00:00+08:00",
+        "action": "order", "deadline": f"{days_ahead(5)}T18:00:00+08:00", "responsible_person": "李经理", "measures": "立即整改",
+        "five": {"responsibility": "李经理", "measures": "立即整改", "funds": "企业自筹", "deadline": f"{days_ahead(5)}T18:00:00+08:00",
                  "contingency_plan": "停业整改"}}})
     assert other.push().applied
     other.close()

@@ -28,3 +28,5 @@ export function daysUntil(value: string | null | undefined, now = new Date()): n
   const when = new Date(value.length === 10 ? `${value}T23:59:59+08:00` : value)
   return Math.ceil((when.getTime() - now.getTime()) / 86_400_000)
 }
+export const ROLE: Record<string, string> = { admin: '管理员', desk_officer: '内勤', inspector: '执法人员', grid_worker: '网格员',
+  enterprise_officer: '企业安全员' }
