@@ -39,7 +39,8 @@ export interface Batch { batch_id: string; seqs: number[]; created_at: string; s
 
 export interface Photo {
   sha256: string
-  blob: Blob
+  /** The original bytes until the server holds them; then the server's thumbnail stands in. */
+  blob: Blob | null
   size: number
   mime: string
   name: string

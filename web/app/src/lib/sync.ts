@@ -448,16 +448,16 @@ export class SyncEngine {
       try {
         let offset = await this.photoOffset(path)
         if (offset == null) {
-          await db.put('photos', { ...photo, state: 'held', sent_bytes: photo.size, error: null })
+          await db.put('photos', { ...photo, blob: null, state: 'held', sent_bytes: photo.size, error: null })
           return false
         }
         for (;;) {
-          const part = photo.blob.slice(offset, offset + chunk)
+          const part = photo.blob!.slice(offset, offset + chunk)
           const end = offset + part.size - 1
           const response = await this.transport.send('PUT', path, { body: part, headers: {
             'Content-Type': photo.mime, 'Content-Range': `bytes ${offset}-${end}/${photo.size}` } })
           if (response.status === 200 || response.status === 201) {
-            await db.put('photos', { ...photo, state: 'held', sent_bytes: photo.size, error: null })
+            await db.put('photos', { ...photo, blob: null, state: 'held', sent_bytes: photo.size, error: null })
             return response.status === 201
           }
           if (response.status === 308) {
