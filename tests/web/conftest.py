@@ -13,7 +13,7 @@ from __future__ import annotations
 import os
 import shutil
 import threading
-from datetime import date, datetime, timedelta, timezone
+from datetime import date, timedelta
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -59,12 +59,13 @@ def live_server(server_url, template_url, tmp_path, built_web):
 
     from api.app import create_app
     from config.settings import Settings
-    from core.clock import FixedClock
+    from core.clock import Clock
 
     url = clone_database(server_url, template_url)
-    # The browser's clock is the machine's: the server's stands at the same moment, so due dates, deadlines
-    # and "today" agree between them (the demo district itself does not depend on the day).
-    clock = FixedClock(datetime.now(timezone.utc).replace(microsecond=0))
+    # The browser's clock is the machine's, so the server's is too: due dates, deadlines and "today" agree
+    # between them, and so does the order of events the loop rules compare (a recheck begun after the
+    # submission it judges). The demo district itself does not depend on the day.
+    clock = Clock()
     settings = Settings.from_env({"ANXUN_PHOTO_CHUNK_BYTES": str(CHUNK_BYTES)}, database_url=url, testing=True,
                                  photo_root=str(tmp_path / "photos"))
     app = create_app(settings, clock=clock)
