@@ -16,8 +16,9 @@ from werkzeug.exceptions import NotFound
 
 ENTRIES = ("app", "console", "open")
 DEFAULT_DIST = Path(__file__).resolve().parents[1] / "web" / "dist"
-# Vite's content hash in a file name: index-B3x9_aZk.js, workbox-4f1c2a9e.js.
-_HASHED = re.compile(r"[-.][A-Za-z0-9_]{8,}\.(?:js|css|woff2?|png|svg|jpg|webp)$")
+# Vite's content hash in a file name (base64url, so it may hold - and _): index-B3x9_aZk.js,
+# index-X1TlhB--.css, workbox-4f1c2a9e.js.
+_HASHED = re.compile(r"-[A-Za-z0-9_-]{8}\.(?:js|css|woff2?|png|svg|jpg|webp)$")
 # Never cached: what decides which hashed files a phone runs.
 _NO_CACHE = {"index.html", "sw.js", "registerSW.js", "manifest.webmanifest"}
 YEAR = 365 * 24 * 3600

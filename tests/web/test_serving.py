@@ -40,6 +40,14 @@ def test_hashed_assets_are_cached_for_a_year_and_the_worker_never(client, built_
     assert worker.status_code == 200 and worker.headers["Cache-Control"] == "no-cache"
 
 
+def test_every_built_asset_of_each_entry_is_cached_as_immutable(client, built_web):
+    client.application.config["ANXUN_WEB_DIST"] = str(built_web)
+    for entry in ("app", "console", "open"):
+        for path in (built_web / entry / "assets").iterdir():
+            response = client.get(f"/{entry}/assets/{path.name}")
+            assert response.headers["Cache-Control"] == "public, max-age=31536000, immutable", path.name
+
+
 def test_a_missing_asset_is_404_not_the_page(client, built_web):
     client.application.config["ANXUN_WEB_DIST"] = str(built_web)
     assert client.get("/app/assets/index-gone1234.js").status_code == 404

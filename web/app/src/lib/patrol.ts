@@ -4,6 +4,7 @@ import { reactive } from 'vue'
 import { uuid4 } from '@shared/ids'
 import { useDraft, type DraftHandle } from './drafts'
 import { nowIso } from './sync'
+import { session } from './session'
 import { sync } from './store'
 
 export interface PatrolDraft {
@@ -16,9 +17,15 @@ export interface PatrolDraft {
 const blank = (): PatrolDraft => ({ id: '', grid_id: '', started_at: '', coordinates: [], times: [], visits: [], notes: '' })
 
 let handle: DraftHandle<PatrolDraft> | null = null
+let handleUser: string | null = null
 
+/** The signed-in person's running patrol (a new person on this browser has their own). */
 export function patrolDraft(): DraftHandle<PatrolDraft> {
-  if (!handle) handle = useDraft<PatrolDraft>('patrol', blank, true)
+  const user = session.value?.user.id ?? null
+  if (!handle || handleUser !== user) {
+    handle = useDraft<PatrolDraft>('patrol', blank, true)
+    handleUser = user
+  }
   return handle
 }
 

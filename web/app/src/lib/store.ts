@@ -25,6 +25,11 @@ window.addEventListener('offline', () => {
 
 export function sync(): SyncEngine {
   if (!session.value) throw new Error('尚未登录')
+  if (engine && engine.userId !== session.value.user.id) {
+    // Another person signed in on this browser: their own database, never the previous one's.
+    engine = null
+    closeDatabase()
+  }
   if (!engine) {
     const userId = session.value.user.id
     engine = new SyncEngine(userId, () => session.value?.token)

@@ -44,7 +44,7 @@ export class SyncEngine {
   /** Called after anything in the state changed (the views re-read what they show). */
   onChange: () => void = () => {}
 
-  constructor(private userId: string, token: () => string | null | undefined) {
+  constructor(readonly userId: string, token: () => string | null | undefined) {
     this.transport = new Transport({ token })
     this.dbp = database(userId)
   }
