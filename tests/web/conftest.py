@@ -161,7 +161,7 @@ def screenshot(page, name: str) -> Path:
     SCREENS.mkdir(parents=True, exist_ok=True)
     path = SCREENS / f"{name}.png"
     # Toasts that happen to be fading out are no part of the screen being shown.
-    page.screenshot(path=str(path), style=".van-toast { display: none !important; }")
+    page.screenshot(path=str(path), style=".van-toast { display: none !important; }", animations="disabled")
     return path
 
 

@@ -68,6 +68,7 @@ def test_offline_patrol_and_hazard_with_photo_reach_the_server_exactly_once(live
     # The hazard went out once before the signal was noticed gone: its batch waits, with its id, to go again.
     assert page.get_by_test_id("change-queued").count() == 2
     assert page.get_by_test_id("count-photos").inner_text().endswith("1")
+    page.get_by_test_id("sync-message").filter(has_text="无信号").wait_for()
     screenshot(page, "field-outbox-offline")
 
     # Back online: the first push is applied but its answer is lost; the batch goes again under the

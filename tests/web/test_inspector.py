@@ -54,7 +54,7 @@ def test_inspection_offline_refusal_hazard_and_conflict(live_server, phone, tmp_
     major.get_by_test_id("photo-input").set_input_files(str(photo_file(tmp_path, "FW-R-010.jpg")))
     major.locator(".thumb img").wait_for()
     major.get_by_text("依据").click()
-    page.get_by_test_id("basis").get_by_text("条款").wait_for()
+    page.get_by_test_id("basis").get_by_text("检查方法").wait_for()
     screenshot(page, "field-inspection-basis")
     page.keyboard.press("Escape")
     page.locator(".van-popup__close-icon").click()
