@@ -11,7 +11,7 @@ from flask_compress import Compress
 from flask_smorest import Api
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from api import docs
+from api import docs, web
 from api.context import Services
 from api.errors import PROBLEM, ProblemOut, http_problem, register_error_handlers
 from api.inputs import refuse_unstorable_url
@@ -120,6 +120,9 @@ def create_app(settings: Settings, *, session_factory=None, clock: Clock | None 
     register_error_handlers(app)
     app.before_request(refuse_unstorable_url)
     app.register_blueprint(docs.blp)
+    # The built web apps (/app/, /console/, /open/): plain Flask, outside the OpenAPI document.
+    app.config.setdefault("ANXUN_WEB_DIST", str(web.DEFAULT_DIST))
+    app.register_blueprint(web.blp)
     _register_blueprints(api)
     _register_extensions()
     _register_cli(app)

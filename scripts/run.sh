@@ -14,6 +14,7 @@ export DATABASE_URL
 "$VENV/bin/flask" --app wsgi anxun demo
 echo
 echo "AnXun API on http://localhost:${ANXUN_PORT:-8000}/api/v1/health  (OpenAPI: /api/v1/openapi.json, docs: /api/v1/docs)"
+echo "Field app for phones: http://localhost:${ANXUN_PORT:-8000}/app/  (desk console: /console/, public pages: /open/)"
 echo "Ctrl-C stops it."
 # The job scheduler (README "Scheduled jobs"), stopped together with the API.
 "$VENV/bin/flask" --app wsgi anxun scheduler &

@@ -29,3 +29,5 @@ if [ "$(cat "$stamp" 2>/dev/null)" != "$want" ]; then
 fi
 # Debian packages of the enforcement documents (fonts, PDF tools), installed or named like pg.sh's.
 scripts/doc-packages.sh
+# The web apps (web/ → web/dist): Node.js and npm, npm ci from the lockfile, the typed client, vite build.
+scripts/web.sh

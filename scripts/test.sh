@@ -5,6 +5,8 @@ ROOT=$(cd "$(dirname "$0")/.." && pwd)
 cd "$ROOT"
 VENV="${VENV:-.venv}"
 
+# Chromium for the browser tests (tests/web).
+scripts/browser-packages.sh
 source scripts/database.sh
 use_database
 # The tests create (and drop) their own database on this server; they never touch this one's data.
