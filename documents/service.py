@@ -35,7 +35,6 @@ from geo.models import Region
 from inspections.hazards import hazard_filter
 from inspections.models import ENFORCEMENT_KINDS, Hazard, HazardEvent, Inspection
 from inspections.service import inspection_filter
-from cases.service import amount_text
 
 
 @dataclass(frozen=True)

@@ -14,7 +14,6 @@ import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import datetime
-from typing import Callable
 
 from sqlalchemy import ColumnElement, and_, asc, desc, func, select, text
 from sqlalchemy.orm import Session

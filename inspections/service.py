@@ -26,15 +26,15 @@ from geo.coords import to_wgs84
 from enterprises.geofence import check as geofence_check
 from geo.models import Grid, GridAssignment, Region
 from inspections.hazards import apply_recheck, new_hazard, visible_enterprise
-
-# The ``source`` of hazards an inspection raises: an enterprise's 自查, a grid worker's 巡查, else 执法检查.
-INSPECTION_SOURCES = {"self": "self", "patrol_check": "patrol"}
 from inspections.models import Inspection, Patrol, PatrolVisit, Plan
 from inspections.plans import plan_filter
 from geo.location import point_geometry
 from inspections.records import Provenance, Recorded, canonical_hash, check_not_reused, hazard_id_for
 from core.periods import local_date
 from evidence.service import name_photos
+
+# The ``source`` of hazards an inspection raises: an enterprise's 自查, a grid worker's 巡查, else 执法检查.
+INSPECTION_SOURCES = {"self": "self", "patrol_check": "patrol"}
 
 
 def inspection_filter(principal: Principal, inspection=Inspection):

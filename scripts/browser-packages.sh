@@ -7,8 +7,8 @@ set -euo pipefail
 if [ "$(id -u)" -eq 0 ] && command -v apt-get >/dev/null; then
   echo "[setup] installing Debian package chromium (apt-get) ..." >&2
   export DEBIAN_FRONTEND=noninteractive
-  apt-get update -qq >&2
-  apt-get install -y -qq --no-install-recommends chromium >&2
+  apt-get -o DPkg::Lock::Timeout=300 update -qq >&2
+  apt-get -o DPkg::Lock::Timeout=300 install -y -qq --no-install-recommends chromium >&2
 else
   echo "[setup] the browser tests need Debian's chromium. Install it, then run this again:" >&2
   echo "[setup]     sudo apt-get install -y chromium" >&2

@@ -20,8 +20,8 @@ command -v pdftotext >/dev/null && command -v pdftoppm >/dev/null || missing+=(p
 if [ "$(id -u)" -eq 0 ] && command -v apt-get >/dev/null; then
   echo "[setup] installing Debian packages ${missing[*]} (apt-get) ..." >&2
   export DEBIAN_FRONTEND=noninteractive
-  apt-get update -qq >&2
-  apt-get install -y -qq --no-install-recommends "${missing[@]}" >&2
+  apt-get -o DPkg::Lock::Timeout=300 update -qq >&2
+  apt-get -o DPkg::Lock::Timeout=300 install -y -qq --no-install-recommends "${missing[@]}" >&2
 else
   echo "[setup] the documents need Debian packages ${missing[*]}. Install them, then run this again:" >&2
   echo "[setup]     sudo apt-get install -y ${missing[*]}" >&2

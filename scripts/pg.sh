@@ -38,8 +38,8 @@ ensure_packages() {
   if [ "$(id -u)" -eq 0 ]; then
     say "installing Debian packages postgresql and postgis (apt-get) ..."
     export DEBIAN_FRONTEND=noninteractive
-    apt-get update -qq >&2
-    apt-get install -y -qq postgresql postgis >&2
+    apt-get -o DPkg::Lock::Timeout=300 update -qq >&2
+    apt-get -o DPkg::Lock::Timeout=300 install -y -qq postgresql postgis >&2
     bindir=$(pg_bindir) || { say "PostgreSQL still not found after install"; exit 1; }
     has_postgis "$bindir" || { say "PostGIS still not found after install"; exit 1; }
     echo "$bindir"

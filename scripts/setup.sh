@@ -11,8 +11,8 @@ if [ ! -x "$VENV/bin/python" ]; then
     rm -rf "$VENV"
     if [ "$(id -u)" -eq 0 ] && command -v apt-get >/dev/null; then
       echo "[setup] installing python3-venv (apt-get) ..." >&2
-      DEBIAN_FRONTEND=noninteractive apt-get update -qq >&2
-      DEBIAN_FRONTEND=noninteractive apt-get install -y -qq python3-venv >&2
+      DEBIAN_FRONTEND=noninteractive apt-get -o DPkg::Lock::Timeout=300 update -qq >&2
+      DEBIAN_FRONTEND=noninteractive apt-get -o DPkg::Lock::Timeout=300 install -y -qq python3-venv >&2
       "$PYTHON" -m venv "$VENV"
     else
       echo "[setup] '$PYTHON -m venv' failed. Install it, then run again:  sudo apt-get install -y python3-venv" >&2

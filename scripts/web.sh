@@ -28,11 +28,11 @@ if ! node_ok; then
     if [ "$(id -u)" -eq 0 ] && command -v apt-get >/dev/null; then
       say "installing Debian packages nodejs npm (apt-get) ..."
       export DEBIAN_FRONTEND=noninteractive
-      apt-get update -qq >&2
+      apt-get -o DPkg::Lock::Timeout=300 update -qq >&2
       missing=()
       command -v node >/dev/null || missing+=(nodejs)
       command -v npm >/dev/null || missing+=(npm)
-      apt-get install -y -qq --no-install-recommends "${missing[@]}" >&2
+      apt-get -o DPkg::Lock::Timeout=300 install -y -qq --no-install-recommends "${missing[@]}" >&2
     else
       say "the web apps need Node.js and npm. Install them, then run this again:"
       say "    sudo apt-get install -y nodejs npm"

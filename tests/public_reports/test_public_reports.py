@@ -2,7 +2,6 @@
 The challenge, the daily limit per address, and who may see the reporter's identity."""
 import uuid
 
-from sqlalchemy import select
 
 from inspections.models import Task
 from tests.evidence.images import jpeg

@@ -13,7 +13,6 @@ import os
 import random
 import threading
 import time
-import uuid
 
 from sqlalchemy import create_engine, event, select, text
 
