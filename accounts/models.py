@@ -22,6 +22,9 @@ class User(Base):
                         name="inspector_has_cert"),
         CheckConstraint("NOT ('enterprise_officer' = ANY(roles)) OR enterprise_id IS NOT NULL",
                         name="enterprise_officer_has_enterprise"),
+        CheckConstraint("active = (deactivated_at IS NULL)", name="deactivated_when_inactive"),
+        # One account per phone number (the roster import makes it the username); deactivated ones keep theirs.
+        Index("uq_users_phone", "phone", unique=True, postgresql_where=text("phone IS NOT NULL")),
     )
 
     id: Mapped[uuid.UUID] = uuid_pk()
@@ -37,7 +40,13 @@ class User(Base):
         ForeignKey("enterprises.id", use_alter=True, name="fk_users_enterprise_id_enterprises"))
     phone: Mapped[str | None] = mapped_column(String(32))
     active: Mapped[bool] = mapped_column(server_default=text("true"))
+    # A temporary password (new account, reset) works once: the next login can only change it.
+    must_change_password: Mapped[bool] = mapped_column(server_default=text("false"))
+    deactivated_at: Mapped[datetime | None]
+    deactivated_by: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("users.id"))
+    version: Mapped[int] = mapped_column(server_default=text("1"))
     created_at: Mapped[datetime] = created_at_column()
+    updated_at: Mapped[datetime] = created_at_column()
 
     region = relationship("Region", lazy="raise")
 

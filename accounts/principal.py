@@ -33,6 +33,8 @@ class Principal:
     device_id: str | None = None
     enterprise_id: uuid.UUID | None = None
     enforcement_cert_no: str | None = None
+    # Signed in with a temporary password: the token may only change it (api.auth).
+    must_change_password: bool = False
     extra: dict = field(default_factory=dict, compare=False)
 
     def has(self, *roles: str) -> bool:
@@ -123,5 +125,12 @@ def principal_for(user: User, region_code: str, region_path: str, device_id: str
         user_id=user.id, username=user.username, name=user.name, roles=frozenset(user.roles),
         region_id=user.region_id, region_code=region_code, region_path=region_path,
         device_id=device_id, enterprise_id=user.enterprise_id,
-        enforcement_cert_no=user.enforcement_cert_no,
+        enforcement_cert_no=user.enforcement_cert_no, must_change_password=user.must_change_password,
     )
+
+
+def command_line_principal() -> Principal:
+    """Whoever runs ``flask anxun …`` on the server: an administrator no account stands for (the audit
+    log records no actor and says ``via: cli``)."""
+    return Principal(user_id=None, username="(command line)", name="命令行", roles=frozenset({"admin"}),
+                     region_id=None, region_code="", region_path="", extra={"via": "cli"})

@@ -9,21 +9,16 @@ import uuid
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
-from argon2 import PasswordHasher
-from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy import func, insert, select, text, update
 from sqlalchemy.orm import Session
 
 from accounts.models import AccessToken, Device, LoginAttempt, User
+from accounts.passwords import hash_password, verify_password, weak_password
 from accounts.principal import Principal, principal_for
 from audit.service import record as audit
 from core.clock import Clock
-from core.errors import NotFound, TooManyRequests, Unauthorized
+from core.errors import FieldError, Forbidden, NotFound, TooManyRequests, Unauthorized, ValidationFailed
 from geo.models import Region
-
-_hasher = PasswordHasher()
-# Verified when the username is unknown, so both failures take the same time.
-_DUMMY_HASH = _hasher.hash("anxun-timing-equaliser")
 
 
 class InvalidCredentials(Unauthorized):
@@ -46,8 +41,16 @@ class LoginThrottled(TooManyRequests):
     title = "登录失败次数过多，请稍后再试"
 
 
-def hash_password(password: str) -> str:
-    return _hasher.hash(password)
+class PasswordChangeRequired(Forbidden):
+    """Signed in with a temporary password: nothing but choosing a new one (and logging out) is allowed."""
+
+    code = "auth.password_change_required"
+    title = "请先修改临时密码"
+
+
+class WrongPassword(ValidationFailed):
+    code = "auth.wrong_password"
+    title = "当前密码不正确"
 
 
 def _token_hash(token: str) -> str:
@@ -109,12 +112,7 @@ def login(session: Session, clock: Clock, settings, *, attempt: int, username: s
     returns it rather than raising) — which clears the user's earlier failures."""
     now = clock.now()
     user = session.scalar(select(User).where(User.username == username, User.active.is_(True)))
-    ok = False
-    try:
-        ok = _hasher.verify(user.password_hash if user else _DUMMY_HASH, password) and user is not None
-    except (VerificationError, InvalidHashError):
-        ok = False
-    if not ok:
+    if not verify_password(user.password_hash if user else None, password):
         raise InvalidCredentials()
     session.execute(update(LoginAttempt).where(LoginAttempt.id == attempt).values(succeeded=True))
 
@@ -181,20 +179,61 @@ def revoke_device(session: Session, clock: Clock, principal: Principal, device_i
             .where(User.id == device.last_user_id, principal.region_filter(Region.path)))
         if not in_scope:
             raise NotFound("设备不存在")
+    return stop_device(session, clock, principal, device)
+
+
+def stop_device(session: Session, clock: Clock, principal: Principal, device: Device,
+                summary: dict | None = None) -> Device:
+    """Revoke a device the caller may stop: every token on it dies (the next request is 401
+    ``auth.device_revoked``) and no one can log in on it again."""
     if device.revoked_at is None:
         now = clock.now()
         device.revoked_at, device.revoked_by = now, principal.user_id
-        session.execute(update(AccessToken).where(AccessToken.device_id == device_id,
+        session.execute(update(AccessToken).where(AccessToken.device_id == device.id,
                                                   AccessToken.revoked_at.is_(None)).values(revoked_at=now))
-        audit(session, clock, principal, "revoke", "device", device_id)
+        audit(session, clock, principal, "revoke", "device", device.id, summary)
     session.flush()
     return device
+
+
+def revoke_tokens(session: Session, clock: Clock, user_id: uuid.UUID, *, keep: str | None = None) -> int:
+    """End every live token of a user (but the one ``keep`` names): they answer 401 from now on."""
+    stmt = (update(AccessToken).where(AccessToken.user_id == user_id, AccessToken.revoked_at.is_(None))
+            .values(revoked_at=clock.now()))
+    if keep is not None:
+        stmt = stmt.where(AccessToken.token_hash != _token_hash(keep))
+    return session.execute(stmt).rowcount
+
+
+def change_password(session: Session, clock: Clock, principal: Principal, *, attempt: int, token: str,
+                    current_password: str, new_password: str) -> None:
+    """The caller chooses a new password, proving the current one (a temporary one included).
+
+    ``attempt`` is a reserved login attempt (``reserve_login_attempt``, committed by the caller): a
+    stolen token cannot guess the password faster than a login could. Every other token of the user
+    ends; the one used here goes on, now with full rights."""
+    user = session.scalar(select(User).where(User.id == principal.user_id).with_for_update())
+    problem = weak_password(new_password, username=user.username, phone=user.phone)
+    if problem is None and new_password == current_password:
+        problem = FieldError("auth.weak_password", "new_password", "新密码不能与当前密码相同")
+    if problem is not None:  # judged before the current password, which a refusal here does not reveal
+        raise ValidationFailed("新密码不符合要求", code=problem.code, errors=[problem])
+    if not verify_password(user.password_hash, current_password):
+        raise WrongPassword(errors=[FieldError("auth.wrong_password", "current_password", "当前密码不正确")])
+    session.execute(update(LoginAttempt).where(LoginAttempt.id == attempt).values(succeeded=True))
+    user.password_hash = hash_password(new_password)
+    user.must_change_password = False
+    user.updated_at = clock.now()
+    ended = revoke_tokens(session, clock, user.id, keep=token)
+    audit(session, clock, principal, "change_password", "user", user.id, {"tokens_revoked": ended})
+    session.flush()
 
 
 def create_user(session: Session, *, username: str, name: str, password: str, roles: list[str],
                 region_id: uuid.UUID, enforcement_cert_no: str | None = None,
                 enforcement_cert_valid_until: date | None = None,
                 enterprise_id: uuid.UUID | None = None, phone: str | None = None) -> User:
+    """An account with a password of its own (the demo's); people administration uses ``accounts.admin``."""
     user = User(username=username, name=name, password_hash=hash_password(password), roles=list(roles),
                 region_id=region_id, enforcement_cert_no=enforcement_cert_no,
                 enforcement_cert_valid_until=enforcement_cert_valid_until, enterprise_id=enterprise_id, phone=phone)

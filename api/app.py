@@ -130,7 +130,7 @@ def create_app(settings: Settings, *, session_factory=None, clock: Clock | None 
 
 def _register_blueprints(api: Api) -> None:
     from accounts.routes import blp as accounts_blp
-    from accounts.routes import people_blp
+    from accounts.routes import people_blp, users_blp
     from api.health import blp as health_blp
     from cases.routes import blp as cases_blp
     from checklists.routes import blp as checklists_blp
@@ -145,7 +145,7 @@ def _register_blueprints(api: Api) -> None:
     from reports.routes import ledger_export_blp, reports_blp, stats_blp
     from sync.routes import blp as sync_blp
 
-    for blp in (health_blp, accounts_blp, people_blp, regions_blp, grids_blp, enterprises_blp, checklists_blp,
+    for blp in (health_blp, accounts_blp, people_blp, users_blp, regions_blp, grids_blp, enterprises_blp, checklists_blp,
                 photos_blp, plans_blp, inspections_blp, hazards_blp, ledger_export_blp, patrols_blp, sync_blp,
                 stats_blp, reports_blp, public_blp, cases_blp, documents_blp, public_documents_blp,
                 public_reports_public_blp, public_reports_blp):

@@ -1,6 +1,8 @@
 """Command-line tasks: ``flask --app wsgi anxun <command>``. Each owns its transaction."""
 from __future__ import annotations
 
+import sys
+
 import click
 from flask import current_app
 from flask.cli import AppGroup
@@ -188,3 +190,184 @@ def freeze_figures(month, replace):
     except ValueError as err:
         raise click.ClickException(str(err)) from err
     click.echo(f"{month}: {rows} region rows written" + ("" if rows or replace else " (already frozen)"))
+
+
+# --------------------------------------------------------------------------- people (accounts/admin.py, roster.py)
+
+users_cli = AppGroup("users", help="People administration: roster import, accounts, passwords.")
+anxun_cli.add_command(users_cli)
+
+
+def _acting(session, username: str | None):
+    """The principal a command acts as: ``--as USERNAME`` (their scope, named in the audit log), or the
+    command line itself (every region, no actor recorded, ``via: cli``)."""
+    from sqlalchemy import select
+
+    from accounts.models import User
+    from accounts.principal import command_line_principal
+    from accounts.service import _principal
+
+    if not username:
+        return command_line_principal()
+    user = session.scalar(select(User).where(User.username == username, User.active.is_(True)))
+    if user is None:
+        raise click.BadParameter(f"no active account {username!r}", param_hint="--as")
+    principal = _principal(session, user, None)
+    return type(principal)(**{**principal.__dict__, "extra": {"via": "cli"}})
+
+
+def _fail(err) -> None:
+    click.echo(f"{err.detail} ({err.code})", err=True)
+    for problem in err.errors:
+        click.echo(f"  {problem.message} ({problem.code})", err=True)
+    raise SystemExit(1)
+
+
+def _find_user(session, principal, username: str):
+    from sqlalchemy import select
+
+    from accounts.models import User
+
+    user_id = session.scalar(select(User.id).where(User.username == username))
+    if user_id is None:
+        raise click.BadParameter(f"no account {username!r}", param_hint="USERNAME")
+    return user_id
+
+
+class _Bars:
+    """accounts.roster.Progress drawn as click progress bars, one per stage (on stderr)."""
+
+    def __init__(self):
+        self.bar = None
+
+    def begin(self, stage: str, total: int) -> None:
+        self.close()
+        self.bar = click.progressbar(length=max(total, 1), label=stage, file=sys.stderr,
+                                     show_pos=True)
+        self.bar.__enter__()
+
+    def advance(self, n: int = 1) -> None:
+        if self.bar is not None:
+            self.bar.update(n)
+
+    def close(self) -> None:
+        if self.bar is not None:
+            self.bar.__exit__(None, None, None)
+            self.bar = None
+
+
+@users_cli.command("import")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False))
+@click.option("--dry-run", is_flag=True, help="Check every row and report; write nothing.")
+@click.option("--as", "acting_as", metavar="USERNAME", help="Act as this admin or desk officer (their region).")
+@click.option("--output", type=click.Path(dir_okay=False, writable=True),
+              help="Write usernames and temporary passwords to this CSV file instead of the terminal.")
+def import_roster_command(file, dry_run, acting_as, output):
+    """Import a grid-worker roster (xlsx: 姓名、手机号、乡镇、村/社区、网格): all rows or none."""
+    import csv
+
+    from accounts.roster import RosterInvalid, import_roster
+    from core.errors import DomainError
+
+    services = _services()
+    with open(file, "rb") as fh:
+        data = fh.read()
+    bars = _Bars()
+    try:
+        with services.session_factory.begin() as session:
+            report = import_roster(session, services.clock, _acting(session, acting_as), data, dry_run=dry_run,
+                                   filename=file, progress=bars)
+    except RosterInvalid as err:
+        bars.close()
+        report = err.extra["report"]
+        click.echo(f"{err.detail}", err=True)
+        for problem in report["errors"]:
+            where = f"第 {problem['row']} 行" + (f" {problem['column']}" if problem["column"] else "")
+            click.echo(f"  {where}: {problem['message']} ({problem['code']})", err=True)
+        raise SystemExit(1) from err
+    except DomainError as err:
+        bars.close()
+        _fail(err)
+    bars.close()
+    if dry_run:
+        click.echo(f"dry run: all {report.rows} rows pass; nothing written")
+        return
+    click.echo(f"imported {len(report.people)} grid workers; each must change the temporary password at first login")
+    if output:
+        with open(output, "w", encoding="utf-8-sig", newline="") as fh:  # with BOM: Excel opens it as UTF-8
+            writer = csv.writer(fh)
+            writer.writerow(["行", "姓名", "用户名", "临时密码", "乡镇", "村/社区", "网格"])
+            for p in report.people:
+                writer.writerow([p["row"], p["name"], p["username"], p["temporary_password"], p["town"],
+                                 p["village"], p["grid"]["name"]])
+        click.echo(f"usernames and temporary passwords written to {output}")
+    else:
+        for p in report.people:
+            click.echo(f"{p['row']}\t{p['name']}\t{p['username']}\t{p['temporary_password']}")
+
+
+@users_cli.command("create")
+@click.option("--name", required=True)
+@click.option("--role", "roles", required=True, multiple=True,
+              type=click.Choice(["admin", "desk_officer", "inspector", "grid_worker", "enterprise_officer"]))
+@click.option("--phone")
+@click.option("--username", help="Defaults to the phone number.")
+@click.option("--region", help="12-digit division code (derived from --grid or --enterprise when left out).")
+@click.option("--grid", "grid_ids", multiple=True, type=click.UUID, help="A grid id (grid workers); repeatable.")
+@click.option("--enterprise", "enterprise_id", type=click.UUID, help="Enterprise id (enterprise officers).")
+@click.option("--cert-no", help="执法证号 (inspectors).")
+@click.option("--cert-valid-until", type=click.DateTime(formats=["%Y-%m-%d"]), help="YYYY-MM-DD")
+@click.option("--as", "acting_as", metavar="USERNAME")
+def create_user_command(name, roles, phone, username, region, grid_ids, enterprise_id, cert_no, cert_valid_until,
+                        acting_as):
+    """Create an account; prints its temporary password (to change at first login)."""
+    from accounts.admin import create_user
+    from core.errors import DomainError
+
+    services = _services()
+    data = {"name": name, "roles": list(roles), "phone": phone, "username": username, "region": region,
+            "grid_ids": list(grid_ids), "enterprise_id": enterprise_id, "enforcement_cert_no": cert_no,
+            "enforcement_cert_valid_until": cert_valid_until.date() if cert_valid_until else None}
+    try:
+        with services.session_factory.begin() as session:
+            user = create_user(session, services.clock, _acting(session, acting_as), data)
+    except DomainError as err:
+        _fail(err)
+    click.echo(f"created {user['username']} ({user['name']}, {', '.join(user['roles'])}, "
+               f"{user['region']['name']}); temporary password: {user['temporary_password']}")
+
+
+@users_cli.command("reset-password")
+@click.argument("username")
+@click.option("--as", "acting_as", metavar="USERNAME")
+def reset_password_command(username, acting_as):
+    """Give an account a new temporary password (its tokens end; it must be changed at next login)."""
+    from accounts.admin import reset_password
+    from core.errors import DomainError
+
+    services = _services()
+    try:
+        with services.session_factory.begin() as session:
+            principal = _acting(session, acting_as)
+            user = reset_password(session, services.clock, principal, _find_user(session, principal, username))
+    except DomainError as err:
+        _fail(err)
+    click.echo(f"{user['username']}: temporary password {user['temporary_password']}")
+
+
+@users_cli.command("deactivate")
+@click.argument("username")
+@click.option("--as", "acting_as", metavar="USERNAME")
+def deactivate_command(username, acting_as):
+    """Deactivate an account: no more logins, its tokens end at once, it leaves its grids."""
+    from accounts.admin import deactivate_user
+    from core.errors import DomainError
+
+    services = _services()
+    try:
+        with services.session_factory.begin() as session:
+            principal = _acting(session, acting_as)
+            user = deactivate_user(session, services.clock, principal, _find_user(session, principal, username))
+    except DomainError as err:
+        _fail(err)
+    click.echo(f"{user['username']} deactivated")

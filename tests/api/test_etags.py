@@ -1,4 +1,4 @@
-"""ETags on editable records (grids, enterprises): GET answers one, If-None-Match gives 304, a write
+"""ETags on editable records (grids, enterprises, users): GET answers one, If-None-Match gives 304, a write
 with a stale If-Match is 412 and changes nothing, a write without one keeps working on the body's
 ``version`` alone, and the document says so."""
 import pytest
@@ -7,7 +7,8 @@ import pytest
 @pytest.fixture
 def records(demo):
     return {"grid": f"/api/v1/grids/{demo.grid_of['gridworker1']}",
-            "enterprise": f"/api/v1/enterprises/{demo.retailer.id}"}
+            "enterprise": f"/api/v1/enterprises/{demo.retailer.id}",
+            "user": f"/api/v1/users/{demo.users['gridworker1'].id}"}
 
 
 def version_of(answer):
@@ -15,7 +16,8 @@ def version_of(answer):
     return body["properties"]["version"] if "properties" in body else body["version"]
 
 
-@pytest.mark.parametrize("kind, change", [("grid", {"name": "改名网格"}), ("enterprise", {"name": "改名企业"})])
+@pytest.mark.parametrize("kind, change", [("grid", {"name": "改名网格"}), ("enterprise", {"name": "改名企业"}),
+                                          ("user", {"name": "改名的人"})])
 def test_if_match_guards_a_write_and_version_alone_still_works(client, login, records, kind, change):
     desk, path = login("desk"), records[kind]
     first = client.get(path, headers=desk)
@@ -41,7 +43,7 @@ def test_if_match_guards_a_write_and_version_alone_still_works(client, login, re
 
 def test_the_document_describes_etags_and_an_optional_if_match(client):
     paths = client.get("/api/v1/openapi.json").get_json()["paths"]
-    for path in ("/api/v1/grids/{grid_id}", "/api/v1/enterprises/{enterprise_id}"):
+    for path in ("/api/v1/grids/{grid_id}", "/api/v1/enterprises/{enterprise_id}", "/api/v1/users/{user_id}"):
         assert "ETag" in paths[path]["get"]["responses"]["200"]["headers"]
         patch = paths[path]["patch"]
         [if_match] = [p for p in patch["parameters"] if p.get("name") == "If-Match"]

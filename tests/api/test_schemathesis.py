@@ -68,7 +68,11 @@ def records(client, role_headers, demo, inspection_body, first_items_of):
         "track": {"coordinates": [[107.8, 30.7], [107.801, 30.701]]},
         "visits": [], "notes": ""}).get_json()
     checklist = inspection["checklist"]
-    return {"grid_id": str(demo.grid_of["gridworker1"]), "enterprise_id": str(demo.retailer.id),
+    # A person of no demo role, whom the generated edits, resets and deactivation may befall.
+    person = client.post("/api/v1/users", headers=desk, json={
+        "name": "模糊测试", "roles": ["grid_worker"], "phone": "13999999999",
+        "region": demo.villages[0].code}).get_json()
+    return {"user_id": person["id"],"grid_id": str(demo.grid_of["gridworker1"]), "enterprise_id": str(demo.retailer.id),
             "hazard_id": hazard["id"], "inspection_id": inspection["id"], "plan_id": plan["id"],
             "draw_id": draw["id"], "patrol_id": patrol["id"], "sha256": photo,
             "region_code": demo.towns[0].code, "checklist_code": checklist["code"],
