@@ -233,6 +233,10 @@ def test_two_village_grids_are_merged_and_the_old_ones_retired(desk):
     retired = {f["properties"]["name"] for f in every if f["properties"]["retired_at"]}
     assert set(names) <= retired and merged_name in {f["properties"]["name"] for f in live}
     assert desk.api("GET", f"/regions/{town}/coverage")["overlap_area_m2"] == 0
+    page.get_by_text("按风险着色", exact=True).click()
+    expect(page.locator(".legend")).to_contain_text("重大风险（红）")
+    page.wait_for_timeout(400)  # the radio button's colour transition
+    screenshot(page, "console-grids-risk")
     assert desk.errors == []
 
 
@@ -317,4 +321,65 @@ def test_five_thousand_rows_go_through_the_page(desk):
     expect(page.get_by_text("已导入 5000 人")).to_be_visible(timeout=SLOW)
     expect(page.locator(".roster-people .el-table__row")).to_have_count(50)  # shown 50 to a page
     assert desk.api("GET", "/users", params={"role": "grid_worker", "per_page": 1})["total"] == 5000 + 3
+    assert desk.errors == []
+
+
+def test_a_person_is_created_with_reasons_beside_the_fields_and_the_password_shown_once(desk):
+    page = desk.page
+    desk.sign_in()
+    page.get_by_role("button", name="新建人员", exact=True).click()
+    dialog = page.get_by_role("dialog", name="新建人员")
+    dialog.locator("input[name=phone]").fill("13800001001")  # the demo desk officer's
+    dialog.get_by_role("button", name="保存", exact=True).click()
+    name_item = dialog.locator(".el-form-item", has=page.locator("input[name=name]"))
+    expect(name_item.locator(".el-form-item__error")).to_be_visible()
+    dialog.locator("input[name=name]").fill("冯新")
+    dialog.get_by_role("button", name="保存", exact=True).click()
+    phone_item = dialog.locator(".el-form-item", has=page.locator("input[name=phone]"))
+    expect(phone_item.locator(".el-form-item__error")).to_contain_text("13800001001")
+    expect(dialog.locator(".el-alert")).to_contain_text("手机号已被其他账号使用")
+    page.wait_for_timeout(400)  # the error's entry transition
+    screenshot(page, "console-person-errors")
+    dialog.locator("input[name=phone]").fill(phone(301))
+    dialog.get_by_role("button", name="保存", exact=True).click()
+    shown = page.get_by_role("dialog", name="临时密码")
+    expect(shown.locator(".temporary-password")).to_have_text(re.compile(r"\S{8,}"))
+    temporary = shown.locator(".temporary-password").inner_text()
+    shown.get_by_role("button", name="我已记下", exact=True).click()
+    login = desk.context.request.post(desk.url("/api/v1/auth/login"), data={
+        "username": phone(301), "password": temporary, "device": {"id": "feng-phone"}})
+    assert login.ok and login.json()["must_change_password"] is True
+    expect(page.locator(".el-table__row", has_text="冯新")).to_contain_text("待改密码")
+    assert desk.errors == []
+
+
+def test_a_village_grid_is_split_by_a_drawn_part(desk):
+    page = desk.page
+    desk.sign_in()
+    desk.go("网格地图")
+    town = desk.towns()[0]
+    grids = desk.api("GET", "/grids", params={"region": town["code"], "per_page": 500})["features"]
+    target = next(f for f in grids if len(f["properties"]["villages"]) == 1 and not f["properties"]["workers"])
+    name = target["properties"]["name"]
+    page.locator(".grid-list .el-table__row", has_text=name).locator("td").nth(1).click()
+    expect(page.locator(".focus")).to_contain_text(name)
+    shape = page.locator(f"path.grid-{target['properties']['id']}")
+    expect(shape).to_be_attached()
+    page.wait_for_timeout(300)
+    box = shape.bounding_box()
+    cx, cy = box["x"] + box["width"] / 2, box["y"] + box["height"] / 2
+    page.get_by_role("button", name="拆分所选", exact=True).click()
+    _draw(page, [(cx - 15, cy - 15), (cx + 15, cy - 15), (cx + 15, cy + 15), (cx - 15, cy + 15)])
+    dialog = page.get_by_role("dialog", name="拆分网格")
+    village = name.removesuffix("网格")
+    expect(dialog.locator("input[name=grid-name]")).to_have_value(f"{village}一网格")
+    dialog.get_by_role("button", name="保存", exact=True).click()
+    expect(page.get_by_text(f"已拆分为“{village}一网格”和“{village}二网格”")).to_be_visible()
+    listed = page.locator(".grid-list .el-table__body-wrapper td:nth-child(2)")
+    expect(listed.filter(has_text=re.compile(f"^{village}[一二]网格$"))).to_have_count(2)
+    assert name not in listed.all_inner_texts()
+    coverage = desk.api("GET", f"/regions/{town['code']}/coverage")
+    assert coverage["overlap_area_m2"] == 0 and coverage["gap_area_m2"] == 0
+    page.wait_for_timeout(300)
+    screenshot(page, "console-grid-split")
     assert desk.errors == []
