@@ -383,3 +383,55 @@ def test_a_village_grid_is_split_by_a_drawn_part(desk):
     page.wait_for_timeout(300)
     screenshot(page, "console-grid-split")
     assert desk.errors == []
+
+
+def test_a_device_is_revoked_and_a_person_deactivated(desk):
+    token = desk.token("gridworker1")  # 赵网格 signs in on a phone
+    page = desk.page
+    desk.sign_in()
+    row = page.locator(".el-table__row", has_text="gridworker1")
+    row.get_by_role("button", name="设备", exact=True).click()
+    drawer = page.get_by_role("dialog", name="赵网格 的设备")
+    device = drawer.locator(".el-table__row").first
+    expect(device).to_contain_text("有效")
+    device.get_by_role("button", name="吊销", exact=True).click()
+    page.locator(".el-message-box").get_by_role("button", name="吊销", exact=True).click()
+    expect(device).to_contain_text("已吊销")
+    page.wait_for_timeout(300)
+    screenshot(page, "console-devices")
+    answer = desk.context.request.get(desk.url("/api/v1/grids"), headers={"Authorization": f"Bearer {token}"})
+    assert answer.status == 401
+    drawer.get_by_role("button", name="Close").or_(drawer.locator(".el-drawer__close-btn")).first.click()
+
+    other = page.locator(".el-table__row", has_text="gridworker2")
+    other.get_by_role("button", name="停用", exact=True).click()
+    page.locator(".el-message-box").get_by_role("button", name="停用", exact=True).click()
+    expect(page.get_by_text("已停用 钱网格")).to_be_visible()
+    expect(page.locator(".el-table__row", has_text="gridworker2")).to_have_count(0)
+    login = desk.context.request.post(desk.url("/api/v1/auth/login"), data={
+        "username": "gridworker2", "password": "anxun-demo", "device": {"id": "qian-phone"}})
+    assert login.status == 401
+    assert desk.errors == []
+
+
+def test_an_enterprise_is_edited_and_moved_on_the_map(desk):
+    page = desk.page
+    desk.sign_in()
+    desk.go("一企一档")
+    first = page.locator(".el-table__row").first
+    name = first.locator("td").first.inner_text()
+    before = desk.api("GET", "/enterprises", params={"q": name})["items"][0]
+    first.get_by_role("button", name="编辑/定位", exact=True).click()
+    dialog = page.get_by_role("dialog", name=f"编辑 {name}")
+    expect(dialog.locator(".place-map path").first).to_be_attached()  # the village boundary as a guide
+    dialog.locator(".el-form-item", has_text="联系人").locator("input").fill("新联系人")
+    map_box = dialog.locator(".place-map").bounding_box()
+    page.mouse.click(map_box["x"] + map_box["width"] / 2 + 20, map_box["y"] + map_box["height"] / 2 + 10)
+    page.wait_for_timeout(300)
+    screenshot(page, "console-enterprise-edit")
+    dialog.get_by_role("button", name="保存", exact=True).click()
+    expect(page.get_by_text("已保存")).to_be_visible()
+    after = desk.api("GET", f"/enterprises/{before['id']}")
+    assert after["contact_name"] == "新联系人" and after["version"] == before["version"] + 1
+    assert after["location"] != before["location"]
+    assert desk.errors == []
