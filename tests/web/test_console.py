@@ -435,3 +435,43 @@ def test_an_enterprise_is_edited_and_moved_on_the_map(desk):
     assert after["contact_name"] == "新联系人" and after["version"] == before["version"] + 1
     assert after["location"] != before["location"]
     assert desk.errors == []
+
+
+def test_an_ended_session_leads_back_to_the_login_in_chinese(desk):
+    page = desk.page
+    desk.sign_in()
+    session = page.evaluate("JSON.parse(localStorage.getItem('anxun.console.session'))")
+    ended = desk.context.request.post(desk.url("/api/v1/auth/logout"),
+                                      headers={"Authorization": f"Bearer {session['token']}"})
+    assert ended.status == 204
+    page.goto(desk.url("/console/ledger"))  # the next morning, say: the page still holds the old token
+    page.locator("input[name=password]").wait_for()
+    message = page.locator(".el-message--error")
+    expect(message).to_have_count(1)
+    expect(message).to_contain_text("登录已失效，请重新登录")
+    desk.sign_in()  # and back to work
+    assert desk.errors == []
+
+
+def test_a_plan_is_created_with_two_inspectors(desk):
+    page = desk.page
+    desk.sign_in()
+    desk.go("计划与抽查")
+    page.get_by_role("button", name="新建检查计划", exact=True).click()
+    dialog = page.get_by_role("dialog", name="新建检查计划")
+    dialog.locator(".el-form-item", has_text="标题").locator("input").fill("烟花爆竹专项检查")
+    dialog.get_by_role("button", name="保存", exact=True).click()
+    expect(dialog.locator(".el-alert")).to_be_visible()  # no enterprises, no inspectors: said in Chinese
+    dialog.locator(".el-form-item", has_text="企业").locator(".el-select").click()
+    page.locator(".el-select-dropdown__item:visible").first.click()
+    page.keyboard.press("Escape")
+    dialog.locator(".el-form-item", has_text="执法人员").locator(".el-select").click()
+    page.locator(".el-select-dropdown__item:visible", has_text="李执法").click()
+    page.locator(".el-select-dropdown__item:visible", has_text="张执法").click()
+    page.keyboard.press("Escape")
+    dialog.get_by_role("button", name="保存", exact=True).click()
+    expect(page.get_by_text("计划已建立")).to_be_visible()
+    expect(page.locator(".el-table__row", has_text="烟花爆竹专项检查")).to_be_visible()
+    plans = desk.api("GET", "/plans")["items"]
+    assert [(p["title"], len(p["enterprise_ids"]), len(p["inspectors"])) for p in plans] == [("烟花爆竹专项检查", 1, 2)]
+    assert desk.errors == []

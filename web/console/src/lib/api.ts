@@ -66,8 +66,10 @@ export async function authFetch(url: string, init: RequestInit = {}): Promise<Re
 
 /** Tells the person what went wrong, in Chinese: a problem's title and detail, or a plain sentence. */
 export function showError(error: unknown, fallback = '操作失败'): void {
-  const text = error instanceof ProblemError ? error.message : fallback
-  ElMessage({ type: 'error', message: text, showClose: true, duration: 6000 })
+  // Every call of a page fails at once when the session has ended: one sentence says it, once.
+  const ended = error instanceof ProblemError && error.problem.status === 401
+  const text = ended ? '登录已失效，请重新登录' : error instanceof ProblemError ? error.message : fallback
+  ElMessage({ type: 'error', message: text, showClose: true, duration: 6000, grouping: true })
 }
 
 export function problemOf(error: unknown): Problem | null {
