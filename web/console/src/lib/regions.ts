@@ -4,10 +4,16 @@ import { api, ok, state } from './api'
 export interface RegionNode { code: string; name: string; level: string; parent: string | null; children: RegionNode[] }
 
 let loading: Promise<RegionNode[]> | null = null
+let loadedFor: string | undefined
 
-/** The top region with its towns and their villages (two levels below the person's own region). */
+/** The top region with its towns and their villages (two levels below the person's own region);
+ * loaded again when someone else signs in. */
 export function regionTree(): Promise<RegionNode[]> {
-  if (!loading) loading = load().catch((error) => { loading = null; throw error })
+  const who = state.session?.user.id
+  if (!loading || loadedFor !== who) {
+    loadedFor = who
+    loading = load().catch((error) => { loading = null; throw error })
+  }
   return loading
 }
 
@@ -43,5 +49,3 @@ export function flatten(nodes: RegionNode[]): RegionNode[] {
 export function towns(nodes: RegionNode[]): RegionNode[] {
   return flatten(nodes).filter((n) => n.level === 'town')
 }
-
-export function resetRegions() { loading = null }
