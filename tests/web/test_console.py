@@ -202,6 +202,7 @@ def test_a_polygon_outside_the_town_is_refused_with_the_reason_on_the_map(desk):
     expect(refusal).to_contain_text("未能保存网格")
     expect(refusal).to_contain_text("乡镇")
     expect(page.locator("path.refused-shape")).to_be_attached()
+    expect(page.locator("path.refused-outside")).to_be_attached()  # the part beyond the town's boundary
     expect(page.get_by_role("dialog")).to_be_hidden()
     screenshot(page, "console-grid-refused")
     assert desk.errors == []
