@@ -168,6 +168,9 @@ def test_a_drawn_grid_gets_a_new_worker_who_then_sees_it(desk):
     page.get_by_role("dialog", name=re.compile("调整网格员")).get_by_role("button", name="保存", exact=True).click()
     expect(page.get_by_text("网格员已更新")).to_be_visible()
     expect(page.locator(".focus .history")).to_contain_text("郑新人")
+    expect(page.get_by_role("dialog")).to_be_hidden()
+    page.wait_for_timeout(300)
+    expect(page.locator(".focus .history")).to_contain_text("郑新人")
     screenshot(page, "console-grid-assigned")
 
     # The new worker signs in with the temporary password, sets one of their own, and sees the grid.
