@@ -524,6 +524,12 @@ def ledger_select(clock: Clock, principal: Principal, filters: dict):
         stmt = stmt.where(Hazard.deadline >= filters["deadline_from"])
     if filters.get("deadline_to"):
         stmt = stmt.where(Hazard.deadline <= filters["deadline_to"])
+    if filters.get("found_from"):
+        stmt = stmt.where(Hazard.found_at >= filters["found_from"])
+    if filters.get("found_to"):
+        stmt = stmt.where(Hazard.found_at < filters["found_to"])
+    if filters.get("grid_id"):
+        stmt = stmt.where(Hazard.grid_id == filters["grid_id"])
     sort = filters.get("sort") or "-found_at"
     column = SORTS[sort.lstrip("-")]
     order = desc(column).nulls_last() if sort.startswith("-") else asc(column).nulls_last()

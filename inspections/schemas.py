@@ -252,12 +252,16 @@ class HazardQuery(PageQuery):
         "description": "发现来源：inspection 执法检查、patrol 网格员巡查、grid_report 网格员上报、self 企业自查自报、public 群众举报"})
     self_fixed = fields.Boolean(load_default=None, metadata={"description": "企业自改销号的隐患"})
     industry = fields.String(load_default=None, validate=validate.OneOf(INDUSTRIES))
-    region = fields.String(load_default=None, validate=validate.Regexp(r"^[0-9]{12}$"))
+    region = fields.String(load_default=None, validate=validate.Regexp(r"^[0-9]{12}$"), metadata={
+        "description": "12 位区划代码（区县、乡镇或村）：该区划内（含下级）的隐患"})
     enterprise_id = fields.UUID(load_default=None)
     overdue = fields.Boolean(load_default=None)
     supervised = fields.Boolean(load_default=None)
     deadline_from = AcceptedTime(load_default=None)
     deadline_to = AcceptedTime(load_default=None)
+    found_from = AcceptedTime(load_default=None, metadata={"description": "发现时间不早于"})
+    found_to = AcceptedTime(load_default=None, metadata={"description": "发现时间早于（不含）"})
+    grid_id = fields.UUID(load_default=None, metadata={"description": "所在网格"})
     sort = fields.String(load_default="-found_at", validate=validate.OneOf(
         ["found_at", "-found_at", "deadline", "-deadline", "updated_at", "-updated_at"]))
 

@@ -10,6 +10,7 @@ from datetime import datetime
 from typing import IO, Any, Callable
 
 import xlsxwriter
+from sqlalchemy import case
 from sqlalchemy.orm import Session, aliased
 
 from accounts.models import User
@@ -56,11 +57,17 @@ def _case(row, value: Callable[[dict], Any]):
     return value(row.penalty_case) if row.penalty_case else None
 
 
+def _five(key: str) -> Callable[[Any], Any]:
+    """One of the 五落实 (recorded when a major hazard is ordered rectified)."""
+    return lambda row: (row.five or {}).get(key)
+
+
 COLUMNS: tuple[Column, ...] = (
     Column("序号", 6, lambda row: None),  # filled with the running number
     Column("企业名称", 30, lambda row: row.enterprise_name),
     Column("统一社会信用代码", 22, lambda row: row.uscc),
     Column("行业", 12, lambda row: INDUSTRIES[row.industry].title if row.industry in INDUSTRIES else row.industry),
+    Column("乡镇（街道）", 14, lambda row: row.town_name),
     Column("所在村（社区）", 14, lambda row: row.village_name),
     Column("所在网格", 16, lambda row: row.grid_name),
     Column("隐患描述", 48, lambda row: row.description),
@@ -71,8 +78,16 @@ COLUMNS: tuple[Column, ...] = (
     Column("整改期限", 17, lambda row: row.deadline, is_time=True),
     Column("整改责任人", 12, lambda row: row.responsible_person),
     Column("整改措施", 36, lambda row: row.measures),
+    # 五落实 of a major hazard: 责任、措施、资金、时限、预案.
+    Column("五落实·责任", 20, _five("responsibility")),
+    Column("五落实·措施", 36, _five("measures")),
+    Column("五落实·资金", 16, _five("funds")),
+    Column("五落实·时限", 16, _five("deadline")),
+    Column("五落实·预案", 36, _five("contingency_plan")),
     Column("整改状态", 14, lambda row: f"{_status(row)}（企业自改）" if row.self_fixed else _status(row)),
     Column("挂牌督办", 20, lambda row: (row.supervising_office or "是") if row.supervised else "否"),
+    # The inspector who verified the rectification; a 自改 closure was closed by the enterprise itself.
+    Column("复查人", 10, lambda row: None if row.self_fixed else row.closed_by_name),
     Column("复查时间", 17, lambda row: row.rechecked_at, is_time=True),
     Column("销号时间", 17, lambda row: row.closed_at, is_time=True),
     Column("行政处罚案件", 28, lambda row: _case(row, lambda c: c["number"] or "（未编号）")),
@@ -88,17 +103,25 @@ def export_select(clock: Clock, principal: Principal, filters: dict):
     ORM objects per row), plus what the sheet shows beyond the list: credit code, grid, finder."""
     ledger = ledger_select(clock, principal, filters)
     finder = aliased(User)
+    verifier = aliased(User)
+    town = aliased(Region)
     return (ledger.with_only_columns(
                 Hazard.id, Hazard.description, Hazard.level, Hazard.status, Hazard.source, Hazard.self_fixed,
                 Hazard.found_at, Hazard.deadline,
-                Hazard.responsible_person, Hazard.measures, Hazard.supervised, Hazard.supervising_office,
+                Hazard.responsible_person, Hazard.measures, Hazard.five, Hazard.supervised, Hazard.supervising_office,
                 Hazard.rechecked_at, Hazard.closed_at, ledger.selected_columns.enterprise_name,
                 ledger.selected_columns.industry, ledger.selected_columns.overdue,
                 ledger.selected_columns.penalty_case,
-                Enterprise.uscc.label("uscc"), Region.name.label("village_name"), Grid.name.label("grid_name"),
-                finder.name.label("found_by_name"), maintain_column_froms=False)
+                Enterprise.uscc.label("uscc"),
+                # A hazard sits in a village (its town is the parent) or, without one, in the town itself.
+                case((Region.level == "town", Region.name), else_=town.name).label("town_name"),
+                case((Region.level == "village", Region.name), else_=None).label("village_name"),
+                Grid.name.label("grid_name"), finder.name.label("found_by_name"),
+                verifier.name.label("closed_by_name"), maintain_column_froms=False)
             .outerjoin(Grid, Grid.id == Hazard.grid_id)
+            .outerjoin(town, town.id == Region.parent_id)
             .outerjoin(finder, finder.id == Hazard.found_by)
+            .outerjoin(verifier, verifier.id == Hazard.closed_by)
             .execution_options(yield_per=ROWS_PER_FETCH))
 
 

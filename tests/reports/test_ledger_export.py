@@ -15,6 +15,7 @@ from core.clock import SHANGHAI
 from enterprises.models import Enterprise
 from geo.models import Grid
 from reports.ledger import HEADERS, write_ledger
+from tests.jobs.conftest import FIVE
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
@@ -49,7 +50,8 @@ def test_the_workbook_has_the_ledger_headers_and_rows(client, login, session, cl
                      "发现人", "发现来源", "整改期限", "整改责任人", "整改措施", "整改状态", "复查时间", "销号时间"):
         assert required in headers
     assert sheet.freeze_panes == "C2"
-    assert 48 <= sheet.column_dimensions["G"].width < 49  # 隐患描述 (Excel stores characters plus padding)
+    description = get_column_letter(HEADERS.index("隐患描述") + 1)
+    assert 48 <= sheet.column_dimensions[description].width < 49  # (Excel stores characters plus padding)
     assert sheet.auto_filter.ref == f"A1:{get_column_letter(len(HEADERS))}{sheet.max_row}"
     assert [cell.value for cell in workbook["说明"]["A"]][:4] == ["导出时间", "导出人", "辖区", "隐患条数"]
 
@@ -105,6 +107,47 @@ def test_the_export_and_the_ledger_list_agree_on_filters_and_scope(client, login
     bad = client.get("/api/v1/hazards/export.xlsx", headers=login("desk"), query_string={"level": "severe"})
     assert bad.status_code == 422 and bad.get_json()["errors"][0]["field"] == "level"
     assert client.get("/api/v1/hazards/export.xlsx").status_code == 401
+
+
+def test_the_ledger_has_the_town_the_five_implementations_and_the_verifier(client, login, session, clock, demo,
+                                                                           make_hazard):
+    """乡镇、五落实（责任、措施、资金、时限、预案）and 复查人 are columns of the sheet."""
+    major = make_hazard(level="major", deadline=clock.now() + timedelta(days=30))
+    closed = make_hazard(description="已复查销号")
+    closed.status, closed.closed_by = "closed", demo.users["inspector2"].id
+    closed.closed_at = closed.rechecked_at = clock.now()
+    session.flush()
+    for header in ("乡镇（街道）", "五落实·责任", "五落实·措施", "五落实·资金", "五落实·时限", "五落实·预案", "复查人"):
+        assert header in HEADERS
+    rows = {row["隐患编号"]: row for row in _rows(_export(client, login("desk")))}
+    town = next(t for t in demo.towns if any(v.parent_id == t.id and v.id == demo.retailer.region_id
+                                             for v in demo.villages))
+    first = rows[str(major.id)]
+    assert first["乡镇（街道）"] == town.name
+    assert [first[f"五落实·{k}"] for k in ("责任", "措施", "资金", "时限", "预案")] == [
+        FIVE["responsibility"], FIVE["measures"], FIVE["funds"], FIVE["deadline"], FIVE["contingency_plan"]]
+    assert first["复查人"] is None
+    assert rows[str(closed.id)]["复查人"] == demo.users["inspector2"].name
+    assert rows[str(closed.id)]["五落实·责任"] is None
+
+
+def test_the_ledger_filters_by_found_time_grid_and_town(client, login, session, clock, demo, make_hazard):
+    other = session.scalar(select(Enterprise).where(Enterprise.grid_id == demo.grid_of["gridworker3"]).limit(1))
+    early = make_hazard(found_at=clock.now() - timedelta(days=3))
+    late = make_hazard(found_at=clock.now() - timedelta(hours=1))
+    elsewhere = make_hazard(other, found_at=clock.now() - timedelta(hours=2))
+    desk = login("desk")
+    cut = (clock.now() - timedelta(days=1)).isoformat()
+    for query, expected in (({"found_from": cut}, {late, elsewhere}), ({"found_to": cut}, {early}),
+                            ({"grid_id": str(demo.grid_of["gridworker3"])}, {elsewhere}),
+                            ({"region": demo.towns[1].code}, {elsewhere}),
+                            ({"found_from": cut, "grid_id": str(demo.retailer.grid_id)}, {late})):
+        listed = client.get("/api/v1/hazards", headers=desk, query_string={**query, "per_page": 500}).get_json()
+        assert {item["id"] for item in listed["items"]} == {str(h.id) for h in expected}, query
+        exported = {row["隐患编号"] for row in _rows(_export(client, desk, **query))}
+        assert exported == {str(h.id) for h in expected}, query
+    bad = client.get("/api/v1/hazards", headers=desk, query_string={"found_from": "昨天"})
+    assert bad.status_code == 422 and bad.get_json()["errors"][0]["field"] == "found_from"
 
 
 def _bulk_hazards(session, demo, count: int) -> None:
