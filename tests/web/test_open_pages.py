@@ -221,7 +221,7 @@ def test_the_draws_page_shows_a_draw_its_seed_recomputed_and_its_result(live_ser
 
     seed = "open-pages-2026-11"
     created = desk_api("POST", "/api/v1/plans/random-draw", json={
-        "count": 3, "team_size": 2, "window_start": "2026-11-23", "window_end": "2026-12-15", "seed": seed,
+        "count": 3, "team_size": 2, "window_start": "2026-11-22", "window_end": "2026-12-15", "seed": seed,
         "industry": "fireworks"})
     assert created.status_code == 201, created.get_json()
     draw = created.get_json()
