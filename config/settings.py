@@ -78,6 +78,10 @@ class Settings:
     public_challenge_bits: int = 18
     public_challenge_seconds: int = 600
     public_report_max_photos: int = 3
+    # Map tiles of the web pages ({z}/{x}/{y} template: 天地图 with its key, or the county's own server)
+    # and their attribution; none: maps show points on a blank background and pages offer GPS and text.
+    map_tile_url: str = ""
+    map_tile_attribution: str = ""
     photo_storage: str = "filesystem"
     photo_root: str = "var/photos"
     s3_bucket: str = ""
@@ -177,6 +181,8 @@ class Settings:
                                           problems, 10),
             public_report_max_photos=_int(env, "ANXUN_PUBLIC_REPORT_MAX_PHOTOS", cls.public_report_max_photos,
                                           problems, 0),
+            map_tile_url=env.get("ANXUN_MAP_TILE_URL", "").strip(),
+            map_tile_attribution=env.get("ANXUN_MAP_TILE_ATTRIBUTION", "").strip(),
             photo_storage=storage,
             photo_root=env.get("ANXUN_PHOTO_ROOT", cls.photo_root),
             s3_bucket=env.get("ANXUN_S3_BUCKET", ""),

@@ -3,19 +3,27 @@ from __future__ import annotations
 
 import uuid
 
-from flask import g, request
+from flask import current_app, g, request
 
 from api.auth import authenticated
 from api.context import clock, db, services, settings
 from api.inputs import Blueprint
 from public_reports import challenge, service
-from public_reports.schemas import (ChallengeOut, PublicReportIn, PublicReportReceipt, PublicStatusOut,
+from public_reports.schemas import (ChallengeOut, PublicConfigOut, PublicReportIn, PublicReportReceipt, PublicStatusOut,
                                     ReportActionIn, ReportOut, ReportPageOut, ReportQuery)
 
 public_blp = Blueprint("public_reports_public", __name__, url_prefix="/api/v1/public",
                        description="群众举报（12350，无需登录）")
 desk_blp = Blueprint("public_reports", __name__, url_prefix="/api/v1/public-reports",
                      description="群众举报的受理、核查、反馈与奖励（内勤）")
+
+
+@public_blp.route("/config")
+@public_blp.doc(security=[])
+@public_blp.response(200, PublicConfigOut)
+def public_config():
+    """举报页面的设置：照片限制、每日限量、地图瓦片与范围"""
+    return service.public_config(db(), settings(), current_app.config["MAX_CONTENT_LENGTH"])
 
 
 @public_blp.route("/challenge")

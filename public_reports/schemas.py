@@ -4,8 +4,8 @@ from __future__ import annotations
 from marshmallow import Schema, fields, validate
 
 from core.schemas import PageOut, PageQuery
+from core.times import AcceptedTime, ShownTime
 from geo.location import LocationIn, LocationOut
-from core.times import AcceptedTime
 from public_reports.models import REPORT_STATUSES
 from public_reports.service import ACTIONS
 
@@ -13,8 +13,32 @@ from public_reports.service import ACTIONS
 class ChallengeOut(Schema):
     challenge = fields.String()
     bits = fields.Integer(metadata={"description": "SHA-256(challenge + ':' + nonce) 须以这么多个 0 位开头"})
-    expires_at = fields.DateTime()
+    expires_at = ShownTime()
     how = fields.String()
+
+
+class MapBoundsOut(Schema):
+    west = fields.Float()
+    south = fields.Float()
+    east = fields.Float()
+    north = fields.Float()
+
+
+class PublicMapOut(Schema):
+    tile_url = fields.String(allow_none=True, metadata={
+        "description": "地图瓦片地址模板（{z}/{x}/{y}）；未设置则为 null：页面以空白底图、定位和文字地址代替"})
+    attribution = fields.String()
+    bounds = fields.Nested(MapBoundsOut, allow_none=True, metadata={"description": "本系统区县的范围（WGS-84）"})
+
+
+class PublicConfigOut(Schema):
+    max_photos = fields.Integer(metadata={"description": "每条举报最多照片数"})
+    max_photo_bytes = fields.Integer(metadata={"description": "每张照片最大字节数（同工作人员上传）"})
+    max_photo_pixels = fields.Integer(metadata={"description": "每张照片最多像素"})
+    max_request_bytes = fields.Integer(metadata={"description": "一次提交的最大字节数（照片以 base64 计，约为原大小的 4/3）"})
+    reports_per_day = fields.Integer(metadata={"description": "同一网络地址每天最多举报条数"})
+    challenge_bits = fields.Integer()
+    map = fields.Nested(PublicMapOut)
 
 
 class PublicReportIn(Schema):
@@ -36,7 +60,7 @@ class PublicReportIn(Schema):
 class PublicReportReceipt(Schema):
     code = fields.String(metadata={"description": "查询码：凭此查询处理进度"})
     status = fields.String()
-    received_at = fields.DateTime()
+    received_at = ShownTime()
 
 
 class PublicStatusOut(Schema):
@@ -44,8 +68,8 @@ class PublicStatusOut(Schema):
     status = fields.String()
     status_label = fields.String()
     outcome = fields.String(metadata={"description": "处理结果（不含任何举报人信息）"})
-    received_at = fields.DateTime()
-    updated_at = fields.DateTime()
+    received_at = ShownTime()
+    updated_at = ShownTime()
 
 
 class ReporterOut(Schema):
@@ -75,10 +99,10 @@ class ReportOut(Schema):
     outcome = fields.String()
     reward_amount = fields.Decimal(as_string=True, allow_none=True)
     reward_paid = fields.Boolean()
-    reward_paid_at = fields.DateTime(allow_none=True)
+    reward_paid_at = ShownTime(allow_none=True)
     reporter = fields.Nested(ReporterOut, metadata={"description": "举报人：仅本辖区内勤与管理员可见"})
-    created_at = fields.DateTime()
-    updated_at = fields.DateTime()
+    created_at = ShownTime()
+    updated_at = ShownTime()
     version = fields.Integer()
 
 

@@ -148,6 +148,22 @@ def submit_report(session: Session, clock: Clock, settings, store, data: dict, c
     return report
 
 
+def public_config(session: Session, settings, max_request_bytes: int) -> dict:
+    """What the public report page needs before anything is sent: the limits it shows and checks,
+    and the map (tiles when the operator set them; the districts' extent to centre on)."""
+    west, south, east, north = session.execute(select(
+        func.ST_XMin(func.ST_Extent(Region.geometry)), func.ST_YMin(func.ST_Extent(Region.geometry)),
+        func.ST_XMax(func.ST_Extent(Region.geometry)), func.ST_YMax(func.ST_Extent(Region.geometry)))
+        .where(Region.level == "district")).one()
+    bounds = None if west is None else {"west": west, "south": south, "east": east, "north": north}
+    return {"max_photos": settings.public_report_max_photos, "max_photo_bytes": settings.max_photo_bytes,
+            "max_photo_pixels": settings.max_photo_pixels, "max_request_bytes": max_request_bytes,
+            "reports_per_day": settings.public_reports_per_address_per_day,
+            "challenge_bits": settings.public_challenge_bits,
+            "map": {"tile_url": settings.map_tile_url or None, "attribution": settings.map_tile_attribution,
+                    "bounds": bounds}}
+
+
 def public_status(session: Session, code: str) -> dict:
     """What the reporter sees by tracking code: status and outcome, never who reported."""
     report = session.scalar(select(PublicReport).where(PublicReport.code == code.strip().upper()))

@@ -26,6 +26,8 @@ def test_a_report_with_a_photo_gets_a_code_that_shows_status_and_outcome_only(cl
     public = client.get(f"/api/v1/public/reports/{code.lower()}")
     assert public.status_code == 200
     assert public.get_json().keys() == {"code", "status", "status_label", "outcome", "received_at", "updated_at"}
+    # Times in Beijing time, like every answer (core.times.ShownTime).
+    assert public.get_json()["received_at"].endswith("+08:00") and response.get_json()["received_at"].endswith("+08:00")
     assert "李四" not in public.get_data(as_text=True) and "13800000000" not in public.get_data(as_text=True)
     assert public.headers["Content-Type"].startswith("application/json")
     unknown = client.get("/api/v1/public/reports/AAAAAAAAAA")
@@ -153,3 +155,20 @@ def test_photos_within_staff_limits_only(client, send_report, app):
     assert not_an_image.status_code == 415
     too_many = send_report(photos=[jpeg(), jpeg((10, 10)), jpeg((20, 20)), jpeg((30, 30))])
     assert too_many.status_code == 422 and too_many.get_json()["errors"][0]["field"] == "photos"
+
+
+def test_the_report_page_learns_its_limits_and_map_without_a_login(client, app):
+    response = client.get("/api/v1/public/config")
+    assert response.status_code == 200
+    config = response.get_json()
+    settings = app.extensions["anxun"].settings
+    assert config["max_photos"] == settings.public_report_max_photos
+    assert config["max_photo_bytes"] == settings.max_photo_bytes
+    assert config["max_photo_pixels"] == settings.max_photo_pixels
+    assert config["max_request_bytes"] == app.config["MAX_CONTENT_LENGTH"]
+    assert config["reports_per_day"] == settings.public_reports_per_address_per_day
+    # No tiles set: the page offers GPS and a text address; the demo district's extent to centre on.
+    assert config["map"]["tile_url"] is None
+    bounds = config["map"]["bounds"]
+    assert bounds["west"] < bounds["east"] and bounds["south"] < bounds["north"]
+    assert 73 < bounds["west"] < 136 and 3 < bounds["south"] < 54

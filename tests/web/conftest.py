@@ -3,6 +3,7 @@ Playwright, against a real HTTP server on a real PostGIS.
 
 - ``live_server``: the app on its own fresh copy of the demo database, served by werkzeug in a thread
   (real sockets, real commits); ``.url``, ``.app``, ``.clock``, ``.database_url``.
+  Settings come from ``server_settings`` (a dict of overrides, empty unless a test module overrides it).
 - ``browser``: one Chromium for the session (/usr/bin/chromium, the flags the machine needs; Playwright's
   own browser download is never used).
 - ``phone``: a fresh browser context at phone size (360×640, touch), its page, and what went wrong in it
@@ -54,7 +55,13 @@ CHUNK_BYTES = 64 * 1024
 
 
 @pytest.fixture
-def live_server(server_url, template_url, tmp_path, built_web):
+def server_settings():
+    """Overrides of the live server's Settings; a test module redefines this fixture to change them."""
+    return {}
+
+
+@pytest.fixture
+def live_server(server_url, template_url, tmp_path, built_web, server_settings):
     from werkzeug.serving import make_server
 
     from api.app import create_app
@@ -67,7 +74,8 @@ def live_server(server_url, template_url, tmp_path, built_web):
     # submission it judges). The demo district itself does not depend on the day.
     clock = Clock()
     settings = Settings.from_env({"ANXUN_PHOTO_CHUNK_BYTES": str(CHUNK_BYTES)}, database_url=url, testing=True,
-                                 photo_root=str(tmp_path / "photos"))
+                                 photo_root=str(tmp_path / "photos"),
+                                 **server_settings)
     app = create_app(settings, clock=clock)
     app.config["ANXUN_WEB_DIST"] = str(built_web)
     server = make_server("127.0.0.1", 0, app, threaded=True)
