@@ -167,7 +167,7 @@ def test_what_the_public_sends_is_shown_as_text_never_as_html(live_server, brows
         sent = page.get_by_test_id("sent").inner_text()
         assert INJECTION in sent  # the characters, as typed
         assert page.evaluate("window.__pwned") is None
-        assert page.locator("[data-testid=sent] img, [data-testid=sent] script").count() == 0
+        assert page.locator("[data-test=sent] img, [data-test=sent] script").count() == 0
         code = page.get_by_test_id("tracking-code").inner_text().strip()
 
         # The desk's outcome, quoting the report, reaches the public as text too.
@@ -182,7 +182,7 @@ def test_what_the_public_sends_is_shown_as_text_never_as_html(live_server, brows
         outcome.wait_for()
         assert INJECTION in outcome.inner_text()
         assert page.evaluate("window.__pwned") is None
-        assert page.locator("[data-testid=outcome] img, [data-testid=outcome] script").count() == 0
+        assert page.locator("[data-test=outcome] img, [data-test=outcome] script").count() == 0
         screenshot(page, "open-track-text")
         assert phone.errors == []
     finally:
