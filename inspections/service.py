@@ -171,7 +171,7 @@ def check_inspection(session: Session, principal: Principal, inspection_id: uuid
     if template.industry != enterprise.industry or enterprise.subtype not in template.subtypes:
         raise ValidationFailed(errors=[FieldError("inspection.checklist_not_applicable", "checklist.code",
                                                   f"检查表 {template.code} 不适用于该企业（{enterprise.industry}/{enterprise.subtype}）")])
-    result = score(template, data["answers"], subtype=enterprise.subtype)
+    result = score(template, data["answers"], subtype=enterprise.subtype, loaded=True)  # by InspectionData
     return CheckedInspection(inspection_id, data, digest, enterprise, inspectors, template, result, provenance)
 
 
