@@ -6,6 +6,7 @@ written (inspections, hazards, events, patrols and visits, photo references, aud
 stored answers) must be identical, but for serial ids."""
 from __future__ import annotations
 
+import contextlib
 import copy
 import random
 import uuid
@@ -20,6 +21,7 @@ from checklists.service import list_latest, template_for_inspection
 from core.clock import FixedClock
 from enterprises.models import Enterprise
 from geo.models import GridAssignment
+from sync import push
 from tests.answers import failing_answer, passing_answer
 from tests.conftest import START, clone_database, drop_database
 
@@ -258,19 +260,36 @@ batches = st.lists(st.tuples(st.sampled_from(("gridworker1", "inspector1")),
 
 @hsettings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture,
                                                                    HealthCheck.too_slow])
-@given(batches=batches)
-def test_set_based_push_answers_and_stores_exactly_as_change_by_change(sides, demo_world, batches):
+@given(batches=batches, store_at_once=st.sampled_from((1, 3, push.STORE_AT_ONCE)))
+def test_set_based_push_answers_and_stores_exactly_as_change_by_change(sides, demo_world, batches, store_at_once):
     one_by_one, set_based = sides
     generator = Generator(demo_world)
+    with _storing_at_once(store_at_once):
+        _push_both(sides, generator, batches)
+    expected_rows, got_rows = one_by_one.rows(), set_based.rows()
+    for table in TABLES:
+        assert got_rows[table] == expected_rows[table], table
+
+
+@contextlib.contextmanager
+def _storing_at_once(n: int):
+    """Runs stored in groups of ``n`` (the chunking of a long run, exercised by short batches)."""
+    before = push.STORE_AT_ONCE
+    push.STORE_AT_ONCE = n
+    try:
+        yield
+    finally:
+        push.STORE_AT_ONCE = before
+
+
+def _push_both(sides, generator, batches):
+    one_by_one, set_based = sides
     for username, ops in batches:
         changes = [c for op, seed in ops for c in generator.build(op, seed, username)]
         body = {"batch_id": str(uuid.uuid4()), "sent_at": "2026-11-22T09:00:00+08:00", "changes": changes}
         expected = one_by_one.push(username, body)
         got = set_based.push(username, body)
         assert got == expected
-    expected_rows, got_rows = one_by_one.rows(), set_based.rows()
-    for table in TABLES:
-        assert got_rows[table] == expected_rows[table], table
 
 
 def test_the_generated_batches_reach_every_kind_of_answer(sides, demo_world):
