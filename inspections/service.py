@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session, aliased
 from accounts.models import User
 from accounts.people import certified_inspector, people_refs
 from accounts.principal import Principal
-from audit.service import entry as audit_entry, record as audit, record_many
+from audit.service import entry as audit_entry, record_many
 from checklists.scoring import score
 from checklists.service import template_for_inspection
 from core.serialize import jsonable
@@ -35,7 +35,7 @@ from inspections.plans import plan_filter
 from geo.location import point_geometry
 from inspections.records import Inserted, Provenance, Recorded, canonical_hash, check_not_reused, hazard_id_for
 from core.periods import local_date
-from evidence.service import name_photos, name_photos_many
+from evidence.service import name_photos_many
 
 
 def inspection_filter(principal: Principal, inspection=Inspection):
