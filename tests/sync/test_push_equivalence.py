@@ -27,7 +27,7 @@ from tests.conftest import START, clone_database, drop_database
 
 # Table -> columns that legitimately differ (serial ids, the feed's position and its database-clock time).
 TABLES = {"inspections": [], "hazards": [], "hazard_events": ["id"], "patrols": [], "patrol_visits": ["id"],
-          "photo_refs": [], "audit_log": ["id"], "change_log": ["seq", "txid", "at"], "sync_batches": []}
+          "photo_refs": [], "photos": [], "audit_log": ["id"], "change_log": ["seq", "txid", "at"], "sync_batches": []}
 
 OPS = ("inspection", "inspection", "inspection", "patrol", "patrol", "bad_answers", "schema_error",
        "unknown_enterprise", "outside_scope", "repeat", "reuse", "transition", "unknown_hazard", "hazard",
@@ -52,6 +52,15 @@ class Side:
                 "username": username, "password": "anxun-demo", "device": {"id": f"eq-{username}", "platform": "android"}})
             assert reply.status_code == 200, reply.get_json()
             self.headers[username] = {"Authorization": f"Bearer {reply.get_json()['token']}"}
+        # Photos the server holds: one gridworker1 uploaded (named by them, a vouched reference), one
+        # inspector2 did (held, but not gridworker1's to vouch for).
+        with self.app.extensions["anxun"].engine.begin() as conn:
+            for sha, username in HELD.items():
+                conn.execute(text("""
+                    INSERT INTO photos (sha256, mime, size_bytes, width, height, orientation, uploaded_by, uploaded_at,
+                                        thumb_stored)
+                    SELECT :sha, 'image/jpeg', 1000, 10, 10, 1, id, :at, true FROM users WHERE username = :username"""),
+                             {"sha": sha, "username": username, "at": START})
 
     def __repr__(self):
         return f"Side({self.url.rsplit('/', 1)[-1]})"
@@ -125,7 +134,13 @@ def demo_world(sides):
 STAMP = "2026-11-22T08:{:02d}:00+08:00"
 
 
+HELD = {"1" * 64: "gridworker1", "2" * 64: "inspector2"}
+
+
 def _sha(rng: random.Random) -> str:
+    """A photo: now and then one the server holds, else one it does not (missing)."""
+    if rng.random() < 0.3:
+        return rng.choice(sorted(HELD))
     return "%064x" % rng.getrandbits(256)
 
 
@@ -322,3 +337,6 @@ def test_the_generated_batches_reach_every_kind_of_answer(sides, demo_world):
     assert {"sync.id_reused", "validation", "sync.unknown_reference", "scope.not_visible"} <= codes | {
         e["code"] for r in expected["results"] for e in r.get("errors", [])}
     assert expected["missing_photos"]
+    with sides[1].app.extensions["anxun"].engine.connect() as conn:  # held photos named, vouched and not
+        assert set(conn.execute(text("SELECT DISTINCT vouched FROM photo_refs WHERE sha256 = ANY(:held)"),
+                                {"held": sorted(HELD)}).scalars()) == {True, False}
