@@ -6,7 +6,7 @@ Environment:
   ANXUN_BENCH_SCALE    1 (default) = the county of issue 9; 0.05 for quick runs while developing
   ANXUN_BENCH_REUSE    1 = keep an existing anxun_bench built at the same scale (development only:
                        earlier runs' pushes are still in it)
-  ANXUN_BENCH_ONLY     comma-separated sections (push,memory,pull,photos,redraw,ledger)
+  ANXUN_BENCH_ONLY     comma-separated sections (push,memory,pull,photos,redraw,ledger,reads)
   ANXUN_BENCH_PORT     port of the API under test (default 8010)
   ANXUN_WORKERS, ANXUN_THREADS   gunicorn, as for make run (default 2 × 4)"""
 from __future__ import annotations
@@ -26,7 +26,8 @@ from bench.server import Server
 from bench.stats import load
 
 SECTIONS = [("push", sections.push), ("memory", sections.memory), ("pull", sections.pull),
-            ("photos", sections.photos), ("redraw", sections.redraw), ("ledger", sections.ledger)]
+            ("photos", sections.photos), ("redraw", sections.redraw), ("ledger", sections.ledger),
+            ("reads", sections.reads)]
 
 
 def log(message: str) -> None:

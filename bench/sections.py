@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import random
 import re
+import socket
 import threading
 import time
 import uuid
@@ -582,3 +583,65 @@ def _xlsx_rows(path) -> int | None:
         return count
     except Exception:
         return None
+
+
+# --------------------------------------------------------------------------- 7. reads (one record)
+
+
+def _closed_loop(base: str, path: str, token: str | None, connections: int, seconds: float) -> dict:
+    """``connections`` clients each sending ``GET path`` back to back for ``seconds``: requests/s."""
+    counts, statuses = [0] * connections, {}
+    lock = threading.Lock()
+    deadline = [0.0]
+
+    def one(n):
+        client = Client(base, token)
+        while time.perf_counter() < deadline[0]:
+            reply = client.get(path)
+            counts[n] += 1
+            if reply.status != 200:
+                with lock:
+                    statuses[reply.status] = statuses.get(reply.status, 0) + 1
+
+    deadline[0] = time.perf_counter() + seconds + 0.05  # set before the barrier releases the clients
+    wall = run_together([lambda n=n: one(n) for n in range(connections)])
+    return {"requests": sum(counts), "seconds": round(wall, 3), "per_s": round(sum(counts) / wall, 1),
+            "not_200": statuses}
+
+
+def reads(ctx: Context) -> tuple[dict, list[Row]]:
+    """An authenticated ``GET /enterprises/{id}`` as a grid worker against a bare Flask app doing one
+    pooled ``SELECT 1`` per request under the same gunicorn (workers × threads): five paired runs of
+    5 s with 16 connections, alternating, so both see the same machine."""
+    if not ctx.has("get", "/api/v1/enterprises/{enterprise_id}"):
+        return not_available("reads", "GET /enterprises/{id}")
+    from bench.server import Server
+
+    phone = ctx.phones[0]
+    path = f"/api/v1/enterprises/{phone.enterprises[0].id}"
+    server = ctx.server
+    with socket.socket() as probe:  # a free port: the neighbours of ours may be someone else's
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    ceiling = Server(ctx.bench_url, port=port, workers=server.workers, threads=server.threads,
+                     photo_root=None, log_path=WORK / "ceiling-gunicorn.log", app="bench.ceiling_app:app")
+    ceiling.start()
+    pairs = []
+    try:
+        for warm in (True, False, False, False, False, False):
+            anxun = _closed_loop(ctx.base, path, phone.token, 16, 1 if warm else 5)
+            bare = _closed_loop(ceiling.base, "/select1", None, 16, 1 if warm else 5)
+            if not warm:
+                pairs.append({"anxun": anxun, "ceiling": bare, "ratio": round(anxun["per_s"] / bare["per_s"], 3),
+                              "load": load()})
+    finally:
+        ceiling.stop()
+    ratios = sorted(p["ratio"] for p in pairs)
+    median = ratios[len(ratios) // 2]
+    middle = pairs[[p["ratio"] for p in pairs].index(median)]
+    figures = {"path": "/api/v1/enterprises/{id}", "connections": 16, "seconds": 5, "pairs": pairs,
+               "ratio_median": median, "ratio_range": [ratios[0], ratios[-1]]}
+    rows = [Row("reads", "GET /enterprises/{id}, 16 connections: requests/s (median pair)", middle["anxun"]["per_s"],
+                "/s", middle["ceiling"]["per_s"], "rate", "≥ 40 %", median >= 0.4,
+                note=f"5 paired 5 s runs: {ratios[0]:.0%}–{ratios[-1]:.0%} of a bare SELECT 1 app")]
+    return figures, rows

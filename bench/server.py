@@ -21,7 +21,7 @@ class Server:
     ``env`` adds settings."""
 
     def __init__(self, database_url: str, *, port: int, workers: int, threads: int, photo_root: Path | None,
-                 log_path: Path, cwd: Path = ROOT, env: dict | None = None):
+                 log_path: Path, cwd: Path = ROOT, env: dict | None = None, app: str = "wsgi:app"):
         self.database_url = database_url
         self.port = port
         self.workers = workers
@@ -30,6 +30,7 @@ class Server:
         self.log_path = log_path
         self.cwd = cwd
         self.env = env or {}
+        self.app = app
         self.process: subprocess.Popen | None = None
 
     @property
@@ -48,7 +49,7 @@ class Server:
         self.process = subprocess.Popen(
             [sys.executable, "-m", "gunicorn", "--bind", f"127.0.0.1:{self.port}", "--worker-class", "gthread",
              "--workers", str(self.workers), "--threads", str(self.threads), "--access-logfile", "-",
-             "--pythonpath", str(ROOT), "wsgi:app"],
+             "--pythonpath", str(ROOT), self.app],
             cwd=self.cwd, env=env, stdout=log, stderr=log, start_new_session=True)
         log.close()
         http = urllib3.PoolManager(retries=False, timeout=2)

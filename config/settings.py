@@ -106,6 +106,9 @@ class Settings:
     # pulled for longer starts again with a full snapshot.
     feed_retention_days: int = 30
     max_batch_changes: int = 1000
+    # Push stores runs of inspection and patrol creates together (sync/push.py); off: change by change,
+    # the same answers (tests/sync/test_push_equivalence.py compares the two).
+    push_set_based: bool = True
     max_batch_bytes: int = 8 * 1024 * 1024
     db_pool_size: int = 5
     patrol_frequencies: dict = field(default_factory=lambda: dict(DEFAULT_PATROL_FREQUENCIES))
@@ -198,6 +201,7 @@ class Settings:
             orphan_photo_days=_int(env, "ANXUN_ORPHAN_PHOTO_DAYS", cls.orphan_photo_days, problems, 1),
             feed_retention_days=_int(env, "ANXUN_FEED_RETENTION_DAYS", cls.feed_retention_days, problems, 1),
             max_batch_changes=_int(env, "ANXUN_MAX_BATCH_CHANGES", cls.max_batch_changes, problems, 1),
+            push_set_based=env.get("ANXUN_PUSH_SET_BASED", "1") != "0",
             max_batch_bytes=_int(env, "ANXUN_MAX_BATCH_BYTES", cls.max_batch_bytes, problems, 64 * 1024),
             db_pool_size=_int(env, "ANXUN_DB_POOL_SIZE", cls.db_pool_size, problems, 1),
             patrol_frequencies=_patrol_frequencies(env.get("ANXUN_PATROL_FREQUENCIES"), problems),

@@ -62,8 +62,35 @@ def bad_text(text: str) -> bool:
     return _BAD_TEXT.search(text) is not None
 
 
+def _storable(value) -> bool:
+    """Whether ``unstorable`` would find nothing: the same walk without building any path (a push
+    checks every text of every change; paths are only needed when something is wrong)."""
+    stack = [value]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, dict):
+            for key in node:
+                if _BAD_TEXT.search(key) is not None:
+                    return False
+            stack.extend(node.values())
+        elif isinstance(node, list):
+            stack.extend(node)
+        elif isinstance(node, str):
+            if _BAD_TEXT.search(node) is not None:
+                return False
+        elif isinstance(node, float):
+            if not math.isfinite(node):
+                return False
+        elif isinstance(node, int) and not isinstance(node, bool):
+            if not -INT_LIMIT <= node < INT_LIMIT:
+                return False
+    return True
+
+
 def unstorable(value, prefix: str = "") -> list[FieldError]:
     """One FieldError per text, key or number in ``value`` that cannot be stored (field = dotted path)."""
+    if _storable(value):
+        return []
     errors: list[FieldError] = []
     stack = [(value, prefix)]
     while stack:

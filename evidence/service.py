@@ -215,14 +215,17 @@ def _unique(shas: Iterable[str]) -> list[str]:
 
 @per_principal
 def _name_photos_stmt(principal: Principal):
-    names = func.unnest(bindparam("shas", type_=ARRAY(Text))).table_valued("sha256").render_derived()
+    # One row per (photo, record): three arrays of equal length, unnested side by side.
+    names = func.unnest(bindparam("shas", type_=ARRAY(Text)), bindparam("entities", type_=ARRAY(Text)),
+                        bindparam("entity_ids", type_=ARRAY(Uuid))).table_valued(
+        "sha256", "entity", "entity_id").render_derived()
     # Vouched when the namer may see the photo already: naming it then shows the record's viewers
     # nothing its namer could not show them anyway.
     seen = exists().where(Photo.sha256 == names.c.sha256, photo_visible(principal))
     refs = PhotoRef.__table__
     insert = pg_insert(refs).from_select(
         ["sha256", "entity", "entity_id", "named_at", "named_by", "vouched"],
-        select(names.c.sha256, bindparam("entity", type_=Text), bindparam("entity_id", type_=Uuid),
+        select(names.c.sha256, names.c.entity, names.c.entity_id,
                bindparam("named_at", type_=DateTime(timezone=True)), bindparam("named_by", type_=Uuid), seen))
     return insert.on_conflict_do_update(index_elements=[refs.c.sha256, refs.c.entity, refs.c.entity_id],
                                         set_={"vouched": True}, where=insert.excluded.vouched & ~refs.c.vouched)
@@ -238,14 +241,25 @@ def name_photos(session: Session, clock: Clock, principal: Principal, entity: st
 
     The held photos stay locked (FOR KEY SHARE) until the transaction ends, so the orphan
     sweep cannot remove a photo this call has just reported as held."""
-    wanted = _unique(shas)
-    if not wanted:
-        return []
-    session.execute(_name_photos_stmt(principal), {"shas": wanted, "entity": entity, "entity_id": entity_id,
-                                                   "named_at": clock.now(), "named_by": principal.user_id})
-    held = set(session.scalars(select(Photo.sha256).where(Photo.sha256.in_(wanted))
+    return name_photos_many(session, clock, principal, [(entity, entity_id, shas)])[0]
+
+
+def name_photos_many(session: Session, clock: Clock, principal: Principal,
+                     named: list[tuple[str, uuid.UUID, Iterable[str]]]) -> list[list[str]]:
+    """``name_photos`` for several records at once (entity, id, photos): two statements whatever their
+    number. Returns each record's photos not held yet, sorted. The records must be distinct (one
+    statement cannot touch the same reference twice)."""
+    wanted = [_unique(shas) for _, _, shas in named]
+    rows = [(sha, entity, entity_id) for (entity, entity_id, _), shas in zip(named, wanted) for sha in shas]
+    if not rows:
+        return [[] for _ in named]
+    session.execute(_name_photos_stmt(principal), {
+        "shas": [r[0] for r in rows], "entities": [r[1] for r in rows], "entity_ids": [r[2] for r in rows],
+        "named_at": clock.now(), "named_by": principal.user_id})
+    every = sorted({r[0] for r in rows})
+    held = set(session.scalars(select(Photo.sha256).where(Photo.sha256.in_(every))
                                .with_for_update(key_share=True)))
-    return [sha for sha in wanted if sha not in held]
+    return [[sha for sha in shas if sha not in held] for shas in wanted]
 
 
 def vouch_photo(session: Session, principal: Principal, sha: str) -> None:

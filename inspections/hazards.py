@@ -193,21 +193,37 @@ def new_hazard(session: Session, clock: Clock, principal: Principal, hazard_id: 
                level: str, description: str, location: dict | None, photos: list[str], found_at: datetime,
                digest: str, provenance: Provenance, source: str, inspection_id=None, item_code=None) -> Hazard:
     region_id, grid_id = place_of(session, enterprise, location)
-    now = clock.now()
-    hazard = Hazard(id=hazard_id, enterprise_id=enterprise.id if enterprise else None, inspection_id=inspection_id,
-                    item_code=item_code, level=level, description=description, location=point_geometry(location),
-                    photos=list(photos), status="reported", source=source, found_at=found_at, found_by=principal.user_id,
-                    region_id=region_id, grid_id=grid_id, content_hash=digest, recorded_at=provenance.recorded_at,
-                    recorded_at_corrected=provenance.recorded_at_corrected, created_at=now, updated_at=now, version=1)
+    values, event = new_hazard_values(clock, principal, hazard_id, enterprise_id=enterprise.id if enterprise else None,
+                                      region_id=region_id, grid_id=grid_id, level=level, description=description,
+                                      location=location, photos=photos, found_at=found_at, digest=digest,
+                                      provenance=provenance, source=source, inspection_id=inspection_id,
+                                      item_code=item_code)
+    hazard = Hazard(**values)
     session.add(hazard)
     session.flush()
-    session.add(HazardEvent(hazard_id=hazard.id, action="report", from_status=None, to_status="reported", version=1,
-                            actor_id=principal.user_id, device_id=provenance.device_id, at=now,
-                            recorded_at=provenance.recorded_at, recorded_at_corrected=provenance.recorded_at_corrected,
-                            location=point_geometry(location), photos=list(photos), note="",
-                            data={"level": level, "source": source, "inspection_id": str(inspection_id) if inspection_id else None,
-                                  "item": item_code}))
+    session.add(HazardEvent(**event))
     return hazard
+
+
+def new_hazard_values(clock: Clock, principal: Principal, hazard_id: uuid.UUID, *, enterprise_id, region_id, grid_id,
+                      level: str, description: str, location: dict | None, photos: list[str], found_at: datetime,
+                      digest: str, provenance: Provenance, source: str, inspection_id=None,
+                      item_code=None) -> tuple[dict, dict]:
+    """The row of a new hazard and of its ``report`` event: what ``new_hazard`` stores, and what a
+    batch of recorded inspections inserts for all its failed items at once."""
+    now = clock.now()
+    hazard = dict(id=hazard_id, enterprise_id=enterprise_id, inspection_id=inspection_id,
+                  item_code=item_code, level=level, description=description, location=point_geometry(location),
+                  photos=list(photos), status="reported", source=source, found_at=found_at, found_by=principal.user_id,
+                  region_id=region_id, grid_id=grid_id, content_hash=digest, recorded_at=provenance.recorded_at,
+                  recorded_at_corrected=provenance.recorded_at_corrected, created_at=now, updated_at=now, version=1)
+    event = dict(hazard_id=hazard_id, action="report", from_status=None, to_status="reported", version=1,
+                 actor_id=principal.user_id, device_id=provenance.device_id, at=now,
+                 recorded_at=provenance.recorded_at, recorded_at_corrected=provenance.recorded_at_corrected,
+                 location=point_geometry(location), photos=list(photos), note="",
+                 data={"level": level, "source": source, "inspection_id": str(inspection_id) if inspection_id else None,
+                       "item": item_code})
+    return hazard, event
 
 
 def report_source(principal: Principal) -> str:

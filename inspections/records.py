@@ -40,6 +40,14 @@ class Recorded:
     missing_photos: list[str] = field(default_factory=list)
 
 
+@dataclass(frozen=True)
+class Inserted:
+    """A record a batch inserted in one statement with others (no ORM object): what its answer needs."""
+
+    id: uuid.UUID
+    version: int = 1
+
+
 class IdReused(Conflict):
     status = 409
     code = "sync.id_reused"

@@ -5,7 +5,7 @@ from __future__ import annotations
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
 from accounts.schemas import people_field
-from checklists.scoring import AnswerIn
+from checklists.scoring import AnswerList
 from core.schemas import PageOut, PageQuery
 from geo.location import LocationIn, position_field
 from core.times import AcceptedDate, AcceptedTime, RecordedTime, ShownTime
@@ -42,7 +42,7 @@ class InspectionData(Schema):
     started_at = RecordedTime(required=True)
     finished_at = RecordedTime(load_default=None, allow_none=True)
     location = fields.Nested(LocationIn, load_default=None, allow_none=True)
-    answers = fields.List(fields.Nested(AnswerIn), required=True, validate=validate.Length(max=500))
+    answers = AnswerList(required=True, validate=validate.Length(max=500))
     photos = photo_list()
     remarks = fields.String(load_default="", validate=validate.Length(max=5000))
     supersedes = fields.UUID(load_default=None, allow_none=True)
