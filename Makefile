@@ -1,7 +1,7 @@
 # The two commands a newcomer needs:  make run  (API + demo data on :8000)  and  make test.
 SHELL := /bin/bash
 
-.PHONY: run test setup db-stop db-status bench soak
+.PHONY: run test lint setup db-stop db-status bench soak
 
 setup:
 	@scripts/setup.sh
@@ -11,6 +11,10 @@ run: setup
 
 test: setup
 	@scripts/test.sh $(PYTEST_ARGS)
+
+# Lint alone (make test runs it first): ruff with pyproject.toml's rules.
+lint: setup
+	@.venv/bin/ruff check .
 
 # County-scale benchmark (not part of make test): ANXUN_BENCH_SCALE=0.05 for a quick run.
 bench: setup

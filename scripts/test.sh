@@ -7,6 +7,9 @@ VENV="${VENV:-.venv}"
 
 # Chromium for the browser tests (tests/web).
 scripts/browser-packages.sh
+# Lint first: a name that does not exist fails in a second, not after the suite.
+"$VENV/bin/ruff" check --quiet .
+
 source scripts/database.sh
 use_database
 # The tests create (and drop) their own database on this server; they never touch this one's data.
