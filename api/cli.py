@@ -330,15 +330,8 @@ def create_user_command(name, roles, phone, username, region, grid_ids, enterpri
 def reset_password_command(username, acting_as):
     """Give an account a new temporary password (its tokens end; it must be changed at next login)."""
     from personnel.admin import reset_password
-    from core.errors import DomainError
 
-    services = _services()
-    try:
-        with services.session_factory.begin() as session:
-            principal = _acting(session, acting_as)
-            user = reset_password(session, services.clock, principal, _find_user(session, principal, username))
-    except DomainError as err:
-        _fail(err)
+    user = _act_on_user(username, acting_as, reset_password)
     click.echo(f"{user['username']}: temporary password {user['temporary_password']}")
 
 
@@ -348,13 +341,20 @@ def reset_password_command(username, acting_as):
 def deactivate_command(username, acting_as):
     """Deactivate an account: no more logins, its tokens end at once, it leaves its grids."""
     from personnel.admin import deactivate_user
+
+    user = _act_on_user(username, acting_as, deactivate_user)
+    click.echo(f"{user['username']} deactivated")
+
+
+def _act_on_user(username: str, acting_as: str | None, action) -> dict:
+    """``action(session, clock, principal, user_id)`` on one account, in a transaction of its own, as
+    ``acting_as`` (else the command line itself); a refusal ends the command with its reason."""
     from core.errors import DomainError
 
     services = _services()
     try:
         with services.session_factory.begin() as session:
             principal = _acting(session, acting_as)
-            user = deactivate_user(session, services.clock, principal, _find_user(session, principal, username))
+            return action(session, services.clock, principal, _find_user(session, principal, username))
     except DomainError as err:
         _fail(err)
-    click.echo(f"{user['username']} deactivated")
