@@ -24,8 +24,9 @@ from accounts.models import ROLES, AccessToken, Device, User
 from accounts.passwords import temporary_password
 from accounts.principal import Principal
 from accounts.service import revoke_tokens, stop_device
-from audit.models import AuditEntry
+from audit.service import entry as audit_entry
 from audit.service import record as audit
+from audit.service import record_many
 from core.clock import Clock
 from core.errors import Conflict, FieldError, Forbidden, NotFound, ValidationFailed
 from core.serialize import jsonable
@@ -355,14 +356,13 @@ def insert_people(session: Session, clock: Clock, principal: Principal, people: 
             summary["row"] = person["row"]
         if via:
             summary["via"] = via
-        audits.append({"at": now, "actor_id": principal.user_id, "device_id": principal.device_id,
-                       "action": action, "entity": "user", "entity_id": str(user_id), "summary": summary})
+        audits.append(audit_entry(clock, principal, action, "user", user_id, summary))
     if rows:
         session.execute(insert(User), rows)
         if assignments:
             session.execute(insert(GridAssignment), assignments)
             _bump_grids(session, clock, [a["grid_id"] for a in assignments])
-        session.execute(insert(AuditEntry), audits)
+        record_many(session, audits)
     return handed
 
 
