@@ -77,3 +77,38 @@ def test_a_constraint_no_check_foresaw_rejects_that_change_only_and_finally(db_s
     assert first["status"] == "rejected" and first["retryable"] is False
     assert first["code"] == "validation.constraint"
     assert second["status"] == "applied"
+
+
+def test_a_set_based_run_raced_by_another_phone_falls_back_change_by_change(db_session, phone, world):
+    """The set-based push clears a run of inspections with its batch checks, then stores them in one
+    statement. Another phone's transaction holding one of the same ids makes that statement wait, and its
+    commit turns it into a unique violation: the run's savepoint is undone and each change goes the
+    per-change path, so the raced one is answered as the record now stands and the other is applied."""
+    from inspections.schemas import InspectionData
+    from inspections.service import record_inspection
+    from inspections.models import Inspection
+    from tests.sync.payloads import inspection_change
+
+    users = world["users"]
+    team = [users["inspector1"].id, users["inspector2"].id]
+    raced, _ = inspection_change(db_session, world["retailer"], team, fail_first=1)
+    other, _ = inspection_change(db_session, world["retailer"], team)
+    # The first phone of inspector1: the same inspection recorded and flushed, not yet committed.
+    first = principal_of_user(db_session, "inspector1", "first-phone")
+    record_inspection(db_session, FixedClock(START), first, uuid.UUID(raced["id"]),
+                      InspectionData().load(raced["data"]), geofence_m=300)
+    db_session.flush()
+
+    second = phone("inspector1")
+    response = run_while_held(db_session, lambda: second.push([raced, other]))
+    assert response.status_code == 200, response.get_json()
+    first_result, second_result = response.get_json()["results"]
+    # Same user, same content: the fallback finds it committed and says so (the per-change path alone
+    # would have met the violation itself and answered a retryable sync.concurrent_write).
+    assert first_result["status"] == "duplicate", first_result
+    assert second_result["status"] == "applied", second_result
+    db_session.expire_all()
+    assert db_session.scalar(select(func.count()).select_from(Inspection)
+                             .where(Inspection.id.in_([uuid.UUID(raced["id"]), uuid.UUID(other["id"])]))) == 2
+    # The raced one, sent again, is a duplicate: the phone converges.
+    assert second.push([raced]).get_json()["results"][0]["status"] == "duplicate"
