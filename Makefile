@@ -12,9 +12,10 @@ run: setup
 test: setup
 	@scripts/test.sh $(PYTEST_ARGS)
 
-# Lint alone (make test runs it first): ruff with pyproject.toml's rules.
+# Lint alone (make test runs it first): ruff's rules and ruff's format, as pyproject.toml sets them.
 lint: setup
 	@.venv/bin/ruff check .
+	@.venv/bin/ruff format --check .
 
 # County-scale benchmark (not part of make test): ANXUN_BENCH_SCALE=0.05 for a quick run.
 bench: setup

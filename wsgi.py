@@ -1,4 +1,5 @@
 """WSGI entry point: ``gunicorn wsgi:app``. The only place that reads the environment for the app."""
+
 import os
 
 from api.app import create_app

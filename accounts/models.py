@@ -1,4 +1,5 @@
 """Users, their devices, tokens bound to a device, and login attempts (for throttling)."""
+
 from __future__ import annotations
 
 import uuid
@@ -15,13 +16,17 @@ ROLES = ("admin", "desk_officer", "inspector", "grid_worker", "enterprise_office
 class User(Base):
     __tablename__ = "users"
     __table_args__ = (
-        CheckConstraint("roles <@ ARRAY['admin','desk_officer','inspector','grid_worker','enterprise_officer']::text[]"
-                        " AND cardinality(roles) > 0", name="roles_known"),
+        CheckConstraint(
+            "roles <@ ARRAY['admin','desk_officer','inspector','grid_worker','enterprise_officer']::text[]"
+            " AND cardinality(roles) > 0",
+            name="roles_known",
+        ),
         # 执法人员 must hold an enforcement certificate (执法证) to inspect.
-        CheckConstraint("NOT ('inspector' = ANY(roles)) OR enforcement_cert_no IS NOT NULL",
-                        name="inspector_has_cert"),
-        CheckConstraint("NOT ('enterprise_officer' = ANY(roles)) OR enterprise_id IS NOT NULL",
-                        name="enterprise_officer_has_enterprise"),
+        CheckConstraint("NOT ('inspector' = ANY(roles)) OR enforcement_cert_no IS NOT NULL", name="inspector_has_cert"),
+        CheckConstraint(
+            "NOT ('enterprise_officer' = ANY(roles)) OR enterprise_id IS NOT NULL",
+            name="enterprise_officer_has_enterprise",
+        ),
         # One account per phone number (the roster import makes it the username); deactivated ones keep theirs.
         Index("uq_users_phone", "phone", unique=True, postgresql_where=text("phone IS NOT NULL")),
     )
@@ -36,7 +41,8 @@ class User(Base):
     # Last day the 执法证 is valid (NULL: no expiry recorded).
     enforcement_cert_valid_until: Mapped[date | None]
     enterprise_id: Mapped[uuid.UUID | None] = mapped_column(
-        ForeignKey("enterprises.id", use_alter=True, name="fk_users_enterprise_id_enterprises"))
+        ForeignKey("enterprises.id", use_alter=True, name="fk_users_enterprise_id_enterprises")
+    )
     phone: Mapped[str | None] = mapped_column(String(32))
     active: Mapped[bool] = mapped_column(server_default=text("true"))
     # A temporary password (new account, reset) works once: the next login can only change it.

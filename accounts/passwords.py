@@ -6,6 +6,7 @@ an alphabet without look-alikes (≈ 59 bits), so it needs none of the cost that
 person chose: it is hashed with a cheaper Argon2id (t=1, 4 MiB, ≈ 3 ms here instead of ≈ 250 ms), which
 lets a roster of 5,000 people be imported in one request. Guessing 2^58 of them at 3 µs each would still
 take tens of thousands of years. It works for one login only, which can do nothing but choose a new one."""
+
 from __future__ import annotations
 
 import secrets
@@ -48,8 +49,9 @@ def temporary_password() -> tuple[str, str]:
 def weak_password(password: str, *, username: str, phone: str | None, field: str = "new_password") -> FieldError | None:
     """Why a chosen password is refused, or None: at least 8 characters of at least two kinds (letters,
     digits, others) and not the username or phone number."""
-    kinds = sum((any(c.isalpha() for c in password), any(c.isdigit() for c in password),
-                 any(not c.isalnum() for c in password)))
+    kinds = sum(
+        (any(c.isalpha() for c in password), any(c.isdigit() for c in password), any(not c.isalnum() for c in password))
+    )
     if len(password) < MIN_LENGTH or len(password) > MAX_LENGTH:
         return FieldError("auth.weak_password", field, f"密码长度应为 {MIN_LENGTH}–{MAX_LENGTH} 个字符")
     if kinds < 2:

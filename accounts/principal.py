@@ -11,6 +11,7 @@ database filters rows and nothing outside the scope is ever loaded:
 
 A user with several roles sees the union.
 """
+
 from __future__ import annotations
 
 import uuid
@@ -60,8 +61,9 @@ class Principal:
         return false()
 
     def assigned_grid_ids(self):
-        return (select(GridAssignment.grid_id)
-                .where(GridAssignment.user_id == self.user_id, GridAssignment.ended_at.is_(None)))
+        return select(GridAssignment.grid_id).where(
+            GridAssignment.user_id == self.user_id, GridAssignment.ended_at.is_(None)
+        )
 
     def grid_filter(self, grid) -> ColumnElement[bool]:
         if self.is_admin:
@@ -90,8 +92,7 @@ class Principal:
         return or_(*parts) if parts else false()
 
     def enterprise_filter(self, enterprise) -> ColumnElement[bool]:
-        return self.area_filter(region_id=enterprise.region_id, grid_id=enterprise.grid_id,
-                                enterprise_id=enterprise.id)
+        return self.area_filter(region_id=enterprise.region_id, grid_id=enterprise.grid_id, enterprise_id=enterprise.id)
 
     def region_visible_filter(self, region) -> ColumnElement[bool]:
         """Regions a caller may read: officers their subtree and its ancestors' names are not
@@ -117,15 +118,30 @@ def _region_alias():
 
 def principal_for(user: User, region_code: str, region_path: str, device_id: str | None) -> Principal:
     return Principal(
-        user_id=user.id, username=user.username, name=user.name, roles=frozenset(user.roles),
-        region_id=user.region_id, region_code=region_code, region_path=region_path,
-        device_id=device_id, enterprise_id=user.enterprise_id,
-        enforcement_cert_no=user.enforcement_cert_no, must_change_password=user.must_change_password,
+        user_id=user.id,
+        username=user.username,
+        name=user.name,
+        roles=frozenset(user.roles),
+        region_id=user.region_id,
+        region_code=region_code,
+        region_path=region_path,
+        device_id=device_id,
+        enterprise_id=user.enterprise_id,
+        enforcement_cert_no=user.enforcement_cert_no,
+        must_change_password=user.must_change_password,
     )
 
 
 def command_line_principal() -> Principal:
     """Whoever runs ``flask anxun …`` on the server: an administrator no account stands for (the audit
     log records no actor and says ``via: cli``)."""
-    return Principal(user_id=None, username="(command line)", name="命令行", roles=frozenset({"admin"}),
-                     region_id=None, region_code="", region_path="", extra={"via": "cli"})
+    return Principal(
+        user_id=None,
+        username="(command line)",
+        name="命令行",
+        roles=frozenset({"admin"}),
+        region_id=None,
+        region_code="",
+        region_path="",
+        extra={"via": "cli"},
+    )

@@ -1,5 +1,6 @@
 """``/auth/login``, ``/auth/logout``, ``/auth/password``, ``/devices/{id}`` (SYNC_PROTOCOL.md §1), the people
 directory ``/people`` and people administration ``/users`` (personnel/admin.py, the roster import personnel/roster.py)."""
+
 from __future__ import annotations
 
 import uuid
@@ -8,10 +9,26 @@ from flask import g, request
 
 from accounts import people, service
 from personnel import admin, roster
-from accounts.schemas import (DeviceOut, LoginIn, LoginOut, PasswordChangeIn, PeopleQuery, PersonDevicesOut,
-                              PersonOut, PersonPageOut, RosterImportOut, RosterImportQuery, RosterUploadIn,
-                              UserAdminOut, UserIn, UserPageOut, UserPatch, UserQuery, UserVersionQuery,
-                              UserWithPasswordOut)
+from accounts.schemas import (
+    DeviceOut,
+    LoginIn,
+    LoginOut,
+    PasswordChangeIn,
+    PeopleQuery,
+    PersonDevicesOut,
+    PersonOut,
+    PersonPageOut,
+    RosterImportOut,
+    RosterImportQuery,
+    RosterUploadIn,
+    UserAdminOut,
+    UserIn,
+    UserPageOut,
+    UserPatch,
+    UserQuery,
+    UserVersionQuery,
+    UserWithPasswordOut,
+)
 from api.auth import authenticated
 from api.context import clock, db, services, settings
 from api.errors import domain_problem
@@ -20,8 +37,12 @@ from api.paging import linked_pages
 
 blp = Blueprint("auth", __name__, url_prefix="/api/v1", description="登录、注销与设备管理")
 people_blp = Blueprint("people", __name__, url_prefix="/api/v1/people", description="人员名录")
-users_blp = Blueprint("users", __name__, url_prefix="/api/v1/users",
-                      description="人员管理：新建、修改、停用账号，重置密码，设备，花名册导入（管理员与本辖区内勤）")
+users_blp = Blueprint(
+    "users",
+    __name__,
+    url_prefix="/api/v1/users",
+    description="人员管理：新建、修改、停用账号，重置密码，设备，花名册导入（管理员与本辖区内勤）",
+)
 
 
 @blp.route("/auth/login", methods=["POST"])
@@ -36,12 +57,20 @@ def login(body):
     # A unit of work of its own, committed before the password is checked: the attempt counts whatever
     # becomes of this request, and concurrent guesses see it.
     with services().session_factory.begin() as throttle:
-        attempt = service.reserve_login_attempt(throttle, clock(), settings(), username=body["username"],
-                                                address=address)
+        attempt = service.reserve_login_attempt(
+            throttle, clock(), settings(), username=body["username"], address=address
+        )
     try:
-        result = service.login(db(), clock(), settings(), attempt=attempt, username=body["username"],
-                               password=body["password"], device=service.DeviceInfo(**body["device"]),
-                               address=address)
+        result = service.login(
+            db(),
+            clock(),
+            settings(),
+            attempt=attempt,
+            username=body["username"],
+            password=body["password"],
+            device=service.DeviceInfo(**body["device"]),
+            address=address,
+        )
     except service.DeviceRevoked as err:
         # Returned, not raised: the right password must still be committed as a success.
         return domain_problem(err)
@@ -50,9 +79,15 @@ def login(body):
         "token": result.token,
         "expires_at": result.expires_at,
         "device_id": p.device_id,
-        "user": {"id": p.user_id, "name": p.name, "username": p.username, "roles": sorted(p.roles),
-                 "region_code": p.region_code, "enterprise_id": p.enterprise_id,
-                 "enforcement_cert_no": p.enforcement_cert_no},
+        "user": {
+            "id": p.user_id,
+            "name": p.name,
+            "username": p.username,
+            "roles": sorted(p.roles),
+            "region_code": p.region_code,
+            "enterprise_id": p.enterprise_id,
+            "enforcement_cert_no": p.enforcement_cert_no,
+        },
         "must_change_password": p.must_change_password,
     }
     # The answer carries a bearer token: no cache on the way may keep it (RFC 6749 §5.1).
@@ -80,10 +115,18 @@ def change_password(body):
     当前令牌继续有效并恢复全部权限。"""
     address = request.remote_addr or "unknown"
     with services().session_factory.begin() as throttle:
-        attempt = service.reserve_login_attempt(throttle, clock(), settings(), username=g.principal.username,
-                                                address=address)
-    service.change_password(db(), clock(), g.principal, attempt=attempt, token=g.token,
-                            current_password=body["current_password"], new_password=body["new_password"])
+        attempt = service.reserve_login_attempt(
+            throttle, clock(), settings(), username=g.principal.username, address=address
+        )
+    service.change_password(
+        db(),
+        clock(),
+        g.principal,
+        attempt=attempt,
+        token=g.token,
+        current_password=body["current_password"],
+        new_password=body["new_password"],
+    )
 
 
 @blp.route("/devices/<device_id>", methods=["DELETE"])
@@ -149,8 +192,11 @@ def create_user(body):
 @users_blp.response(200, RosterImportOut, description="dry_run=true 且全部通过：将要创建的人员（未写入）")
 @users_blp.alt_response(201, schema=RosterImportOut, description="已导入：每人的用户名（手机号）与一次性临时密码")
 @users_blp.alt_response(413, description="roster.too_large")
-@users_blp.alt_response(422, description="roster.invalid：有错误行，什么也没有写入；errors 逐行逐列列出（field 为 "
-                                         "rows.行号.列名），report 为完整报告；roster.unreadable：不是 xlsx")
+@users_blp.alt_response(
+    422,
+    description="roster.invalid：有错误行，什么也没有写入；errors 逐行逐列列出（field 为 "
+    "rows.行号.列名），report 为完整报告；roster.unreadable：不是 xlsx",
+)
 def import_roster(query, files):
     """导入网格员花名册（xlsx：姓名、手机号、乡镇、村/社区、网格）
 
@@ -158,8 +204,14 @@ def import_roster(query, files):
     dry_run=true 只检查。用户名为手机号，角色为网格员，所属区划为所填村/社区，并分配到所填网格
     （网格可不填：该村恰有一个网格时即用它）。临时密码只在成功导入的回答中出现一次。"""
     upload = files["file"]
-    report = roster.import_roster(db(), clock(), g.principal, upload.read(roster.MAX_FILE_BYTES + 1),
-                                  dry_run=query["dry_run"], filename=upload.filename)
+    report = roster.import_roster(
+        db(),
+        clock(),
+        g.principal,
+        upload.read(roster.MAX_FILE_BYTES + 1),
+        dry_run=query["dry_run"],
+        filename=upload.filename,
+    )
     return report.as_dict(), 200 if report.dry_run else 201
 
 
@@ -192,7 +244,9 @@ def update_user(changes, user_id: uuid.UUID):
 @users_blp.etag
 @users_blp.arguments(UserVersionQuery, location="query")
 @users_blp.response(200, UserAdminOut)
-@users_blp.alt_response(409, description="users.deactivated：已停用；users.self：不能停用自己；或 version 已过期（附 current）")
+@users_blp.alt_response(
+    409, description="users.deactivated：已停用；users.self：不能停用自己；或 version 已过期（附 current）"
+)
 def deactivate_user(query, user_id: uuid.UUID):
     """停用账号：不能再登录，其所有令牌立即失效（下一次请求 401），撤下其网格；账号及其记录保留"""
     users_blp.check_etag(admin.get_user(db(), clock(), g.principal, user_id), UserAdminOut)

@@ -1,4 +1,5 @@
 """Request and response bodies of login, logout, device revocation and the people directory."""
+
 from flask_smorest.fields import Upload
 from marshmallow import Schema, fields, validate
 
@@ -35,9 +36,12 @@ class LoginOut(Schema):
     expires_at = ShownTime()
     user = fields.Nested(UserOut)
     device_id = fields.String()
-    must_change_password = fields.Boolean(metadata={
-        "description": "true：以临时密码登录，此令牌只能用于 POST /auth/password 修改密码（其他请求 403 "
-                       "auth.password_change_required）"})
+    must_change_password = fields.Boolean(
+        metadata={
+            "description": "true：以临时密码登录，此令牌只能用于 POST /auth/password 修改密码（其他请求 403 "
+            "auth.password_change_required）"
+        }
+    )
 
 
 class DeviceOut(Schema):
@@ -49,8 +53,11 @@ class DeviceOut(Schema):
 
 class PeopleQuery(PageQuery):
     role = fields.String(load_default=None, validate=validate.OneOf(ROLES))
-    region = fields.String(load_default=None, validate=validate.Regexp(r"^[0-9]{12}$"),
-                           metadata={"description": "12 位区划代码：该区划（含下级）的人员"})
+    region = fields.String(
+        load_default=None,
+        validate=validate.Regexp(r"^[0-9]{12}$"),
+        metadata={"description": "12 位区划代码：该区划（含下级）的人员"},
+    )
     q = fields.String(load_default=None, validate=validate.Length(min=1, max=100), metadata={"description": "姓名包含"})
 
 
@@ -87,49 +94,77 @@ class PersonRefOut(Schema):
 
 
 def people_field():
-    return fields.Dict(keys=fields.String(), values=fields.Nested(PersonRefOut), metadata={
-        "description": "记录中出现的人员：用户 id → 姓名与执法证号"})
+    return fields.Dict(
+        keys=fields.String(),
+        values=fields.Nested(PersonRefOut),
+        metadata={"description": "记录中出现的人员：用户 id → 姓名与执法证号"},
+    )
 
 
 # --- people administration (personnel/admin.py, personnel/roster.py) ---------------------------------
 
-USERNAME_FIELD = dict(validate=validate.Regexp(r"^[A-Za-z0-9_.@-]{2,64}$", error="用户名为 2–64 位字母、数字或 _ . @ -"))
+USERNAME_FIELD = dict(
+    validate=validate.Regexp(r"^[A-Za-z0-9_.@-]{2,64}$", error="用户名为 2–64 位字母、数字或 _ . @ -")
+)
 REGION_CODE = validate.Regexp(r"^[0-9]{12}$", error="应为 12 位区划代码")
 
 
 class PasswordChangeIn(Schema):
-    current_password = fields.String(required=True, validate=validate.Length(min=1, max=256),
-                                     metadata={"description": "当前密码（含临时密码）"})
-    new_password = fields.String(required=True, validate=validate.Length(min=1, max=256),
-                                 metadata={"description": "新密码：至少 8 位，字母、数字、符号中至少两类，不含用户名或手机号"})
+    current_password = fields.String(
+        required=True, validate=validate.Length(min=1, max=256), metadata={"description": "当前密码（含临时密码）"}
+    )
+    new_password = fields.String(
+        required=True,
+        validate=validate.Length(min=1, max=256),
+        metadata={"description": "新密码：至少 8 位，字母、数字、符号中至少两类，不含用户名或手机号"},
+    )
 
 
 class UserQuery(PageQuery):
     role = fields.String(load_default=None, validate=validate.OneOf(ROLES))
-    region = fields.String(load_default=None, validate=REGION_CODE,
-                           metadata={"description": "12 位区划代码：该区划（含下级）的人员"})
-    q = fields.String(load_default=None, validate=validate.Length(min=1, max=100),
-                      metadata={"description": "姓名、用户名或手机号包含"})
+    region = fields.String(
+        load_default=None, validate=REGION_CODE, metadata={"description": "12 位区划代码：该区划（含下级）的人员"}
+    )
+    q = fields.String(
+        load_default=None,
+        validate=validate.Length(min=1, max=100),
+        metadata={"description": "姓名、用户名或手机号包含"},
+    )
     active = fields.Boolean(load_default=None, metadata={"description": "true 在用 / false 已停用；不填为全部"})
 
 
 class UserPatch(Schema):
     version = fields.Integer(required=True, metadata={"description": "乐观锁：客户端看到的版本号"})
     name = fields.String(validate=validate.Length(min=1, max=100))
-    roles = fields.List(fields.String(validate=validate.OneOf(ROLES)), validate=validate.Length(min=1, max=5),
-                        metadata={"description": "角色：admin、desk_officer、inspector、grid_worker、"
-                                                 "enterprise_officer（内勤不能授予 admin）"})
-    region = fields.String(validate=REGION_CODE, metadata={
-        "description": "所属区划（12 位代码，须在本人辖区内）；新建时不填则企业安全员取企业所在村，"
-                       "网格员取首个网格的村（跨村取乡镇）"})
-    phone = fields.String(allow_none=True, validate=validate.Length(max=32),
-                          metadata={"description": "11 位中国大陆手机号（空格、横线、+86 会被去掉）；每个号码只属于一个账号"})
+    roles = fields.List(
+        fields.String(validate=validate.OneOf(ROLES)),
+        validate=validate.Length(min=1, max=5),
+        metadata={
+            "description": "角色：admin、desk_officer、inspector、grid_worker、enterprise_officer（内勤不能授予 admin）"
+        },
+    )
+    region = fields.String(
+        validate=REGION_CODE,
+        metadata={
+            "description": "所属区划（12 位代码，须在本人辖区内）；新建时不填则企业安全员取企业所在村，"
+            "网格员取首个网格的村（跨村取乡镇）"
+        },
+    )
+    phone = fields.String(
+        allow_none=True,
+        validate=validate.Length(max=32),
+        metadata={"description": "11 位中国大陆手机号（空格、横线、+86 会被去掉）；每个号码只属于一个账号"},
+    )
     enterprise_id = fields.UUID(allow_none=True, metadata={"description": "企业安全员所属企业"})
-    enforcement_cert_no = fields.String(allow_none=True, validate=validate.Length(min=1, max=64),
-                                        metadata={"description": "执法证号（执法人员必填）"})
+    enforcement_cert_no = fields.String(
+        allow_none=True, validate=validate.Length(min=1, max=64), metadata={"description": "执法证号（执法人员必填）"}
+    )
     enforcement_cert_valid_until = AcceptedDate(allow_none=True, metadata={"description": "执法证有效期至"})
-    grid_ids = fields.List(fields.UUID(), validate=validate.Length(max=50),
-                           metadata={"description": "网格员负责的网格（全部列出；修改时未列出的本辖区网格即撤下）"})
+    grid_ids = fields.List(
+        fields.UUID(),
+        validate=validate.Length(max=50),
+        metadata={"description": "网格员负责的网格（全部列出；修改时未列出的本辖区网格即撤下）"},
+    )
 
 
 class UserIn(UserPatch):
@@ -138,10 +173,14 @@ class UserIn(UserPatch):
 
     username = fields.String(metadata={"description": "登录名；不填则用手机号"}, **USERNAME_FIELD)
     name = fields.String(required=True, validate=validate.Length(min=1, max=100))
-    roles = fields.List(fields.String(validate=validate.OneOf(ROLES)), required=True,
-                        validate=validate.Length(min=1, max=5), metadata={
-                            "description": "角色：admin、desk_officer、inspector、grid_worker、enterprise_officer"
-                                           "（内勤不能授予 admin）"})
+    roles = fields.List(
+        fields.String(validate=validate.OneOf(ROLES)),
+        required=True,
+        validate=validate.Length(min=1, max=5),
+        metadata={
+            "description": "角色：admin、desk_officer、inspector、grid_worker、enterprise_officer（内勤不能授予 admin）"
+        },
+    )
 
 
 class UserVersionQuery(Schema):
@@ -172,8 +211,9 @@ class UserAdminOut(Schema):
 
 
 class UserWithPasswordOut(UserAdminOut):
-    temporary_password = fields.String(metadata={
-        "description": "临时密码：只在此次回答中出现一次；本人首次登录后须先修改"})
+    temporary_password = fields.String(
+        metadata={"description": "临时密码：只在此次回答中出现一次；本人首次登录后须先修改"}
+    )
 
 
 class UserPageOut(PageOut):
@@ -202,7 +242,9 @@ class RosterImportQuery(Schema):
 
 
 class RosterUploadIn(Schema):
-    file = Upload(required=True, metadata={"description": "花名册 .xlsx（第一张工作表；表头：姓名、手机号、乡镇、村/社区、网格）"})
+    file = Upload(
+        required=True, metadata={"description": "花名册 .xlsx（第一张工作表；表头：姓名、手机号、乡镇、村/社区、网格）"}
+    )
 
 
 class RowErrorOut(Schema):

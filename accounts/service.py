@@ -1,6 +1,7 @@
 """Passwords, login with throttling, bearer tokens bound to a device, logout and device revocation.
 
 Functions take a session and a clock, flush but never commit."""
+
 from __future__ import annotations
 
 import hashlib
@@ -89,22 +90,49 @@ def reserve_login_attempt(session: Session, clock: Clock, settings, *, username:
     session.execute(text("SELECT pg_advisory_xact_lock(2, hashtext(:address))"), {"address": address})
     since = clock.now() - timedelta(seconds=settings.login_window_seconds)
     recent = LoginAttempt.at >= since
-    last_success = (select(func.coalesce(func.max(LoginAttempt.id), 0))
-                    .where(LoginAttempt.username == username, recent, LoginAttempt.succeeded).scalar_subquery())
-    user_failures, address_failures = session.execute(select(
-        select(func.count()).where(LoginAttempt.username == username, recent, LoginAttempt.succeeded.is_(False),
-                                   LoginAttempt.id > last_success).scalar_subquery(),
-        select(func.count()).where(LoginAttempt.address == address, recent,
-                                   LoginAttempt.succeeded.is_(False)).scalar_subquery())).one()
-    if (user_failures >= settings.login_max_failures_per_user
-            or address_failures >= settings.login_max_failures_per_address):
+    last_success = (
+        select(func.coalesce(func.max(LoginAttempt.id), 0))
+        .where(LoginAttempt.username == username, recent, LoginAttempt.succeeded)
+        .scalar_subquery()
+    )
+    user_failures, address_failures = session.execute(
+        select(
+            select(func.count())
+            .where(
+                LoginAttempt.username == username,
+                recent,
+                LoginAttempt.succeeded.is_(False),
+                LoginAttempt.id > last_success,
+            )
+            .scalar_subquery(),
+            select(func.count())
+            .where(LoginAttempt.address == address, recent, LoginAttempt.succeeded.is_(False))
+            .scalar_subquery(),
+        )
+    ).one()
+    if (
+        user_failures >= settings.login_max_failures_per_user
+        or address_failures >= settings.login_max_failures_per_address
+    ):
         raise LoginThrottled(extra={"retry_after": settings.login_window_seconds})
-    return session.scalar(insert(LoginAttempt).values(username=username, address=address, at=clock.now(),
-                                                      succeeded=False).returning(LoginAttempt.id))
+    return session.scalar(
+        insert(LoginAttempt)
+        .values(username=username, address=address, at=clock.now(), succeeded=False)
+        .returning(LoginAttempt.id)
+    )
 
 
-def login(session: Session, clock: Clock, settings, *, attempt: int, username: str, password: str,
-          device: DeviceInfo, address: str) -> LoginResult:
+def login(
+    session: Session,
+    clock: Clock,
+    settings,
+    *,
+    attempt: int,
+    username: str,
+    password: str,
+    device: DeviceInfo,
+    address: str,
+) -> LoginResult:
     """Check the password of a reserved attempt (``reserve_login_attempt``); bind a new token to the device.
 
     Raises InvalidCredentials or DeviceRevoked. A right password marks the attempt succeeded — also
@@ -128,8 +156,11 @@ def login(session: Session, clock: Clock, settings, *, attempt: int, username: s
 
     token = secrets.token_urlsafe(32)
     expires_at = now + timedelta(hours=settings.token_ttl_hours)
-    session.add(AccessToken(token_hash=_token_hash(token), user_id=user.id, device_id=device.id,
-                            issued_at=now, expires_at=expires_at))
+    session.add(
+        AccessToken(
+            token_hash=_token_hash(token), user_id=user.id, device_id=device.id, issued_at=now, expires_at=expires_at
+        )
+    )
     principal = _principal(session, user, device.id)
     audit(session, clock, principal, "login", "user", user.id, {"device": device.id, "address": address})
     session.flush()
@@ -161,8 +192,9 @@ def authenticate(session: Session, clock: Clock, token: str) -> Principal:
 
 
 def logout(session: Session, clock: Clock, principal: Principal, token: str) -> None:
-    session.execute(update(AccessToken).where(AccessToken.token_hash == _token_hash(token))
-                    .values(revoked_at=clock.now()))
+    session.execute(
+        update(AccessToken).where(AccessToken.token_hash == _token_hash(token)).values(revoked_at=clock.now())
+    )
     audit(session, clock, principal, "logout", "device", principal.device_id)
 
 
@@ -175,22 +207,29 @@ def revoke_device(session: Session, clock: Clock, principal: Principal, device_i
         raise NotFound("设备不存在")
     if not principal.is_admin:
         in_scope = session.scalar(
-            select(func.count()).select_from(User).join(Region, Region.id == User.region_id)
-            .where(User.id == device.last_user_id, principal.region_filter(Region.path)))
+            select(func.count())
+            .select_from(User)
+            .join(Region, Region.id == User.region_id)
+            .where(User.id == device.last_user_id, principal.region_filter(Region.path))
+        )
         if not in_scope:
             raise NotFound("设备不存在")
     return stop_device(session, clock, principal, device)
 
 
-def stop_device(session: Session, clock: Clock, principal: Principal, device: Device,
-                summary: dict | None = None) -> Device:
+def stop_device(
+    session: Session, clock: Clock, principal: Principal, device: Device, summary: dict | None = None
+) -> Device:
     """Revoke a device the caller may stop: every token on it dies (the next request is 401
     ``auth.device_revoked``) and no one can log in on it again."""
     if device.revoked_at is None:
         now = clock.now()
         device.revoked_at, device.revoked_by = now, principal.user_id
-        session.execute(update(AccessToken).where(AccessToken.device_id == device.id,
-                                                  AccessToken.revoked_at.is_(None)).values(revoked_at=now))
+        session.execute(
+            update(AccessToken)
+            .where(AccessToken.device_id == device.id, AccessToken.revoked_at.is_(None))
+            .values(revoked_at=now)
+        )
         audit(session, clock, principal, "revoke", "device", device.id, summary)
     session.flush()
     return device
@@ -198,15 +237,26 @@ def stop_device(session: Session, clock: Clock, principal: Principal, device: De
 
 def revoke_tokens(session: Session, clock: Clock, user_id: uuid.UUID, *, keep: str | None = None) -> int:
     """End every live token of a user (but the one ``keep`` names): they answer 401 from now on."""
-    stmt = (update(AccessToken).where(AccessToken.user_id == user_id, AccessToken.revoked_at.is_(None))
-            .values(revoked_at=clock.now()))
+    stmt = (
+        update(AccessToken)
+        .where(AccessToken.user_id == user_id, AccessToken.revoked_at.is_(None))
+        .values(revoked_at=clock.now())
+    )
     if keep is not None:
         stmt = stmt.where(AccessToken.token_hash != _token_hash(keep))
     return session.execute(stmt).rowcount
 
 
-def change_password(session: Session, clock: Clock, principal: Principal, *, attempt: int, token: str,
-                    current_password: str, new_password: str) -> None:
+def change_password(
+    session: Session,
+    clock: Clock,
+    principal: Principal,
+    *,
+    attempt: int,
+    token: str,
+    current_password: str,
+    new_password: str,
+) -> None:
     """The caller chooses a new password, proving the current one (a temporary one included).
 
     ``attempt`` is a reserved login attempt (``reserve_login_attempt``, committed by the caller): a
@@ -229,14 +279,31 @@ def change_password(session: Session, clock: Clock, principal: Principal, *, att
     session.flush()
 
 
-def create_user(session: Session, *, username: str, name: str, password: str, roles: list[str],
-                region_id: uuid.UUID, enforcement_cert_no: str | None = None,
-                enforcement_cert_valid_until: date | None = None,
-                enterprise_id: uuid.UUID | None = None, phone: str | None = None) -> User:
+def create_user(
+    session: Session,
+    *,
+    username: str,
+    name: str,
+    password: str,
+    roles: list[str],
+    region_id: uuid.UUID,
+    enforcement_cert_no: str | None = None,
+    enforcement_cert_valid_until: date | None = None,
+    enterprise_id: uuid.UUID | None = None,
+    phone: str | None = None,
+) -> User:
     """An account with a password of its own (the demo's); people administration uses ``personnel.admin``."""
-    user = User(username=username, name=name, password_hash=hash_password(password), roles=list(roles),
-                region_id=region_id, enforcement_cert_no=enforcement_cert_no,
-                enforcement_cert_valid_until=enforcement_cert_valid_until, enterprise_id=enterprise_id, phone=phone)
+    user = User(
+        username=username,
+        name=name,
+        password_hash=hash_password(password),
+        roles=list(roles),
+        region_id=region_id,
+        enforcement_cert_no=enforcement_cert_no,
+        enforcement_cert_valid_until=enforcement_cert_valid_until,
+        enterprise_id=enterprise_id,
+        phone=phone,
+    )
     session.add(user)
     session.flush()
     return user

@@ -2,6 +2,7 @@
 
 Exactly one place commits: ``AnxunFlask.dispatch_request`` commits the request's
 session after the view returns and rolls back if it raised."""
+
 from __future__ import annotations
 
 import http
@@ -80,8 +81,15 @@ def create_app(settings: Settings, *, session_factory=None, clock: Clock | None 
         # JSON, GeoJSON and the docs' scripts, when the client accepts it (the sync pull above all:
         # SYNC_PROTOCOL.md). xlsx and photos are compressed already and keep their own types out of this
         # list; deflate is left out for its zlib-or-raw ambiguity between clients.
-        COMPRESS_MIMETYPES=["application/json", "application/geo+json", "application/problem+json",
-                            "text/html", "text/css", "text/javascript", "application/javascript"],
+        COMPRESS_MIMETYPES=[
+            "application/json",
+            "application/geo+json",
+            "application/problem+json",
+            "text/html",
+            "text/css",
+            "text/javascript",
+            "application/javascript",
+        ],
         COMPRESS_ALGORITHM=["gzip", "br", "zstd"],
         COMPRESS_LEVEL=5,
     )
@@ -95,8 +103,13 @@ def create_app(settings: Settings, *, session_factory=None, clock: Clock | None 
     if session_factory is None:
         engine = make_engine(settings.database_url, pool_size=settings.db_pool_size)
         session_factory = make_session_factory(engine)
-    app.extensions["anxun"] = Services(settings=settings, session_factory=session_factory,
-                                       clock=clock or Clock(), engine=engine, photo_store=make_store(settings))
+    app.extensions["anxun"] = Services(
+        settings=settings,
+        session_factory=session_factory,
+        clock=clock or Clock(),
+        engine=engine,
+        photo_store=make_store(settings),
+    )
 
     @app.teardown_appcontext
     def close_session(exc):
@@ -111,10 +124,13 @@ def create_app(settings: Settings, *, session_factory=None, clock: Clock | None 
         return response
 
     Compress(app)
-    api = AnxunApi(app, spec_kwargs={
-        "extra_plugins": [AnxunDocument()],
-        "info": {"description": "安全生产基层网格化巡查与执法检查 API。错误统一为 RFC 9457 problem+json。"},
-    })
+    api = AnxunApi(
+        app,
+        spec_kwargs={
+            "extra_plugins": [AnxunDocument()],
+            "info": {"description": "安全生产基层网格化巡查与执法检查 API。错误统一为 RFC 9457 problem+json。"},
+        },
+    )
     api.spec.components.security_scheme("bearerAuth", {"type": "http", "scheme": "bearer"})
     api.spec.options["security"] = [{"bearerAuth": []}]
     register_error_handlers(app)
@@ -146,10 +162,31 @@ def _register_blueprints(api: Api) -> None:
     from reports.routes import ledger_export_blp, reports_blp, stats_blp
     from sync.routes import blp as sync_blp
 
-    for blp in (health_blp, accounts_blp, people_blp, users_blp, regions_blp, grids_blp, enterprises_blp, checklists_blp,
-                photos_blp, plans_blp, inspections_blp, hazards_blp, ledger_export_blp, patrols_blp, sync_blp,
-                stats_blp, reports_blp, public_blp, cases_blp, documents_blp, public_documents_blp,
-                public_reports_public_blp, public_reports_blp):
+    for blp in (
+        health_blp,
+        accounts_blp,
+        people_blp,
+        users_blp,
+        regions_blp,
+        grids_blp,
+        enterprises_blp,
+        checklists_blp,
+        photos_blp,
+        plans_blp,
+        inspections_blp,
+        hazards_blp,
+        ledger_export_blp,
+        patrols_blp,
+        sync_blp,
+        stats_blp,
+        reports_blp,
+        public_blp,
+        cases_blp,
+        documents_blp,
+        public_documents_blp,
+        public_reports_public_blp,
+        public_reports_blp,
+    ):
         api.register_blueprint(blp)
 
 

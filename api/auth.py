@@ -1,4 +1,5 @@
 """Bearer-token authentication for views: ``@authenticated`` or ``@authenticated("desk_officer", …)``."""
+
 from __future__ import annotations
 
 import functools

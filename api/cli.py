@@ -1,4 +1,5 @@
 """Command-line tasks: ``flask --app wsgi anxun <command>``. Each owns its transaction."""
+
 from __future__ import annotations
 
 import sys
@@ -51,8 +52,13 @@ def checklists_publish():
 @anxun_cli.command("import-boundaries")
 @click.argument("file", type=click.Path(exists=True, dir_okay=False))
 @click.option("--partial", is_flag=True, help="Write the accepted features even if others are refused.")
-@click.option("--crs", type=click.Choice(["wgs84", "gcj02", "bd09"]), default="wgs84", show_default=True,
-              help="CRS of the coordinates (GeoJSON is WGS-84 unless the file says otherwise).")
+@click.option(
+    "--crs",
+    type=click.Choice(["wgs84", "gcj02", "bd09"]),
+    default="wgs84",
+    show_default=True,
+    help="CRS of the coordinates (GeoJSON is WGS-84 unless the file says otherwise).",
+)
 def import_boundaries(file, partial, crs):
     """Import town and village boundaries from a GeoJSON FeatureCollection (re-import changes nothing)."""
     import json
@@ -70,10 +76,15 @@ def import_boundaries(file, partial, crs):
         raise click.ClickException(f"cannot read {file}: {err}") from err
     features = collection.get("features") if isinstance(collection, dict) else None
     try:
-        with tqdm(total=len(features) if isinstance(features, list) else 0, unit="feature",
-                  desc="checking boundaries") as bar, services.session_factory.begin() as session:
-            report = run_import(session, services.clock, None, collection, partial=partial, crs=crs,
-                                progress=bar.update)
+        with (
+            tqdm(
+                total=len(features) if isinstance(features, list) else 0, unit="feature", desc="checking boundaries"
+            ) as bar,
+            services.session_factory.begin() as session,
+        ):
+            report = run_import(
+                session, services.clock, None, collection, partial=partial, crs=crs, progress=bar.update
+            )
     except DomainError as err:
         click.echo(f"{err.detail} ({err.code})", err=True)
         for problem in err.errors:
@@ -111,8 +122,10 @@ def scheduler():
     from jobs.scheduler import JobScheduler
 
     services = _services()
-    click.echo(f"scheduler started; jobs act only while this process holds the leader lock "
-               f"(standby retry every {services.settings.scheduler_retry_seconds}s)")
+    click.echo(
+        f"scheduler started; jobs act only while this process holds the leader lock "
+        f"(standby retry every {services.settings.scheduler_retry_seconds}s)"
+    )
     JobScheduler(services.engine, services.session_factory, services.clock, _job_env()).run_forever()
 
 
@@ -148,11 +161,18 @@ def list_jobs():
     services = _services()
     with services.session_factory() as session:
         for job in JOBS.values():
-            last = session.scalar(select(JobRun).where(JobRun.job == job.name)
-                                  .order_by(JobRun.started_at.desc(), JobRun.id.desc()).limit(1))
+            last = session.scalar(
+                select(JobRun)
+                .where(JobRun.job == job.name)
+                .order_by(JobRun.started_at.desc(), JobRun.id.desc())
+                .limit(1)
+            )
             when = " ".join(f"{k}={v}" for k, v in job.cron.items())
-            state = (f"last {last.started_at:%Y-%m-%d %H:%M} {'ok' if last.ok else 'FAILED'} on {last.runner}"
-                     if last else "never run")
+            state = (
+                f"last {last.started_at:%Y-%m-%d %H:%M} {'ok' if last.ok else 'FAILED'} on {last.runner}"
+                if last
+                else "never run"
+            )
             click.echo(f"{job.name:<22} {when:<18} {job.title}  [{state}]")
 
 
@@ -171,8 +191,7 @@ def freeze_figures(month, replace):
     services = _services()
     try:
         with services.session_factory.begin() as session:
-            rows = freeze_month(session, services.clock, month_period(int(month[:4]), int(month[5:])),
-                                replace=replace)
+            rows = freeze_month(session, services.clock, month_period(int(month[:4]), int(month[5:])), replace=replace)
     except ValueError as err:
         raise click.ClickException(str(err)) from err
     click.echo(f"{month}: {rows} region rows written" + ("" if rows or replace else " (already frozen)"))
@@ -229,8 +248,7 @@ class _Bars:
 
     def begin(self, stage: str, total: int) -> None:
         self.close()
-        self.bar = click.progressbar(length=max(total, 1), label=stage, file=sys.stderr,
-                                     show_pos=True)
+        self.bar = click.progressbar(length=max(total, 1), label=stage, file=sys.stderr, show_pos=True)
         self.bar.__enter__()
 
     def advance(self, n: int = 1) -> None:
@@ -247,8 +265,11 @@ class _Bars:
 @click.argument("file", type=click.Path(exists=True, dir_okay=False))
 @click.option("--dry-run", is_flag=True, help="Check every row and report; write nothing.")
 @click.option("--as", "acting_as", metavar="USERNAME", help="Act as this admin or desk officer (their region).")
-@click.option("--output", type=click.Path(dir_okay=False, writable=True),
-              help="Write usernames and temporary passwords to this CSV file instead of the terminal.")
+@click.option(
+    "--output",
+    type=click.Path(dir_okay=False, writable=True),
+    help="Write usernames and temporary passwords to this CSV file instead of the terminal.",
+)
 def import_roster_command(file, dry_run, acting_as, output):
     """Import a grid-worker roster (xlsx: 姓名、手机号、乡镇、村/社区、网格): all rows or none."""
     import csv
@@ -262,8 +283,15 @@ def import_roster_command(file, dry_run, acting_as, output):
     bars = _Bars()
     try:
         with services.session_factory.begin() as session:
-            report = import_roster(session, services.clock, _acting(session, acting_as), data, dry_run=dry_run,
-                                   filename=file, progress=bars)
+            report = import_roster(
+                session,
+                services.clock,
+                _acting(session, acting_as),
+                data,
+                dry_run=dry_run,
+                filename=file,
+                progress=bars,
+            )
     except RosterInvalid as err:
         bars.close()
         report = err.extra["report"]
@@ -285,8 +313,17 @@ def import_roster_command(file, dry_run, acting_as, output):
             writer = csv.writer(fh)
             writer.writerow(["行", "姓名", "用户名", "临时密码", "乡镇", "村/社区", "网格"])
             for p in report.people:
-                writer.writerow([p["row"], p["name"], p["username"], p["temporary_password"], p["town"],
-                                 p["village"], p["grid"]["name"]])
+                writer.writerow(
+                    [
+                        p["row"],
+                        p["name"],
+                        p["username"],
+                        p["temporary_password"],
+                        p["town"],
+                        p["village"],
+                        p["grid"]["name"],
+                    ]
+                )
         click.echo(f"usernames and temporary passwords written to {output}")
     else:
         for p in report.people:
@@ -295,8 +332,13 @@ def import_roster_command(file, dry_run, acting_as, output):
 
 @users_cli.command("create")
 @click.option("--name", required=True)
-@click.option("--role", "roles", required=True, multiple=True,
-              type=click.Choice(["admin", "desk_officer", "inspector", "grid_worker", "enterprise_officer"]))
+@click.option(
+    "--role",
+    "roles",
+    required=True,
+    multiple=True,
+    type=click.Choice(["admin", "desk_officer", "inspector", "grid_worker", "enterprise_officer"]),
+)
 @click.option("--phone")
 @click.option("--username", help="Defaults to the phone number.")
 @click.option("--region", help="12-digit division code (derived from --grid or --enterprise when left out).")
@@ -305,23 +347,34 @@ def import_roster_command(file, dry_run, acting_as, output):
 @click.option("--cert-no", help="执法证号 (inspectors).")
 @click.option("--cert-valid-until", type=click.DateTime(formats=["%Y-%m-%d"]), help="YYYY-MM-DD")
 @click.option("--as", "acting_as", metavar="USERNAME")
-def create_user_command(name, roles, phone, username, region, grid_ids, enterprise_id, cert_no, cert_valid_until,
-                        acting_as):
+def create_user_command(
+    name, roles, phone, username, region, grid_ids, enterprise_id, cert_no, cert_valid_until, acting_as
+):
     """Create an account; prints its temporary password (to change at first login)."""
     from personnel.admin import create_user
     from core.errors import DomainError
 
     services = _services()
-    data = {"name": name, "roles": list(roles), "phone": phone, "username": username, "region": region,
-            "grid_ids": list(grid_ids), "enterprise_id": enterprise_id, "enforcement_cert_no": cert_no,
-            "enforcement_cert_valid_until": cert_valid_until.date() if cert_valid_until else None}
+    data = {
+        "name": name,
+        "roles": list(roles),
+        "phone": phone,
+        "username": username,
+        "region": region,
+        "grid_ids": list(grid_ids),
+        "enterprise_id": enterprise_id,
+        "enforcement_cert_no": cert_no,
+        "enforcement_cert_valid_until": cert_valid_until.date() if cert_valid_until else None,
+    }
     try:
         with services.session_factory.begin() as session:
             user = create_user(session, services.clock, _acting(session, acting_as), data)
     except DomainError as err:
         _fail(err)
-    click.echo(f"created {user['username']} ({user['name']}, {', '.join(user['roles'])}, "
-               f"{user['region']['name']}); temporary password: {user['temporary_password']}")
+    click.echo(
+        f"created {user['username']} ({user['name']}, {', '.join(user['roles'])}, "
+        f"{user['region']['name']}); temporary password: {user['temporary_password']}"
+    )
 
 
 @users_cli.command("reset-password")

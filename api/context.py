@@ -1,6 +1,7 @@
 """Per-request access to the database session, the clock, the settings and the caller.
 
 Only the HTTP layer imports this; domain functions receive these as arguments."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass

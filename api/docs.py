@@ -1,5 +1,6 @@
 """The scripts and styles of the Swagger UI (/api/v1/docs) and ReDoc (/api/v1/redoc) pages, served by
 the app from the pinned ``openapi-ui-bundles`` package: county networks (政务外网) often reach no CDN."""
+
 from __future__ import annotations
 
 import openapi_ui_bundles

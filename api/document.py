@@ -2,6 +2,7 @@
 
 scripts/web.sh generates the web apps' typed API client from it (openapi-typescript). The app is made
 with a database URL nothing connects to: building the document reads only the code's schemas."""
+
 from __future__ import annotations
 
 import json

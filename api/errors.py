@@ -3,6 +3,7 @@
 Domain errors carry their own status and code; webargs/marshmallow validation keeps
 its structure per field; HTTP errors from routing get codes of their own; the
 catch-all 500 re-raises under testing so that bugs fail tests."""
+
 from __future__ import annotations
 
 import logging
@@ -54,12 +55,24 @@ class ProblemOut(Schema):
     errors = fields.List(fields.Nested(FieldErrorOut))
 
 
-def problem(status: int, code: str, title: str, detail: str | None = None,
-            errors: list[FieldError] | None = None, headers: dict | None = None, **extra):
+def problem(
+    status: int,
+    code: str,
+    title: str,
+    detail: str | None = None,
+    errors: list[FieldError] | None = None,
+    headers: dict | None = None,
+    **extra,
+):
     base = current_app.extensions["anxun"].settings.problem_base_url
-    body = {"type": base + code, "title": title, "status": status,
-            "detail": detail or title, "code": code,
-            "errors": [e.as_dict() for e in (errors or [])]}
+    body = {
+        "type": base + code,
+        "title": title,
+        "status": status,
+        "detail": detail or title,
+        "code": code,
+        "errors": [e.as_dict() for e in (errors or [])],
+    }
     body.update(extra)
     response = jsonify(body)
     response.status_code = status
@@ -114,8 +127,9 @@ def register_error_handlers(app: Flask) -> None:
     @app.errorhandler(OperationalError)
     def database_unavailable(err):
         log.warning("database unavailable: %s", err)
-        return problem(503, "service.unavailable", "服务暂时不可用，请稍后重试",
-                       "数据库暂时无法连接", headers={"Retry-After": "5"})
+        return problem(
+            503, "service.unavailable", "服务暂时不可用，请稍后重试", "数据库暂时无法连接", headers={"Retry-After": "5"}
+        )
 
     @app.errorhandler(IntegrityError)
     def concurrent_write(err):
@@ -124,8 +138,9 @@ def register_error_handlers(app: Flask) -> None:
         if not is_unique_violation(err):
             return internal_error(err)
         log.info("concurrent write: %s", err.orig)
-        return problem(409, "conflict.concurrent_write", "另一请求同时写入了同一记录，请重试",
-                       headers={"Retry-After": "1"})
+        return problem(
+            409, "conflict.concurrent_write", "另一请求同时写入了同一记录，请重试", headers={"Retry-After": "1"}
+        )
 
     @app.errorhandler(Exception)
     def internal_error(err):

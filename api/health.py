@@ -1,4 +1,5 @@
 """``GET /api/v1/health``: 200 with database and PostGIS versions, 503 + Retry-After when not ready."""
+
 from __future__ import annotations
 
 from marshmallow import Schema, fields

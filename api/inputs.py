@@ -5,6 +5,7 @@
 field by field (422), and with If-Match optional on its ETag-checked writes (README, "Conventions
 of the answers"); every resource's routes use it. ``refuse_unstorable_url`` does the same for
 the path and the query string of every request."""
+
 from __future__ import annotations
 
 import flask_smorest
@@ -32,8 +33,13 @@ class InputParser(FlaskParser):
         return value
 
 
-IF_MATCH = {"name": "If-Match", "in": "header", "required": False, "schema": {"type": "string"},
-            "description": "可选：GET 得到的 ETag；记录已被修改则 412。不带时以请求体的 version 为准"}
+IF_MATCH = {
+    "name": "If-Match",
+    "in": "header",
+    "required": False,
+    "schema": {"type": "string"},
+    "description": "可选：GET 得到的 ETag；记录已被修改则 412。不带时以请求体的 version 为准",
+}
 
 
 class Blueprint(flask_smorest.Blueprint):
@@ -75,8 +81,10 @@ class Blueprint(flask_smorest.Blueprint):
 def refuse_unstorable_url() -> None:
     """before_request: no NUL (``%00``) in the path's parameters or the query string."""
     values = list((request.view_args or {}).items()) + list(request.args.items(multi=True))
-    errors = [FieldError("validation.text", shown(name), "含有空字符（NUL）或无效的 Unicode 代理字符")
-              for name, value in values
-              if isinstance(value, str) and (bad_text(value) or bad_text(name))]
+    errors = [
+        FieldError("validation.text", shown(name), "含有空字符（NUL）或无效的 Unicode 代理字符")
+        for name, value in values
+        if isinstance(value, str) and (bad_text(value) or bad_text(name))
+    ]
     if errors:
         raise ValidationFailed(errors=errors)

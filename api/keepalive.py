@@ -8,6 +8,7 @@ headers and gunicorn drops them), so this middleware reads and drops what the ap
 ``limit`` bytes: the largest body any endpoint accepts. A body beyond that is left unread and the
 server closes the connection after the answer, as it must.
 """
+
 from __future__ import annotations
 
 from typing import Callable, Iterable
@@ -38,7 +39,7 @@ class _CountingInput:
 
     def readinto(self, buffer) -> int:
         data = self.read(len(buffer))
-        buffer[:len(data)] = data
+        buffer[: len(data)] = data
         return len(data)
 
     def __iter__(self):

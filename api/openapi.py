@@ -10,6 +10,7 @@ document depend on these names.
 Every error answer an operation documents (its ``alt_response``s, whose descriptions name the codes)
 is problem+json; each non-public operation may answer 401 and each with a path parameter 404, so
 those are listed everywhere without repeating them on every route."""
+
 from __future__ import annotations
 
 import re
@@ -50,8 +51,9 @@ class AnxunDocument(BasePlugin):
                 if not _SNAKE.match(view):
                     raise ValueError(f"{method.upper()} {path}: name the operation with @blp.doc(operationId=…)")
                 operation["operationId"] = camel_case(view)
-            self._errors(operation, has_path_parameters=bool(rule is not None and rule.arguments),
-                         has_body=method != "head")
+            self._errors(
+                operation, has_path_parameters=bool(rule is not None and rule.arguments), has_body=method != "head"
+            )
 
     def _errors(self, operation: dict, *, has_path_parameters: bool, has_body: bool) -> None:
         # A response named by a string is a component: flask-smorest's, problem+json (api/app.py).
@@ -62,8 +64,13 @@ class AnxunDocument(BasePlugin):
             responses.setdefault("404", "NOT_FOUND" if has_body else {"description": "记录不存在"})
         problem = {PROBLEM: {"schema": self.converter.resolve_nested_schema(ProblemOut)}}
         for status, response in responses.items():
-            if has_body and status != "default" and int(status) >= 400 and isinstance(response, dict) \
-                    and "$ref" not in response:
+            if (
+                has_body
+                and status != "default"
+                and int(status) >= 400
+                and isinstance(response, dict)
+                and "$ref" not in response
+            ):
                 response.setdefault("content", problem)
 
 
@@ -88,8 +95,10 @@ def _union_schema(converter, union: Union) -> dict:
     refs = {value: _ref(converter, target) for value, target in union.mapping.items()}
     schema = {"oneOf": list({ref["$ref"]: ref for ref in refs.values()}.values())}
     if union.property is not None:
-        schema["discriminator"] = {"propertyName": union.property,
-                                   "mapping": {value: ref["$ref"] for value, ref in refs.items()}}
+        schema["discriminator"] = {
+            "propertyName": union.property,
+            "mapping": {value: ref["$ref"] for value, ref in refs.items()},
+        }
     return schema
 
 

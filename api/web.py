@@ -6,6 +6,7 @@ reload on /app/hazards/… shows the page the router draws. Hashed assets (Vite 
 are cached for a year; index.html and the service worker must be re-read every time, or a phone
 would keep an old shell forever. These routes are plain Flask, not flask-smorest: they are no part
 of the API and stay out of the OpenAPI document."""
+
 from __future__ import annotations
 
 import re
@@ -50,8 +51,11 @@ def _send(folder: Path, name: str):
 def _serve(entry: str, path: str):
     folder = dist_root() / entry
     if not (folder / "index.html").is_file():
-        return _MISSING.format(entry=entry), 503, {"Content-Type": "text/html; charset=utf-8",
-                                                    "Cache-Control": "no-store", "Retry-After": "60"}
+        return (
+            _MISSING.format(entry=entry),
+            503,
+            {"Content-Type": "text/html; charset=utf-8", "Cache-Control": "no-store", "Retry-After": "60"},
+        )
     if path:
         try:
             return _send(folder, path)

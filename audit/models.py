@@ -1,4 +1,5 @@
 """Audit entries. The table refuses UPDATE and DELETE (trigger in the migration)."""
+
 from __future__ import annotations
 
 import uuid

@@ -1,5 +1,6 @@
 """Appending to the audit log; every write in every domain package calls ``record`` (or, for a batch
 of writes, ``record_many`` with ``entry`` for each: one statement for all of them)."""
+
 from __future__ import annotations
 
 from sqlalchemy import insert
@@ -11,12 +12,20 @@ from core.clock import Clock
 
 def entry(clock: Clock, actor, action: str, entity: str, entity_id, summary: dict | None = None) -> dict:
     """The values of one audit row. ``actor`` is a Principal (or None for the system)."""
-    return {"at": clock.now(), "actor_id": getattr(actor, "user_id", None),
-            "device_id": getattr(actor, "device_id", None), "action": action, "entity": entity,
-            "entity_id": str(entity_id) if entity_id is not None else None, "summary": summary or {}}
+    return {
+        "at": clock.now(),
+        "actor_id": getattr(actor, "user_id", None),
+        "device_id": getattr(actor, "device_id", None),
+        "action": action,
+        "entity": entity,
+        "entity_id": str(entity_id) if entity_id is not None else None,
+        "summary": summary or {},
+    }
 
 
-def record(session: Session, clock: Clock, actor, action: str, entity: str, entity_id, summary: dict | None = None) -> None:
+def record(
+    session: Session, clock: Clock, actor, action: str, entity: str, entity_id, summary: dict | None = None
+) -> None:
     """``actor`` is a Principal (or None for the system)."""
     session.add(AuditEntry(**entry(clock, actor, action, entity, entity_id, summary)))
 

@@ -3,6 +3,7 @@ AnXun figure costs with nothing of AnXun around it (no HTTP, no validation, no O
 
 Each function returns a dict of figures. ``python -m bench.ceilings xlsx …`` runs the xlsx ceiling in a
 process of its own, so its peak RSS is its own."""
+
 from __future__ import annotations
 
 import hashlib
@@ -58,8 +59,9 @@ CREATE TABLE bench_bare_patrols (
     track geometry(LineString, 4326), track_times jsonb, visits jsonb, notes text, recorded_at timestamptz,
     device_id text);
 """
-INSPECTION_TEMPLATE = ("(%s, %s, %s, %s, %s, %s::uuid[], %s, %s, ST_SetSRID(ST_MakePoint(%s, %s), 4326), %s, %s, %s, "
-                       "%s, %s)")
+INSPECTION_TEMPLATE = (
+    "(%s, %s, %s, %s, %s, %s::uuid[], %s, %s, ST_SetSRID(ST_MakePoint(%s, %s), 4326), %s, %s, %s, %s, %s)"
+)
 PATROL_TEMPLATE = "(%s, %s, %s, %s, %s, ST_GeomFromText(%s, 4326), %s, %s, %s, %s, %s)"
 
 
@@ -80,11 +82,21 @@ def push(bench_url: str, work: list[list[tuple[list, list]]]) -> dict:
             t0 = time.perf_counter()
             with conn, conn.cursor() as cur:
                 if inspections:
-                    execute_values(cur, "INSERT INTO bench_bare_inspections VALUES %s", inspections,
-                                   template=INSPECTION_TEMPLATE, page_size=500)
+                    execute_values(
+                        cur,
+                        "INSERT INTO bench_bare_inspections VALUES %s",
+                        inspections,
+                        template=INSPECTION_TEMPLATE,
+                        page_size=500,
+                    )
                 if patrols:
-                    execute_values(cur, "INSERT INTO bench_bare_patrols VALUES %s", patrols,
-                                   template=PATROL_TEMPLATE, page_size=500)
+                    execute_values(
+                        cur,
+                        "INSERT INTO bench_bare_patrols VALUES %s",
+                        patrols,
+                        template=PATROL_TEMPLATE,
+                        page_size=500,
+                    )
             with lock:
                 latencies.append(time.perf_counter() - t0)
 
@@ -92,8 +104,12 @@ def push(bench_url: str, work: list[list[tuple[list, list]]]) -> dict:
     for c in connections:
         c.close()
     rows = sum(len(i) + len(p) for batches in work for i, p in batches)
-    return {"rows": rows, "seconds": round(seconds, 3), "rows_per_s": round(rows / seconds, 1),
-            "batch_latency": summary(latencies)}
+    return {
+        "rows": rows,
+        "seconds": round(seconds, 3),
+        "rows_per_s": round(rows / seconds, 1),
+        "batch_latency": summary(latencies),
+    }
 
 
 # --------------------------------------------------------------------------- pull
@@ -118,13 +134,15 @@ def _records_query(where: dict[str, str]) -> str:
     return "\nUNION ALL\n".join(RECORD_ROWS[entity].format(where=condition) for entity, condition in where.items())
 
 
-PULL_ALL = _records_query({
-    "enterprise": "e.grid_id = ANY(%(grids)s::uuid[])",
-    "grid": "g.id = ANY(%(grids)s::uuid[])",
-    "hazard": "h.grid_id = ANY(%(grids)s::uuid[])",
-    "task": "t.assignee_id = %(user)s",
-    "checklist_template": "c.status = 'published'",
-})
+PULL_ALL = _records_query(
+    {
+        "enterprise": "e.grid_id = ANY(%(grids)s::uuid[])",
+        "grid": "g.id = ANY(%(grids)s::uuid[])",
+        "hazard": "h.grid_id = ANY(%(grids)s::uuid[])",
+        "task": "t.assignee_id = %(user)s",
+        "checklist_template": "c.status = 'published'",
+    }
+)
 
 PULL_SINCE = """
 SELECT 'hazard', h.id::text, (to_jsonb(h) - 'location')::text
@@ -146,18 +164,23 @@ def pull_initial(bench_url: str, phone) -> dict:
         read["rows"] = cur.fetchall()
 
     times = _timed(bench_url, 3, run)
-    return {"seconds": round(min(times), 4), "rows": len(read["rows"]),
-            "json_bytes": sum(len(r[2]) for r in read["rows"])}
+    return {
+        "seconds": round(min(times), 4),
+        "rows": len(read["rows"]),
+        "json_bytes": sum(len(r[2]) for r in read["rows"]),
+    }
 
 
-PULL_RECORDS = _records_query({
-    "enterprise": "e.id = ANY(%(enterprise)s::uuid[])",
-    "grid": "g.id = ANY(%(grid)s::uuid[])",
-    "hazard": "h.id = ANY(%(hazard)s::uuid[])",
-    "task": "t.id = ANY(%(task)s::uuid[])",
-    "plan": "p.id = ANY(%(plan)s::uuid[])",
-    "checklist_template": "c.code || '@' || c.version = ANY(%(checklist_template)s)",
-})
+PULL_RECORDS = _records_query(
+    {
+        "enterprise": "e.id = ANY(%(enterprise)s::uuid[])",
+        "grid": "g.id = ANY(%(grid)s::uuid[])",
+        "hazard": "h.id = ANY(%(hazard)s::uuid[])",
+        "task": "t.id = ANY(%(task)s::uuid[])",
+        "plan": "p.id = ANY(%(plan)s::uuid[])",
+        "checklist_template": "c.code || '@' || c.version = ANY(%(checklist_template)s)",
+    }
+)
 
 
 def pull_records(bench_url: str, keys: list[tuple[str, str]]) -> dict:
@@ -241,8 +264,12 @@ def photos(photos: list, concurrency: int, outdir: Path) -> dict:
             list(pool.map(lambda p: _photo_work(p, outdir), photos))
     seconds = time.perf_counter() - t0
     megabytes = sum(len(p.data) for p in photos) / 1e6
-    return {"photos": len(photos), "seconds": round(seconds, 3), "photos_per_s": round(len(photos) / seconds, 2),
-            "mb_per_s": round(megabytes / seconds, 1)}
+    return {
+        "photos": len(photos),
+        "seconds": round(seconds, 3),
+        "photos_per_s": round(len(photos) / seconds, 2),
+        "mb_per_s": round(megabytes / seconds, 1),
+    }
 
 
 # --------------------------------------------------------------------------- grid redraw
@@ -330,8 +357,13 @@ def xlsx(bench_url: str, filters: dict, out: Path) -> dict:
     library AnXun writes with), in a process of its own (its peak RSS is reported)."""
     import subprocess
 
-    result = subprocess.run([sys.executable, "-m", "bench.ceilings", "xlsx", bench_url, json.dumps(filters), str(out)],
-                            capture_output=True, text=True, cwd=Path(__file__).resolve().parent.parent, check=False)
+    result = subprocess.run(
+        [sys.executable, "-m", "bench.ceilings", "xlsx", bench_url, json.dumps(filters), str(out)],
+        capture_output=True,
+        text=True,
+        cwd=Path(__file__).resolve().parent.parent,
+        check=False,
+    )
     if result.returncode != 0:
         return {"error": result.stderr.strip()[-500:]}
     return json.loads(result.stdout)
@@ -351,8 +383,26 @@ def _xlsx_main(bench_url: str, filters: dict, out: str) -> dict:
     book = xlsxwriter.Workbook(out, {"constant_memory": True})
     sheet = book.add_worksheet("隐患台账")
     moment = book.add_format({"num_format": "yyyy-mm-dd hh:mm"})
-    sheet.write_row(0, 0, ["编号", "企业", "行业", "区划", "等级", "状态", "隐患描述", "发现时间", "整改期限", "责任人",
-                           "整改措施", "逾期", "督办", "销号时间"])
+    sheet.write_row(
+        0,
+        0,
+        [
+            "编号",
+            "企业",
+            "行业",
+            "区划",
+            "等级",
+            "状态",
+            "隐患描述",
+            "发现时间",
+            "整改期限",
+            "责任人",
+            "整改措施",
+            "逾期",
+            "督办",
+            "销号时间",
+        ],
+    )
     rows = 0
 
     def local(value):
@@ -360,10 +410,13 @@ def _xlsx_main(bench_url: str, filters: dict, out: str) -> dict:
 
     with conn.cursor(name="ledger") as cur:
         cur.itersize = 2000
-        cur.execute(f"""SELECT q.id::text, q.enterprise_name, q.industry, q.region_code, q.level, q.status,
+        cur.execute(
+            f"""SELECT q.id::text, q.enterprise_name, q.industry, q.region_code, q.level, q.status,
                                q.description, q.found_at, q.deadline, q.responsible_person, q.measures, q.overdue,
                                q.supervised, q.closed_at
-                          FROM ({LEDGER.format(where=where)}) q""", params)
+                          FROM ({LEDGER.format(where=where)}) q""",
+            params,
+        )
         for row in cur:
             rows += 1
             row = list(row)
@@ -376,8 +429,13 @@ def _xlsx_main(bench_url: str, filters: dict, out: str) -> dict:
     conn.close()
     seconds = time.perf_counter() - t0
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    return {"rows": rows, "seconds": round(seconds, 2), "bytes": os.path.getsize(out),
-            "peak_rss_mb": round(peak, 1), "rss_growth_mb": round(peak - baseline, 1)}
+    return {
+        "rows": rows,
+        "seconds": round(seconds, 2),
+        "bytes": os.path.getsize(out),
+        "peak_rss_mb": round(peak, 1),
+        "rss_growth_mb": round(peak - baseline, 1),
+    }
 
 
 if __name__ == "__main__":

@@ -1,5 +1,6 @@
 """A phone (or a desk officer's browser) over HTTP: one keep-alive connection per client, like a phone
 has; bodies are built before the clock starts, so what is timed is the request and its answer."""
+
 from __future__ import annotations
 
 import gzip
@@ -29,8 +30,14 @@ class Reply:
 class Client:
     def __init__(self, base: str, token: str | None = None, *, connections: int = 1, timeout: float = 900):
         parts = urlsplit(base)
-        self.pool = urllib3.HTTPConnectionPool(parts.hostname, parts.port, maxsize=connections, block=True,
-                                               retries=False, timeout=urllib3.Timeout(connect=10, read=timeout))
+        self.pool = urllib3.HTTPConnectionPool(
+            parts.hostname,
+            parts.port,
+            maxsize=connections,
+            block=True,
+            retries=False,
+            timeout=urllib3.Timeout(connect=10, read=timeout),
+        )
         self.token = token
 
     def _headers(self, extra: dict | None) -> dict:
@@ -41,8 +48,9 @@ class Client:
 
     def request(self, method: str, path: str, body: bytes | None = None, headers: dict | None = None) -> Reply:
         started = time.perf_counter()
-        response = self.pool.urlopen(method, path, body=body, headers=self._headers(headers),
-                                     decode_content=False, preload_content=False)
+        response = self.pool.urlopen(
+            method, path, body=body, headers=self._headers(headers), decode_content=False, preload_content=False
+        )
         first = None
         chunks = []
         for chunk in response.stream(256 * 1024, decode_content=False):
@@ -50,8 +58,13 @@ class Client:
                 first = time.perf_counter() - started
             chunks.append(chunk)
         response.release_conn()
-        return Reply(response.status, {k.lower(): v for k, v in response.headers.items()}, b"".join(chunks),
-                     time.perf_counter() - started, first)
+        return Reply(
+            response.status,
+            {k.lower(): v for k, v in response.headers.items()},
+            b"".join(chunks),
+            time.perf_counter() - started,
+            first,
+        )
 
     def get(self, path: str, headers: dict | None = None) -> Reply:
         return self.request("GET", path, headers=headers)
@@ -63,8 +76,9 @@ class Client:
         """Stream a large answer without keeping it in memory (into ``save_to`` when given): body is left
         empty, its size goes in headers["x-bytes"]."""
         started = time.perf_counter()
-        response = self.pool.urlopen(method, path, headers=self._headers(headers), decode_content=False,
-                                     preload_content=False)
+        response = self.pool.urlopen(
+            method, path, headers=self._headers(headers), decode_content=False, preload_content=False
+        )
         first, size = None, 0
         sink = open(save_to, "wb") if save_to is not None else None
         try:

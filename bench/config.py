@@ -1,5 +1,6 @@
 """How big the county is and how hard each section pushes: one scale knob (``ANXUN_BENCH_SCALE``,
 1.0 = the county of issue 9) and a few overrides for development."""
+
 from __future__ import annotations
 
 import math

@@ -9,6 +9,7 @@ industries (the demo's mix), 1,000 grid workers (5 grids each), 200,000 historic
 them closed: the xlsx export of closed hazards is 100,000 rows) with ~600,000 events, and one open
 patrol task per enterprise. Tokens are made up front (``token_for``), so no phone logs in during a
 measurement and a reused database keeps working."""
+
 from __future__ import annotations
 
 import hashlib
@@ -26,15 +27,91 @@ DISTRICT_NAME = "安巡基准县"
 CENTRE = (107.8, 30.7)
 SEED = 20261122
 
-TOWN_NAMES = ["青石", "白沙", "龙溪", "桂花", "双凤", "石龙", "太和", "永兴", "新场", "金山", "玉河", "清平", "凤鸣",
-              "大兴", "长安", "水口", "高观", "三江", "黄泥", "柏林", "仁和", "兴隆", "安乐", "福田", "石城"]
-VILLAGE_NAMES = ["石桥", "柏杨", "双河", "新华", "红岩", "金竹", "长岭", "高峰", "团结", "杉木", "凉水", "大坪",
-                 "黄桷", "水口", "观音", "龙井", "马鞍", "白果", "青杠", "松林", "鹿鸣", "花园", "三合", "五一",
-                 "复兴", "天星", "永安", "太平", "桃源", "李家", "梨树", "茶园", "民主", "和平", "光明", "石门",
-                 "中坝", "沙坝", "堰塘", "万福"]
-HAZARD_TEXTS = ["安全出口堵塞", "灭火器过期未更换", "电气线路私拉乱接", "仓库超量储存", "未按规定设置警示标志",
-                "特种作业人员无证上岗", "燃气管道未安装泄漏报警装置", "脚手架连墙件缺失", "安全培训记录不全",
-                "应急预案未演练", "消防通道被占用", "危化品混存", "防雷检测过期", "叉车未定期检验"]
+TOWN_NAMES = [
+    "青石",
+    "白沙",
+    "龙溪",
+    "桂花",
+    "双凤",
+    "石龙",
+    "太和",
+    "永兴",
+    "新场",
+    "金山",
+    "玉河",
+    "清平",
+    "凤鸣",
+    "大兴",
+    "长安",
+    "水口",
+    "高观",
+    "三江",
+    "黄泥",
+    "柏林",
+    "仁和",
+    "兴隆",
+    "安乐",
+    "福田",
+    "石城",
+]
+VILLAGE_NAMES = [
+    "石桥",
+    "柏杨",
+    "双河",
+    "新华",
+    "红岩",
+    "金竹",
+    "长岭",
+    "高峰",
+    "团结",
+    "杉木",
+    "凉水",
+    "大坪",
+    "黄桷",
+    "水口",
+    "观音",
+    "龙井",
+    "马鞍",
+    "白果",
+    "青杠",
+    "松林",
+    "鹿鸣",
+    "花园",
+    "三合",
+    "五一",
+    "复兴",
+    "天星",
+    "永安",
+    "太平",
+    "桃源",
+    "李家",
+    "梨树",
+    "茶园",
+    "民主",
+    "和平",
+    "光明",
+    "石门",
+    "中坝",
+    "沙坝",
+    "堰塘",
+    "万福",
+]
+HAZARD_TEXTS = [
+    "安全出口堵塞",
+    "灭火器过期未更换",
+    "电气线路私拉乱接",
+    "仓库超量储存",
+    "未按规定设置警示标志",
+    "特种作业人员无证上岗",
+    "燃气管道未安装泄漏报警装置",
+    "脚手架连墙件缺失",
+    "安全培训记录不全",
+    "应急预案未演练",
+    "消防通道被占用",
+    "危化品混存",
+    "防雷检测过期",
+    "叉车未定期检验",
+]
 
 
 def token_for(username: str) -> str:
@@ -66,8 +143,10 @@ class BuildReport:
 def server_and_bench_url(database_url: str) -> tuple[str, str]:
     """(URL of the server's maintenance database, URL of the benchmark database) on the same server."""
     url = make_url(database_url)
-    return (url.set(database="postgres").render_as_string(hide_password=False),
-            url.set(database=BENCH_DB).render_as_string(hide_password=False))
+    return (
+        url.set(database="postgres").render_as_string(hide_password=False),
+        url.set(database=BENCH_DB).render_as_string(hide_password=False),
+    )
 
 
 def dsn(url: str) -> str:
@@ -118,16 +197,27 @@ def build(database_url: str, sizes: Sizes, log=print) -> BuildReport:
             with conn.cursor() as cur:
                 cur.execute("SET synchronous_commit = off")  # a throwaway database: build fast
         for name, sql, params in _statements(sizes):
+
             def run(sql=sql, params=params):
                 with conn, conn.cursor() as cur:
                     cur.execute(sql, params)
+
             step(name, run)
         conn.autocommit = True
         step("analyze", lambda: conn.cursor().execute("VACUUM ANALYZE"))
         with conn.cursor() as cur:
             counts = {}
-            for table in ("regions", "grids", "enterprises", "users", "grid_assignments", "hazards", "hazard_events",
-                          "tasks", "change_log"):
+            for table in (
+                "regions",
+                "grids",
+                "enterprises",
+                "users",
+                "grid_assignments",
+                "hazards",
+                "hazard_events",
+                "tasks",
+                "change_log",
+            ):
                 cur.execute(f"SELECT count(*) FROM {table}")
                 counts[table] = cur.fetchone()[0]
     finally:
@@ -176,7 +266,9 @@ def _statements(sizes: Sizes):
     password_hash = hash_password(BENCH_PASSWORD)
     base = {"seed": SEED, "district": DISTRICT_CODE, "district_name": DISTRICT_NAME, **env}
 
-    yield "villages (Voronoi)", f"""
+    yield (
+        "villages (Voronoi)",
+        f"""
         CREATE TABLE bench_meta (scale float NOT NULL, built_at timestamptz NOT NULL DEFAULT now());
         INSERT INTO bench_meta (scale) VALUES (%(scale)s);
         CREATE TEMP TABLE d AS SELECT ST_MakeEnvelope(%(x0)s, %(y0)s, %(x1)s, %(y1)s, 4326) AS g;
@@ -215,9 +307,13 @@ def _statements(sizes: Sizes):
          WHERE o.id = vil.id;
         CREATE UNIQUE INDEX ON vil (ord);
         ANALYZE vil;
-        """, base | {"villages": sizes.villages, "towns": sizes.towns, "scale": sizes.scale}
+        """,
+        base | {"villages": sizes.villages, "towns": sizes.towns, "scale": sizes.scale},
+    )
 
-    yield "regions and grids", f"""
+    yield (
+        "regions and grids",
+        f"""
         INSERT INTO regions (id, code, name, level, parent_id, path, geometry)
         SELECT gen_random_uuid(), %(district)s, %(district_name)s, 'district', NULL, text2ltree(%(district)s),
                ST_Multi(ST_Union(geom)) FROM t;
@@ -234,9 +330,13 @@ def _statements(sizes: Sizes):
         INSERT INTO grids (id, name, town_id, geometry, version, created_at, updated_at)
         SELECT grid_id, name || '网格', town_id, geom, 1, now(), now() FROM vil;
         INSERT INTO grid_villages (grid_id, village_id) SELECT grid_id, id FROM vil;
-        """, base
+        """,
+        base,
+    )
 
-    yield "users and assignments", """
+    yield (
+        "users and assignments",
+        """
         INSERT INTO users (id, username, name, password_hash, roles, region_id, enforcement_cert_no, phone)
         SELECT gen_random_uuid(), u.username, u.name, %(pw)s, u.roles, (SELECT id FROM regions WHERE code = %(district)s),
                u.cert, NULL
@@ -257,10 +357,13 @@ def _statements(sizes: Sizes):
         INSERT INTO grid_assignments (id, grid_id, user_id, assigned_at, assigned_by)
         SELECT gen_random_uuid(), vil.grid_id, w.id, now() - interval '400 days', (SELECT id FROM users WHERE username = 'desk')
           FROM vil JOIN w ON w.w = LEAST(vil.ord / %(k)s, %(workers)s - 1);
-        """, base | {"pw": password_hash, "workers": sizes.workers, "k": sizes.grids_per_worker,
-                     "villages": sizes.villages}
+        """,
+        base | {"pw": password_hash, "workers": sizes.workers, "k": sizes.grids_per_worker, "villages": sizes.villages},
+    )
 
-    yield "enterprises", f"""
+    yield (
+        "enterprises",
+        f"""
         CREATE FUNCTION pg_temp.uscc(body text) RETURNS text LANGUAGE sql IMMUTABLE AS $$
             SELECT body || substr('0123456789ABCDEFGHJKLMNPQRTUWXY',
                    (31 - sum((strpos('0123456789ABCDEFGHJKLMNPQRTUWXY', substr(body, i::int, 1)) - 1) * wt)::int %% 31) %% 31 + 1, 1)
@@ -291,9 +394,13 @@ def _statements(sizes: Sizes):
                '联系人' || pn.serial, '138' || lpad(pn.serial::text, 8, '0'),
                pn.region_id, pn.grid_id, 1, now() - interval '500 days', now() - interval '500 days'
           FROM pn JOIN mix m ON m.slot = (pn.serial * 7919) %% {slots};
-        """, base | {"enterprises": sizes.enterprises, "villages": sizes.villages}
+        """,
+        base | {"enterprises": sizes.enterprises, "villages": sizes.villages},
+    )
 
-    yield "hazards", f"""
+    yield (
+        "hazards",
+        f"""
         CREATE TEMP TABLE en AS
             SELECT row_number() OVER (ORDER BY e.uscc) - 1 AS n, e.id, e.region_id, e.grid_id, e.location, a.user_id AS worker
               FROM enterprises e LEFT JOIN grid_assignments a ON a.grid_id = e.grid_id AND a.ended_at IS NULL;
@@ -359,22 +466,32 @@ def _statements(sizes: Sizes):
           JOIN (VALUES (1, 'report', NULL, 'reported'), (2, 'order', 'reported', 'ordered'),
                        (3, 'submit', 'ordered', 'submitted'), (4, 'verify', 'submitted', 'closed')) AS s(v, action, from_status, to_status)
             ON s.v <= h.version;
-        """, base | {"hazards": sizes.hazards}
+        """,
+        base | {"hazards": sizes.hazards},
+    )
 
-    yield "tasks", """
+    yield (
+        "tasks",
+        """
         INSERT INTO tasks (id, kind, title, assignee_id, target_entity, target_id, enterprise_id, due, period_key, status,
                            note, region_id, grid_id, created_at, updated_at, version)
         SELECT gen_random_uuid(), 'patrol', '巡查：' || e.name, a.user_id, 'enterprise', e.id, e.id,
                date_trunc('month', now()) + interval '1 month' - interval '1 second', to_char(now(), 'YYYY-MM'),
                'open', '', e.region_id, e.grid_id, now(), now(), 1
           FROM enterprises e JOIN grid_assignments a ON a.grid_id = e.grid_id AND a.ended_at IS NULL;
-        """, None
+        """,
+        None,
+    )
 
-    yield "devices and tokens", """
+    yield (
+        "devices and tokens",
+        """
         INSERT INTO devices (id, name, platform, app_version, last_user_id, last_seen_at)
         SELECT 'bench-' || username, 'bench', 'android', '1.0.0', id, now() FROM users;
         INSERT INTO access_tokens (token_hash, user_id, device_id, issued_at, expires_at)
         SELECT encode(sha256(convert_to('bench-token-' || username, 'UTF8')), 'hex'), id, 'bench-' || username,
                now(), now() + interval '30 days'
           FROM users;
-        """, None
+        """,
+        None,
+    )

@@ -2,6 +2,7 @@
 (camera, time, GPS, orientation). A few scenes are encoded once; further photos are the same scene
 with another EXIF block spliced in (another time and position), so every photo has its own SHA-256
 and decodes like a real one without paying for an encode each."""
+
 from __future__ import annotations
 
 import hashlib
@@ -29,8 +30,7 @@ def _dms(value: float) -> tuple[IFDRational, IFDRational, IFDRational]:
     seconds = Fraction(abs(value)).limit_denominator(10_000_000) * 3600
     degrees, rest = divmod(seconds, 3600)
     minutes, seconds = divmod(rest, 60)
-    return (IFDRational(int(degrees)), IFDRational(int(minutes)),
-            IFDRational(seconds.numerator, seconds.denominator))
+    return (IFDRational(int(degrees)), IFDRational(int(minutes)), IFDRational(seconds.numerator, seconds.denominator))
 
 
 def exif_block(lon: float, lat: float, taken: str, unique: str = "") -> bytes:
@@ -83,8 +83,8 @@ def with_exif(jpeg: bytes, exif: bytes) -> bytes:
         if marker == 0xDA:  # start of scan: the rest is image data
             kept.append(jpeg[pos:])
             break
-        length = struct.unpack(">H", jpeg[pos + 2:pos + 4])[0]
-        segment = jpeg[pos:pos + 2 + length]
+        length = struct.unpack(">H", jpeg[pos + 2 : pos + 4])[0]
+        segment = jpeg[pos : pos + 2 + length]
         if not (marker == 0xE1 and segment[4:10] == b"Exif\x00\x00"):
             kept.append(segment)
         pos += 2 + length
@@ -93,8 +93,9 @@ def with_exif(jpeg: bytes, exif: bytes) -> bytes:
     return b"\xff\xd8" + app1 + b"".join(kept)
 
 
-def make_photos(count: int, places: list[tuple[float, float]], scenes: int = 3, seed: int = 7,
-                salt: str = "") -> list[Photo]:
+def make_photos(
+    count: int, places: list[tuple[float, float]], scenes: int = 3, seed: int = 7, salt: str = ""
+) -> list[Photo]:
     """``count`` distinct photos taken at ``places`` (lon, lat; cycled); ``salt`` makes them new to a server
     that already holds the photos of an earlier run."""
     bases = [scene(seed + i) for i in range(min(scenes, count))]

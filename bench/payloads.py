@@ -4,6 +4,7 @@ grid patrols (a GPS track, 3–8 enterprises visited), in GCJ-02 as Chinese map 
 
 The same ideas as tests/sync/payloads.py, built for volume: the checklist versions are loaded once,
 not per change."""
+
 from __future__ import annotations
 
 import random
@@ -46,14 +47,17 @@ def load_phones(bench_url: str, sizes, count: int) -> list[Phone]:
     conn = psycopg2.connect(dsn(bench_url))
     try:
         with conn.cursor() as cur:
-            cur.execute("""
+            cur.execute(
+                """
                 SELECT u.username, u.id::text, a.grid_id::text, e.id::text, e.industry, e.subtype,
                        ST_X(e.location), ST_Y(e.location)
                   FROM users u
                   JOIN grid_assignments a ON a.user_id = u.id AND a.ended_at IS NULL
                   LEFT JOIN enterprises e ON e.grid_id = a.grid_id
                  WHERE u.username = ANY(%s)
-                 ORDER BY u.username, a.grid_id, e.uscc""", (names,))
+                 ORDER BY u.username, a.grid_id, e.uscc""",
+                (names,),
+            )
             rows = cur.fetchall()
     finally:
         conn.close()
@@ -127,23 +131,39 @@ def answers(template, subtype: str, rng: random.Random, fail: int = 0) -> list[d
     return out
 
 
-def inspection_change(phone: Phone, enterprise: Enterprise, template, rng: random.Random, now: datetime,
-                      *, remarks_bytes: int = 0) -> dict:
+def inspection_change(
+    phone: Phone, enterprise: Enterprise, template, rng: random.Random, now: datetime, *, remarks_bytes: int = 0
+) -> dict:
     started = now - timedelta(minutes=rng.randrange(30, 600))
     fail = rng.choice((1, 2)) if rng.random() < 0.1 else 0
     lon, lat = _gcj(*_near(rng, enterprise.lon, enterprise.lat, 40))
-    return {"entity": "inspection", "op": "create", "id": str(uuid.uuid4()), "recorded_at": _stamp(started),
-            "data": {"enterprise_id": enterprise.id, "kind": "patrol_check", "plan_id": None,
-                     "checklist": {"code": template.code, "version": template.version},
-                     "inspectors": [phone.user_id], "started_at": _stamp(started),
-                     "finished_at": _stamp(started + timedelta(minutes=rng.randrange(10, 40))),
-                     "location": {"lon": round(lon, 7), "lat": round(lat, 7), "crs": "gcj02",
-                                  "accuracy_m": rng.choice((5, 10, 15, 30))},
-                     "answers": answers(template, enterprise.subtype, rng, fail),
-                     "photos": [_sha(rng) for _ in range(rng.randrange(1, 4))],
-                     "remarks": ("检查情况良好。" * (remarks_bytes // 21 + 1))[:remarks_bytes // 3] if remarks_bytes else
-                     rng.choice(("", "企业负责人在场", "已当场告知整改要求")),
-                     "supersedes": None}}
+    return {
+        "entity": "inspection",
+        "op": "create",
+        "id": str(uuid.uuid4()),
+        "recorded_at": _stamp(started),
+        "data": {
+            "enterprise_id": enterprise.id,
+            "kind": "patrol_check",
+            "plan_id": None,
+            "checklist": {"code": template.code, "version": template.version},
+            "inspectors": [phone.user_id],
+            "started_at": _stamp(started),
+            "finished_at": _stamp(started + timedelta(minutes=rng.randrange(10, 40))),
+            "location": {
+                "lon": round(lon, 7),
+                "lat": round(lat, 7),
+                "crs": "gcj02",
+                "accuracy_m": rng.choice((5, 10, 15, 30)),
+            },
+            "answers": answers(template, enterprise.subtype, rng, fail),
+            "photos": [_sha(rng) for _ in range(rng.randrange(1, 4))],
+            "remarks": ("检查情况良好。" * (remarks_bytes // 21 + 1))[: remarks_bytes // 3]
+            if remarks_bytes
+            else rng.choice(("", "企业负责人在场", "已当场告知整改要求")),
+            "supersedes": None,
+        },
+    }
 
 
 def patrol_change(phone: Phone, grid_id: str, rng: random.Random, now: datetime) -> dict:
@@ -163,18 +183,35 @@ def patrol_change(phone: Phone, grid_id: str, rng: random.Random, now: datetime)
     visits = []
     for n, target in enumerate(visited):
         vlon, vlat = _gcj(*_near(rng, target.lon, target.lat, 25))
-        visits.append({"enterprise_id": target.id, "at": _stamp(started + timedelta(minutes=10 * n)),
-                       "location": {"lon": round(vlon, 7), "lat": round(vlat, 7), "crs": "gcj02", "accuracy_m": 10},
-                       "outcome": "hazard_found" if rng.random() < 0.05 else "normal", "note": "",
-                       "photos": [_sha(rng)] if rng.random() < 0.3 else []})
-    return {"entity": "patrol", "op": "create", "id": str(uuid.uuid4()), "recorded_at": _stamp(started),
-            "data": {"grid_id": grid_id, "started_at": _stamp(started), "ended_at": _stamp(at),
-                     "track": {"crs": "gcj02", "coordinates": points, "times": times},
-                     "visits": visits, "notes": rng.choice(("", "巡查正常", "雨天，部分企业未开门"))}}
+        visits.append(
+            {
+                "enterprise_id": target.id,
+                "at": _stamp(started + timedelta(minutes=10 * n)),
+                "location": {"lon": round(vlon, 7), "lat": round(vlat, 7), "crs": "gcj02", "accuracy_m": 10},
+                "outcome": "hazard_found" if rng.random() < 0.05 else "normal",
+                "note": "",
+                "photos": [_sha(rng)] if rng.random() < 0.3 else [],
+            }
+        )
+    return {
+        "entity": "patrol",
+        "op": "create",
+        "id": str(uuid.uuid4()),
+        "recorded_at": _stamp(started),
+        "data": {
+            "grid_id": grid_id,
+            "started_at": _stamp(started),
+            "ended_at": _stamp(at),
+            "track": {"crs": "gcj02", "coordinates": points, "times": times},
+            "visits": visits,
+            "notes": rng.choice(("", "巡查正常", "雨天，部分企业未开门")),
+        },
+    }
 
 
-def batch(phone: Phone, templates: dict, rng: random.Random, size: int, *, patrols: bool = True,
-          remarks_bytes: int = 0) -> dict:
+def batch(
+    phone: Phone, templates: dict, rng: random.Random, size: int, *, patrols: bool = True, remarks_bytes: int = 0
+) -> dict:
     now = datetime.now(timezone.utc)
     changes = []
     for _ in range(size):
@@ -183,8 +220,7 @@ def batch(phone: Phone, templates: dict, rng: random.Random, size: int, *, patro
         else:
             enterprise = rng.choice(phone.enterprises)
             template = templates[enterprise.industry, enterprise.subtype]
-            changes.append(inspection_change(phone, enterprise, template, rng, now,
-                                             remarks_bytes=remarks_bytes))
+            changes.append(inspection_change(phone, enterprise, template, rng, now, remarks_bytes=remarks_bytes))
     return {"batch_id": str(uuid.uuid4()), "sent_at": _stamp(now), "changes": changes}
 
 
@@ -200,13 +236,40 @@ def bare_rows(phone: Phone, body: dict) -> tuple[list[tuple], list[tuple]]:
         d = change["data"]
         if change["entity"] == "inspection":
             loc = d["location"] or {}
-            inspections.append((change["id"], d["enterprise_id"], d["kind"], d["checklist"]["code"],
-                                d["checklist"]["version"], d["inspectors"], d["started_at"], d["finished_at"],
-                                loc.get("lon"), loc.get("lat"), json.dumps(d["answers"], ensure_ascii=False),
-                                d["photos"], d["remarks"], change["recorded_at"], phone.device))
+            inspections.append(
+                (
+                    change["id"],
+                    d["enterprise_id"],
+                    d["kind"],
+                    d["checklist"]["code"],
+                    d["checklist"]["version"],
+                    d["inspectors"],
+                    d["started_at"],
+                    d["finished_at"],
+                    loc.get("lon"),
+                    loc.get("lat"),
+                    json.dumps(d["answers"], ensure_ascii=False),
+                    d["photos"],
+                    d["remarks"],
+                    change["recorded_at"],
+                    phone.device,
+                )
+            )
         else:
             track = "LINESTRING(" + ",".join(f"{x} {y}" for x, y in d["track"]["coordinates"]) + ")"
-            patrols.append((change["id"], d["grid_id"], phone.user_id, d["started_at"], d["ended_at"], track,
-                            json.dumps(d["track"]["times"]), json.dumps(d["visits"], ensure_ascii=False), d["notes"],
-                            change["recorded_at"], phone.device))
+            patrols.append(
+                (
+                    change["id"],
+                    d["grid_id"],
+                    phone.user_id,
+                    d["started_at"],
+                    d["ended_at"],
+                    track,
+                    json.dumps(d["track"]["times"]),
+                    json.dumps(d["visits"], ensure_ascii=False),
+                    d["notes"],
+                    change["recorded_at"],
+                    phone.device,
+                )
+            )
     return inspections, patrols

@@ -5,6 +5,7 @@ is left as it was. Run after ``make bench`` has built ``anxun_bench``:
     DATABASE_URL=postgresql://…/anxun_bench .venv/bin/python -m bench.profile_push [changes] [repeat]
 
 Prints changes/s and the top of the profile (cumulative and own time)."""
+
 from __future__ import annotations
 
 import cProfile

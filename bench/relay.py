@@ -4,6 +4,7 @@ inside its status line and headers, or cut inside its body; and a new connection
 Connections are persistent (keep-alive) in both directions; a fault ends the connection, as a lost signal
 would. ``fault_rate`` is the share of answers (and new connections) that meet a fault.
 Used by the soak (bench/soak.py) and the fault test that runs it small (tests/sync/test_faults.py)."""
+
 from __future__ import annotations
 
 import random

@@ -1,4 +1,5 @@
 """The table (stdout) and the JSON (bench/results/) of one run, with the machine it ran on."""
+
 from __future__ import annotations
 
 import json
@@ -12,8 +13,12 @@ from bench.stats import load
 
 
 def machine(bench_url: str | None = None) -> dict:
-    info = {"nproc": os.cpu_count(), "python": platform.python_version(), "kernel": platform.release(),
-            "load_at_start": load()}
+    info = {
+        "nproc": os.cpu_count(),
+        "python": platform.python_version(),
+        "kernel": platform.release(),
+        "load_at_start": load(),
+    }
     try:
         meminfo = Path("/proc/meminfo").read_text()
         info["memory_gib"] = round(int(re.search(r"MemTotal:\s+(\d+)", meminfo).group(1)) / 2**20, 1)
@@ -29,8 +34,10 @@ def machine(bench_url: str | None = None) -> dict:
 
         try:
             with psycopg2.connect(dsn(bench_url)) as conn, conn.cursor() as cur:
-                cur.execute("SELECT version(), postgis_lib_version(), current_setting('shared_buffers'), "
-                            "current_setting('synchronous_commit')")
+                cur.execute(
+                    "SELECT version(), postgis_lib_version(), current_setting('shared_buffers'), "
+                    "current_setting('synchronous_commit')"
+                )
                 version, postgis, shared_buffers, sync = cur.fetchone()
                 info["postgresql"] = version.split(" on ")[0]
                 info["postgis"] = postgis
@@ -67,8 +74,19 @@ def table(rows) -> str:
     lines = [header]
     for row in rows:
         met = "" if row.met is None else ("yes" if row.met else "NO")
-        lines.append((row.section, row.metric, fmt(row.value, row.unit), fmt(row.ceiling, row.unit),
-                      ratio_text(row), row.target, met, f"{row.load1:.1f}", row.note))
+        lines.append(
+            (
+                row.section,
+                row.metric,
+                fmt(row.value, row.unit),
+                fmt(row.ceiling, row.unit),
+                ratio_text(row),
+                row.target,
+                met,
+                f"{row.load1:.1f}",
+                row.note,
+            )
+        )
     widths = [max(len(str(line[i])) for line in lines) for i in range(len(header) - 1)]
     out = []
     for n, line in enumerate(lines):

@@ -9,6 +9,7 @@ Environment:
   ANXUN_BENCH_ONLY     comma-separated sections (push,memory,pull,photos,redraw,ledger,reads)
   ANXUN_BENCH_PORT     port of the API under test (default 8010)
   ANXUN_WORKERS, ANXUN_THREADS   gunicorn, as for make run (default 2 × 4)"""
+
 from __future__ import annotations
 
 import dataclasses
@@ -25,9 +26,15 @@ from bench.payloads import load_phones, load_templates
 from bench.server import Server
 from bench.stats import load
 
-SECTIONS = [("push", sections.push), ("memory", sections.memory), ("pull", sections.pull),
-            ("photos", sections.photos), ("redraw", sections.redraw), ("ledger", sections.ledger),
-            ("reads", sections.reads)]
+SECTIONS = [
+    ("push", sections.push),
+    ("memory", sections.memory),
+    ("pull", sections.pull),
+    ("photos", sections.photos),
+    ("redraw", sections.redraw),
+    ("ledger", sections.ledger),
+    ("reads", sections.reads),
+]
 
 
 def log(message: str) -> None:
@@ -43,10 +50,16 @@ def main() -> int:
         return 2
     only = {s.strip() for s in os.environ.get("ANXUN_BENCH_ONLY", "").split(",") if s.strip()}
     _, bench_url = dataset.server_and_bench_url(database_url)
-    results: dict = {"started_at": time.strftime("%Y-%m-%dT%H:%M:%S%z"), "sizes": dataclasses.asdict(sizes),
-                     "machine": report.machine(), "sections": {}}
-    log(f"AnXun benchmark, scale {sizes.scale}: {sizes.villages:,} grids, {sizes.enterprises:,} enterprises, "
-        f"{sizes.workers:,} grid workers, {sizes.hazards:,} hazards  (load {load()})")
+    results: dict = {
+        "started_at": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
+        "sizes": dataclasses.asdict(sizes),
+        "machine": report.machine(),
+        "sections": {},
+    }
+    log(
+        f"AnXun benchmark, scale {sizes.scale}: {sizes.villages:,} grids, {sizes.enterprises:,} enterprises, "
+        f"{sizes.workers:,} grid workers, {sizes.hazards:,} hazards  (load {load()})"
+    )
 
     if os.environ.get("ANXUN_BENCH_REUSE") == "1" and dataset.existing_scale(bench_url) == sizes.scale:
         from db.migrate import upgrade
@@ -66,8 +79,14 @@ def main() -> int:
     templates = load_templates(bench_url)
     workers = int(os.environ.get("ANXUN_WORKERS") or 2)
     threads = int(os.environ.get("ANXUN_THREADS") or 4)
-    server = Server(bench_url, port=int(os.environ.get("ANXUN_BENCH_PORT") or 8010), workers=workers,
-                    threads=threads, photo_root=WORK / "photos", log_path=WORK / "gunicorn.log")
+    server = Server(
+        bench_url,
+        port=int(os.environ.get("ANXUN_BENCH_PORT") or 8010),
+        workers=workers,
+        threads=threads,
+        photo_root=WORK / "photos",
+        log_path=WORK / "gunicorn.log",
+    )
     results["server"] = {"workers": workers, "threads": threads, "worker_class": "gthread"}
     rows = []
     log(f"API: gunicorn gthread {workers}×{threads} on {server.base} (log: {server.log_path})")
@@ -75,8 +94,16 @@ def main() -> int:
     try:
         spec = Client(server.base).get("/api/v1/openapi.json").json()
         paths = {path: set(methods) for path, methods in spec.get("paths", {}).items()}
-        ctx = sections.Context(sizes=sizes, bench_url=bench_url, base=server.base, server=server, phones=phones,
-                               templates=templates, paths=paths, log=log)
+        ctx = sections.Context(
+            sizes=sizes,
+            bench_url=bench_url,
+            base=server.base,
+            server=server,
+            phones=phones,
+            templates=templates,
+            paths=paths,
+            log=log,
+        )
         sections.warm_up(ctx)
         for name, fn in SECTIONS:
             if only and name not in only:
@@ -93,9 +120,15 @@ def main() -> int:
             results["sections"][name] = figures
             rows += section_rows
             for row in section_rows:
-                log(f"    {row.metric}: {report.fmt(row.value, row.unit)}"
-                    + (f"  (ceiling {report.fmt(row.ceiling, row.unit)}, {report.ratio_text(row)})" if row.ceiling else "")
-                    + (f"  {row.note}" if row.note else ""))
+                log(
+                    f"    {row.metric}: {report.fmt(row.value, row.unit)}"
+                    + (
+                        f"  (ceiling {report.fmt(row.ceiling, row.unit)}, {report.ratio_text(row)})"
+                        if row.ceiling
+                        else ""
+                    )
+                    + (f"  {row.note}" if row.note else "")
+                )
     finally:
         results["server"]["memory_at_end"] = server.memory()
         server.stop()
@@ -105,11 +138,15 @@ def main() -> int:
     path = report.write(results, RESULTS)
     m = results["machine"]
     print()
-    print(f"AnXun benchmark — scale {sizes.scale}, {m.get('nproc')} cores, {m.get('memory_gib')} GiB, "
-          f"{m.get('cpu', '')}; {m.get('postgresql', '')}, PostGIS {m.get('postgis', '')}; "
-          f"load {m['load_at_start']} → {results['load_at_end']}")
-    print("ratio = AnXun ÷ ceiling: for rates a share of the ceiling, for times a multiple of it; "
-          "load = 1-minute load average when the row was measured")
+    print(
+        f"AnXun benchmark — scale {sizes.scale}, {m.get('nproc')} cores, {m.get('memory_gib')} GiB, "
+        f"{m.get('cpu', '')}; {m.get('postgresql', '')}, PostGIS {m.get('postgis', '')}; "
+        f"load {m['load_at_start']} → {results['load_at_end']}"
+    )
+    print(
+        "ratio = AnXun ÷ ceiling: for rates a share of the ceiling, for times a multiple of it; "
+        "load = 1-minute load average when the row was measured"
+    )
     print()
     print(report.table(rows))
     print()

@@ -4,6 +4,7 @@ exists (its path in the server's OpenAPI document) and reports "not available" o
 Every section returns ``(figures, rows)``: the figures go to the JSON, the rows to the table. A row's
 ``ratio`` is AnXun ÷ ceiling: for a rate (higher is better) a fraction of the ceiling, for a time
 (lower is better) a multiple of it."""
+
 from __future__ import annotations
 
 import json
@@ -114,13 +115,17 @@ def push(ctx: Context) -> tuple[dict, list[Row]]:
     for n in sizes.push_phones:
         phones = [ctx.phones[i % len(ctx.phones)] for i in range(n)]
         per_phone = sizes.push_batches.get(n, 1)
-        bodies = [[payloads.batch(p, ctx.templates, rng, sizes.batch_changes) for _ in range(per_phone)] for p in phones]
+        bodies = [
+            [payloads.batch(p, ctx.templates, rng, sizes.batch_changes) for _ in range(per_phone)] for p in phones
+        ]
         changes = sum(len(b["changes"]) for bs in bodies for b in bs)
-        answers_per_change = [len(c["data"]["answers"]) for bs in bodies for b in bs for c in b["changes"]
-                              if c["entity"] == "inspection"]
+        answers_per_change = [
+            len(c["data"]["answers"]) for bs in bodies for b in bs for c in b["changes"] if c["entity"] == "inspection"
+        ]
         ctx.log(f"  push: {n} phone(s) × {per_phone} batch(es) × {sizes.batch_changes} changes")
-        ceiling = ceilings.push(ctx.bench_url, [[payloads.bare_rows(p, b) for b in bs]
-                                                for p, bs in zip(phones, bodies)])
+        ceiling = ceilings.push(
+            ctx.bench_url, [[payloads.bare_rows(p, b) for b in bs] for p, bs in zip(phones, bodies)]
+        )
         encoded = [[json_body(b, gzipped=True) for b in bs] for bs in bodies]
         latencies, statuses, problems = [], {}, []
         lock = threading.Lock()
@@ -144,18 +149,37 @@ def push(ctx: Context) -> tuple[dict, list[Row]]:
         rate = changes / wall
         lat = summary(latencies)
         figures[f"{n}_phones"] = {
-            "changes": changes, "seconds": round(wall, 3), "changes_per_s": round(rate, 1), "batch_latency": lat,
-            "statuses": statuses, "problems": problems, "answers_per_inspection": {
-                "min": min(answers_per_change, default=0), "max": max(answers_per_change, default=0),
-                "mean": round(sum(answers_per_change) / max(len(answers_per_change), 1), 1)},
+            "changes": changes,
+            "seconds": round(wall, 3),
+            "changes_per_s": round(rate, 1),
+            "batch_latency": lat,
+            "statuses": statuses,
+            "problems": problems,
+            "answers_per_inspection": {
+                "min": min(answers_per_change, default=0),
+                "max": max(answers_per_change, default=0),
+                "mean": round(sum(answers_per_change) / max(len(answers_per_change), 1), 1),
+            },
             "gzip_bytes_per_batch": round(sum(len(d) for bs in encoded for d, _ in bs) / max(1, n * per_phone)),
-            "ceiling": ceiling, "load": [load_before, load()]}
+            "ceiling": ceiling,
+            "load": [load_before, load()],
+        }
         target = "≥ 2,000/s and ≥ 20 %" if n == 8 else ""
         met = (rate >= 2000 and rate / ceiling["rows_per_s"] >= 0.2) if n == 8 else None
-        rows.append(Row("push", f"{n} phone{'s' if n > 1 else ''}: changes/s", round(rate), "/s",
-                        ceiling["rows_per_s"], "rate", target, met,
-                        note=f"p50 {lat['p50_ms'] / 1000:.2f} s, p99 {lat['p99_ms'] / 1000:.2f} s per batch"
-                             + (f"; {len(problems)} problem(s)" if problems else "")))
+        rows.append(
+            Row(
+                "push",
+                f"{n} phone{'s' if n > 1 else ''}: changes/s",
+                round(rate),
+                "/s",
+                ceiling["rows_per_s"],
+                "rate",
+                target,
+                met,
+                note=f"p50 {lat['p50_ms'] / 1000:.2f} s, p99 {lat['p99_ms'] / 1000:.2f} s per batch"
+                + (f"; {len(problems)} problem(s)" if problems else ""),
+            )
+        )
     return figures, rows
 
 
@@ -172,8 +196,9 @@ def memory(ctx: Context) -> tuple[dict, list[Row]]:
     size = len(json.dumps(probe, ensure_ascii=False, separators=(",", ":")).encode())
     limit = 8 * 1024 * 1024
     pad = max(0, int((limit * 0.93 - size) / sizes.max_batch_changes))
-    body = payloads.batch(phone, ctx.templates, random.Random(6), sizes.max_batch_changes, patrols=False,
-                          remarks_bytes=min(pad, 14_000))
+    body = payloads.batch(
+        phone, ctx.templates, random.Random(6), sizes.max_batch_changes, patrols=False, remarks_bytes=min(pad, 14_000)
+    )
     data, headers = json_body(body, gzipped=True)
     raw = len(json.dumps(body, ensure_ascii=False, separators=(",", ":")).encode())
     before = ctx.server.memory()
@@ -183,13 +208,32 @@ def memory(ctx: Context) -> tuple[dict, list[Row]]:
     results = reply.json().get("results", []) if reply.status == 200 else []
     applied = sum(1 for r in results if r["status"] == "applied")
     peak = max(m["peak_mb"] for m in after.values())
-    figures = {"changes": len(body["changes"]), "json_bytes": raw, "gzip_bytes": len(data), "status": reply.status,
-               "applied": applied, "seconds": round(reply.seconds, 2), "workers_before": before,
-               "workers_after": after, "peak_reset_exact": exact, "peak_rss_mb": peak}
-    return figures, [Row("memory", f"max batch ({len(body['changes'])} changes, {raw / 2**20:.1f} MiB): worker peak RSS",
-                         peak, "MB", None, "time", "< 300 MB", peak < 300,
-                         note=f"HTTP {reply.status}, {applied} applied in {reply.seconds:.1f} s"
-                              + ("" if exact else "; peak not reset (includes earlier peaks)"))]
+    figures = {
+        "changes": len(body["changes"]),
+        "json_bytes": raw,
+        "gzip_bytes": len(data),
+        "status": reply.status,
+        "applied": applied,
+        "seconds": round(reply.seconds, 2),
+        "workers_before": before,
+        "workers_after": after,
+        "peak_reset_exact": exact,
+        "peak_rss_mb": peak,
+    }
+    return figures, [
+        Row(
+            "memory",
+            f"max batch ({len(body['changes'])} changes, {raw / 2**20:.1f} MiB): worker peak RSS",
+            peak,
+            "MB",
+            None,
+            "time",
+            "< 300 MB",
+            peak < 300,
+            note=f"HTTP {reply.status}, {applied} applied in {reply.seconds:.1f} s"
+            + ("" if exact else "; peak not reset (includes earlier peaks)"),
+        )
+    ]
 
 
 # --------------------------------------------------------------------------- 2. pull
@@ -214,8 +258,15 @@ def _pull_all(client: Client, cursor: str | None = None, limit: int = 500, max_p
         cursor = answer["cursor"]
         if not answer["has_more"]:
             break
-    return {"seconds": time.perf_counter() - t0, "pages": pages, "gzip_bytes": gzip_bytes, "records": records,
-            "cursor": cursor, "first_page_seconds": first_page, "keys": keys}
+    return {
+        "seconds": time.perf_counter() - t0,
+        "pages": pages,
+        "gzip_bytes": gzip_bytes,
+        "records": records,
+        "cursor": cursor,
+        "first_page_seconds": first_page,
+        "keys": keys,
+    }
 
 
 OFFICER_PAGES = 5
@@ -237,9 +288,19 @@ def pull(ctx: Context) -> tuple[dict, list[Row]]:
     median = samples[len(samples) // 2]
     ceiling = sorted(c["seconds"] for c in ceiling_samples)[len(ceiling_samples) // 2]
     figures["initial"] = {"median": median, "all": samples, "ceiling": ceiling_samples}
-    rows.append(Row("pull", "initial full pull, one phone", round(median["seconds"], 3), "s", round(ceiling, 4), "time",
-                    "< 1 s", median["seconds"] < 1,
-                    note=f"{median['records']} records, {median['pages']} page(s), {median['gzip_bytes'] / 1024:.0f} KiB gzip"))
+    rows.append(
+        Row(
+            "pull",
+            "initial full pull, one phone",
+            round(median["seconds"], 3),
+            "s",
+            round(ceiling, 4),
+            "time",
+            "< 1 s",
+            median["seconds"] < 1,
+            note=f"{median['records']} records, {median['pages']} page(s), {median['gzip_bytes'] / 1024:.0f} KiB gzip",
+        )
+    )
 
     # An inspector's first pull sees the whole county: a snapshot walked by record key. Its first pages
     # (information: the whole of it is ≈ 190 pages of 2,000 on the full county).
@@ -247,9 +308,17 @@ def pull(ctx: Context) -> tuple[dict, list[Row]]:
     officer_ceiling = ceilings.pull_records(ctx.bench_url, officer.pop("keys"))
     officer.pop("cursor")
     figures["inspector_first_pages"] = {"pull": officer, "ceiling": officer_ceiling}
-    rows.append(Row("pull", f"inspector's first pull: first {officer['pages']} pages of 2,000",
-                    round(officer["seconds"], 3), "s", officer_ceiling["seconds"], "time",
-                    note=f"{officer['records']} records; ceiling = the same records read by one plain query"))
+    rows.append(
+        Row(
+            "pull",
+            f"inspector's first pull: first {officer['pages']} pages of 2,000",
+            round(officer["seconds"], 3),
+            "s",
+            officer_ceiling["seconds"],
+            "time",
+            note=f"{officer['records']} records; ceiling = the same records read by one plain query",
+        )
+    )
 
     # Every phone's first pull at once: the morning after a reinstall (information).
     phones = [ctx.phones[i % len(ctx.phones)] for i in range(sizes.pull_phones)]
@@ -265,8 +334,15 @@ def pull(ctx: Context) -> tuple[dict, list[Row]]:
 
     wall = run_together([lambda i=i, p=p: initial(i, p) for i, p in enumerate(phones)])
     figures["initial_concurrent"] = {"phones": len(phones), "wall_seconds": round(wall, 2), "per_phone": summary(first)}
-    rows.append(Row("pull", f"initial pull, {len(phones)} phones at once: p99", round(percentile(first, 99), 3), "s",
-                    note="information"))
+    rows.append(
+        Row(
+            "pull",
+            f"initial pull, {len(phones)} phones at once: p99",
+            round(percentile(first, 99), 3),
+            "s",
+            note="information",
+        )
+    )
 
     # Incremental pulls: all phones pulling in a closed loop while the county keeps changing.
     stop = threading.Event()
@@ -281,10 +357,13 @@ def pull(ctx: Context) -> tuple[dict, list[Row]]:
         with conn.cursor() as cur:
             while not stop.is_set():
                 grids = wrng.sample(phone_grids, min(3, len(phone_grids)))
-                cur.execute("""
+                cur.execute(
+                    """
                     UPDATE hazards SET version = version + 1, updated_at = now()
                      WHERE id IN (SELECT id FROM hazards WHERE grid_id = ANY(%s::uuid[]) ORDER BY random() LIMIT 3)
-                        OR id IN (SELECT id FROM hazards TABLESAMPLE SYSTEM (0.1) LIMIT 7)""", (grids,))
+                        OR id IN (SELECT id FROM hazards TABLESAMPLE SYSTEM (0.1) LIMIT 7)""",
+                    (grids,),
+                )
                 writes["updates"] += cur.rowcount
                 time.sleep(0.1)
         conn.close()
@@ -326,14 +405,42 @@ def pull(ctx: Context) -> tuple[dict, list[Row]]:
         alone.append(reply.seconds)
     alone_summary = summary(alone)
     round_trip = ceilings.select1(ctx.bench_url)
-    figures["incremental"] = {"phones": len(phones), "rounds": sizes.incremental_rounds, "latency": inc,
-                              "wall_seconds": round(wall, 2), "records_received": changes_seen["records"],
-                              "hazard_updates_meanwhile": writes["updates"], "ceiling": ceiling_inc,
-                              "one_phone_alone": alone_summary, "select1": round_trip, "load": [load_before, load_after]}
-    rows.append(Row("pull", f"incremental, {len(phones)} phones: p99", inc["p99_ms"], "ms", ceiling_inc["p99_ms"], "time",
-                    "< 100 ms", inc["p99_ms"] < 100, note=f"p50 {inc['p50_ms']:.0f} ms; ceiling p50 {ceiling_inc['p50_ms']:.1f} ms"))
-    rows.append(Row("pull", "incremental, one phone alone: p50", alone_summary["p50_ms"], "ms", round_trip["p50_ms"],
-                    "time", note="ceiling = SELECT 1 round trip"))
+    figures["incremental"] = {
+        "phones": len(phones),
+        "rounds": sizes.incremental_rounds,
+        "latency": inc,
+        "wall_seconds": round(wall, 2),
+        "records_received": changes_seen["records"],
+        "hazard_updates_meanwhile": writes["updates"],
+        "ceiling": ceiling_inc,
+        "one_phone_alone": alone_summary,
+        "select1": round_trip,
+        "load": [load_before, load_after],
+    }
+    rows.append(
+        Row(
+            "pull",
+            f"incremental, {len(phones)} phones: p99",
+            inc["p99_ms"],
+            "ms",
+            ceiling_inc["p99_ms"],
+            "time",
+            "< 100 ms",
+            inc["p99_ms"] < 100,
+            note=f"p50 {inc['p50_ms']:.0f} ms; ceiling p50 {ceiling_inc['p50_ms']:.1f} ms",
+        )
+    )
+    rows.append(
+        Row(
+            "pull",
+            "incremental, one phone alone: p50",
+            alone_summary["p50_ms"],
+            "ms",
+            round_trip["p50_ms"],
+            "time",
+            note="ceiling = SELECT 1 round trip",
+        )
+    )
     return figures, rows
 
 
@@ -349,8 +456,10 @@ def photos(ctx: Context) -> tuple[dict, list[Row]]:
     t0 = time.perf_counter()
     total = sizes.photos_sequential + sizes.photos_concurrent
     pictures = make_photos(total, places, salt=uuid.uuid4().hex)
-    ctx.log(f"  photos: {total} photos made in {time.perf_counter() - t0:.1f} s "
-            f"({min(len(p.data) for p in pictures) / 1e6:.1f}–{max(len(p.data) for p in pictures) / 1e6:.1f} MB)")
+    ctx.log(
+        f"  photos: {total} photos made in {time.perf_counter() - t0:.1f} s "
+        f"({min(len(p.data) for p in pictures) / 1e6:.1f}–{max(len(p.data) for p in pictures) / 1e6:.1f} MB)"
+    )
     # The records naming them come first, as on a phone: pushed, then the missing photos uploaded.
     rng = random.Random(5)
     now = datetime.now(timezone.utc)
@@ -361,12 +470,15 @@ def photos(ctx: Context) -> tuple[dict, list[Row]]:
         change["data"]["photos"] = [picture.sha256]
         changes.append(change)
     client = Client(ctx.base, phone.token)
-    reply = client.post_json("/api/v1/sync/push", {"batch_id": str(uuid.uuid4()), "sent_at": now.isoformat(),
-                                                   "changes": changes}, gzipped=True)
+    reply = client.post_json(
+        "/api/v1/sync/push",
+        {"batch_id": str(uuid.uuid4()), "sent_at": now.isoformat(), "changes": changes},
+        gzipped=True,
+    )
     missing = len(reply.json().get("missing_photos", [])) if reply.status == 200 else 0
 
     figures, rows = {"photo_mb": [round(len(p.data) / 1e6, 2) for p in pictures], "named_missing_before": missing}, []
-    runs = [(1, pictures[:sizes.photos_sequential]), (sizes.photo_concurrency, pictures[sizes.photos_sequential:])]
+    runs = [(1, pictures[: sizes.photos_sequential]), (sizes.photo_concurrency, pictures[sizes.photos_sequential :])]
     for concurrency, batch in runs:
         ceiling = ceilings.photos(batch, concurrency, WORK / "ceiling-photos")
         statuses: dict[int, int] = {}
@@ -390,13 +502,29 @@ def photos(ctx: Context) -> tuple[dict, list[Row]]:
         wall = run_together([uploader for _ in range(concurrency)])
         rate = len(batch) / wall
         figures[f"concurrency_{concurrency}"] = {
-            "photos": len(batch), "seconds": round(wall, 3), "photos_per_s": round(rate, 2),
-            "mb_per_s": round(sum(len(p.data) for p in batch) / 1e6 / wall, 1), "statuses": statuses,
-            "latency": summary(latencies), "ceiling": ceiling, "load": [load_before, load()]}
+            "photos": len(batch),
+            "seconds": round(wall, 3),
+            "photos_per_s": round(rate, 2),
+            "mb_per_s": round(sum(len(p.data) for p in batch) / 1e6 / wall, 1),
+            "statuses": statuses,
+            "latency": summary(latencies),
+            "ceiling": ceiling,
+            "load": [load_before, load()],
+        }
         ok = statuses.get(201, 0) == len(batch)
-        rows.append(Row("photos", f"{concurrency} at a time: photos/s", round(rate, 2), "/s", ceiling["photos_per_s"],
-                        "rate", "≥ 60 %", ok and rate / ceiling["photos_per_s"] >= 0.6,
-                        note=f"p50 {summary(latencies)['p50_ms']:.0f} ms each" + ("" if ok else f"; statuses {statuses}")))
+        rows.append(
+            Row(
+                "photos",
+                f"{concurrency} at a time: photos/s",
+                round(rate, 2),
+                "/s",
+                ceiling["photos_per_s"],
+                "rate",
+                "≥ 60 %",
+                ok and rate / ceiling["photos_per_s"] >= 0.6,
+                note=f"p50 {summary(latencies)['p50_ms']:.0f} ms each" + ("" if ok else f"; statuses {statuses}"),
+            )
+        )
     return figures, rows
 
 
@@ -416,8 +544,11 @@ SELECT * FROM pairs WHERE shared > 0.004;
 
 
 def _choose_pairs(ctx: Context, count: int) -> list[tuple[str, str]]:
-    rows = ctx.query(PAIRS + " SELECT a_id::text, b_id::text FROM bench_redraw ORDER BY shared DESC",
-                     {"salt": "redraw", "candidates": count * 8}, commit=True)
+    rows = ctx.query(
+        PAIRS + " SELECT a_id::text, b_id::text FROM bench_redraw ORDER BY shared DESC",
+        {"salt": "redraw", "candidates": count * 8},
+        commit=True,
+    )
     used, pairs = set(), []
     for a, b in rows:
         if a in used or b in used:
@@ -435,7 +566,8 @@ def redraw(ctx: Context) -> tuple[dict, list[Row]]:
     sizes = ctx.sizes
     pairs = _choose_pairs(ctx, sizes.redraw_grids // 2)
     # Move the boundary between each pair: a ~300 m strip of b along the shared edge goes to a.
-    edits = ctx.query("""
+    edits = ctx.query(
+        """
         WITH chosen AS (SELECT * FROM unnest(%(a)s::uuid[], %(b)s::uuid[]) AS c(a_id, b_id)),
         strip AS (
             SELECT c.a_id, c.b_id, ST_CollectionExtract(ST_Intersection(b.geometry, ST_Buffer(a.geometry, 0.003)), 3) AS s
@@ -446,15 +578,20 @@ def redraw(ctx: Context) -> tuple[dict, list[Row]]:
             UNION ALL
             SELECT s.b_id, ST_Multi(ST_CollectionExtract(ST_Difference(b.geometry, s.s), 3))
               FROM strip s JOIN grids b ON b.id = s.b_id) e
-        JOIN grids g ON g.id = e.grid_id""", {"a": [a for a, _ in pairs], "b": [b for _, b in pairs]})
+        JOIN grids g ON g.id = e.grid_id""",
+        {"a": [a for a, _ in pairs], "b": [b for _, b in pairs]},
+    )
     edits = {grid_id: (version, geom) for grid_id, version, geom in edits}
     conn = psycopg2.connect(dsn(ctx.bench_url))
     with conn, conn.cursor() as cur:
         cur.execute("DROP TABLE IF EXISTS bench_redraw")
-        cur.execute("CREATE TABLE bench_redraw (grid_id uuid PRIMARY KEY, geometry geometry(MultiPolygon, 4326), "
-                    "geojson text)")
+        cur.execute(
+            "CREATE TABLE bench_redraw (grid_id uuid PRIMARY KEY, geometry geometry(MultiPolygon, 4326), geojson text)"
+        )
         for grid_id, (_, geom) in edits.items():
-            cur.execute("INSERT INTO bench_redraw VALUES (%s, %s, ST_AsGeoJSON(%s::geometry, 9))", (grid_id, geom, geom))
+            cur.execute(
+                "INSERT INTO bench_redraw VALUES (%s, %s, ST_AsGeoJSON(%s::geometry, 9))", (grid_id, geom, geom)
+            )
         cur.execute("SELECT grid_id::text, geojson FROM bench_redraw")
         geojson = dict(cur.fetchall())
     conn.close()
@@ -476,15 +613,30 @@ def redraw(ctx: Context) -> tuple[dict, list[Row]]:
             problems.append(f"{reply.status}: {reply.body[:300].decode(errors='replace')}")
     wall = time.perf_counter() - t0
     named = ceiling["all_enterprises"]
-    figures = {"grids": len(order), "seconds": round(wall, 3), "enterprises_relocated": relocated,
-               "per_request": summary(latencies), "problems": problems, "ceiling": ceiling,
-               "load": [load_before, load()]}
+    figures = {
+        "grids": len(order),
+        "seconds": round(wall, 3),
+        "enterprises_relocated": relocated,
+        "per_request": summary(latencies),
+        "problems": problems,
+        "ceiling": ceiling,
+        "load": [load_before, load()],
+    }
     return figures, [
-        Row("redraw", f"edit {len(order)} grids + re-place", round(wall, 3), "s", named["seconds"], "time", "≤ 1.5×",
+        Row(
+            "redraw",
+            f"edit {len(order)} grids + re-place",
+            round(wall, 3),
+            "s",
+            named["seconds"],
+            "time",
+            "≤ 1.5×",
             not problems and wall <= 1.5 * named["seconds"],
             note=f"{relocated} relocated (ceiling {named['enterprises_moved']}); "
-                 f"same-edits bare {ceiling['edited_grids_only']['seconds'] * 1000:.0f} ms"
-                 + (f"; {len(problems)} refused" if problems else ""))]
+            f"same-edits bare {ceiling['edited_grids_only']['seconds'] * 1000:.0f} ms"
+            + (f"; {len(problems)} refused" if problems else ""),
+        )
+    ]
 
 
 # --------------------------------------------------------------------------- 5. ledger
@@ -509,8 +661,9 @@ def ledger(ctx: Context) -> tuple[dict, list[Row]]:
     anx, ceil = [], []
     per_filter = {}
     for name, filters in filter_sets.items():
-        query = "&".join(f"{k}={v}" if not isinstance(v, list) else "&".join(f"{k}={x}" for x in v)
-                         for k, v in filters.items()).replace("True", "true")
+        query = "&".join(
+            f"{k}={v}" if not isinstance(v, list) else "&".join(f"{k}={x}" for x in v) for k, v in filters.items()
+        ).replace("True", "true")
         times, total = [], None
         for _ in range(repeat):
             reply = desk.get(f"/api/v1/hazards?{query}&per_page=50")
@@ -522,9 +675,17 @@ def ledger(ctx: Context) -> tuple[dict, list[Row]]:
         ceil.append(c["p50_ms"])
     s = summary(anx)
     figures["filtered"] = per_filter
-    rows.append(Row("ledger", "filtered query (page of 50 + count): p50", s["p50_ms"], "ms",
-                    round(sorted(ceil)[len(ceil) // 2], 2), "time",
-                    note="; ".join(f"{k} {v['total']} rows" for k, v in per_filter.items())))
+    rows.append(
+        Row(
+            "ledger",
+            "filtered query (page of 50 + count): p50",
+            s["p50_ms"],
+            "ms",
+            round(sorted(ceil)[len(ceil) // 2], 2),
+            "time",
+            note="; ".join(f"{k} {v['total']} rows" for k, v in per_filter.items()),
+        )
+    )
 
     if not ctx.has("get", "/api/v1/hazards/export.xlsx"):
         figures["xlsx"] = {"available": False}
@@ -542,18 +703,47 @@ def ledger(ctx: Context) -> tuple[dict, list[Row]]:
     after = ctx.server.memory()
     growth = max(after[pid]["peak_mb"] - before.get(pid, {"rss_mb": after[pid]["peak_mb"]})["rss_mb"] for pid in after)
     rows_written = _xlsx_rows(out) if reply.status == 200 else None
-    figures["xlsx"] = {"expected_rows": expected, "rows": rows_written, "status": reply.status,
-                       "seconds": round(wall, 2), "first_byte_seconds": reply.first_byte_seconds,
-                       "bytes": reply.headers.get("x-bytes"), "content_type": reply.headers.get("content-type"),
-                       "workers_before": before, "workers_after": after, "peak_reset_exact": exact,
-                       "worker_rss_growth_mb": round(growth, 1), "ceiling": ceiling}
+    figures["xlsx"] = {
+        "expected_rows": expected,
+        "rows": rows_written,
+        "status": reply.status,
+        "seconds": round(wall, 2),
+        "first_byte_seconds": reply.first_byte_seconds,
+        "bytes": reply.headers.get("x-bytes"),
+        "content_type": reply.headers.get("content-type"),
+        "workers_before": before,
+        "workers_after": after,
+        "peak_reset_exact": exact,
+        "worker_rss_growth_mb": round(growth, 1),
+        "ceiling": ceiling,
+    }
     ok = reply.status == 200 and rows_written is not None and rows_written >= expected
-    rows.append(Row("ledger", f"xlsx export, {expected:,} rows", round(wall, 2), "s", ceiling.get("seconds"), "time",
-                    "< 60 s, streamed", ok and wall < 60 and growth < 100,
-                    note=f"worker peak +{growth:.0f} MB (ceiling process +{ceiling.get('rss_growth_mb', '?')} MB); "
-                         f"first byte {reply.first_byte_seconds or 0:.1f} s; {rows_written} data rows"))
-    rows.append(Row("ledger", "xlsx export: worker peak RSS growth", round(growth, 1), "MB",
-                    ceiling.get("rss_growth_mb"), "time", "streams (< 100 MB)", growth < 100))
+    rows.append(
+        Row(
+            "ledger",
+            f"xlsx export, {expected:,} rows",
+            round(wall, 2),
+            "s",
+            ceiling.get("seconds"),
+            "time",
+            "< 60 s, streamed",
+            ok and wall < 60 and growth < 100,
+            note=f"worker peak +{growth:.0f} MB (ceiling process +{ceiling.get('rss_growth_mb', '?')} MB); "
+            f"first byte {reply.first_byte_seconds or 0:.1f} s; {rows_written} data rows",
+        )
+    )
+    rows.append(
+        Row(
+            "ledger",
+            "xlsx export: worker peak RSS growth",
+            round(growth, 1),
+            "MB",
+            ceiling.get("rss_growth_mb"),
+            "time",
+            "streams (< 100 MB)",
+            growth < 100,
+        )
+    )
     return figures, rows
 
 
@@ -605,8 +795,12 @@ def _closed_loop(base: str, path: str, token: str | None, connections: int, seco
 
     deadline[0] = time.perf_counter() + seconds + 0.05  # set before the barrier releases the clients
     wall = run_together([lambda n=n: one(n) for n in range(connections)])
-    return {"requests": sum(counts), "seconds": round(wall, 3), "per_s": round(sum(counts) / wall, 1),
-            "not_200": statuses}
+    return {
+        "requests": sum(counts),
+        "seconds": round(wall, 3),
+        "per_s": round(sum(counts) / wall, 1),
+        "not_200": statuses,
+    }
 
 
 def reads(ctx: Context) -> tuple[dict, list[Row]]:
@@ -623,8 +817,15 @@ def reads(ctx: Context) -> tuple[dict, list[Row]]:
     with socket.socket() as probe:  # a free port: the neighbours of ours may be someone else's
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
-    ceiling = Server(ctx.bench_url, port=port, workers=server.workers, threads=server.threads,
-                     photo_root=None, log_path=WORK / "ceiling-gunicorn.log", app="bench.ceiling_app:app")
+    ceiling = Server(
+        ctx.bench_url,
+        port=port,
+        workers=server.workers,
+        threads=server.threads,
+        photo_root=None,
+        log_path=WORK / "ceiling-gunicorn.log",
+        app="bench.ceiling_app:app",
+    )
     ceiling.start()
     pairs = []
     try:
@@ -632,16 +833,33 @@ def reads(ctx: Context) -> tuple[dict, list[Row]]:
             anxun = _closed_loop(ctx.base, path, phone.token, 16, 1 if warm else 5)
             bare = _closed_loop(ceiling.base, "/select1", None, 16, 1 if warm else 5)
             if not warm:
-                pairs.append({"anxun": anxun, "ceiling": bare, "ratio": round(anxun["per_s"] / bare["per_s"], 3),
-                              "load": load()})
+                pairs.append(
+                    {"anxun": anxun, "ceiling": bare, "ratio": round(anxun["per_s"] / bare["per_s"], 3), "load": load()}
+                )
     finally:
         ceiling.stop()
     ratios = sorted(p["ratio"] for p in pairs)
     median = ratios[len(ratios) // 2]
     middle = pairs[[p["ratio"] for p in pairs].index(median)]
-    figures = {"path": "/api/v1/enterprises/{id}", "connections": 16, "seconds": 5, "pairs": pairs,
-               "ratio_median": median, "ratio_range": [ratios[0], ratios[-1]]}
-    rows = [Row("reads", "GET /enterprises/{id}, 16 connections: requests/s (median pair)", middle["anxun"]["per_s"],
-                "/s", middle["ceiling"]["per_s"], "rate", "≥ 40 %", median >= 0.4,
-                note=f"5 paired 5 s runs: {ratios[0]:.0%}–{ratios[-1]:.0%} of a bare SELECT 1 app")]
+    figures = {
+        "path": "/api/v1/enterprises/{id}",
+        "connections": 16,
+        "seconds": 5,
+        "pairs": pairs,
+        "ratio_median": median,
+        "ratio_range": [ratios[0], ratios[-1]],
+    }
+    rows = [
+        Row(
+            "reads",
+            "GET /enterprises/{id}, 16 connections: requests/s (median pair)",
+            middle["anxun"]["per_s"],
+            "/s",
+            middle["ceiling"]["per_s"],
+            "rate",
+            "≥ 40 %",
+            median >= 0.4,
+            note=f"5 paired 5 s runs: {ratios[0]:.0%}–{ratios[-1]:.0%} of a bare SELECT 1 app",
+        )
+    ]
     return figures, rows

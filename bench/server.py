@@ -1,6 +1,7 @@
 """The API under test: gunicorn started as ``make run`` starts it (gthread, ANXUN_WORKERS × ANXUN_THREADS,
 access log on), on its own port and the benchmark database; and what the kernel says about its workers'
 memory (``/proc/<pid>/status``: VmRSS now, VmHWM the peak, which ``clear_refs`` resets)."""
+
 from __future__ import annotations
 
 import os
@@ -20,8 +21,19 @@ class Server:
     gunicorn runs (the checkout, as ``make run``; the code is imported from the checkout wherever that is);
     ``env`` adds settings."""
 
-    def __init__(self, database_url: str, *, port: int, workers: int, threads: int, photo_root: Path | None,
-                 log_path: Path, cwd: Path = ROOT, env: dict | None = None, app: str = "wsgi:app"):
+    def __init__(
+        self,
+        database_url: str,
+        *,
+        port: int,
+        workers: int,
+        threads: int,
+        photo_root: Path | None,
+        log_path: Path,
+        cwd: Path = ROOT,
+        env: dict | None = None,
+        app: str = "wsgi:app",
+    ):
         self.database_url = database_url
         self.port = port
         self.workers = workers
@@ -38,8 +50,12 @@ class Server:
         return f"http://127.0.0.1:{self.port}"
 
     def start(self, timeout: float = 90) -> None:
-        env = dict(os.environ, DATABASE_URL=self.database_url,
-                   ANXUN_LOG_LEVEL=os.environ.get("ANXUN_BENCH_LOG_LEVEL", "WARNING"), **self.env)
+        env = dict(
+            os.environ,
+            DATABASE_URL=self.database_url,
+            ANXUN_LOG_LEVEL=os.environ.get("ANXUN_BENCH_LOG_LEVEL", "WARNING"),
+            **self.env,
+        )
         env.pop("ANXUN_PHOTO_ROOT", None)
         if self.photo_root is not None:
             env["ANXUN_PHOTO_ROOT"] = str(self.photo_root)
@@ -47,10 +63,30 @@ class Server:
         log = open(self.log_path, "ab")
         # The same command line as scripts/run.sh.
         self.process = subprocess.Popen(
-            [sys.executable, "-m", "gunicorn", "--bind", f"127.0.0.1:{self.port}", "--worker-class", "gthread",
-             "--workers", str(self.workers), "--threads", str(self.threads), "--access-logfile", "-",
-             "--pythonpath", str(ROOT), self.app],
-            cwd=self.cwd, env=env, stdout=log, stderr=log, start_new_session=True)
+            [
+                sys.executable,
+                "-m",
+                "gunicorn",
+                "--bind",
+                f"127.0.0.1:{self.port}",
+                "--worker-class",
+                "gthread",
+                "--workers",
+                str(self.workers),
+                "--threads",
+                str(self.threads),
+                "--access-logfile",
+                "-",
+                "--pythonpath",
+                str(ROOT),
+                self.app,
+            ],
+            cwd=self.cwd,
+            env=env,
+            stdout=log,
+            stderr=log,
+            start_new_session=True,
+        )
         log.close()
         http = urllib3.PoolManager(retries=False, timeout=2)
         deadline = time.monotonic() + timeout
@@ -58,8 +94,10 @@ class Server:
             if self.process.poll() is not None:
                 raise RuntimeError(f"gunicorn exited with {self.process.returncode}; see {self.log_path}")
             try:
-                if http.request("GET", f"{self.base}/api/v1/health").status == 200 and \
-                        len(self.worker_pids()) >= self.workers:
+                if (
+                    http.request("GET", f"{self.base}/api/v1/health").status == 200
+                    and len(self.worker_pids()) >= self.workers
+                ):
                     return
             except urllib3.exceptions.HTTPError:
                 pass

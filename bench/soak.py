@@ -16,6 +16,7 @@ started again. Then the faults stop, every phone drains its queue, and the run i
 Its own cluster (ANXUN_PG_HOME under var/, a free port), its own database and gunicorn: it never
 touches the demo data of ``make run`` or the tests' server. ``python -m bench.soak --phones 24
 --seconds 150`` (make soak); tests/sync/test_faults.py runs it small in ``make test``."""
+
 from __future__ import annotations
 
 import argparse
@@ -82,20 +83,26 @@ class Figures:
 
     @property
     def ok(self) -> bool:
-        return (self.lost == 0 and self.duplicated == 0 and self.still_queued == 0
-                and self.phones_converged == self.plan["phones"])
+        return (
+            self.lost == 0
+            and self.duplicated == 0
+            and self.still_queued == 0
+            and self.phones_converged == self.plan["phones"]
+        )
 
 
 class Cluster:
     """A private PostgreSQL cluster of its own (scripts/pg.sh with ANXUN_PG_HOME), so it can be crashed."""
 
     def __init__(self, home: Path, port: int | None = None):
-        self.env = dict(os.environ, ANXUN_PG_HOME=str(home), ANXUN_PG_PORT=str(port or free_port()),
-                        ANXUN_PG_DB="anxun_soak")
+        self.env = dict(
+            os.environ, ANXUN_PG_HOME=str(home), ANXUN_PG_PORT=str(port or free_port()), ANXUN_PG_DB="anxun_soak"
+        )
 
     def _pg(self, command: str) -> str:
-        done = subprocess.run([str(ROOT / "scripts" / "pg.sh"), command], env=self.env, cwd=ROOT,
-                              capture_output=True, text=True)
+        done = subprocess.run(
+            [str(ROOT / "scripts" / "pg.sh"), command], env=self.env, cwd=ROOT, capture_output=True, text=True
+        )
         if done.returncode != 0:
             raise RuntimeError(f"scripts/pg.sh {command}: {done.stderr[-2000:]}")
         return done.stdout.strip()
@@ -141,8 +148,15 @@ class Phone:
 
     def __init__(self, index: int, username: str, workdir: Path, url: str, rng: random.Random):
         self.index, self.username, self.rng, self.workdir = index, username, rng, workdir
-        self.client = SyncClient(workdir / f"phone-{index:02d}.sqlite", server_url=url, max_attempts=2,
-                                 backoff=0.05, max_backoff=0.5, max_wait=3, timeout=(3.0, 60.0))
+        self.client = SyncClient(
+            workdir / f"phone-{index:02d}.sqlite",
+            server_url=url,
+            max_attempts=2,
+            backoff=0.05,
+            max_backoff=0.5,
+            max_wait=3,
+            timeout=(3.0, 60.0),
+        )
         self.recorded = 0
         self.errors: Counter = Counter()
 
@@ -182,27 +196,48 @@ class Phone:
 
     def _next_change(self) -> dict | None:
         queued = {c.key for c in self.client.state.changes("queued")}
-        hazards = [(key[1], data) for key, data in self.client.state.records("hazard").items()
-                   if key not in queued and data.get("level") == "general"]
+        hazards = [
+            (key[1], data)
+            for key, data in self.client.state.records("hazard").items()
+            if key not in queued and data.get("level") == "general"
+        ]
         role = self.username.rstrip("0123456789")
         if role == "gridworker" and (not hazards or self.rng.random() < 0.5):
             enterprises = sorted(self.client.ids("enterprise"))
             if not enterprises:
                 return None
             now = datetime.now().astimezone().isoformat()
-            return {"entity": "hazard", "op": "create", "id": str(uuid.uuid4()),
-                    "data": {"enterprise_id": self.rng.choice(enterprises), "level": "general",
-                             "description": f"巡查发现隐患 {self.rng.randrange(10**6)}", "location": None,
-                             "photos": [], "found_at": now}}
-        wanted = {"gridworker": ("ordered",), "enterprise": ("ordered",),
-                  "inspector": ("reported", "submitted"), "desk": ("reported",)}[role]
+            return {
+                "entity": "hazard",
+                "op": "create",
+                "id": str(uuid.uuid4()),
+                "data": {
+                    "enterprise_id": self.rng.choice(enterprises),
+                    "level": "general",
+                    "description": f"巡查发现隐患 {self.rng.randrange(10**6)}",
+                    "location": None,
+                    "photos": [],
+                    "found_at": now,
+                },
+            }
+        wanted = {
+            "gridworker": ("ordered",),
+            "enterprise": ("ordered",),
+            "inspector": ("reported", "submitted"),
+            "desk": ("reported",),
+        }[role]
         candidates = [(hazard_id, data) for hazard_id, data in hazards if data.get("status") in wanted]
         if not candidates:
             return None
         hazard_id, data = self.rng.choice(sorted(candidates, key=lambda c: c[0]))
         if data["status"] == "reported":
             deadline = f"{datetime.now().year + 1}-01-{self.rng.randrange(1, 28):02d}T00:00:00+08:00"
-            action = {"action": "order", "deadline": deadline, "responsible_person": "企业负责人", "measures": "立即整改"}
+            action = {
+                "action": "order",
+                "deadline": deadline,
+                "responsible_person": "企业负责人",
+                "measures": "立即整改",
+            }
         elif data["status"] == "ordered":
             action = {"action": "submit", "photos": [self.client.add_photo(self._photo())], "note": "已整改"}
         elif self.rng.random() < 0.6:
@@ -222,21 +257,30 @@ def run(plan: Plan, workdir: Path, log=print) -> Figures:
     url = cluster.ensure()
     log(f"soak: database {url}")
     fresh_database(url)
-    server = Server(url, port=free_port(), workers=plan.workers, threads=plan.threads,
-                    photo_root=workdir / "photos", log_path=workdir / "gunicorn.log")
+    server = Server(
+        url,
+        port=free_port(),
+        workers=plan.workers,
+        threads=plan.threads,
+        photo_root=workdir / "photos",
+        log_path=workdir / "gunicorn.log",
+    )
     server.start()
     relay = ChaosRelay(("127.0.0.1", server.port), fault_rate=0.0, seed=plan.seed)
     figures = Figures(plan=asdict(plan))
     rng = random.Random(plan.seed)
-    phones = [Phone(i, USERS[i % len(USERS)], workdir, relay.url, random.Random(rng.random()))
-              for i in range(plan.phones)]
+    phones = [
+        Phone(i, USERS[i % len(USERS)], workdir, relay.url, random.Random(rng.random())) for i in range(plan.phones)
+    ]
     try:
         for phone in phones:
             phone.login(time.monotonic() + 60)
             phone.sync()
         relay.fault_rate = plan.fault_rate
-        log(f"soak: {plan.phones} phones for {plan.seconds:.0f} s, {plan.fault_rate:.0%} of connections faulty, "
-            f"{plan.worker_kills} worker kills, {plan.db_restarts} database crashes")
+        log(
+            f"soak: {plan.phones} phones for {plan.seconds:.0f} s, {plan.fault_rate:.0%} of connections faulty, "
+            f"{plan.worker_kills} worker kills, {plan.db_restarts} database crashes"
+        )
         _field_work(plan, phones, server, cluster, figures, log)
         relay.fault_rate = 0.0
         drain = time.monotonic()
@@ -308,12 +352,17 @@ def _drain(phones: list[Phone], log, rounds: int = 30) -> None:
 def _judge(plan: Plan, phones: list[Phone], url: str, server: Server, figures: Figures, log) -> None:
     engine = create_engine(url)
     with engine.connect() as conn:
-        events = Counter(dict(conn.execute(text(
-            "SELECT device_id, count(*) FROM hazard_events GROUP BY device_id")).all()))
-        figures.duplicated = int(conn.execute(text("""
+        events = Counter(
+            dict(conn.execute(text("SELECT device_id, count(*) FROM hazard_events GROUP BY device_id")).all())
+        )
+        figures.duplicated = int(
+            conn.execute(
+                text("""
             SELECT coalesce(sum(n - 1), 0) FROM (
                 SELECT count(*) AS n FROM hazard_events WHERE change_hash IS NOT NULL
-                 GROUP BY device_id, hazard_id, change_hash HAVING count(*) > 1) twice""")).scalar_one())
+                 GROUP BY device_id, hazard_id, change_hash HAVING count(*) > 1) twice""")
+            ).scalar_one()
+        )
     engine.dispose()
     errors: Counter = Counter()
     for phone in phones:
@@ -341,7 +390,9 @@ def _judge(plan: Plan, phones: list[Phone], url: str, server: Server, figures: F
             for leftover in Path(state.path).parent.glob(Path(state.path).stem + ".fresh.sqlite*"):
                 leftover.unlink()
         if differ:
-            figures.phones_behind[f"{phone.index}:{phone.username}"] = differ[:5] + ([f"… {len(differ)}"] if len(differ) > 5 else [])
+            figures.phones_behind[f"{phone.index}:{phone.username}"] = differ[:5] + (
+                [f"… {len(differ)}"] if len(differ) > 5 else []
+            )
         else:
             figures.phones_converged += 1
     figures.sync_errors = dict(errors)

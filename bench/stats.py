@@ -1,4 +1,5 @@
 """Percentiles, the load on the machine, and starting work at once: for every figure the benchmark reports."""
+
 from __future__ import annotations
 
 import math
@@ -21,8 +22,13 @@ def summary(seconds: list[float]) -> dict:
     if not seconds:
         return {"n": 0}
     ms = [s * 1000 for s in seconds]
-    return {"n": len(ms), "p50_ms": round(percentile(ms, 50), 2), "p99_ms": round(percentile(ms, 99), 2),
-            "max_ms": round(max(ms), 2), "mean_ms": round(sum(ms) / len(ms), 2)}
+    return {
+        "n": len(ms),
+        "p50_ms": round(percentile(ms, 50), 2),
+        "p99_ms": round(percentile(ms, 99), 2),
+        "max_ms": round(max(ms), 2),
+        "mean_ms": round(sum(ms) / len(ms), 2),
+    }
 
 
 def load() -> list[float]:

@@ -9,6 +9,7 @@ by the tests:
 
 Each run signs in as gridworker1 on a fresh browser profile (a new device), so the hazards it pushes
 stay in that database: run it against a scratch database, not one that matters."""
+
 from __future__ import annotations
 
 import argparse
@@ -59,19 +60,42 @@ def main(argv: list[str]) -> int:
         }""")
         enterprise = next(r[1] for r in records if r[0] == "enterprise")
         now = datetime.now(timezone.utc).astimezone().isoformat(timespec="seconds")
-        changes = [{"entity": "hazard", "op": "create", "id": str(uuid.uuid4()), "base_version": None, "recorded_at": now,
-                    "data": {"enterprise_id": enterprise, "level": "general", "description": f"压测隐患 {n}", "found_at": now,
-                             "photos": []},
-                    "state": "queued", "batch_id": None, "attempts": 0, "rebased": 0, "result": None, "seen": None,
-                    "label": f"上报隐患：压测隐患 {n}", "form": None} for n in range(args.changes)]
-        page.evaluate("""async (changes) => {
+        changes = [
+            {
+                "entity": "hazard",
+                "op": "create",
+                "id": str(uuid.uuid4()),
+                "base_version": None,
+                "recorded_at": now,
+                "data": {
+                    "enterprise_id": enterprise,
+                    "level": "general",
+                    "description": f"压测隐患 {n}",
+                    "found_at": now,
+                    "photos": [],
+                },
+                "state": "queued",
+                "batch_id": None,
+                "attempts": 0,
+                "rebased": 0,
+                "result": None,
+                "seen": None,
+                "label": f"上报隐患：压测隐患 {n}",
+                "form": None,
+            }
+            for n in range(args.changes)
+        ]
+        page.evaluate(
+            """async (changes) => {
           const user = JSON.parse(localStorage.getItem('anxun.app.session')).user.id;
           const db = await new Promise((ok) => { const q = indexedDB.open('anxun-field-' + user); q.onsuccess = () => ok(q.result) });
           const tx = db.transaction('changes', 'readwrite');
           for (const c of changes) tx.objectStore('changes').add(c);
           await new Promise((ok) => { tx.oncomplete = ok });
           window.__longTasks = [];
-        }""", changes)
+        }""",
+            changes,
+        )
         page.get_by_text("同步", exact=True).last.click()
         started = time.perf_counter()
         page.get_by_test_id("sync-now").click()
@@ -79,9 +103,17 @@ def main(argv: list[str]) -> int:
         push = time.perf_counter() - started
         long_tasks = page.evaluate("window.__longTasks")
         browser.close()
-    result = {"server": args.server, "records_pulled": len(records), "login_s": round(login, 3), "first_sync_s": round(first_sync, 3),
-              "first_sync_budget_s": FIRST_SYNC_BUDGET_S, "changes_pushed": args.changes, "push_s": round(push, 3),
-              "long_tasks": len(long_tasks), "longest_task_ms": round(max(long_tasks, default=0), 1)}
+    result = {
+        "server": args.server,
+        "records_pulled": len(records),
+        "login_s": round(login, 3),
+        "first_sync_s": round(first_sync, 3),
+        "first_sync_budget_s": FIRST_SYNC_BUDGET_S,
+        "changes_pushed": args.changes,
+        "push_s": round(push, 3),
+        "long_tasks": len(long_tasks),
+        "longest_task_ms": round(max(long_tasks, default=0), 1),
+    }
     print(json.dumps(result, ensure_ascii=False, indent=1))
     return 0
 

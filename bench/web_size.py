@@ -3,6 +3,7 @@ server sends it — the app shell (index.html and the scripts and styles it name
 first load needs) against the budget of issue 18 (≤ 250 KB of JS+CSS), and everything the service
 worker precaches for offline use (the pages behind the tabs, Leaflet, Workbox). Reads web/dist, which
 scripts/web.sh builds. Prints a table; ``--json`` for machines. tests/web/test_size.py keeps the budget."""
+
 from __future__ import annotations
 
 import gzip
@@ -53,9 +54,13 @@ def main(argv: list[str]) -> int:
         return 0
     for name, size in result["shell"].items():
         print(f"  {name:<40} {size['bytes'] / 1000:8.1f} KB  gzip {size['gzip'] / 1000:7.1f} KB")
-    print(f"app shell (first load, gzip): {result['shell_gzip_bytes'] / 1000:.1f} KB of {SHELL_BUDGET_BYTES / 1000:.0f} KB budget"
-          f" — {'within' if result['within_budget'] else 'OVER'}")
-    print(f"everything precached for offline ({result['assets']} JS/CSS files, gzip): {result['all_assets_gzip_bytes'] / 1000:.1f} KB")
+    print(
+        f"app shell (first load, gzip): {result['shell_gzip_bytes'] / 1000:.1f} KB of {SHELL_BUDGET_BYTES / 1000:.0f} KB budget"
+        f" — {'within' if result['within_budget'] else 'OVER'}"
+    )
+    print(
+        f"everything precached for offline ({result['assets']} JS/CSS files, gzip): {result['all_assets_gzip_bytes'] / 1000:.1f} KB"
+    )
     return 0
 
 

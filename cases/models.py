@@ -1,4 +1,5 @@
 """行政处罚 cases and their ledger (``case_events``), beside inspections and hazards."""
+
 from __future__ import annotations
 
 import uuid
@@ -21,8 +22,9 @@ class Case(Base):
     __tablename__ = "cases"
     __table_args__ = (
         CheckConstraint("procedure IN ('simple','general')", name="procedure_known"),
-        CheckConstraint("status IN ('filed','investigating','notified','decided','executed','closed')",
-                        name="status_known"),
+        CheckConstraint(
+            "status IN ('filed','investigating','notified','decided','executed','closed')", name="status_known"
+        ),
         CheckConstraint("amount >= 0", name="amount_not_negative"),
         # The ledger asks which case a hazard led to (hazard_ids @> ARRAY[id]).
         Index("ix_cases_hazard_ids", "hazard_ids", postgresql_using="gin"),

@@ -1,4 +1,5 @@
 """``/cases``: 行政处罚 cases, thin views over cases.service (a step with its documents: documents.service)."""
+
 from __future__ import annotations
 
 import uuid
@@ -31,7 +32,9 @@ def list_cases(query):
 @blp.response(201, CaseOut)
 def open_case(body):
     """立案（一般程序，出具立案审批表）或当场作出处罚决定（简易程序，出具行政处罚决定书）"""
-    case = open_case_with_documents(db(), clock(), g.principal, body, issuer=Issuer.of(settings(), services().photo_store))
+    case = open_case_with_documents(
+        db(), clock(), g.principal, body, issuer=Issuer.of(settings(), services().photo_store)
+    )
     return service.case_view(db(), clock(), g.principal, case.id)
 
 
@@ -49,6 +52,7 @@ def get_case(case_id: uuid.UUID):
 @blp.response(200, CaseOut)
 def transition_case(body, case_id: uuid.UUID):
     """案件办理：调查取证 → 告知（出具行政处罚告知书，告知听证时另出具听证告知书）→ 决定（出具行政处罚决定书）→ 执行 → 结案（出具结案审批表）"""
-    transition_case_with_documents(db(), clock(), g.principal, case_id, body,
-                                   issuer=Issuer.of(settings(), services().photo_store))
+    transition_case_with_documents(
+        db(), clock(), g.principal, case_id, body, issuer=Issuer.of(settings(), services().photo_store)
+    )
     return service.case_view(db(), clock(), g.principal, case_id)

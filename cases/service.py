@@ -9,6 +9,7 @@ Deadlines (Asia/Shanghai days, from the injected clock): the decision within 90 
 陈述申辩 within 3 days of the notice and a hearing asked for within 5 days (第六十四条) — no decision before
 they run out unless the party waived them; the fine paid within 15 days of the decision (第六十七条).
 """
+
 from __future__ import annotations
 
 import uuid
@@ -76,12 +77,27 @@ def case_filter(principal: Principal, case=Case):
 def penalty_case_of(principal: Principal):
     """The 行政处罚 case a hazard led to (the latest opened naming it, within the caller's scope) as JSON:
     id, number, status, procedure, amount — or null. A column of the hazard ledger (LEDGER_COLUMNS below)."""
-    return (select(func.jsonb_build_object(
-                literal("id"), Case.id, literal("number"), Case.number, literal("status"), Case.status,
-                literal("procedure"), Case.procedure, literal("amount"), cast(Case.amount, String)))
-            .where(Case.hazard_ids.any(Hazard.id), case_filter(principal))
-            .order_by(Case.opened_at.desc(), Case.id).limit(1)
-            .correlate(Hazard).scalar_subquery())
+    return (
+        select(
+            func.jsonb_build_object(
+                literal("id"),
+                Case.id,
+                literal("number"),
+                Case.number,
+                literal("status"),
+                Case.status,
+                literal("procedure"),
+                Case.procedure,
+                literal("amount"),
+                cast(Case.amount, String),
+            )
+        )
+        .where(Case.hazard_ids.any(Hazard.id), case_filter(principal))
+        .order_by(Case.opened_at.desc(), Case.id)
+        .limit(1)
+        .correlate(Hazard)
+        .scalar_subquery()
+    )
 
 
 # Cases sit above inspections: create_app hands the ledger this column (inspections imports nothing of cases).
@@ -100,8 +116,9 @@ def _day_end(at: datetime, days: int) -> str:
 
 def _check_officers(session: Session, clock: Clock, officer_ids: list[uuid.UUID], errors: list[FieldError]) -> None:
     """执法人员不得少于两人 (第四十二条), each with a valid 执法证 today."""
-    certified = set(session.scalars(select(User.id).where(User.id.in_(officer_ids),
-                                                          certified_inspector(local_date(clock.now())))))
+    certified = set(
+        session.scalars(select(User.id).where(User.id.in_(officer_ids), certified_inspector(local_date(clock.now()))))
+    )
     if len(set(officer_ids)) < 2:
         errors.append(FieldError("case.two_officers", "officers", "执法人员不得少于两人"))
     for n, officer in enumerate(officer_ids):
@@ -109,13 +126,17 @@ def _check_officers(session: Session, clock: Clock, officer_ids: list[uuid.UUID]
             errors.append(FieldError("case.officer_not_certified", f"officers.{n}", "须为持有效执法证的执法人员"))
 
 
-def _check_links(session: Session, principal: Principal, enterprise_id: uuid.UUID, data: dict,
-                 errors: list[FieldError]) -> None:
-    for field, model, visible in (("inspection_ids", Inspection, inspection_filter(principal)),
-                                  ("hazard_ids", Hazard, hazard_filter(principal))):
+def _check_links(
+    session: Session, principal: Principal, enterprise_id: uuid.UUID, data: dict, errors: list[FieldError]
+) -> None:
+    for field, model, visible in (
+        ("inspection_ids", Inspection, inspection_filter(principal)),
+        ("hazard_ids", Hazard, hazard_filter(principal)),
+    ):
         wanted = data.get(field) or []
-        found = set(session.scalars(select(model.id).where(model.id.in_(wanted), visible,
-                                                           model.enterprise_id == enterprise_id)))
+        found = set(
+            session.scalars(select(model.id).where(model.id.in_(wanted), visible, model.enterprise_id == enterprise_id))
+        )
         for n, record_id in enumerate(wanted):
             if record_id not in found:
                 errors.append(FieldError("case.unknown_record", f"{field}.{n}", "记录不存在或不属于该企业"))
@@ -124,8 +145,9 @@ def _check_links(session: Session, principal: Principal, enterprise_id: uuid.UUI
 def open_case(session: Session, clock: Clock, principal: Principal, data: dict) -> Case:
     """立案 (一般程序) or record an on-site decision (简易程序). Its documents are issued by
     documents.service.open_case_with_documents, which calls this."""
-    enterprise = session.scalar(select(Enterprise).where(Enterprise.id == data["enterprise_id"],
-                                                         principal.enterprise_filter(Enterprise)))
+    enterprise = session.scalar(
+        select(Enterprise).where(Enterprise.id == data["enterprise_id"], principal.enterprise_filter(Enterprise))
+    )
     errors: list[FieldError] = []
     if enterprise is None:
         errors.append(FieldError("case.unknown_enterprise", "enterprise_id", "企业不存在"))
@@ -140,32 +162,78 @@ def open_case(session: Session, clock: Clock, principal: Principal, data: dict) 
             if not data.get(field):
                 errors.append(FieldError("validation", field, "简易程序当场作出决定，须写明处罚依据和处罚内容"))
         if amount > SIMPLE_MAX_AMOUNT:
-            errors.append(FieldError("case.simple_amount_exceeded", "amount",
-                                     "简易程序对单位的罚款不得超过 3000 元（《行政处罚法》第五十一条）"))
+            errors.append(
+                FieldError(
+                    "case.simple_amount_exceeded",
+                    "amount",
+                    "简易程序对单位的罚款不得超过 3000 元（《行政处罚法》第五十一条）",
+                )
+            )
     if errors:
         raise ValidationFailed(errors=errors)
     now = clock.now()
     deadlines = {"payment": _day_end(now, PAYMENT_DAYS)} if simple and amount else {}
     if not simple:
         deadlines["decision"] = _day_end(now, DECISION_DAYS)
-    case = Case(id=data.get("id") or uuid.uuid4(), procedure=data["procedure"], status="decided" if simple else "filed",
-                enterprise_id=enterprise.id, inspection_ids=data.get("inspection_ids") or [],
-                hazard_ids=data.get("hazard_ids") or [], facts=data["facts"], violated=data["violated"],
-                penalty_basis=data.get("penalty_basis") or "", penalty=data.get("penalty") or "", amount=amount,
-                deadlines=deadlines, opened_at=now, decided_at=now if simple else None, opened_by=principal.user_id,
-                officer_ids=officers, region_id=enterprise.region_id, grid_id=enterprise.grid_id)
+    case = Case(
+        id=data.get("id") or uuid.uuid4(),
+        procedure=data["procedure"],
+        status="decided" if simple else "filed",
+        enterprise_id=enterprise.id,
+        inspection_ids=data.get("inspection_ids") or [],
+        hazard_ids=data.get("hazard_ids") or [],
+        facts=data["facts"],
+        violated=data["violated"],
+        penalty_basis=data.get("penalty_basis") or "",
+        penalty=data.get("penalty") or "",
+        amount=amount,
+        deadlines=deadlines,
+        opened_at=now,
+        decided_at=now if simple else None,
+        opened_by=principal.user_id,
+        officer_ids=officers,
+        region_id=enterprise.region_id,
+        grid_id=enterprise.grid_id,
+    )
     session.add(case)
     session.flush()
     _event(session, case, "decide" if simple else "file", None, case.status, principal, now, "", {})
-    record(session, clock, principal, "create", "case", case.id,
-           {"procedure": case.procedure, "enterprise_id": str(enterprise.id), "amount": str(amount)})
+    record(
+        session,
+        clock,
+        principal,
+        "create",
+        "case",
+        case.id,
+        {"procedure": case.procedure, "enterprise_id": str(enterprise.id), "amount": str(amount)},
+    )
     return case
 
 
-def _event(session: Session, case: Case, action: str, source: str | None, target: str, principal: Principal,
-           at: datetime, note: str, data: dict) -> None:
-    session.add(CaseEvent(case_id=case.id, action=action, from_status=source, to_status=target,
-                          version=case.version, actor_id=principal.user_id, at=at, note=note, data=data))
+def _event(
+    session: Session,
+    case: Case,
+    action: str,
+    source: str | None,
+    target: str,
+    principal: Principal,
+    at: datetime,
+    note: str,
+    data: dict,
+) -> None:
+    session.add(
+        CaseEvent(
+            case_id=case.id,
+            action=action,
+            from_status=source,
+            to_status=target,
+            version=case.version,
+            actor_id=principal.user_id,
+            at=at,
+            note=note,
+            data=data,
+        )
+    )
 
 
 def transition_case(session: Session, clock: Clock, principal: Principal, case_id: uuid.UUID, data: dict) -> Case:
@@ -182,8 +250,10 @@ def transition_case(session: Session, clock: Clock, principal: Principal, case_i
     if data["base_version"] != case.version:
         raise StaleCase(current=jsonable(case_view(session, clock, principal, case.id)))
     if case.status not in rule.sources:
-        raise InvalidCaseTransition(f"案件状态为 {case.status}，不能执行 {action}",
-                                    current=jsonable(case_view(session, clock, principal, case.id)))
+        raise InvalidCaseTransition(
+            f"案件状态为 {case.status}，不能执行 {action}",
+            current=jsonable(case_view(session, clock, principal, case.id)),
+        )
     now = clock.now()
     deadlines = dict(case.deadlines)
     event_data: dict = {}
@@ -200,13 +270,21 @@ def transition_case(session: Session, clock: Clock, principal: Principal, case_i
         case.decided_at = now
         if case.amount:
             deadlines["payment"] = _day_end(now, PAYMENT_DAYS)
-        event_data = {"amount": str(case.amount), "waived": bool(data.get("waived")),
-                      "hearing_held": case.hearing_requested}
+        event_data = {
+            "amount": str(case.amount),
+            "waived": bool(data.get("waived")),
+            "hearing_held": case.hearing_requested,
+        }
     elif action == "close":
         case.closed_at = now
     if action == "decide" and not (case.penalty_basis and case.penalty):
-        raise ValidationFailed(errors=[FieldError("validation", f, "作出决定须写明处罚依据和处罚内容")
-                                       for f in ("penalty_basis", "penalty") if not getattr(case, f)])
+        raise ValidationFailed(
+            errors=[
+                FieldError("validation", f, "作出决定须写明处罚依据和处罚内容")
+                for f in ("penalty_basis", "penalty")
+                if not getattr(case, f)
+            ]
+        )
     source = case.status
     case.status = rule.target
     case.deadlines = deadlines
@@ -226,50 +304,106 @@ def _set_penalty(case: Case, data: dict) -> None:
 
 def _check_decision(case: Case, data: dict, now: datetime, deadlines: dict) -> None:
     """No decision while the party may still state their case or ask for a hearing, unless they waived it."""
-    running = [k for k in ("statement", "hearing_request") if k in deadlines
-               and datetime.fromisoformat(deadlines[k]) >= now]
+    running = [
+        k for k in ("statement", "hearing_request") if k in deadlines and datetime.fromisoformat(deadlines[k]) >= now
+    ]
     if running and not data.get("waived"):
         raise NoticePeriodRunning(f"{'、'.join(running)} 期限截至 {max(deadlines[k] for k in running)}")
 
 
 def _case_dict(case: Case, enterprise_name: str | None, now: datetime) -> dict:
-    overdue = [k for k in ("decision", "payment") if k in case.deadlines
-               and datetime.fromisoformat(case.deadlines[k]) < now
-               and (k == "decision" and case.status in ("filed", "investigating", "notified")
-                    or k == "payment" and case.status == "decided")]
-    return {c: getattr(case, c) for c in (
-        "id", "number", "procedure", "status", "enterprise_id", "inspection_ids", "hazard_ids", "facts", "violated",
-        "penalty_basis", "penalty", "amount", "deadlines", "hearing_requested", "opened_at", "decided_at",
-        "closed_at", "opened_by", "officer_ids", "version")} | {"enterprise_name": enterprise_name, "overdue": overdue}
+    overdue = [
+        k
+        for k in ("decision", "payment")
+        if k in case.deadlines
+        and datetime.fromisoformat(case.deadlines[k]) < now
+        and (
+            k == "decision"
+            and case.status in ("filed", "investigating", "notified")
+            or k == "payment"
+            and case.status == "decided"
+        )
+    ]
+    return {
+        c: getattr(case, c)
+        for c in (
+            "id",
+            "number",
+            "procedure",
+            "status",
+            "enterprise_id",
+            "inspection_ids",
+            "hazard_ids",
+            "facts",
+            "violated",
+            "penalty_basis",
+            "penalty",
+            "amount",
+            "deadlines",
+            "hearing_requested",
+            "opened_at",
+            "decided_at",
+            "closed_at",
+            "opened_by",
+            "officer_ids",
+            "version",
+        )
+    } | {"enterprise_name": enterprise_name, "overdue": overdue}
 
 
 def case_view(session: Session, clock: Clock, principal: Principal, case_id: uuid.UUID) -> dict:
-    row = session.execute(select(Case, Enterprise.name).join(Enterprise, Enterprise.id == Case.enterprise_id)
-                          .where(Case.id == case_id, case_filter(principal))).one_or_none()
+    row = session.execute(
+        select(Case, Enterprise.name)
+        .join(Enterprise, Enterprise.id == Case.enterprise_id)
+        .where(Case.id == case_id, case_filter(principal))
+    ).one_or_none()
     if row is None:
         raise NotFound("案件不存在")
     out = _case_dict(row[0], row[1], clock.now())
-    out["events"] = [{"action": e.action, "from": e.from_status, "to": e.to_status, "version": e.version,
-                      "actor_id": e.actor_id, "at": e.at, "note": e.note, "data": e.data}
-                     for e in session.scalars(select(CaseEvent).where(CaseEvent.case_id == case_id)
-                                              .order_by(CaseEvent.id))]
-    out["people"] = people_refs(session, [*row[0].officer_ids, row[0].opened_by, *(e["actor_id"] for e in out["events"])])
+    out["events"] = [
+        {
+            "action": e.action,
+            "from": e.from_status,
+            "to": e.to_status,
+            "version": e.version,
+            "actor_id": e.actor_id,
+            "at": e.at,
+            "note": e.note,
+            "data": e.data,
+        }
+        for e in session.scalars(select(CaseEvent).where(CaseEvent.case_id == case_id).order_by(CaseEvent.id))
+    ]
+    out["people"] = people_refs(
+        session, [*row[0].officer_ids, row[0].opened_by, *(e["actor_id"] for e in out["events"])]
+    )
     return out
 
 
-def list_cases(session: Session, clock: Clock, principal: Principal, *, status: str | None = None,
-               enterprise_id: uuid.UUID | None = None, hazard_id: uuid.UUID | None = None, page: int = 1,
-               per_page: int = 50) -> Page:
-    stmt = (select(Case, Enterprise.name).join(Enterprise, Enterprise.id == Case.enterprise_id)
-            .where(case_filter(principal)))
+def list_cases(
+    session: Session,
+    clock: Clock,
+    principal: Principal,
+    *,
+    status: str | None = None,
+    enterprise_id: uuid.UUID | None = None,
+    hazard_id: uuid.UUID | None = None,
+    page: int = 1,
+    per_page: int = 50,
+) -> Page:
+    stmt = (
+        select(Case, Enterprise.name)
+        .join(Enterprise, Enterprise.id == Case.enterprise_id)
+        .where(case_filter(principal))
+    )
     if status:
         stmt = stmt.where(Case.status == status)
     if enterprise_id:
         stmt = stmt.where(Case.enterprise_id == enterprise_id)
     if hazard_id:
         stmt = stmt.where(Case.hazard_ids.any(hazard_id))
-    result = paginate(session, stmt.order_by(Case.opened_at.desc(), Case.id), page=page, per_page=per_page,
-                      scalars=False)
+    result = paginate(
+        session, stmt.order_by(Case.opened_at.desc(), Case.id), page=page, per_page=per_page, scalars=False
+    )
     now = clock.now()
     result.items = [_case_dict(row[0], row[1], now) for row in result.items]
     return result

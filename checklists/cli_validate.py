@@ -3,6 +3,7 @@
 A plain function so the project CLI (flask command or script) can wrap it; exit status 0 when
 every file is valid, 1 otherwise.
 """
+
 from __future__ import annotations
 
 import sys
@@ -24,8 +25,9 @@ def main(argv: Sequence[str] | None = None, out: TextIO | None = None) -> int:
         return 1
     for t in load_all(directory):
         majors = sum(i.major for i in t.items)
-        print(f"{t.code} v{t.version} [{t.status}] 条目 {len(t.items)}，重大 {majors}，"
-              f"sha256 {content_hash(t)}", file=out)
+        print(
+            f"{t.code} v{t.version} [{t.status}] 条目 {len(t.items)}，重大 {majors}，sha256 {content_hash(t)}", file=out
+        )
     return 0
 
 

@@ -4,6 +4,7 @@ One file per template version, ``templates/<code>.v<version>.yaml``; the format 
 ``docs/checklists.md``. A file that breaks a rule raises :class:`TemplateInvalid` naming the file,
 the item code and the problem. Nothing here touches a database or Flask.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -51,31 +52,53 @@ def _industry(code: str, title: str, subtypes: dict[str, str]) -> Industry:
 # The fixed vocabulary of industries and enterprise sub-types. Enterprises carry one pair of
 # these codes; templates declare which sub-types they serve. Adding a code is a code change
 # (and a migration of enterprise data), never something a template file can do on its own.
-INDUSTRIES: Mapping[str, Industry] = MappingProxyType({
-    "fireworks": _industry("fireworks", "烟花爆竹", {
-        "production": "生产企业",
-        "wholesale": "批发企业",
-        "retail": "零售经营者（零售店、点）",
-    }),
-    "hazardous_chemicals": _industry("hazardous_chemicals", "危险化学品", {
-        "production": "生产企业",
-        "trading": "经营企业（不带储存）",
-        "storage": "经营（带储存）及储存企业",
-        "filling_station": "加油加气站",
-    }),
-    "construction": _industry("construction", "建筑施工", {
-        "housing_municipal": "房屋市政工程施工现场",
-    }),
-    "special_equipment": _industry("special_equipment", "特种设备", {
-        "user_unit": "特种设备使用单位",
-    }),
-    "gas": _industry("gas", "燃气", {
-        "operator": "燃气经营企业（管道燃气）",
-        "station": "燃气厂站及瓶装燃气供应站",
-        "catering": "餐饮场所燃气用户",
-        "other_user": "其他非居民燃气用户",
-    }),
-})
+INDUSTRIES: Mapping[str, Industry] = MappingProxyType(
+    {
+        "fireworks": _industry(
+            "fireworks",
+            "烟花爆竹",
+            {
+                "production": "生产企业",
+                "wholesale": "批发企业",
+                "retail": "零售经营者（零售店、点）",
+            },
+        ),
+        "hazardous_chemicals": _industry(
+            "hazardous_chemicals",
+            "危险化学品",
+            {
+                "production": "生产企业",
+                "trading": "经营企业（不带储存）",
+                "storage": "经营（带储存）及储存企业",
+                "filling_station": "加油加气站",
+            },
+        ),
+        "construction": _industry(
+            "construction",
+            "建筑施工",
+            {
+                "housing_municipal": "房屋市政工程施工现场",
+            },
+        ),
+        "special_equipment": _industry(
+            "special_equipment",
+            "特种设备",
+            {
+                "user_unit": "特种设备使用单位",
+            },
+        ),
+        "gas": _industry(
+            "gas",
+            "燃气",
+            {
+                "operator": "燃气经营企业（管道燃气）",
+                "station": "燃气厂站及瓶装燃气供应站",
+                "catering": "餐饮场所燃气用户",
+                "other_user": "其他非居民燃气用户",
+            },
+        ),
+    }
+)
 
 
 # --------------------------------------------------------------------------- the data
@@ -94,8 +117,14 @@ class Source:
     kind: str | None = None  # None: an official document; "local_practice": see SOURCE_KINDS
 
     def as_dict(self) -> dict:
-        out = {"id": self.id, "title": self.title, "number": self.number,
-               "issuer": self.issuer, "date": self.date, "note": self.note}
+        out = {
+            "id": self.id,
+            "title": self.title,
+            "number": self.number,
+            "issuer": self.issuer,
+            "date": self.date,
+            "note": self.note,
+        }
         # Only a local-practice source carries the key: the versions published before kinds existed
         # keep their content hash.
         if self.kind is not None:
@@ -111,8 +140,7 @@ class Section:
     note: str | None = None
 
     def as_dict(self) -> dict:
-        return {"code": self.code, "title": self.title, "na_allowed": self.na_allowed,
-                "note": self.note}
+        return {"code": self.code, "title": self.title, "na_allowed": self.na_allowed, "note": self.note}
 
 
 @dataclass(frozen=True)
@@ -150,8 +178,7 @@ class AnswerSpec:
 
     def out_of_limits(self, value: int | float) -> bool:
         """Whether a measured number breaks the limits (limits are inclusive)."""
-        return (self.min is not None and value < self.min) or (
-            self.max is not None and value > self.max)
+        return (self.min is not None and value < self.min) or (self.max is not None and value > self.max)
 
     def limits_text(self) -> str:
         unit = self.unit or ""
@@ -199,11 +226,18 @@ class Item:
 
     def as_dict(self) -> dict:
         return {
-            "code": self.code, "section": self.section, "text": self.text,
-            "check_method": self.check_method, "basis": self.basis.as_dict(),
-            "major": self.major, "hazard_level_if_failed": self.hazard_level_if_failed,
-            "answer": self.answer.as_dict(), "evidence": self.evidence.as_dict(),
-            "na_allowed": self.na_allowed, "subtypes": list(self.subtypes), "note": self.note,
+            "code": self.code,
+            "section": self.section,
+            "text": self.text,
+            "check_method": self.check_method,
+            "basis": self.basis.as_dict(),
+            "major": self.major,
+            "hazard_level_if_failed": self.hazard_level_if_failed,
+            "answer": self.answer.as_dict(),
+            "evidence": self.evidence.as_dict(),
+            "na_allowed": self.na_allowed,
+            "subtypes": list(self.subtypes),
+            "note": self.note,
         }
 
 
@@ -247,28 +281,54 @@ class Template:
         """Rebuild a template from its :meth:`as_dict` form (e.g. the content a server stored).
 
         No validation: the content was validated when its file was loaded; its hash says so."""
+
         def answer(a: Mapping[str, Any]) -> AnswerSpec:
-            return AnswerSpec(type=a["type"], unit=a.get("unit"), min=a.get("min"), max=a.get("max"),
-                              options=tuple(Option(**o) for o in a.get("options") or ()))
+            return AnswerSpec(
+                type=a["type"],
+                unit=a.get("unit"),
+                min=a.get("min"),
+                max=a.get("max"),
+                options=tuple(Option(**o) for o in a.get("options") or ()),
+            )
 
         return cls(
-            code=data["code"], version=data["version"], title=data["title"],
-            industry=data["industry"], subtypes=tuple(data["subtypes"]), status=data["status"],
+            code=data["code"],
+            version=data["version"],
+            title=data["title"],
+            industry=data["industry"],
+            subtypes=tuple(data["subtypes"]),
+            status=data["status"],
             note=data.get("note"),
             sources=tuple(Source(**s) for s in data["sources"]),
             sections=tuple(Section(**s) for s in data["sections"]),
-            items=tuple(Item(
-                code=i["code"], section=i["section"], text=i["text"],
-                check_method=i["check_method"], basis=Basis(**i["basis"]), major=i["major"],
-                hazard_level_if_failed=i["hazard_level_if_failed"], answer=answer(i["answer"]),
-                evidence=Evidence(**i["evidence"]), na_allowed=i["na_allowed"],
-                subtypes=tuple(i["subtypes"]), note=i.get("note")) for i in data["items"]))
+            items=tuple(
+                Item(
+                    code=i["code"],
+                    section=i["section"],
+                    text=i["text"],
+                    check_method=i["check_method"],
+                    basis=Basis(**i["basis"]),
+                    major=i["major"],
+                    hazard_level_if_failed=i["hazard_level_if_failed"],
+                    answer=answer(i["answer"]),
+                    evidence=Evidence(**i["evidence"]),
+                    na_allowed=i["na_allowed"],
+                    subtypes=tuple(i["subtypes"]),
+                    note=i.get("note"),
+                )
+                for i in data["items"]
+            ),
+        )
 
     def as_dict(self) -> dict:
         """The whole template for API output. ``status`` is the only lifecycle field in it."""
         return {
-            "code": self.code, "version": self.version, "title": self.title,
-            "industry": self.industry, "subtypes": list(self.subtypes), "status": self.status,
+            "code": self.code,
+            "version": self.version,
+            "title": self.title,
+            "industry": self.industry,
+            "subtypes": list(self.subtypes),
+            "status": self.status,
             "note": self.note,
             "sources": [s.as_dict() for s in self.sources],
             "sections": [s.as_dict() for s in self.sections],
@@ -285,8 +345,7 @@ def content_hash(template: Template) -> str:
     """
     content = template.as_dict()
     del content["status"]
-    canonical = json.dumps(content, ensure_ascii=False, sort_keys=True, separators=(",", ":"),
-                           allow_nan=False)
+    canonical = json.dumps(content, ensure_ascii=False, sort_keys=True, separators=(",", ":"), allow_nan=False)
     return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
 
 
@@ -321,8 +380,9 @@ class TemplateInvalid(ValidationFailed):
         detail = self.problems[0] if self.problems else self.title
         if len(self.problems) > 1:
             detail += f"（另有 {len(self.problems) - 1} 处问题）"
-        super().__init__(detail, errors=[
-            FieldError(code=self.code, field=p.location, message=str(p)) for p in problems])
+        super().__init__(
+            detail, errors=[FieldError(code=self.code, field=p.location, message=str(p)) for p in problems]
+        )
 
 
 # --------------------------------------------------------------------------- YAML
@@ -334,12 +394,10 @@ class _StrictLoader(yaml.SafeLoader):
 
 
 _StrictLoader.yaml_implicit_resolvers = {
-    first: [(tag, rx) for tag, rx in resolvers
-            if tag not in ("tag:yaml.org,2002:timestamp", "tag:yaml.org,2002:bool")]
+    first: [(tag, rx) for tag, rx in resolvers if tag not in ("tag:yaml.org,2002:timestamp", "tag:yaml.org,2002:bool")]
     for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
 }
-_StrictLoader.add_implicit_resolver(
-    "tag:yaml.org,2002:bool", re.compile(r"^(?:true|false)$"), list("tf"))
+_StrictLoader.add_implicit_resolver("tag:yaml.org,2002:bool", re.compile(r"^(?:true|false)$"), list("tf"))
 
 
 def _construct_mapping(loader: _StrictLoader, node: yaml.MappingNode, deep: bool = False):
@@ -353,8 +411,7 @@ def _construct_mapping(loader: _StrictLoader, node: yaml.MappingNode, deep: bool
         except TypeError:  # unhashable key: let the base constructor report it
             break
         if duplicate:
-            raise yaml.constructor.ConstructorError(
-                "映射中", node.start_mark, f"键 {key!r} 重复", key_node.start_mark)
+            raise yaml.constructor.ConstructorError("映射中", node.start_mark, f"键 {key!r} 重复", key_node.start_mark)
     return yaml.SafeLoader.construct_mapping(loader, node, deep)
 
 
@@ -483,15 +540,19 @@ class TemplateSchema(_Strict):
     version = _StrictInt(required=True, validate=validate.Range(min=1, error="应为不小于 1 的整数"))
     title = _text(required=True)
     industry = _one_of(INDUSTRIES, required=True)
-    subtypes = fields.List(fields.String(), required=True,
-                           validate=validate.Length(min=1, error="至少列出一个适用子类"))
+    subtypes = fields.List(
+        fields.String(), required=True, validate=validate.Length(min=1, error="至少列出一个适用子类")
+    )
     status = _one_of(STATUSES, required=True)
-    sources = fields.List(fields.Nested(SourceSchema), required=True,
-                          validate=validate.Length(min=1, error="至少列出一个引用文件"))
-    sections = fields.List(fields.Nested(SectionSchema), required=True,
-                           validate=validate.Length(min=1, error="至少一个分部"))
-    items = fields.List(fields.Nested(ItemSchema), required=True,
-                        validate=validate.Length(min=1, error="至少一个检查条目"))
+    sources = fields.List(
+        fields.Nested(SourceSchema), required=True, validate=validate.Length(min=1, error="至少列出一个引用文件")
+    )
+    sections = fields.List(
+        fields.Nested(SectionSchema), required=True, validate=validate.Length(min=1, error="至少一个分部")
+    )
+    items = fields.List(
+        fields.Nested(ItemSchema), required=True, validate=validate.Length(min=1, error="至少一个检查条目")
+    )
     note = _text()
 
 
@@ -523,8 +584,7 @@ def _schema_problems(file: str, raw: Any, messages: Any, path: tuple = ()) -> li
     if len(path) >= 2 and path[0] == "items" and isinstance(path[1], int):
         item = _raw_item_code(raw, path[1])
     location = ".".join(str(p) for p in path) or None
-    return [Problem(file, _MESSAGES.get(m, m) if isinstance(m, str) else str(m), item, location)
-            for m in messages]
+    return [Problem(file, _MESSAGES.get(m, m) if isinstance(m, str) else str(m), item, location) for m in messages]
 
 
 def _read(path: Path) -> tuple[Any, list[Problem]]:
@@ -565,8 +625,10 @@ def _semantic_problems(file: str, data: dict) -> list[Problem]:
     subtypes = data["subtypes"]
     for i, st in enumerate(subtypes):
         if st not in industry.subtypes:
-            add(f"子类 “{st}” 不属于行业 {industry.code}（可用：{', '.join(industry.subtypes)}）",
-                location=f"subtypes.{i}")
+            add(
+                f"子类 “{st}” 不属于行业 {industry.code}（可用：{', '.join(industry.subtypes)}）",
+                location=f"subtypes.{i}",
+            )
     if len(set(subtypes)) != len(subtypes):
         add("子类重复", location="subtypes")
 
@@ -606,18 +668,31 @@ def _semantic_problems(file: str, data: dict) -> list[Problem]:
         if document not in source_ids:
             add(f"依据文件 “{document}” 未在 sources 中列出", code, f"{loc}.basis.document")
         if published and UNFINISHED.search(clause):
-            add(f"引用的条款“{clause}”尚未确定；已发布的版本只能引用确有其文的条款，无法确定条款的要求请标为"
-                "地方做法（引用 kind: local_practice 的来源）", code, f"{loc}.basis.clause")
+            add(
+                f"引用的条款“{clause}”尚未确定；已发布的版本只能引用确有其文的条款，无法确定条款的要求请标为"
+                "地方做法（引用 kind: local_practice 的来源）",
+                code,
+                f"{loc}.basis.clause",
+            )
         if item["major"]:
             if document in local_practice:
-                add(f"重大事故隐患条目必须引用法律、法规、规章或标准的条款，不能以地方做法（“{document}”）为依据",
-                    code, f"{loc}.basis.document")
+                add(
+                    f"重大事故隐患条目必须引用法律、法规、规章或标准的条款，不能以地方做法（“{document}”）为依据",
+                    code,
+                    f"{loc}.basis.document",
+                )
             if item["hazard_level_if_failed"] != "major":
-                add("重大事故隐患条目（major: true）的 hazard_level_if_failed 必须为 major",
-                    code, f"{loc}.hazard_level_if_failed")
+                add(
+                    "重大事故隐患条目（major: true）的 hazard_level_if_failed 必须为 major",
+                    code,
+                    f"{loc}.hazard_level_if_failed",
+                )
             if not item.get("evidence", {}).get("photo_required_when_failed", False):
-                add("重大事故隐患条目必须要求不合格时拍照取证（evidence.photo_required_when_failed: true）",
-                    code, f"{loc}.evidence")
+                add(
+                    "重大事故隐患条目必须要求不合格时拍照取证（evidence.photo_required_when_failed: true）",
+                    code,
+                    f"{loc}.evidence",
+                )
         item_subtypes = item.get("subtypes")
         if item_subtypes is not None:
             if not item_subtypes:
@@ -683,28 +758,47 @@ def _build(data: dict, path: Path | None) -> Template:
     for raw in data["items"]:
         answer = raw.get("answer") or {"type": "pass_fail"}
         spec = AnswerSpec(
-            type=answer["type"], unit=answer.get("unit"), min=answer.get("min"),
+            type=answer["type"],
+            unit=answer.get("unit"),
+            min=answer.get("min"),
             max=answer.get("max"),
-            options=tuple(Option(**o) for o in answer.get("options") or ()))
+            options=tuple(Option(**o) for o in answer.get("options") or ()),
+        )
         subtypes = tuple(raw.get("subtypes") or ())
         # 不适用 is allowed where the item says so; otherwise items limited to some sub-types may
         # be 不适用 (the enterprise may not be one of them), and other items follow their section.
         na_allowed = raw.get("na_allowed")
         if na_allowed is None:
             na_allowed = True if subtypes else section_na[raw["section"]]
-        items.append(Item(
-            code=raw["code"], section=raw["section"], text=raw["text"],
-            check_method=raw["check_method"],
-            basis=Basis(raw["basis"]["document"], raw["basis"]["clause"],
-                        titles[raw["basis"]["document"]]),
-            major=raw["major"], hazard_level_if_failed=raw["hazard_level_if_failed"],
-            answer=spec, evidence=Evidence(**(raw.get("evidence") or {})),
-            na_allowed=na_allowed, subtypes=subtypes, note=raw.get("note")))
+        items.append(
+            Item(
+                code=raw["code"],
+                section=raw["section"],
+                text=raw["text"],
+                check_method=raw["check_method"],
+                basis=Basis(raw["basis"]["document"], raw["basis"]["clause"], titles[raw["basis"]["document"]]),
+                major=raw["major"],
+                hazard_level_if_failed=raw["hazard_level_if_failed"],
+                answer=spec,
+                evidence=Evidence(**(raw.get("evidence") or {})),
+                na_allowed=na_allowed,
+                subtypes=subtypes,
+                note=raw.get("note"),
+            )
+        )
     return Template(
-        code=data["code"], version=data["version"], title=data["title"],
-        industry=data["industry"], subtypes=tuple(data["subtypes"]), status=data["status"],
-        sources=sources, sections=sections, items=tuple(items), note=data.get("note"),
-        path=path)
+        code=data["code"],
+        version=data["version"],
+        title=data["title"],
+        industry=data["industry"],
+        subtypes=tuple(data["subtypes"]),
+        status=data["status"],
+        sources=sources,
+        sections=sections,
+        items=tuple(items),
+        note=data.get("note"),
+        path=path,
+    )
 
 
 def _load(path: Path) -> tuple[Template | None, list[Problem]]:
@@ -741,8 +835,9 @@ def _set_problems(templates: Sequence[Template]) -> list[Problem]:
         name = t.path.name if t.path else f"{t.code}.v{t.version}"
         if (t.code, t.version) in by_key:
             other = by_key[(t.code, t.version)]
-            problems.append(Problem(name, f"模板 {t.code} 第 {t.version} 版重复（另见 "
-                                          f"{other.path.name if other.path else '?'}）"))
+            problems.append(
+                Problem(name, f"模板 {t.code} 第 {t.version} 版重复（另见 {other.path.name if other.path else '?'}）")
+            )
             continue
         by_key[(t.code, t.version)] = t
         versions[t.code].append(t)
@@ -752,17 +847,23 @@ def _set_problems(templates: Sequence[Template]) -> list[Problem]:
         for t in group:
             name = t.path.name if t.path else f"{t.code}.v{t.version}"
             if t.industry != group[0].industry:
-                problems.append(Problem(name, f"同一模板各版本的行业必须相同（v{group[0].version} 为 "
-                                              f"{group[0].industry}）"))
+                problems.append(
+                    Problem(name, f"同一模板各版本的行业必须相同（v{group[0].version} 为 {group[0].industry}）")
+                )
             for item in t.items:
                 if item.code not in first_seen:
                     first_seen[item.code] = (t, item)
                     continue
                 earlier_t, earlier = first_seen[item.code]
                 if (earlier.major, earlier.answer.type) != (item.major, item.answer.type):
-                    problems.append(Problem(
-                        name, f"条目代码在 v{earlier_t.version} 中含义不同（major 或答案类型已改变）；"
-                              "改变含义必须使用新的条目代码", item.code))
+                    problems.append(
+                        Problem(
+                            name,
+                            f"条目代码在 v{earlier_t.version} 中含义不同（major 或答案类型已改变）；"
+                            "改变含义必须使用新的条目代码",
+                            item.code,
+                        )
+                    )
     return problems
 
 
@@ -812,8 +913,9 @@ def _latest(templates: Iterable[Template]) -> list[Template]:
     return sorted(best.values(), key=lambda t: t.code)
 
 
-def templates_for(industry: str, subtype: str | None = None,
-                  templates: Iterable[Template] | None = None) -> list[Template]:
+def templates_for(
+    industry: str, subtype: str | None = None, templates: Iterable[Template] | None = None
+) -> list[Template]:
     """The templates that apply to an enterprise of this industry and sub-type.
 
     Only published versions count, and of those the latest per template code (a withdrawn v2
@@ -824,14 +926,12 @@ def templates_for(industry: str, subtype: str | None = None,
     if industry not in INDUSTRIES:
         errors.append(FieldError("checklist.unknown_industry", "industry", f"未知行业代码 “{industry}”"))
     elif subtype is not None and subtype not in INDUSTRIES[industry].subtypes:
-        errors.append(FieldError("checklist.unknown_subtype", "subtype",
-                                 f"行业 {industry} 没有子类 “{subtype}”"))
+        errors.append(FieldError("checklist.unknown_subtype", "subtype", f"行业 {industry} 没有子类 “{subtype}”"))
     if errors:
         raise ValidationFailed(errors[0].message, errors=errors)
     if templates is None:
         templates = load_all()
-    return [t for t in _latest(templates)
-            if t.industry == industry and (subtype is None or subtype in t.subtypes)]
+    return [t for t in _latest(templates) if t.industry == industry and (subtype is None or subtype in t.subtypes)]
 
 
 def find_template(templates: Iterable[Template], code: str, version: int | None = None) -> Template:

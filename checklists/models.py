@@ -1,5 +1,6 @@
 """Published checklist template versions. A row never changes content: its hash is stored and a
 file that no longer matches it is refused; only ``status`` moves (published → withdrawn)."""
+
 from __future__ import annotations
 
 from datetime import datetime

@@ -1,5 +1,6 @@
 """``/checklists``: list, latest version, a given version. ETag + If-None-Match → 304, so phones
 re-download nothing unchanged."""
+
 from __future__ import annotations
 
 import hashlib
@@ -23,8 +24,13 @@ def _not_modified(etag: str):
 
 
 def _version_body(row) -> dict:
-    return {**row.content, "status": row.status, "content_hash": row.content_hash,
-            "published_at": row.published_at, "withdrawn_at": row.withdrawn_at}
+    return {
+        **row.content,
+        "status": row.status,
+        "content_hash": row.content_hash,
+        "published_at": row.published_at,
+        "withdrawn_at": row.withdrawn_at,
+    }
 
 
 @blp.route("")
@@ -35,8 +41,9 @@ def _version_body(row) -> dict:
 def list_checklists(query):
     """检查表列表：每个模板的最新已发布版本（可按行业、子类筛选）"""
     items = service.list_latest(db(), industry=query["industry"], subtype=query["subtype"])
-    etag = hashlib.sha256("|".join(f"{i['code']}:{i['version']}:{i['content_hash']}:{i['status']}"
-                                   for i in items).encode()).hexdigest()
+    etag = hashlib.sha256(
+        "|".join(f"{i['code']}:{i['version']}:{i['content_hash']}:{i['status']}" for i in items).encode()
+    ).hexdigest()
     return _not_modified(etag) or ({"items": items}, 200, {"ETag": f'"{etag}"'})
 
 

@@ -1,4 +1,5 @@
 """Bodies of the checklist endpoints."""
+
 from marshmallow import Schema, fields, validate
 
 from checklists.definition import INDUSTRIES

@@ -12,6 +12,7 @@ is dropped silently. Rules (see ``docs/checklists.md``):
   ``result`` says; an inspector's ``fail`` always stands;
 - a failed item that requires photo evidence must name at least one photo (SHA-256).
 """
+
 from __future__ import annotations
 
 import re
@@ -35,18 +36,23 @@ class AnswerIn(Schema):
     class Meta:
         unknown = RAISE
 
-    item = fields.String(required=True, validate=validate.Length(min=1, error="不能为空"),
-                         error_messages={"required": "缺少条目代码", "invalid": "应为字符串"})
-    result = fields.String(required=True,
-                           validate=validate.OneOf(RESULTS, error="应为 pass | fail | na 之一"),
-                           error_messages={"required": "缺少检查结论", "invalid": "应为字符串"})
+    item = fields.String(
+        required=True,
+        validate=validate.Length(min=1, error="不能为空"),
+        error_messages={"required": "缺少条目代码", "invalid": "应为字符串"},
+    )
+    result = fields.String(
+        required=True,
+        validate=validate.OneOf(RESULTS, error="应为 pass | fail | na 之一"),
+        error_messages={"required": "缺少检查结论", "invalid": "应为字符串"},
+    )
     value = fields.Raw(load_default=None, allow_none=True)
-    note = fields.String(load_default="", allow_none=True,
-                         error_messages={"invalid": "应为字符串"})
+    note = fields.String(load_default="", allow_none=True, error_messages={"invalid": "应为字符串"})
     photos = fields.List(
-        fields.String(validate=validate.Regexp(r"^[0-9a-f]{64}$",
-                                               error="照片应以 64 位小写十六进制 SHA-256 标识")),
-        load_default=list, error_messages={"invalid": "应为照片标识列表"})
+        fields.String(validate=validate.Regexp(r"^[0-9a-f]{64}$", error="照片应以 64 位小写十六进制 SHA-256 标识")),
+        load_default=list,
+        error_messages={"invalid": "应为照片标识列表"},
+    )
 
 
 _SHA = re.compile(r"^[0-9a-f]{64}$")  # the pattern AnswerIn.photos checks, matched the same way
@@ -106,8 +112,13 @@ class HazardDraft:
     photos: tuple[str, ...]
 
     def as_dict(self) -> dict:
-        return {"item": self.item, "level": self.level, "major": self.major,
-                "description": self.description, "photos": list(self.photos)}
+        return {
+            "item": self.item,
+            "level": self.level,
+            "major": self.major,
+            "description": self.description,
+            "photos": list(self.photos),
+        }
 
 
 @dataclass(frozen=True)
@@ -136,10 +147,15 @@ class ScoreResult:
     summary: Summary
 
     def as_dict(self) -> dict:
-        return {"template": self.template, "version": self.version,
-                "outcomes": [o.as_dict() for o in self.outcomes], "failed": list(self.failed),
-                "major_failed": self.major_failed,
-                "hazards": [h.as_dict() for h in self.hazards], "summary": self.summary.as_dict()}
+        return {
+            "template": self.template,
+            "version": self.version,
+            "outcomes": [o.as_dict() for o in self.outcomes],
+            "failed": list(self.failed),
+            "major_failed": self.major_failed,
+            "hazards": [h.as_dict() for h in self.hazards],
+            "summary": self.summary.as_dict(),
+        }
 
 
 _MESSAGES = {
@@ -164,8 +180,7 @@ def _flatten(messages: dict, prefix: str) -> list[FieldError]:
 
 
 def _is_number(value: Any) -> bool:
-    return (isinstance(value, (int, float)) and not isinstance(value, bool)
-            and math.isfinite(value))
+    return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
 
 
 def _check_value(item: Item, answer: dict, where: str) -> tuple[list[FieldError], str | None]:
@@ -202,8 +217,10 @@ def _describe(item: Item, answer: dict) -> str:
     parts = [item.text.rstrip("。；; ")]
     spec, value = item.answer, answer["value"]
     if spec.type == "number" and value is not None:
-        parts.append(f"实测 {format_number(value)}{spec.unit}" + (
-            f"（要求 {spec.limits_text()}）" if spec.out_of_limits(value) else ""))
+        parts.append(
+            f"实测 {format_number(value)}{spec.unit}"
+            + (f"（要求 {spec.limits_text()}）" if spec.out_of_limits(value) else "")
+        )
     elif spec.type == "choice" and value is not None:
         parts.append(f"现场情况：{spec.option(value).label}")
     elif spec.type == "text" and value:
@@ -214,8 +231,9 @@ def _describe(item: Item, answer: dict) -> str:
     return "；".join(parts) + "。"
 
 
-def score(template: Template, answers: Sequence[dict], *, subtype: str | None = None,
-          loaded: bool = False) -> ScoreResult:
+def score(
+    template: Template, answers: Sequence[dict], *, subtype: str | None = None, loaded: bool = False
+) -> ScoreResult:
     """Score the answers of one inspection against one template version.
 
     ``subtype``, when given, limits the ``applicable``/``unanswered`` counts to the items that
@@ -224,12 +242,16 @@ def score(template: Template, answers: Sequence[dict], *, subtype: str | None = 
     loaded a second time — loading is idempotent on its own output, and was a quarter of a push's CPU.
     """
     if isinstance(answers, (str, bytes, dict)) or not isinstance(answers, Sequence):
-        raise ValidationFailed("检查结果应为列表", errors=[
-            FieldError("checklist.answer_invalid", "answers", "检查结果应为列表")])
+        raise ValidationFailed(
+            "检查结果应为列表", errors=[FieldError("checklist.answer_invalid", "answers", "检查结果应为列表")]
+        )
     if subtype is not None and subtype not in template.subtypes:
-        raise ValidationFailed(f"模板 {template.code} 不适用于子类 {subtype}", errors=[
-            FieldError("checklist.unknown_subtype", "subtype",
-                       f"模板 {template.code} 不适用于子类 “{subtype}”")])
+        raise ValidationFailed(
+            f"模板 {template.code} 不适用于子类 {subtype}",
+            errors=[
+                FieldError("checklist.unknown_subtype", "subtype", f"模板 {template.code} 不适用于子类 “{subtype}”")
+            ],
+        )
 
     errors: list[FieldError] = []
     schema = AnswerIn()
@@ -245,17 +267,28 @@ def score(template: Template, answers: Sequence[dict], *, subtype: str | None = 
         code = answer["item"]
         item = template.item(code)
         if item is None:
-            errors.append(FieldError("checklist.unknown_item", f"{where}.item",
-                                     f"条目 {code} 不属于模板 {template.code} 第 {template.version} 版"))
+            errors.append(
+                FieldError(
+                    "checklist.unknown_item",
+                    f"{where}.item",
+                    f"条目 {code} 不属于模板 {template.code} 第 {template.version} 版",
+                )
+            )
             continue
         if code in seen:
-            errors.append(FieldError("checklist.duplicate_answer", f"{where}.item",
-                                     f"条目 {code} 重复作答（已见于 answers.{seen[code]}）"))
+            errors.append(
+                FieldError(
+                    "checklist.duplicate_answer",
+                    f"{where}.item",
+                    f"条目 {code} 重复作答（已见于 answers.{seen[code]}）",
+                )
+            )
             continue
         seen[code] = index
         if answer["result"] == "na" and not item.na_allowed:
-            errors.append(FieldError("checklist.na_not_allowed", f"{where}.result",
-                                     f"条目 {code} 不允许判为不适用（na）"))
+            errors.append(
+                FieldError("checklist.na_not_allowed", f"{where}.result", f"条目 {code} 不允许判为不适用（na）")
+            )
             continue
         value_errors, reason = _check_value(item, answer, where)
         if value_errors:
@@ -266,8 +299,9 @@ def score(template: Template, answers: Sequence[dict], *, subtype: str | None = 
         outcome = "na" if answer["result"] == "na" else ("fail" if reason else "pass")
         if outcome == "fail" and item.evidence.photo_required_when_failed and not answer["photos"]:
             why = "（数值或选项判定为不合格）" if answer["result"] == "pass" else ""
-            errors.append(FieldError("checklist.photo_required", f"{where}.photos",
-                                     f"条目 {code} 不合格{why}，须附现场照片"))
+            errors.append(
+                FieldError("checklist.photo_required", f"{where}.photos", f"条目 {code} 不合格{why}，须附现场照片")
+            )
             continue
         evaluated[code] = (answer, outcome, reason)
 
@@ -291,10 +325,21 @@ def score(template: Template, answers: Sequence[dict], *, subtype: str | None = 
         if outcome == "fail":
             failed.append(item.code)
             major_failed += item.major
-            hazards.append(HazardDraft(item.code, item.hazard_level_if_failed, item.major,
-                                       _describe(item, answer), tuple(answer["photos"])))
-    summary = Summary(total=len(template.items), applicable=applicable, answered=len(evaluated),
-                      passed=counts["pass"], failed=counts["fail"], na=counts["na"],
-                      unanswered=unanswered, major_failed=major_failed)
-    return ScoreResult(template.code, template.version, tuple(outcomes), tuple(failed),
-                       major_failed, tuple(hazards), summary)
+            hazards.append(
+                HazardDraft(
+                    item.code, item.hazard_level_if_failed, item.major, _describe(item, answer), tuple(answer["photos"])
+                )
+            )
+    summary = Summary(
+        total=len(template.items),
+        applicable=applicable,
+        answered=len(evaluated),
+        passed=counts["pass"],
+        failed=counts["fail"],
+        na=counts["na"],
+        unanswered=unanswered,
+        major_failed=major_failed,
+    )
+    return ScoreResult(
+        template.code, template.version, tuple(outcomes), tuple(failed), major_failed, tuple(hazards), summary
+    )

@@ -1,5 +1,6 @@
 """Checklist templates in the database: publishing the files (idempotent, immutable versions),
 reads for the API, and the exact version an inspection names, ready for scoring."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass, field
@@ -25,8 +26,10 @@ class PublishReport:
     withdrawn: list[str] = field(default_factory=list)
 
     def describe(self) -> str:
-        return (f"checklists: {len(self.published)} published, {len(self.unchanged)} unchanged, "
-                f"{len(self.withdrawn)} withdrawn")
+        return (
+            f"checklists: {len(self.published)} published, {len(self.unchanged)} unchanged, "
+            f"{len(self.withdrawn)} withdrawn"
+        )
 
 
 def publish_templates(session: Session, clock: Clock, templates: list[Template] | None = None) -> PublishReport:
@@ -46,17 +49,32 @@ def publish_templates(session: Session, clock: Clock, templates: list[Template] 
         digest = content_hash(template)
         row = existing.get((template.code, template.version))
         if row is None:
-            session.add(ChecklistTemplate(
-                code=template.code, version=template.version, industry=template.industry,
-                subtypes=list(template.subtypes), title=template.title, status=template.status,
-                content=template.as_dict(), content_hash=digest, item_count=len(template.items),
-                major_count=len(template.major_items), published_at=now,
-                withdrawn_at=now if template.status == "withdrawn" else None))
+            session.add(
+                ChecklistTemplate(
+                    code=template.code,
+                    version=template.version,
+                    industry=template.industry,
+                    subtypes=list(template.subtypes),
+                    title=template.title,
+                    status=template.status,
+                    content=template.as_dict(),
+                    content_hash=digest,
+                    item_count=len(template.items),
+                    major_count=len(template.major_items),
+                    published_at=now,
+                    withdrawn_at=now if template.status == "withdrawn" else None,
+                )
+            )
             report.published.append(key)
         elif row.content_hash != digest:
-            edited.append(FieldError("checklist.version_edited", key,
-                                     f"{template.path.name if template.path else key}：第 {template.version} 版已发布"
-                                     "（内容哈希已记录），不可修改；请复制为新版本文件并提高 version"))
+            edited.append(
+                FieldError(
+                    "checklist.version_edited",
+                    key,
+                    f"{template.path.name if template.path else key}：第 {template.version} 版已发布"
+                    "（内容哈希已记录），不可修改；请复制为新版本文件并提高 version",
+                )
+            )
         elif template.status == "withdrawn" and row.status != "withdrawn":
             row.status, row.withdrawn_at = "withdrawn", now
             row.content = template.as_dict()
@@ -70,20 +88,30 @@ def publish_templates(session: Session, clock: Clock, templates: list[Template] 
 
 
 def _summary_columns():
-    return (ChecklistTemplate.code, ChecklistTemplate.version, ChecklistTemplate.industry,
-            ChecklistTemplate.subtypes, ChecklistTemplate.title, ChecklistTemplate.status,
-            ChecklistTemplate.content_hash, ChecklistTemplate.item_count, ChecklistTemplate.major_count,
-            ChecklistTemplate.published_at)
+    return (
+        ChecklistTemplate.code,
+        ChecklistTemplate.version,
+        ChecklistTemplate.industry,
+        ChecklistTemplate.subtypes,
+        ChecklistTemplate.title,
+        ChecklistTemplate.status,
+        ChecklistTemplate.content_hash,
+        ChecklistTemplate.item_count,
+        ChecklistTemplate.major_count,
+        ChecklistTemplate.published_at,
+    )
 
 
 def list_latest(session: Session, *, industry: str | None = None, subtype: str | None = None) -> list[dict]:
     """The latest published version of each template (withdrawn versions are no longer handed out)."""
     if industry is not None and industry not in INDUSTRIES:
         raise ValidationFailed(errors=[FieldError("validation", "industry", f"未知行业代码 “{industry}”")])
-    stmt = (select(*_summary_columns())
-            .where(ChecklistTemplate.status == "published")
-            .distinct(ChecklistTemplate.code)
-            .order_by(ChecklistTemplate.code, ChecklistTemplate.version.desc()))
+    stmt = (
+        select(*_summary_columns())
+        .where(ChecklistTemplate.status == "published")
+        .distinct(ChecklistTemplate.code)
+        .order_by(ChecklistTemplate.code, ChecklistTemplate.version.desc())
+    )
     if industry:
         stmt = stmt.where(ChecklistTemplate.industry == industry)
     if subtype:
@@ -114,8 +142,10 @@ def template_for_inspection(session: Session, code: str, version: int) -> Templa
     where = (ChecklistTemplate.code == code, ChecklistTemplate.version == version)
     digest = session.scalar(select(ChecklistTemplate.content_hash).where(*where))
     if digest is None:
-        raise UnknownReference(f"检查表模板 {code} 第 {version} 版在服务器上不存在",
-                               errors=[FieldError("sync.unknown_reference", "checklist", f"{code} v{version}")])
+        raise UnknownReference(
+            f"检查表模板 {code} 第 {version} 版在服务器上不存在",
+            errors=[FieldError("sync.unknown_reference", "checklist", f"{code} v{version}")],
+        )
     template = _BY_DIGEST.get(digest)
     if template is None:
         template = template_from_content(digest, session.scalar(select(ChecklistTemplate.content).where(*where)))

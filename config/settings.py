@@ -1,6 +1,7 @@
 """Settings: read from the environment once (in wsgi.py or a CLI entry point),
 validated, then injected into ``create_app(settings)``. Nothing reads the
 environment at import time."""
+
 from __future__ import annotations
 
 import dataclasses
@@ -29,8 +30,10 @@ def _patrol_frequencies(raw: str | None, problems: list[str]) -> dict[str, str]:
             continue
         colour, _, cadence = (s.strip() for s in part.partition("="))
         if colour not in DEFAULT_PATROL_FREQUENCIES or cadence not in PATROL_CADENCES:
-            problems.append(f"ANXUN_PATROL_FREQUENCIES: {part.strip()!r} is not colour=cadence "
-                            f"(colours {', '.join(DEFAULT_PATROL_FREQUENCIES)}; cadences {', '.join(PATROL_CADENCES)})")
+            problems.append(
+                f"ANXUN_PATROL_FREQUENCIES: {part.strip()!r} is not colour=cadence "
+                f"(colours {', '.join(DEFAULT_PATROL_FREQUENCIES)}; cadences {', '.join(PATROL_CADENCES)})"
+            )
             continue
         out[colour] = cadence
     return out
@@ -150,7 +153,7 @@ class Settings:
         elif not url.startswith(("postgresql://", "postgresql+psycopg2://", "postgres://")):
             problems.append("DATABASE_URL must be a postgresql:// URL")
         if url.startswith("postgres://"):
-            url = "postgresql://" + url[len("postgres://"):]
+            url = "postgresql://" + url[len("postgres://") :]
         storage = env.get("ANXUN_PHOTO_STORAGE", "filesystem")
         if storage not in ("filesystem", "s3"):
             problems.append("ANXUN_PHOTO_STORAGE must be 'filesystem' or 's3'")
@@ -171,19 +174,24 @@ class Settings:
             problem_base_url=problem_base_url.rstrip("/") + "/",
             token_ttl_hours=_int(env, "ANXUN_TOKEN_TTL_HOURS", cls.token_ttl_hours, problems, 1),
             login_window_seconds=_int(env, "ANXUN_LOGIN_WINDOW_SECONDS", cls.login_window_seconds, problems, 1),
-            login_max_failures_per_user=_int(env, "ANXUN_LOGIN_MAX_FAILURES_PER_USER",
-                                             cls.login_max_failures_per_user, problems, 1),
-            login_max_failures_per_address=_int(env, "ANXUN_LOGIN_MAX_FAILURES_PER_ADDRESS",
-                                                cls.login_max_failures_per_address, problems, 1),
+            login_max_failures_per_user=_int(
+                env, "ANXUN_LOGIN_MAX_FAILURES_PER_USER", cls.login_max_failures_per_user, problems, 1
+            ),
+            login_max_failures_per_address=_int(
+                env, "ANXUN_LOGIN_MAX_FAILURES_PER_ADDRESS", cls.login_max_failures_per_address, problems, 1
+            ),
             trusted_proxies=_int(env, "ANXUN_TRUSTED_PROXIES", cls.trusted_proxies, problems, 0),
             geofence_meters=_int(env, "ANXUN_GEOFENCE_METERS", cls.geofence_meters, problems, 1),
-            public_reports_per_address_per_day=_int(env, "ANXUN_PUBLIC_REPORTS_PER_ADDRESS_PER_DAY",
-                                                    cls.public_reports_per_address_per_day, problems, 1),
+            public_reports_per_address_per_day=_int(
+                env, "ANXUN_PUBLIC_REPORTS_PER_ADDRESS_PER_DAY", cls.public_reports_per_address_per_day, problems, 1
+            ),
             public_challenge_bits=_int(env, "ANXUN_PUBLIC_CHALLENGE_BITS", cls.public_challenge_bits, problems, 0),
-            public_challenge_seconds=_int(env, "ANXUN_PUBLIC_CHALLENGE_SECONDS", cls.public_challenge_seconds,
-                                          problems, 10),
-            public_report_max_photos=_int(env, "ANXUN_PUBLIC_REPORT_MAX_PHOTOS", cls.public_report_max_photos,
-                                          problems, 0),
+            public_challenge_seconds=_int(
+                env, "ANXUN_PUBLIC_CHALLENGE_SECONDS", cls.public_challenge_seconds, problems, 10
+            ),
+            public_report_max_photos=_int(
+                env, "ANXUN_PUBLIC_REPORT_MAX_PHOTOS", cls.public_report_max_photos, problems, 0
+            ),
             map_tile_url=env.get("ANXUN_MAP_TILE_URL", "").strip(),
             map_tile_attribution=env.get("ANXUN_MAP_TILE_ATTRIBUTION", "").strip(),
             photo_storage=storage,
@@ -210,8 +218,9 @@ class Settings:
             supervising_office=env.get("ANXUN_SUPERVISING_OFFICE") or cls.supervising_office,
             recheck_within_days=_int(env, "ANXUN_RECHECK_WITHIN_DAYS", cls.recheck_within_days, problems, 0),
             figures_grace_days=_int(env, "ANXUN_FIGURES_GRACE_DAYS", cls.figures_grace_days, problems, 0),
-            scheduler_retry_seconds=_int(env, "ANXUN_SCHEDULER_RETRY_SECONDS", cls.scheduler_retry_seconds,
-                                         problems, 1),
+            scheduler_retry_seconds=_int(
+                env, "ANXUN_SCHEDULER_RETRY_SECONDS", cls.scheduler_retry_seconds, problems, 1
+            ),
             public_base_url=env.get("ANXUN_PUBLIC_BASE_URL", cls.public_base_url).rstrip("/"),
             document_templates=env.get("ANXUN_DOCUMENT_TEMPLATES", ""),
             log_level=level,
@@ -226,5 +235,4 @@ class Settings:
 
 
 def configure_logging(settings: Settings) -> None:
-    logging.basicConfig(level=settings.log_level,
-                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logging.basicConfig(level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")

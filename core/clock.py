@@ -1,4 +1,5 @@
 """The clock. Anything that depends on "now" takes a Clock, so tests can move time."""
+
 from __future__ import annotations
 
 from datetime import datetime, timedelta, timezone

@@ -1,6 +1,7 @@
 """Domain errors. Each class carries its HTTP status and stable machine code;
 the API turns any of them into RFC 9457 problem+json, and sync turns them into
 per-change results. Titles are for people, in Chinese."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -25,8 +26,14 @@ class DomainError(Exception):
     # Whether the same input may succeed later unchanged (sync results carry it).
     retryable = False
 
-    def __init__(self, detail: str | None = None, *, errors: list[FieldError] | None = None,
-                 code: str | None = None, extra: dict | None = None):
+    def __init__(
+        self,
+        detail: str | None = None,
+        *,
+        errors: list[FieldError] | None = None,
+        code: str | None = None,
+        extra: dict | None = None,
+    ):
         super().__init__(detail or self.title)
         self.detail = detail or self.title
         self.errors = list(errors or [])

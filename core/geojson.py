@@ -1,5 +1,6 @@
 """GeoJSON (RFC 7946) in the OpenAPI document: the geometry, Feature and FeatureCollection schemas,
 and the field every body uses where geometry travels, so a generated client types it."""
+
 from __future__ import annotations
 
 from marshmallow import fields
@@ -12,16 +13,24 @@ def _ref(name: str) -> dict:
 
 
 def _typed(type_name: str, coordinates: dict) -> dict:
-    return {"type": "object", "required": ["type", "coordinates"],
-            "properties": {"type": {"type": "string", "enum": [type_name]}, "coordinates": coordinates}}
+    return {
+        "type": "object",
+        "required": ["type", "coordinates"],
+        "properties": {"type": {"type": "string", "enum": [type_name]}, "coordinates": coordinates},
+    }
 
 
 def _array(items: dict, min_items: int | None = None) -> dict:
     return {"type": "array", "items": items} | ({"minItems": min_items} if min_items else {})
 
 
-_POSITION = {"type": "array", "items": {"type": "number"}, "minItems": 2, "maxItems": 3,
-             "description": "[经度, 纬度]，WGS-84"}
+_POSITION = {
+    "type": "array",
+    "items": {"type": "number"},
+    "minItems": 2,
+    "maxItems": 3,
+    "description": "[经度, 纬度]，WGS-84",
+}
 _LINE = _array(_POSITION, 2)
 _RING = _array(_POSITION, 4)
 
@@ -32,17 +41,25 @@ COMPONENTS: dict[str, dict] = {
     "MultiLineString": _typed("MultiLineString", _array(_LINE)),
     "Polygon": _typed("Polygon", _array(_RING, 1)),
     "MultiPolygon": _typed("MultiPolygon", _array(_array(_RING, 1))),
-    "Geometry": {"oneOf": [_ref(t) for t in GEOMETRY_TYPES],
-                 "discriminator": {"propertyName": "type",
-                                   "mapping": {t: f"#/components/schemas/{t}" for t in GEOMETRY_TYPES}}},
-    "Feature": {"type": "object", "required": ["type", "geometry", "properties"], "properties": {
-        "type": {"type": "string", "enum": ["Feature"]},
-        "id": {"type": "string"},
-        "geometry": {"allOf": [_ref("Geometry")], "nullable": True},
-        "properties": {"type": "object", "nullable": True, "additionalProperties": True}}},
-    "FeatureCollection": {"type": "object", "required": ["type", "features"], "properties": {
-        "type": {"type": "string", "enum": ["FeatureCollection"]},
-        "features": _array(_ref("Feature"))}},
+    "Geometry": {
+        "oneOf": [_ref(t) for t in GEOMETRY_TYPES],
+        "discriminator": {"propertyName": "type", "mapping": {t: f"#/components/schemas/{t}" for t in GEOMETRY_TYPES}},
+    },
+    "Feature": {
+        "type": "object",
+        "required": ["type", "geometry", "properties"],
+        "properties": {
+            "type": {"type": "string", "enum": ["Feature"]},
+            "id": {"type": "string"},
+            "geometry": {"allOf": [_ref("Geometry")], "nullable": True},
+            "properties": {"type": "object", "nullable": True, "additionalProperties": True},
+        },
+    },
+    "FeatureCollection": {
+        "type": "object",
+        "required": ["type", "features"],
+        "properties": {"type": {"type": "string", "enum": ["FeatureCollection"]}, "features": _array(_ref("Feature"))},
+    },
 }
 
 

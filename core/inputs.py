@@ -5,6 +5,7 @@ would overflow the stack). No text — value or key, body, query or path — hol
 surrogate (PostgreSQL cannot store the one, UTF-8 cannot encode the other); no number is NaN or
 infinite (``1e400`` parses as infinity) or an integer past 64 bits (PostgreSQL's ``bigint``).
 The REST parser (api/inputs.py) and the push, change by change, check with these functions."""
+
 from __future__ import annotations
 
 import json
@@ -14,7 +15,7 @@ import re
 from core.errors import DomainError, FieldError
 
 MAX_DEPTH = 32
-INT_LIMIT = 2 ** 63
+INT_LIMIT = 2**63
 
 _BAD_TEXT = re.compile("[\x00\ud800-\udfff]")
 
@@ -99,13 +100,17 @@ def unstorable(value, prefix: str = "") -> list[FieldError]:
             for key, child in node.items():
                 child_path = f"{path}.{shown(key)}" if path else shown(key)
                 if bad_text(key):
-                    errors.append(FieldError("validation.text", child_path, "字段名含有空字符（NUL）或无效的 Unicode 代理字符"))
+                    errors.append(
+                        FieldError("validation.text", child_path, "字段名含有空字符（NUL）或无效的 Unicode 代理字符")
+                    )
                 stack.append((child, child_path))
         elif isinstance(node, list):
             stack.extend((child, f"{path}.{n}" if path else str(n)) for n, child in enumerate(node))
         elif isinstance(node, str):
             if bad_text(node):
-                errors.append(FieldError("validation.text", path or None, "文本含有空字符（NUL）或无效的 Unicode 代理字符"))
+                errors.append(
+                    FieldError("validation.text", path or None, "文本含有空字符（NUL）或无效的 Unicode 代理字符")
+                )
         elif isinstance(node, float):
             if not math.isfinite(node):
                 errors.append(FieldError("validation.number", path or None, "数值须为有限数（不能是 NaN 或无穷大）"))

@@ -3,6 +3,7 @@
 
     daily 2026-11-23 · weekly 2026-W48 · biweekly 2026-W47-W48 · monthly 2026-11 · quarterly 2026-Q4
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass

@@ -1,5 +1,6 @@
 """Schemas shared by every resource: pagination query and envelope, field errors, money, and unions for
 the document. (Locations are geo's: geo.location.)"""
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -10,11 +11,14 @@ from marshmallow import Schema, fields, validate
 # pages of 500 is far past any ledger.
 MAX_PAGE = 1_000_000
 
+
 class FieldErrorOut(Schema):
     """One field's error, in a problem+json ``errors`` and in a rejected push result."""
 
     code = fields.String()
-    field = fields.String(allow_none=True, metadata={"description": "出错字段的点分路径，如 answers.3.item、data.grid_id"})
+    field = fields.String(
+        allow_none=True, metadata={"description": "出错字段的点分路径，如 answers.3.item、data.grid_id"}
+    )
     message = fields.String()
 
 

@@ -10,6 +10,7 @@ moment it is judged at: the server's clock for a REST call, and for a push the l
 server's clock and the phone's ``sent_at``, so a phone whose clock runs ahead (the skew
 SYNC_PROTOCOL.md §2 rule 4 keeps) is not refused for it. The HTTP layer and the push set that
 moment with :func:`judged_at`; outside them (a schema loaded on its own) only the window applies."""
+
 from __future__ import annotations
 
 import re

@@ -1,5 +1,6 @@
 """marshmallow's error messages as one FieldError per field, in Chinese: shared by the API's
 problem+json answers and sync's per-change results."""
+
 from __future__ import annotations
 
 import re

@@ -1,5 +1,6 @@
 """Declarative base with the constraint naming convention (readable, stable migrations),
 and column types the schema shares."""
+
 from __future__ import annotations
 
 import uuid

@@ -1,4 +1,5 @@
 """Pagination of a SELECT: the count and the page are both computed by the database."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass

@@ -1,5 +1,6 @@
 """Engine and session factory. Sessions never autocommit: exactly one place commits
 (the request unit of work in api/, a job's own ``with session.begin()``, the sync push)."""
+
 from __future__ import annotations
 
 from psycopg2.errorcodes import UNIQUE_VIOLATION

@@ -1,6 +1,7 @@
 """Loading the demo district into the database: regions, grids, enterprises, accounts.
 
 Idempotent: when the demo district exists, nothing is written."""
+
 from __future__ import annotations
 
 import random
@@ -27,10 +28,46 @@ DISTRICT_CODE = "500299000000"
 DISTRICT_NAME = "安巡示范县"
 TOWN_NAMES = ["青石镇", "白沙镇", "龙溪镇", "桂花乡"]
 VILLAGE_NAMES = [
-    "石桥", "柏杨", "双河", "新华", "红岩", "金竹", "长岭", "高峰", "团结", "杉木",
-    "凉水", "大坪", "黄桷", "水口", "观音", "龙井", "马鞍", "白果", "青杠", "松林",
-    "鹿鸣", "花园", "三合", "五一", "复兴", "天星", "永安", "太平", "桃源", "李家",
-    "梨树", "茶园", "民主", "和平", "光明", "石门", "中坝", "沙坝", "堰塘", "万福",
+    "石桥",
+    "柏杨",
+    "双河",
+    "新华",
+    "红岩",
+    "金竹",
+    "长岭",
+    "高峰",
+    "团结",
+    "杉木",
+    "凉水",
+    "大坪",
+    "黄桷",
+    "水口",
+    "观音",
+    "龙井",
+    "马鞍",
+    "白果",
+    "青杠",
+    "松林",
+    "鹿鸣",
+    "花园",
+    "三合",
+    "五一",
+    "复兴",
+    "天星",
+    "永安",
+    "太平",
+    "桃源",
+    "李家",
+    "梨树",
+    "茶园",
+    "民主",
+    "和平",
+    "光明",
+    "石门",
+    "中坝",
+    "沙坝",
+    "堰塘",
+    "万福",
 ]
 
 # (industry, subtype, how many, name pattern)
@@ -64,8 +101,10 @@ class DemoSummary:
     def describe(self) -> str:
         if not self.created:
             return "demo district already loaded; nothing changed"
-        return (f"demo district {DISTRICT_NAME} loaded: {self.towns} towns, {self.villages} villages, "
-                f"{self.grids} grids, {self.enterprises} enterprises")
+        return (
+            f"demo district {DISTRICT_NAME} loaded: {self.towns} towns, {self.villages} villages, "
+            f"{self.grids} grids, {self.enterprises} enterprises"
+        )
 
 
 ACCOUNTS = [
@@ -85,8 +124,14 @@ def load_demo(session: Session, clock: Clock, seed: int = 20261122) -> DemoSumma
         return DemoSummary(created=False, accounts=ACCOUNTS)
     rng = random.Random(seed)
     district_geom, towns = generate(seed)
-    district = Region(id=uuid.uuid4(), code=DISTRICT_CODE, name=DISTRICT_NAME, level="district",
-                      path=DISTRICT_CODE, geometry=from_shape(district_geom, srid=4326))
+    district = Region(
+        id=uuid.uuid4(),
+        code=DISTRICT_CODE,
+        name=DISTRICT_NAME,
+        level="district",
+        path=DISTRICT_CODE,
+        geometry=from_shape(district_geom, srid=4326),
+    )
     session.add(district)
     session.flush()
 
@@ -95,23 +140,38 @@ def load_demo(session: Session, clock: Clock, seed: int = 20261122) -> DemoSumma
     names = iter(VILLAGE_NAMES)
     for t, (town_geom, villages) in enumerate(towns):
         town_code = f"{DISTRICT_CODE[:6]}{100 + t:03d}000"
-        town = Region(id=uuid.uuid4(), code=town_code, name=TOWN_NAMES[t], level="town", parent_id=district.id,
-                      path=f"{DISTRICT_CODE}.{town_code}", geometry=from_shape(town_geom, srid=4326))
+        town = Region(
+            id=uuid.uuid4(),
+            code=town_code,
+            name=TOWN_NAMES[t],
+            level="town",
+            parent_id=district.id,
+            path=f"{DISTRICT_CODE}.{town_code}",
+            geometry=from_shape(town_geom, srid=4326),
+        )
         session.add(town)
         town_rows.append(town)
         for v, village_geom in enumerate(villages):
             code = f"{town_code[:9]}{201 + v:03d}"
             name = next(names) + ("社区" if v == 0 else "村")
-            village = Region(id=uuid.uuid4(), code=code, name=name, level="village", parent_id=town.id,
-                             path=f"{DISTRICT_CODE}.{town_code}.{code}", geometry=from_shape(village_geom, srid=4326))
+            village = Region(
+                id=uuid.uuid4(),
+                code=code,
+                name=name,
+                level="village",
+                parent_id=town.id,
+                path=f"{DISTRICT_CODE}.{town_code}.{code}",
+                geometry=from_shape(village_geom, srid=4326),
+            )
             session.add(village)
             village_rows.append((village, village_geom))
     session.flush()
 
     grids: dict[uuid.UUID, Grid] = {}
     for village, geom in village_rows:
-        grid = Grid(id=uuid.uuid4(), name=f"{village.name}网格", town_id=village.parent_id,
-                    geometry=from_shape(geom, srid=4326))
+        grid = Grid(
+            id=uuid.uuid4(), name=f"{village.name}网格", town_id=village.parent_id, geometry=from_shape(geom, srid=4326)
+        )
         session.add(grid)
         grids[village.id] = grid
     session.flush()
@@ -123,48 +183,100 @@ def load_demo(session: Session, clock: Clock, seed: int = 20261122) -> DemoSumma
     for industry, subtype, count, pattern in ENTERPRISE_MIX:
         for n in range(count):
             # The first fireworks retailer sits in gridworker1's village (enterprise1 is its officer).
-            village, geom = first_village if (industry, subtype, n) == ("fireworks", "retail", 0) \
+            village, geom = (
+                first_village
+                if (industry, subtype, n) == ("fireworks", "retail", 0)
                 else village_rows[rng.randrange(len(village_rows))]
+            )
             point = random_points_in(geom, 1, rng)[0]
             serial += 1
             risk = rng.choices([r for r, _ in RISK_WEIGHTS], weights=[w for _, w in RISK_WEIGHTS])[0]
             village_short = village.name.removesuffix("村").removesuffix("社区")
-            enterprises.append(Enterprise(
-                id=uuid.uuid4(), name=pattern.format(v=village_short, n=n + 1 if n else ""),
-                uscc=make_uscc(f"91{DISTRICT_CODE[:6]}MA{serial:07d}"), industry=industry, subtype=subtype,
-                address=f"{DISTRICT_NAME}{village.name}{rng.randint(1, 12)}组{rng.randint(1, 99)}号", risk=risk,
-                location=from_shape(point, srid=4326),
-                licences=_licences(industry, subtype, serial, rng),
-                legal_representative=_representative(serial),
-                contact_name="联系人" + str(serial), contact_phone=f"1380000{serial:04d}"))
+            enterprises.append(
+                Enterprise(
+                    id=uuid.uuid4(),
+                    name=pattern.format(v=village_short, n=n + 1 if n else ""),
+                    uscc=make_uscc(f"91{DISTRICT_CODE[:6]}MA{serial:07d}"),
+                    industry=industry,
+                    subtype=subtype,
+                    address=f"{DISTRICT_NAME}{village.name}{rng.randint(1, 12)}组{rng.randint(1, 99)}号",
+                    risk=risk,
+                    location=from_shape(point, srid=4326),
+                    licences=_licences(industry, subtype, serial, rng),
+                    legal_representative=_representative(serial),
+                    contact_name="联系人" + str(serial),
+                    contact_phone=f"1380000{serial:04d}",
+                )
+            )
     session.add_all(enterprises)
     session.flush()
     place_enterprises(session)
 
     now = clock.now()
     district_id = district.id
-    admin = create_user(session, username="admin", name="系统管理员", password=DEMO_PASSWORD, roles=["admin"],
-                        region_id=district_id)
-    create_user(session, username="desk", name="王内勤", password=DEMO_PASSWORD, roles=["desk_officer"],
-                region_id=district_id, phone="13800001001")
-    create_user(session, username="inspector1", name="李执法", password=DEMO_PASSWORD, roles=["inspector"],
-                region_id=district_id, enforcement_cert_no="50029920260001", enforcement_cert_valid_until=CERT_VALID_UNTIL)
-    create_user(session, username="inspector2", name="张执法", password=DEMO_PASSWORD, roles=["inspector"],
-                region_id=district_id, enforcement_cert_no="50029920260002", enforcement_cert_valid_until=CERT_VALID_UNTIL)
+    admin = create_user(
+        session, username="admin", name="系统管理员", password=DEMO_PASSWORD, roles=["admin"], region_id=district_id
+    )
+    create_user(
+        session,
+        username="desk",
+        name="王内勤",
+        password=DEMO_PASSWORD,
+        roles=["desk_officer"],
+        region_id=district_id,
+        phone="13800001001",
+    )
+    create_user(
+        session,
+        username="inspector1",
+        name="李执法",
+        password=DEMO_PASSWORD,
+        roles=["inspector"],
+        region_id=district_id,
+        enforcement_cert_no="50029920260001",
+        enforcement_cert_valid_until=CERT_VALID_UNTIL,
+    )
+    create_user(
+        session,
+        username="inspector2",
+        name="张执法",
+        password=DEMO_PASSWORD,
+        roles=["inspector"],
+        region_id=district_id,
+        enforcement_cert_no="50029920260002",
+        enforcement_cert_valid_until=CERT_VALID_UNTIL,
+    )
     town2_village = next(v for v, _ in village_rows if v.parent_id == town_rows[1].id)
-    for username, name, village in (("gridworker1", "赵网格", village_rows[0][0]),
-                                    ("gridworker2", "钱网格", village_rows[1][0]),
-                                    ("gridworker3", "孙网格", town2_village)):
-        worker = create_user(session, username=username, name=name, password=DEMO_PASSWORD, roles=["grid_worker"],
-                             region_id=village.id)
-        session.add(GridAssignment(grid_id=grids[village.id].id, user_id=worker.id, assigned_at=now,
-                                   assigned_by=admin.id))
+    for username, name, village in (
+        ("gridworker1", "赵网格", village_rows[0][0]),
+        ("gridworker2", "钱网格", village_rows[1][0]),
+        ("gridworker3", "孙网格", town2_village),
+    ):
+        worker = create_user(
+            session, username=username, name=name, password=DEMO_PASSWORD, roles=["grid_worker"], region_id=village.id
+        )
+        session.add(
+            GridAssignment(grid_id=grids[village.id].id, user_id=worker.id, assigned_at=now, assigned_by=admin.id)
+        )
     retailer = enterprises[0]
-    create_user(session, username="enterprise1", name="周安全员", password=DEMO_PASSWORD,
-                roles=["enterprise_officer"], region_id=first_village[0].id, enterprise_id=retailer.id)
+    create_user(
+        session,
+        username="enterprise1",
+        name="周安全员",
+        password=DEMO_PASSWORD,
+        roles=["enterprise_officer"],
+        region_id=first_village[0].id,
+        enterprise_id=retailer.id,
+    )
     session.flush()
-    return DemoSummary(created=True, towns=len(town_rows), villages=len(village_rows), grids=len(grids),
-                       enterprises=len(enterprises), accounts=ACCOUNTS)
+    return DemoSummary(
+        created=True,
+        towns=len(town_rows),
+        villages=len(village_rows),
+        grids=len(grids),
+        enterprises=len(enterprises),
+        accounts=ACCOUNTS,
+    )
 
 
 SURNAMES = "王李张刘陈杨黄赵吴周徐孙马朱胡郭何林罗高"

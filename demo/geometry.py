@@ -2,6 +2,7 @@
 
 Voronoi cells clipped to their parent, snapped to a 1e-7° grid so neighbours share
 their edges exactly (no slivers between villages)."""
+
 from __future__ import annotations
 
 import math
@@ -76,7 +77,7 @@ def generate(seed: int = 20261122, towns: int = 4, villages_per_town: int = 10):
     villages.sort(key=lambda v: math.atan2(v.centroid.y - lat0, v.centroid.x - lon0))
     result = []
     for t in range(towns):
-        group = villages[t * villages_per_town:(t + 1) * villages_per_town]
+        group = villages[t * villages_per_town : (t + 1) * villages_per_town]
         group.sort(key=lambda p: (round(p.centroid.y, 2), p.centroid.x))
         result.append((_multi(shapely.union_all(group)), group))
     district = _multi(shapely.union_all([t for t, _ in result]))

@@ -1,4 +1,5 @@
 """Issued enforcement documents (执法文书) and the counters that number them."""
+
 from __future__ import annotations
 
 import uuid
@@ -69,8 +70,9 @@ class Signature(Base):
     __table_args__ = (
         CheckConstraint("num_nonnulls(inspection_id, hazard_id) = 1", name="one_record"),
         CheckConstraint("role IN ('party','officer')", name="role_known"),
-        CheckConstraint("document_kind IN ('site_inspection_record','rectification_order','recheck_opinion')",
-                        name="kind_signable"),
+        CheckConstraint(
+            "document_kind IN ('site_inspection_record','rectification_order','recheck_opinion')", name="kind_signable"
+        ),
         CheckConstraint("sha256 ~ '^[0-9a-f]{64}$'", name="sha256_hex"),
     )
 

@@ -1,6 +1,7 @@
 """HTML + CSS → PDF: the templates are files (documents/templates, or a county's own folder named by
 ANXUN_DOCUMENT_TEMPLATES searched first), filled with Jinja2 and set by WeasyPrint in Noto CJK
 (Debian fonts-noto-cjk). A QR code on each leads to the public verification of the document."""
+
 from __future__ import annotations
 
 import gc
@@ -25,24 +26,28 @@ def _environment(override: str | None) -> jinja2.Environment:
     folders = [Path(override)] if override else []
     folders.append(BUILT_IN)
     loader = jinja2.FileSystemLoader([str(f) for f in folders])
-    return jinja2.Environment(loader=loader, autoescape=True, undefined=jinja2.StrictUndefined,
-                              trim_blocks=True, lstrip_blocks=True)
+    return jinja2.Environment(
+        loader=loader, autoescape=True, undefined=jinja2.StrictUndefined, trim_blocks=True, lstrip_blocks=True
+    )
 
 
 def qr_data_uri(url: str) -> str:
     return segno.make(url, error="m").svg_data_uri(scale=4, border=1)
 
 
-def render_html(kind: str, content: dict, *, verify_url: str, template_dir: str | None = None,
-                images: dict[str, str] | None = None) -> str:
+def render_html(
+    kind: str, content: dict, *, verify_url: str, template_dir: str | None = None, images: dict[str, str] | None = None
+) -> str:
     """``images``: SHA-256 → data URI of the signatures ``content["signatures"]`` names."""
     environment = _environment(template_dir)
-    return environment.get_template(f"{kind}.html").render(doc=content, verify_url=verify_url,
-                                                          qr=qr_data_uri(verify_url), images=images or {})
+    return environment.get_template(f"{kind}.html").render(
+        doc=content, verify_url=verify_url, qr=qr_data_uri(verify_url), images=images or {}
+    )
 
 
-def render_pdf(kind: str, content: dict, *, verify_url: str, template_dir: str | None = None,
-               images: dict[str, str] | None = None) -> bytes:
+def render_pdf(
+    kind: str, content: dict, *, verify_url: str, template_dir: str | None = None, images: dict[str, str] | None = None
+) -> bytes:
     html = render_html(kind, content, verify_url=verify_url, template_dir=template_dir, images=images)
     # The stylesheet: the county's own when its folder has one, else the built-in one.
     styles = Path(template_dir) if template_dir and (Path(template_dir) / "document.css").exists() else BUILT_IN

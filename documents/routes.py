@@ -1,5 +1,6 @@
 """``/inspections|hazards|cases/{id}/documents``, ``/documents/{id}[.pdf]`` and the public
 ``/public/documents/{id}``: thin views over documents.service."""
+
 from __future__ import annotations
 
 import uuid
@@ -10,13 +11,21 @@ from api.auth import authenticated
 from api.context import clock, db, services, settings
 from api.inputs import Blueprint
 from documents import service, signatures
-from documents.schemas import (DocumentIn, DocumentListOut, DocumentOut, PublicDocumentOut, PublicDocumentQuery,
-                               SignatureCreate, SignatureOut)
+from documents.schemas import (
+    DocumentIn,
+    DocumentListOut,
+    DocumentOut,
+    PublicDocumentOut,
+    PublicDocumentQuery,
+    SignatureCreate,
+    SignatureOut,
+)
 from inspections.records import Provenance
 
 blp = Blueprint("documents", __name__, url_prefix="/api/v1", description="执法文书（PDF）")
-public_documents_blp = Blueprint("public_documents", __name__, url_prefix="/api/v1/public",
-                                 description="公开信息（无需登录）：执法文书核验")
+public_documents_blp = Blueprint(
+    "public_documents", __name__, url_prefix="/api/v1/public", description="公开信息（无需登录）：执法文书核验"
+)
 ISSUERS = ("inspector", "desk_officer", "admin")
 
 
@@ -25,8 +34,15 @@ def _list(record_kind: str, record_id: uuid.UUID) -> dict:
 
 
 def _issue(record_kind: str, record_id: uuid.UUID, body: dict) -> dict:
-    document = service.issue_document(db(), clock(), g.principal, record_kind, record_id, body,
-                                      issuer=service.Issuer.of(settings(), services().photo_store))
+    document = service.issue_document(
+        db(),
+        clock(),
+        g.principal,
+        record_kind,
+        record_id,
+        body,
+        issuer=service.Issuer.of(settings(), services().photo_store),
+    )
     return service.document_dict(document)
 
 
@@ -41,8 +57,15 @@ def record_signature(body):
     """采集现场签名（与同步 signature create 的 data 相同，另可带 id）：现场检查记录、责令限期整改指令书、整改复查意见书"""
     signature_id = body.pop("id") or uuid.uuid4()
     signature, created = signatures.record_signature(
-        db(), clock(), g.principal, signature_id, body, store=services().photo_store,
-        limits=signatures.SignatureLimits.of(settings()), provenance=Provenance(device_id=g.principal.device_id))
+        db(),
+        clock(),
+        g.principal,
+        signature_id,
+        body,
+        store=services().photo_store,
+        limits=signatures.SignatureLimits.of(settings()),
+        provenance=Provenance(device_id=g.principal.device_id),
+    )
     return signatures.signature_dict(signature), 201 if created else 200
 
 
@@ -111,9 +134,15 @@ def get_document(document_id: uuid.UUID):
 def get_document_pdf(document_id: uuid.UUID):
     """文书 PDF"""
     document = service.get_document(db(), g.principal, document_id)
-    return Response(document.pdf, mimetype="application/pdf", headers={
-        "ETag": f'"{document.sha256}"', "Cache-Control": "private, max-age=31536000, immutable",
-        "Content-Disposition": f"inline; filename={document.id}.pdf"})
+    return Response(
+        document.pdf,
+        mimetype="application/pdf",
+        headers={
+            "ETag": f'"{document.sha256}"',
+            "Cache-Control": "private, max-age=31536000, immutable",
+            "Content-Disposition": f"inline; filename={document.id}.pdf",
+        },
+    )
 
 
 @public_documents_blp.route("/documents/<uuid:document_id>")

@@ -1,4 +1,5 @@
 """The enterprise record. Its village and grid follow from its location (PostGIS)."""
+
 from __future__ import annotations
 
 import uuid
@@ -18,8 +19,10 @@ RISK_COLOURS = ("red", "orange", "yellow", "blue")
 class Enterprise(Base):
     __tablename__ = "enterprises"
     __table_args__ = (
-        CheckConstraint("industry IN ('fireworks','hazardous_chemicals','construction',"
-                        "'special_equipment','gas')", name="industry_known"),
+        CheckConstraint(
+            "industry IN ('fireworks','hazardous_chemicals','construction','special_equipment','gas')",
+            name="industry_known",
+        ),
         CheckConstraint("risk IN ('red','orange','yellow','blue')", name="risk_known"),
         CheckConstraint("uscc ~ '^[0-9A-HJ-NP-RTUWXY]{18}$'", name="uscc_format"),
     )

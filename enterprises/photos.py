@@ -1,5 +1,6 @@
 """The enterprise's own photos (一企一档: licence board, site photos) for evidence's photo-owner registry:
 who may see them (the enterprise scope) and where the enterprise is, for the geotag check."""
+
 from __future__ import annotations
 
 import uuid
@@ -17,8 +18,9 @@ def _visible_enterprise_ids(principal: Principal) -> Select:
 
 
 def _enterprise_context(session: Session, enterprise_id: uuid.UUID) -> PhotoContext | None:
-    row = session.execute(select(func.ST_X(Enterprise.location), func.ST_Y(Enterprise.location))
-                          .where(Enterprise.id == enterprise_id)).one_or_none()
+    row = session.execute(
+        select(func.ST_X(Enterprise.location), func.ST_Y(Enterprise.location)).where(Enterprise.id == enterprise_id)
+    ).one_or_none()
     if row is None:
         return None
     return PhotoContext(location=(row[0], row[1]), enterprise_id=enterprise_id, enterprise_location=(row[0], row[1]))

@@ -1,6 +1,7 @@
 """Placement of enterprises (企业落格): each enterprise's village and grid, set from its location by
 PostGIS in one statement whenever an enterprise moves or the grids and villages around it are redrawn.
 The enterprise's version is bumped here, with its placement, so a phone's pull sees the move."""
+
 from __future__ import annotations
 
 from datetime import datetime
@@ -9,8 +10,9 @@ from sqlalchemy import text
 from sqlalchemy.orm import Session
 
 
-def place_enterprises(session: Session, enterprise_ids=None, *, area: str | None = None,
-                      grid_ids=None, at: datetime | None = None) -> int:
+def place_enterprises(
+    session: Session, enterprise_ids=None, *, area: str | None = None, grid_ids=None, at: datetime | None = None
+) -> int:
     """Set enterprises' village and grid from their location, in ONE statement. Returns the rows changed.
 
     Which enterprises: those in ``enterprise_ids``, or whose location lies in ``area`` (geometry as
@@ -39,11 +41,22 @@ def place_enterprises(session: Session, enterprise_ids=None, *, area: str | None
                 OFFSET 0) AS p
          WHERE poly.geometry && (SELECT reach FROM reach) {extra}
          ORDER BY p.id, {order}"""
-    by_grid = polygons_to_points.format(key="grid_id", table="grids", restrict_p=restrict.format(e="p"),
-                                        extra="AND poly.retired_at IS NULL", order="poly.created_at, poly.id")
-    by_village = polygons_to_points.format(key="region_id", table="regions", restrict_p=restrict.format(e="p"),
-                                           extra="AND poly.level = 'village'", order="poly.code")
-    result = session.execute(text(f"""
+    by_grid = polygons_to_points.format(
+        key="grid_id",
+        table="grids",
+        restrict_p=restrict.format(e="p"),
+        extra="AND poly.retired_at IS NULL",
+        order="poly.created_at, poly.id",
+    )
+    by_village = polygons_to_points.format(
+        key="region_id",
+        table="regions",
+        restrict_p=restrict.format(e="p"),
+        extra="AND poly.level = 'village'",
+        order="poly.code",
+    )
+    result = session.execute(
+        text(f"""
         WITH reach AS (
             SELECT ST_SetSRID(ST_Extent(e.location)::geometry, 4326) AS reach
               FROM enterprises AS e WHERE {restrict.format(e="e")}
@@ -60,7 +73,9 @@ def place_enterprises(session: Session, enterprise_ids=None, *, area: str | None
                ) AS placed
          WHERE e.id = placed.id
            AND (e.region_id IS DISTINCT FROM placed.region_id OR e.grid_id IS DISTINCT FROM placed.grid_id)
-    """), params)
+    """),
+        params,
+    )
     return result.rowcount
 
 

@@ -1,4 +1,5 @@
 """``/enterprises``: scoped list, read, create and edit."""
+
 from __future__ import annotations
 
 import uuid

@@ -1,4 +1,5 @@
 """Bodies of the enterprise endpoints."""
+
 from marshmallow import Schema, fields, validate
 
 from core.schemas import PageOut, PageQuery
@@ -18,11 +19,17 @@ class EnterpriseQuery(PageQuery):
     subtype = fields.String(load_default=None)
     risk = fields.String(load_default=None, validate=validate.OneOf(RISK_COLOURS))
     grid_id = fields.UUID(load_default=None)
-    region = fields.String(load_default=None, validate=validate.Regexp(r"^[0-9]{12}$"),
-                           metadata={"description": "12 位区划代码：该区划（含下级）内的企业"})
+    region = fields.String(
+        load_default=None,
+        validate=validate.Regexp(r"^[0-9]{12}$"),
+        metadata={"description": "12 位区划代码：该区划（含下级）内的企业"},
+    )
     outside_grids = fields.Boolean(load_default=None, metadata={"description": "true: 只列出不在任何网格内的企业"})
-    q = fields.String(load_default=None, validate=validate.Length(min=1, max=100),
-                      metadata={"description": "名称或统一社会信用代码包含的文字"})
+    q = fields.String(
+        load_default=None,
+        validate=validate.Length(min=1, max=100),
+        metadata={"description": "名称或统一社会信用代码包含的文字"},
+    )
 
 
 class EnterpriseIn(Schema):
@@ -34,8 +41,12 @@ class EnterpriseIn(Schema):
     risk = fields.String(required=True, validate=validate.OneOf(RISK_COLOURS))
     location = fields.Nested(LocationIn, required=True)
     licences = fields.List(fields.Nested(LicenceSchema), load_default=list)
-    legal_representative = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=100),
-                                         metadata={"description": "法定代表人（负责人）"})
+    legal_representative = fields.String(
+        load_default=None,
+        allow_none=True,
+        validate=validate.Length(max=100),
+        metadata={"description": "法定代表人（负责人）"},
+    )
     contact_name = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=100))
     contact_phone = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=32))
 

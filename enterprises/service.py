@@ -1,5 +1,6 @@
 """Enterprises: scoped list and read, create and edit by desk officers (optimistic locking),
 village and grid derived from the location by PostGIS."""
+
 from __future__ import annotations
 
 import json
@@ -24,14 +25,29 @@ EDITABLE = ("name", "subtype", "address", "risk", "licences", "legal_representat
 
 
 def _select(principal: Principal) -> Select:
-    return (select(Enterprise.id, Enterprise.name, Enterprise.uscc, Enterprise.industry, Enterprise.subtype,
-                   Enterprise.address, Enterprise.risk, Enterprise.licences, Enterprise.legal_representative,
-                   Enterprise.contact_name,
-                   Enterprise.contact_phone, Enterprise.grid_id, Enterprise.version, Enterprise.updated_at,
-                   func.ST_X(Enterprise.location).label("lon"), func.ST_Y(Enterprise.location).label("lat"),
-                   Region.code.label("region_code"))
-            .outerjoin(Region, Region.id == Enterprise.region_id)
-            .where(principal.enterprise_filter(Enterprise)))
+    return (
+        select(
+            Enterprise.id,
+            Enterprise.name,
+            Enterprise.uscc,
+            Enterprise.industry,
+            Enterprise.subtype,
+            Enterprise.address,
+            Enterprise.risk,
+            Enterprise.licences,
+            Enterprise.legal_representative,
+            Enterprise.contact_name,
+            Enterprise.contact_phone,
+            Enterprise.grid_id,
+            Enterprise.version,
+            Enterprise.updated_at,
+            func.ST_X(Enterprise.location).label("lon"),
+            func.ST_Y(Enterprise.location).label("lat"),
+            Region.code.label("region_code"),
+        )
+        .outerjoin(Region, Region.id == Enterprise.region_id)
+        .where(principal.enterprise_filter(Enterprise))
+    )
 
 
 def _as_dict(row) -> dict:
@@ -40,8 +56,20 @@ def _as_dict(row) -> dict:
     return data
 
 
-def list_enterprises(session: Session, principal: Principal, *, industry=None, subtype=None, risk=None,
-                     grid_id=None, region=None, outside_grids=None, q=None, page=1, per_page=50) -> Page:
+def list_enterprises(
+    session: Session,
+    principal: Principal,
+    *,
+    industry=None,
+    subtype=None,
+    risk=None,
+    grid_id=None,
+    region=None,
+    outside_grids=None,
+    q=None,
+    page=1,
+    per_page=50,
+) -> Page:
     stmt = _select(principal)
     if industry:
         stmt = stmt.where(Enterprise.industry == industry)
@@ -54,13 +82,13 @@ def list_enterprises(session: Session, principal: Principal, *, industry=None, s
     if outside_grids is not None:
         stmt = stmt.where(Enterprise.grid_id.is_(None) if outside_grids else Enterprise.grid_id.is_not(None))
     if region:
-        stmt = stmt.where(Region.path.descendant_of(
-            select(Region.path).where(Region.code == region).scalar_subquery()))
+        stmt = stmt.where(Region.path.descendant_of(select(Region.path).where(Region.code == region).scalar_subquery()))
     if q:
         like = f"%{q}%"
         stmt = stmt.where(or_(Enterprise.name.ilike(like), Enterprise.uscc.ilike(like)))
-    result = paginate(session, stmt.order_by(Enterprise.name, Enterprise.id), page=page, per_page=per_page,
-                      scalars=False)
+    result = paginate(
+        session, stmt.order_by(Enterprise.name, Enterprise.id), page=page, per_page=per_page, scalars=False
+    )
     result.items = [_as_dict(row) for row in result.items]
     return result
 
@@ -82,16 +110,35 @@ def create_enterprise(session: Session, clock: Clock, principal: Principal, data
     if session.scalar(select(Enterprise.id).where(Enterprise.uscc == uscc)):
         raise Conflict("该统一社会信用代码已登记", code="enterprise.uscc_taken")
     enterprise = Enterprise(
-        id=data.get("id") or uuid.uuid4(), uscc=uscc, location=point_geometry(data["location"]),
-        **{k: data[k] for k in ("name", "industry", "subtype", "address", "risk", "licences",
-                                "legal_representative", "contact_name", "contact_phone") if k in data})
+        id=data.get("id") or uuid.uuid4(),
+        uscc=uscc,
+        location=point_geometry(data["location"]),
+        **{
+            k: data[k]
+            for k in (
+                "name",
+                "industry",
+                "subtype",
+                "address",
+                "risk",
+                "licences",
+                "legal_representative",
+                "contact_name",
+                "contact_phone",
+            )
+            if k in data
+        },
+    )
     enterprise.licences = json.loads(json.dumps(enterprise.licences or [], default=str))
     session.add(enterprise)
     session.flush()
     place_enterprises(session, [enterprise.id], at=clock.now())
-    visible = session.scalar(select(func.count()).select_from(Enterprise).join(
-        Region, Region.id == Enterprise.region_id, isouter=True).where(
-        Enterprise.id == enterprise.id, principal.enterprise_filter(Enterprise)))
+    visible = session.scalar(
+        select(func.count())
+        .select_from(Enterprise)
+        .join(Region, Region.id == Enterprise.region_id, isouter=True)
+        .where(Enterprise.id == enterprise.id, principal.enterprise_filter(Enterprise))
+    )
     if not visible:
         # Officers may only register enterprises inside their own area.
         raise Forbidden("企业位置不在您的辖区内", code="enterprise.outside_scope")
@@ -99,15 +146,18 @@ def create_enterprise(session: Session, clock: Clock, principal: Principal, data
     return get_enterprise(session, principal, enterprise.id)
 
 
-def update_enterprise(session: Session, clock: Clock, principal: Principal, enterprise_id: uuid.UUID,
-                      changes: dict) -> dict:
+def update_enterprise(
+    session: Session, clock: Clock, principal: Principal, enterprise_id: uuid.UUID, changes: dict
+) -> dict:
     current = get_enterprise(session, principal, enterprise_id)  # 404 outside the scope
     if changes["version"] != current["version"]:
         raise Conflict("企业信息已被他人修改，请以最新版本为准", current=jsonable(current))
     enterprise = session.get(Enterprise, enterprise_id, with_for_update=True)
     if enterprise.version != changes["version"]:
-        raise Conflict("企业信息已被他人修改，请以最新版本为准",
-                       current=jsonable(get_enterprise(session, principal, enterprise_id)))
+        raise Conflict(
+            "企业信息已被他人修改，请以最新版本为准",
+            current=jsonable(get_enterprise(session, principal, enterprise_id)),
+        )
     before = {k: current[k] for k in EDITABLE if k in changes}
     for key in EDITABLE:
         if key in changes:
@@ -125,7 +175,13 @@ def update_enterprise(session: Session, clock: Clock, principal: Principal, ente
     enterprise.version = changes["version"] + 1
     enterprise.updated_at = clock.now()
     session.flush()
-    audit(session, clock, principal, "update", "enterprise", enterprise_id,
-          {"before": jsonable(before), "after": jsonable({k: changes[k] for k in before}),
-           "moved": moved})
+    audit(
+        session,
+        clock,
+        principal,
+        "update",
+        "enterprise",
+        enterprise_id,
+        {"before": jsonable(before), "after": jsonable({k: changes[k] for k in before}), "moved": moved},
+    )
     return get_enterprise(session, principal, enterprise_id)

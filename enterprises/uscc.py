@@ -10,6 +10,7 @@ pos 2  机构类别代码 (organisation category)
 pos 18 校验码 (check character, GB/T 17710 style mod 31)
 ====== ==================================================
 """
+
 from __future__ import annotations
 
 import unicodedata
@@ -35,8 +36,9 @@ def _normalise(code: str) -> str:
 
 
 def _fail(message: str, field: str | None) -> ValidationFailed:
-    return ValidationFailed(f"统一社会信用代码无效：{message}", code=ERROR_CODE,
-                            errors=[FieldError(ERROR_CODE, field, message)])
+    return ValidationFailed(
+        f"统一社会信用代码无效：{message}", code=ERROR_CODE, errors=[FieldError(ERROR_CODE, field, message)]
+    )
 
 
 def _bad_char_message(ch: str, position: int) -> str:

@@ -17,6 +17,7 @@ it, or proved its bytes — knowing a photo's hash grants nothing); the check is
 (``photo_visible``). Photos named only by entities nobody registered are visible to their
 uploader alone.
 """
+
 from __future__ import annotations
 
 import functools
@@ -95,8 +96,7 @@ def visible_ref_filter(principal: Principal, ref=PhotoRef) -> ColumnElement[bool
     parts = []
     for owner in _OWNERS.values():
         visible = owner.visible_ids(principal).subquery()
-        parts.append(and_(ref.entity == owner.entity,
-                          exists().where(visible.c[0] == ref.entity_id)))
+        parts.append(and_(ref.entity == owner.entity, exists().where(visible.c[0] == ref.entity_id)))
     return or_(*parts) if parts else false()
 
 
@@ -111,8 +111,10 @@ def photo_visible(principal: Principal, photo=Photo) -> ColumnElement[bool]:
     """The condition on a ``photos`` row: uploaded by the caller, or named by a record they see
     through a vouched reference."""
     ref = _ref_alias()
-    return or_(photo.uploaded_by == principal.user_id,
-               exists().where(ref.sha256 == photo.sha256, ref.vouched, visible_ref_filter(principal, ref)))
+    return or_(
+        photo.uploaded_by == principal.user_id,
+        exists().where(ref.sha256 == photo.sha256, ref.vouched, visible_ref_filter(principal, ref)),
+    )
 
 
 def per_principal(build: Callable[[Principal], Select]) -> Callable[[Principal], Select]:
@@ -140,9 +142,11 @@ def _may_see(principal: Principal) -> Select:
 
 @per_principal
 def _visible_refs(principal: Principal) -> Select:
-    return (select(PhotoRef.entity, PhotoRef.entity_id)
-            .where(PhotoRef.sha256 == SHA, visible_ref_filter(principal))
-            .order_by(PhotoRef.named_at, PhotoRef.entity, PhotoRef.entity_id))
+    return (
+        select(PhotoRef.entity, PhotoRef.entity_id)
+        .where(PhotoRef.sha256 == SHA, visible_ref_filter(principal))
+        .order_by(PhotoRef.named_at, PhotoRef.entity, PhotoRef.entity_id)
+    )
 
 
 def may_see_photo(session: Session, principal: Principal, sha: str) -> bool:

@@ -4,6 +4,7 @@ Pure functions over bytes or a path; no database, no Flask. Accepted types are
 JPEG, PNG and HEIC (HEIF). EXIF GPS is WGS-84 (SYNC_PROTOCOL.md §5) and is
 returned as decimal degrees; EXIF wall-clock times become aware datetimes.
 """
+
 from __future__ import annotations
 
 import ctypes
@@ -65,8 +66,18 @@ _OPEN_FORMATS = ("JPEG", "PNG", "HEIF")
 
 # Whatever a broken or hostile file makes a decoder raise. MemoryError is left out on
 # purpose: it says the server is in trouble, not that the file is bad.
-_DECODE_ERRORS = (OSError, ValueError, SyntaxError, EOFError, struct.error, IndexError,
-                  TypeError, RuntimeError, KeyError, ZeroDivisionError)
+_DECODE_ERRORS = (
+    OSError,
+    ValueError,
+    SyntaxError,
+    EOFError,
+    struct.error,
+    IndexError,
+    TypeError,
+    RuntimeError,
+    KeyError,
+    ZeroDivisionError,
+)
 
 _heif_lock = threading.Lock()
 _heif_registered = False
@@ -170,8 +181,10 @@ class _DecodeBudget:
             yield
             return
         if cost > budget:
-            raise DecodeTooLarge(f"解码此图片约需 {cost // 2**20} MiB 内存，超过上限 {budget // 2**20} MiB",
-                                 extra={"decode_bytes": cost, "max_decode_bytes": budget})
+            raise DecodeTooLarge(
+                f"解码此图片约需 {cost // 2**20} MiB 内存，超过上限 {budget // 2**20} MiB",
+                extra={"decode_bytes": cost, "max_decode_bytes": budget},
+            )
         with self._turn:
             self._turn.wait_for(lambda: self._held + cost <= budget)
             self._held += cost
@@ -241,8 +254,9 @@ class _Opened:
             # A progressive JPEG keeps every DCT coefficient (2 bytes) of the full-size image, drafted or not.
             layers = getattr(img, "layer", None) or [(None, 1, 1, None)]
             h_max, v_max = max(layer[1] for layer in layers), max(layer[2] for layer in layers)
-            cost += sum(math.ceil(full_size[0] * h / h_max) * math.ceil(full_size[1] * v / v_max) * 2
-                        for _, h, v, _ in layers)
+            cost += sum(
+                math.ceil(full_size[0] * h / h_max) * math.ceil(full_size[1] * v / v_max) * 2 for _, h, v, _ in layers
+            )
         if img.format == "HEIF":
             cost += pixels * _HEIF_BUFFERS
         if shrinking and img.mode not in _REDUCIBLE:
@@ -250,8 +264,9 @@ class _Opened:
         return cost
 
     @contextmanager
-    def decoded(self, *, draft: str | None = None, side: int | None = None,
-                max_decode_bytes: int | None = None) -> Iterator[Image.Image]:
+    def decoded(
+        self, *, draft: str | None = None, side: int | None = None, max_decode_bytes: int | None = None
+    ) -> Iterator[Image.Image]:
         """Decode all pixel data within the decode budget, so truncated or corrupt files are refused;
         yields the picture, at most about twice ``side`` on its longer side when ``side`` is given.
         The pixels are released on leaving (``self.img`` keeps its header and info).
@@ -484,8 +499,14 @@ def inspect_image(data: Source, *, max_pixels: int, max_decode_bytes: int | None
             return ImageInfo(size_bytes=opened.size_bytes, **_exif_fields(opened.img, size))
 
 
-def make_thumbnail(data: Source, *, max_side: int = 512, quality: int = 80,
-                   max_pixels: int | None = None, max_decode_bytes: int | None = None) -> bytes:
+def make_thumbnail(
+    data: Source,
+    *,
+    max_side: int = 512,
+    quality: int = 80,
+    max_pixels: int | None = None,
+    max_decode_bytes: int | None = None,
+) -> bytes:
     """A JPEG no larger than ``max_side`` on its longest side, turned upright.
 
     JPEGs are decoded at reduced scale (``Image.draft``), which halves the time for
@@ -498,8 +519,9 @@ def make_thumbnail(data: Source, *, max_side: int = 512, quality: int = 80,
             return _encode_thumbnail(img, max_side, quality)
 
 
-def inspect_and_thumbnail(data: Source, *, max_pixels: int, max_side: int = 512, quality: int = 80,
-                          max_decode_bytes: int | None = None) -> tuple[ImageInfo, bytes]:
+def inspect_and_thumbnail(
+    data: Source, *, max_pixels: int, max_side: int = 512, quality: int = 80, max_decode_bytes: int | None = None
+) -> tuple[ImageInfo, bytes]:
     """inspect_image and make_thumbnail with one decode: what an upload needs.
 
     For a JPEG the single reduced-scale decode both validates the file and feeds the
@@ -551,8 +573,7 @@ def _encode_thumbnail(img: Image.Image, max_side: int, quality: int) -> bytes:
     # No EXIF in the thumbnail: the orientation is already applied (a kept Orientation
     # tag would turn it twice) and the GPS stays with the original. The ICC profile is
     # kept so Display-P3 photos from iPhones keep their colours.
-    rgb.save(out, "JPEG", quality=quality, optimize=True,
-             **({"icc_profile": icc_profile} if icc_profile else {}))
+    rgb.save(out, "JPEG", quality=quality, optimize=True, **({"icc_profile": icc_profile} if icc_profile else {}))
     return out.getvalue()
 
 
@@ -568,8 +589,9 @@ class Reencoded:
     height: int
 
 
-def reencode_signature(data: bytes, *, max_pixels: int, max_side: int = 1200,
-                       max_decode_bytes: int | None = None) -> Reencoded:
+def reencode_signature(
+    data: bytes, *, max_pixels: int, max_side: int = 1200, max_decode_bytes: int | None = None
+) -> Reencoded:
     """A signature drawn on the phone (PNG or JPEG), judged by decoding it whole and written again as a
     grey PNG on white, at most ``max_side`` pixels wide or high: what is printed and kept is only pixels
     we made, never the bytes the phone sent (no metadata, no second image, no trailing payload).

@@ -1,5 +1,6 @@
 """Photo evidence (照片证据): one row per photo held, keyed by the SHA-256 of its bytes,
 and the references records make to photos by that name."""
+
 from __future__ import annotations
 
 import uuid

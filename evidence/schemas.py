@@ -1,4 +1,5 @@
 """Bodies of the photo endpoints (SYNC_PROTOCOL.md §4)."""
+
 from __future__ import annotations
 
 from marshmallow import Schema, fields
@@ -25,14 +26,18 @@ class GeotagOut(Schema):
     entity_id = fields.UUID()
     gps = fields.String(metadata={"description": "present | missing：照片是否带 EXIF GPS"})
     time = fields.String(metadata={"description": "present | missing：照片是否带 EXIF 拍摄时间"})
-    distance_m_to_record = fields.Float(allow_none=True, metadata={"description": "拍摄点到记录位置（如签到位置）的距离，米"})
+    distance_m_to_record = fields.Float(
+        allow_none=True, metadata={"description": "拍摄点到记录位置（如签到位置）的距离，米"}
+    )
     distance_m_to_enterprise = fields.Float(allow_none=True, metadata={"description": "拍摄点到企业登记位置的距离，米"})
     threshold_m = fields.Integer(metadata={"description": "判定阈值（地理围栏半径），米"})
     within_threshold = fields.Boolean(
-        allow_none=True, metadata={"description": "较近的那个距离不超过阈值；缺 GPS 或无参照位置时为 null"})
+        allow_none=True, metadata={"description": "较近的那个距离不超过阈值；缺 GPS 或无参照位置时为 null"}
+    )
     window = fields.Nested(WindowOut, allow_none=True, metadata={"description": "记录的时间范围"})
     taken_in_window = fields.Boolean(
-        allow_none=True, metadata={"description": "拍摄时间在记录时间范围内；缺拍摄时间或无时间范围时为 null"})
+        allow_none=True, metadata={"description": "拍摄时间在记录时间范围内；缺拍摄时间或无时间范围时为 null"}
+    )
 
 
 class PhotoOut(Schema):
@@ -51,8 +56,9 @@ class PhotoOut(Schema):
     uploaded_at = ShownTime()
     thumb_url = fields.String()
     original_url = fields.String()
-    geotag = fields.List(fields.Nested(GeotagOut),
-                         metadata={"description": "与每条引用该照片、且调用者可见的记录的位置与时间核对"})
+    geotag = fields.List(
+        fields.Nested(GeotagOut), metadata={"description": "与每条引用该照片、且调用者可见的记录的位置与时间核对"}
+    )
 
 
 class UploadProgressOut(Schema):

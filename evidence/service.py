@@ -11,6 +11,7 @@ passes over rows someone holds. A new row is inserted before its files are writt
 an upload racing the sweep waits on the row and writes its files after the sweep has
 deleted its own.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -32,7 +33,15 @@ from core.errors import TooLarge
 from evidence.access import SHA, PhotoContext, per_principal, photo_owner, photo_visible, visible_refs
 from evidence.imaging import inspect_and_thumbnail
 from evidence.models import Photo, PhotoRef
-from evidence.storage import HashMismatch, PartIncomplete, PhotoNotFound, PhotoStore, RangeInvalid, check_sha, sha256_of_file
+from evidence.storage import (
+    HashMismatch,
+    PartIncomplete,
+    PhotoNotFound,
+    PhotoStore,
+    RangeInvalid,
+    check_sha,
+    sha256_of_file,
+)
 from geo.coords import distance_m
 
 # Read the body in blocks of this size: never more than one block in memory.
@@ -89,8 +98,9 @@ def refuse_declared_too_large(declared_length: int | None, max_bytes: int) -> No
         raise _too_large(max_bytes)
 
 
-def receive_upload(store: PhotoStore, sha: str, stream: BinaryIO, *, max_bytes: int,
-                   declared_length: int | None = None) -> tuple[Path, str]:
+def receive_upload(
+    store: PhotoStore, sha: str, stream: BinaryIO, *, max_bytes: int, declared_length: int | None = None
+) -> tuple[Path, str]:
     """Copy a whole-photo body into a staging file, hashing and counting as it arrives.
 
     Refuses (PhotoTooLarge, 413) a declared length over ``max_bytes`` before reading, and
@@ -115,8 +125,17 @@ def receive_upload(store: PhotoStore, sha: str, stream: BinaryIO, *, max_bytes: 
     return path, digest.hexdigest()
 
 
-def receive_part(store: PhotoStore, sha: str, stream: BinaryIO, *, start: int, end: int, total: int,
-                 max_bytes: int, declared_length: int | None = None) -> int:
+def receive_part(
+    store: PhotoStore,
+    sha: str,
+    stream: BinaryIO,
+    *,
+    start: int,
+    end: int,
+    total: int,
+    max_bytes: int,
+    declared_length: int | None = None,
+) -> int:
     """Append the part ``start..end`` (inclusive) of a ``total``-byte photo; returns how many
     bytes the server now holds from 0.
 
@@ -125,14 +144,17 @@ def receive_part(store: PhotoStore, sha: str, stream: BinaryIO, *, start: int, e
     rewrites the same bytes; a part starting past what is held is refused (RangeGap, 409)."""
     check_sha(sha)
     if not 0 <= start <= end < total:
-        raise RangeInvalid(f"Content-Range 范围 {start}-{end}/{total} 无效",
-                           extra={"start": start, "end": end, "total": total})
+        raise RangeInvalid(
+            f"Content-Range 范围 {start}-{end}/{total} 无效", extra={"start": start, "end": end, "total": total}
+        )
     if total > max_bytes:
         raise _too_large(max_bytes)
     length = end - start + 1
     if declared_length is not None and declared_length != length:
-        raise RangeInvalid(f"Content-Length {declared_length} 与 Content-Range 的 {length} 字节不一致",
-                           extra={"content_length": declared_length, "range_length": length})
+        raise RangeInvalid(
+            f"Content-Length {declared_length} 与 Content-Range 的 {length} 字节不一致",
+            extra={"content_length": declared_length, "range_length": length},
+        )
     offset, received = start, None
     while offset <= end:
         block = stream.read(min(BLOCK, end + 1 - offset))
@@ -145,8 +167,18 @@ def receive_part(store: PhotoStore, sha: str, stream: BinaryIO, *, start: int, e
     return received
 
 
-def store_photo(session: Session, clock: Clock, principal: Principal, store: PhotoStore, sha: str,
-                path: Path, *, max_pixels: int, max_decode_bytes: int, digest: str | None = None) -> bool:
+def store_photo(
+    session: Session,
+    clock: Clock,
+    principal: Principal,
+    store: PhotoStore,
+    sha: str,
+    path: Path,
+    *,
+    max_pixels: int,
+    max_decode_bytes: int,
+    digest: str | None = None,
+) -> bool:
     """Check, describe and store a received photo file (consumed whatever happens).
 
     HashMismatch (422) when the bytes do not hash to ``sha`` — checked first, also for a photo
@@ -160,20 +192,38 @@ def store_photo(session: Session, clock: Clock, principal: Principal, store: Pho
     try:
         actual = digest or sha256_of_file(path)
         if actual != check_sha(sha):
-            raise HashMismatch(f"内容的 SHA-256 为 {actual}，与名称 {sha} 不符",
-                               extra={"expected": sha, "actual": actual})
+            raise HashMismatch(
+                f"内容的 SHA-256 为 {actual}，与名称 {sha} 不符", extra={"expected": sha, "actual": actual}
+            )
         if not photo_held(session, store, sha):
-            info, thumb = inspect_and_thumbnail(path, max_pixels=max_pixels, max_side=THUMB_SIDE,
-                                                max_decode_bytes=max_decode_bytes)
-            gps = (func.ST_SetSRID(func.ST_MakePoint(info.gps[0], info.gps[1]), 4326) if info.gps else None)
-            created = session.scalar(
-                pg_insert(Photo).values(
-                    sha256=sha, mime=info.mime, size_bytes=info.size_bytes, width=info.width, height=info.height,
-                    taken_at=info.taken_at, gps=gps, altitude_m=info.gps_altitude, orientation=info.orientation,
-                    camera=(info.camera or None) and info.camera[:200], uploaded_by=principal.user_id,
-                    uploaded_from=principal.device_id, uploaded_at=clock.now(), thumb_stored=True)
-                .on_conflict_do_nothing(index_elements=[Photo.sha256])
-                .returning(Photo.sha256)) is not None
+            info, thumb = inspect_and_thumbnail(
+                path, max_pixels=max_pixels, max_side=THUMB_SIDE, max_decode_bytes=max_decode_bytes
+            )
+            gps = func.ST_SetSRID(func.ST_MakePoint(info.gps[0], info.gps[1]), 4326) if info.gps else None
+            created = (
+                session.scalar(
+                    pg_insert(Photo)
+                    .values(
+                        sha256=sha,
+                        mime=info.mime,
+                        size_bytes=info.size_bytes,
+                        width=info.width,
+                        height=info.height,
+                        taken_at=info.taken_at,
+                        gps=gps,
+                        altitude_m=info.gps_altitude,
+                        orientation=info.orientation,
+                        camera=(info.camera or None) and info.camera[:200],
+                        uploaded_by=principal.user_id,
+                        uploaded_from=principal.device_id,
+                        uploaded_at=clock.now(),
+                        thumb_stored=True,
+                    )
+                    .on_conflict_do_nothing(index_elements=[Photo.sha256])
+                    .returning(Photo.sha256)
+                )
+                is not None
+            )
             # Both idempotent: when the row existed the files normally do too, and put says so;
             # when a row had lost its file, this puts it back.
             store.put(sha, path, "original", move=True)
@@ -181,17 +231,38 @@ def store_photo(session: Session, clock: Clock, principal: Principal, store: Pho
     finally:
         path.unlink(missing_ok=True)
     if created:
-        audit(session, clock, principal, "upload", "photo", sha,
-              {"mime": info.mime, "size_bytes": info.size_bytes, "width": info.width, "height": info.height,
-               "gps": info.gps is not None, "taken_at": info.taken_at is not None})
+        audit(
+            session,
+            clock,
+            principal,
+            "upload",
+            "photo",
+            sha,
+            {
+                "mime": info.mime,
+                "size_bytes": info.size_bytes,
+                "width": info.width,
+                "height": info.height,
+                "gps": info.gps is not None,
+                "taken_at": info.taken_at is not None,
+            },
+        )
     vouch_photo(session, principal, sha)
     # Another client's unfinished parts of this photo are now pointless.
     store.discard_part(sha)
     return created
 
 
-def complete_upload(session: Session, clock: Clock, principal: Principal, store: PhotoStore, sha: str, *,
-                    max_pixels: int, max_decode_bytes: int) -> bool:
+def complete_upload(
+    session: Session,
+    clock: Clock,
+    principal: Principal,
+    store: PhotoStore,
+    sha: str,
+    *,
+    max_pixels: int,
+    max_decode_bytes: int,
+) -> bool:
     """Store a resumable upload whose parts are all in (see store_photo).
 
     When two requests bring the last bytes at once, one claims the file and the other gets
@@ -199,11 +270,13 @@ def complete_upload(session: Session, clock: Clock, principal: Principal, store:
     try:
         claim = store.take_part(sha)
     except PhotoNotFound:
-        raise PartIncomplete("另一个上传正在完成此照片，请稍后用 HEAD 查询",
-                             extra={"received": 0, "total": None}) from None
+        raise PartIncomplete(
+            "另一个上传正在完成此照片，请稍后用 HEAD 查询", extra={"received": 0, "total": None}
+        ) from None
     with claim as path:
-        return store_photo(session, clock, principal, store, sha, path, max_pixels=max_pixels,
-                           max_decode_bytes=max_decode_bytes)
+        return store_photo(
+            session, clock, principal, store, sha, path, max_pixels=max_pixels, max_decode_bytes=max_decode_bytes
+        )
 
 
 # --------------------------------------------------------------------------- records naming photos
@@ -216,23 +289,40 @@ def _unique(shas: Iterable[str]) -> list[str]:
 @per_principal
 def _name_photos_stmt(principal: Principal):
     # One row per (photo, record): three arrays of equal length, unnested side by side.
-    names = func.unnest(bindparam("shas", type_=ARRAY(Text)), bindparam("entities", type_=ARRAY(Text)),
-                        bindparam("entity_ids", type_=ARRAY(Uuid))).table_valued(
-        "sha256", "entity", "entity_id").render_derived()
+    names = (
+        func.unnest(
+            bindparam("shas", type_=ARRAY(Text)),
+            bindparam("entities", type_=ARRAY(Text)),
+            bindparam("entity_ids", type_=ARRAY(Uuid)),
+        )
+        .table_valued("sha256", "entity", "entity_id")
+        .render_derived()
+    )
     # Vouched when the namer may see the photo already: naming it then shows the record's viewers
     # nothing its namer could not show them anyway.
     seen = exists().where(Photo.sha256 == names.c.sha256, photo_visible(principal))
     refs = PhotoRef.__table__
     insert = pg_insert(refs).from_select(
         ["sha256", "entity", "entity_id", "named_at", "named_by", "vouched"],
-        select(names.c.sha256, names.c.entity, names.c.entity_id,
-               bindparam("named_at", type_=DateTime(timezone=True)), bindparam("named_by", type_=Uuid), seen))
-    return insert.on_conflict_do_update(index_elements=[refs.c.sha256, refs.c.entity, refs.c.entity_id],
-                                        set_={"vouched": True}, where=insert.excluded.vouched & ~refs.c.vouched)
+        select(
+            names.c.sha256,
+            names.c.entity,
+            names.c.entity_id,
+            bindparam("named_at", type_=DateTime(timezone=True)),
+            bindparam("named_by", type_=Uuid),
+            seen,
+        ),
+    )
+    return insert.on_conflict_do_update(
+        index_elements=[refs.c.sha256, refs.c.entity, refs.c.entity_id],
+        set_={"vouched": True},
+        where=insert.excluded.vouched & ~refs.c.vouched,
+    )
 
 
-def name_photos(session: Session, clock: Clock, principal: Principal, entity: str, entity_id: uuid.UUID,
-                shas: Iterable[str]) -> list[str]:
+def name_photos(
+    session: Session, clock: Clock, principal: Principal, entity: str, entity_id: uuid.UUID, shas: Iterable[str]
+) -> list[str]:
     """Record that ``entity``/``entity_id`` names these photos (idempotent) and return the ones
     not held yet, sorted: a sync push answers them as ``missing_photos``.
 
@@ -244,8 +334,9 @@ def name_photos(session: Session, clock: Clock, principal: Principal, entity: st
     return name_photos_many(session, clock, principal, [(entity, entity_id, shas)])[0]
 
 
-def name_photos_many(session: Session, clock: Clock, principal: Principal,
-                     named: list[tuple[str, uuid.UUID, Iterable[str]]]) -> list[list[str]]:
+def name_photos_many(
+    session: Session, clock: Clock, principal: Principal, named: list[tuple[str, uuid.UUID, Iterable[str]]]
+) -> list[list[str]]:
     """``name_photos`` for several records at once (entity, id, photos): two statements whatever their
     number. Returns each record's photos not held yet, sorted. The records must be distinct (one
     statement cannot touch the same reference twice)."""
@@ -253,20 +344,29 @@ def name_photos_many(session: Session, clock: Clock, principal: Principal,
     rows = [(sha, entity, entity_id) for (entity, entity_id, _), shas in zip(named, wanted) for sha in shas]
     if not rows:
         return [[] for _ in named]
-    session.execute(_name_photos_stmt(principal), {
-        "shas": [r[0] for r in rows], "entities": [r[1] for r in rows], "entity_ids": [r[2] for r in rows],
-        "named_at": clock.now(), "named_by": principal.user_id})
+    session.execute(
+        _name_photos_stmt(principal),
+        {
+            "shas": [r[0] for r in rows],
+            "entities": [r[1] for r in rows],
+            "entity_ids": [r[2] for r in rows],
+            "named_at": clock.now(),
+            "named_by": principal.user_id,
+        },
+    )
     every = sorted({r[0] for r in rows})
-    held = set(session.scalars(select(Photo.sha256).where(Photo.sha256.in_(every))
-                               .with_for_update(key_share=True)))
+    held = set(session.scalars(select(Photo.sha256).where(Photo.sha256.in_(every)).with_for_update(key_share=True)))
     return [[sha for sha in shas if sha not in held] for shas in wanted]
 
 
 def vouch_photo(session: Session, principal: Principal, sha: str) -> None:
     """The caller has shown the photo's bytes (uploaded it, or sent them again): the records they
     named it in now show it to their viewers."""
-    session.execute(update(PhotoRef).where(PhotoRef.sha256 == sha, PhotoRef.named_by == principal.user_id,
-                                           PhotoRef.vouched.is_(False)).values(vouched=True))
+    session.execute(
+        update(PhotoRef)
+        .where(PhotoRef.sha256 == sha, PhotoRef.named_by == principal.user_id, PhotoRef.vouched.is_(False))
+        .values(vouched=True)
+    )
 
 
 def missing_photos(session: Session, shas: Iterable[str]) -> list[str]:
@@ -275,14 +375,21 @@ def missing_photos(session: Session, shas: Iterable[str]) -> list[str]:
     if not wanted:
         return []
     names = func.unnest(literal(wanted, ARRAY(Text))).table_valued("sha256").render_derived()
-    return list(session.scalars(
-        select(names.c.sha256).where(~exists().where(Photo.sha256 == names.c.sha256)).order_by(names.c.sha256)))
+    return list(
+        session.scalars(
+            select(names.c.sha256).where(~exists().where(Photo.sha256 == names.c.sha256)).order_by(names.c.sha256)
+        )
+    )
 
 
 def photos_named_by(session: Session, entity: str, entity_id: uuid.UUID) -> list[str]:
-    return list(session.scalars(select(PhotoRef.sha256).where(PhotoRef.entity == entity,
-                                                              PhotoRef.entity_id == entity_id)
-                                .order_by(PhotoRef.sha256)))
+    return list(
+        session.scalars(
+            select(PhotoRef.sha256)
+            .where(PhotoRef.entity == entity, PhotoRef.entity_id == entity_id)
+            .order_by(PhotoRef.sha256)
+        )
+    )
 
 
 # --------------------------------------------------------------------------- reading
@@ -290,13 +397,29 @@ def photos_named_by(session: Session, entity: str, entity_id: uuid.UUID) -> list
 
 @per_principal
 def _visible_photo_stmt(principal: Principal):
-    return (select(Photo.sha256, Photo.mime, Photo.size_bytes, Photo.width, Photo.height, Photo.orientation,
-                   Photo.taken_at, func.ST_X(Photo.gps).label("lon"), func.ST_Y(Photo.gps).label("lat"),
-                   Photo.altitude_m, Photo.camera, Photo.uploaded_by, User.name.label("uploader_name"),
-                   Photo.uploaded_from, Photo.uploaded_at, Photo.thumb_stored)
-            # Outer: a photo sent with a public report has no uploader account.
-            .outerjoin(User, User.id == Photo.uploaded_by)
-            .where(Photo.sha256 == SHA, photo_visible(principal)))
+    return (
+        select(
+            Photo.sha256,
+            Photo.mime,
+            Photo.size_bytes,
+            Photo.width,
+            Photo.height,
+            Photo.orientation,
+            Photo.taken_at,
+            func.ST_X(Photo.gps).label("lon"),
+            func.ST_Y(Photo.gps).label("lat"),
+            Photo.altitude_m,
+            Photo.camera,
+            Photo.uploaded_by,
+            User.name.label("uploader_name"),
+            Photo.uploaded_from,
+            Photo.uploaded_at,
+            Photo.thumb_stored,
+        )
+        # Outer: a photo sent with a public report has no uploader account.
+        .outerjoin(User, User.id == Photo.uploaded_by)
+        .where(Photo.sha256 == SHA, photo_visible(principal))
+    )
 
 
 def _visible_photo(session: Session, principal: Principal, sha: str):
@@ -323,13 +446,21 @@ def describe_photo(session: Session, principal: Principal, sha: str, *, geofence
     row = _visible_photo(session, principal, sha)
     gps = (row.lon, row.lat) if row.lon is not None else None
     return {
-        "sha256": row.sha256, "mime": row.mime, "size_bytes": row.size_bytes,
-        "width": row.width, "height": row.height, "orientation": row.orientation,
-        "taken_at": row.taken_at, "gps": {"lon": gps[0], "lat": gps[1]} if gps else None,
-        "altitude_m": row.altitude_m, "camera": row.camera,
+        "sha256": row.sha256,
+        "mime": row.mime,
+        "size_bytes": row.size_bytes,
+        "width": row.width,
+        "height": row.height,
+        "orientation": row.orientation,
+        "taken_at": row.taken_at,
+        "gps": {"lon": gps[0], "lat": gps[1]} if gps else None,
+        "altitude_m": row.altitude_m,
+        "camera": row.camera,
         "uploaded_by": {"id": row.uploaded_by, "name": row.uploader_name} if row.uploaded_by else None,
-        "uploaded_from": row.uploaded_from, "uploaded_at": row.uploaded_at,
-        "thumb_url": f"/api/v1/photos/{sha}/thumb", "original_url": f"/api/v1/photos/{sha}/original",
+        "uploaded_from": row.uploaded_from,
+        "uploaded_at": row.uploaded_at,
+        "thumb_url": f"/api/v1/photos/{sha}/thumb",
+        "original_url": f"/api/v1/photos/{sha}/original",
         "geotag": geotag_checks(session, principal, sha, gps=gps, taken_at=row.taken_at, threshold_m=geofence_m),
     }
 
@@ -337,16 +468,18 @@ def describe_photo(session: Session, principal: Principal, sha: str, *, geofence
 def photo_summary(session: Session, sha: str) -> dict:
     """What anyone holding the bytes knows anyway: for an upload answer to a caller who may
     not see the photo's records."""
-    row = session.execute(select(Photo.sha256, Photo.mime, Photo.size_bytes, Photo.width, Photo.height)
-                          .where(Photo.sha256 == sha)).one()
+    row = session.execute(
+        select(Photo.sha256, Photo.mime, Photo.size_bytes, Photo.width, Photo.height).where(Photo.sha256 == sha)
+    ).one()
     return dict(row._mapping)
 
 
 # --------------------------------------------------------------------------- geotag check
 
 
-def geotag_checks(session: Session, principal: Principal, sha: str, *, gps: tuple[float, float] | None,
-                  taken_at, threshold_m: float) -> list[dict]:
+def geotag_checks(
+    session: Session, principal: Principal, sha: str, *, gps: tuple[float, float] | None, taken_at, threshold_m: float
+) -> list[dict]:
     """One check per record naming the photo that the caller may see.
 
     Distances are great-circle metres from the EXIF position to the record's location and
@@ -366,17 +499,24 @@ def geotag_checks(session: Session, principal: Principal, sha: str, *, gps: tupl
         to_enterprise = _distance(gps, context.enterprise_location)
         known = [d for d in (to_record, to_enterprise) if d is not None]
         start, end = context.window or (None, None)
-        checks.append({
-            "entity": entity, "entity_id": entity_id,
-            "gps": "present" if gps else "missing",
-            "time": "present" if taken_at else "missing",
-            "distance_m_to_record": to_record, "distance_m_to_enterprise": to_enterprise,
-            "threshold_m": threshold_m,
-            "within_threshold": (min(known) <= threshold_m) if known else None,
-            "window": {"start": start, "end": end} if context.window else None,
-            "taken_in_window": (((start is None or start <= taken_at) and (end is None or taken_at <= end))
-                                if taken_at and context.window else None),
-        })
+        checks.append(
+            {
+                "entity": entity,
+                "entity_id": entity_id,
+                "gps": "present" if gps else "missing",
+                "time": "present" if taken_at else "missing",
+                "distance_m_to_record": to_record,
+                "distance_m_to_enterprise": to_enterprise,
+                "threshold_m": threshold_m,
+                "within_threshold": (min(known) <= threshold_m) if known else None,
+                "window": {"start": start, "end": end} if context.window else None,
+                "taken_in_window": (
+                    ((start is None or start <= taken_at) and (end is None or taken_at <= end))
+                    if taken_at and context.window
+                    else None
+                ),
+            }
+        )
     return checks
 
 
@@ -399,16 +539,25 @@ def remove_orphan_photos(session: Session, clock: Clock, store: PhotoStore, olde
     committed in between before deleting."""
     cutoff = clock.now() - timedelta(days=older_than_days)
     unnamed = ~exists().where(PhotoRef.sha256 == Photo.sha256)
-    candidates = list(session.scalars(select(Photo.sha256).where(Photo.uploaded_at < cutoff, unnamed)
-                                      .with_for_update(skip_locked=True)))
+    candidates = list(
+        session.scalars(
+            select(Photo.sha256).where(Photo.uploaded_at < cutoff, unnamed).with_for_update(skip_locked=True)
+        )
+    )
     if not candidates:
         return 0
-    removed = list(session.scalars(delete(Photo).where(Photo.sha256.in_(candidates), unnamed)
-                                   .returning(Photo.sha256)))
+    removed = list(session.scalars(delete(Photo).where(Photo.sha256.in_(candidates), unnamed).returning(Photo.sha256)))
     if not removed:
         return 0
-    audit(session, clock, None, "remove_orphans", "photo", None,
-          {"count": len(removed), "older_than_days": older_than_days, "sha256": sorted(removed)})
+    audit(
+        session,
+        clock,
+        None,
+        "remove_orphans",
+        "photo",
+        None,
+        {"count": len(removed), "older_than_days": older_than_days, "sha256": sorted(removed)},
+    )
     session.flush()
     # The rows stay locked (deleted, uncommitted) until the caller commits: an upload of the
     # same photo waits on its INSERT and then writes fresh files after these deletions.

@@ -5,6 +5,7 @@ Two stores share one interface (PhotoStore): FilesystemStore and S3Store. Nothin
 ever appears under its final name half-written. Partial uploads always live on local
 disk (PartialUploads); the S3 store uploads a photo only once it is complete.
 """
+
 from __future__ import annotations
 
 import errno
@@ -178,8 +179,7 @@ def sha256_of_file(path: Path) -> str:
 
 def _check_digest(sha: str, actual: str) -> None:
     if actual != sha:
-        raise HashMismatch(f"内容的 SHA-256 为 {actual}，与名称 {sha} 不符",
-                           extra={"expected": sha, "actual": actual})
+        raise HashMismatch(f"内容的 SHA-256 为 {actual}，与名称 {sha} 不符", extra={"expected": sha, "actual": actual})
 
 
 @contextmanager
@@ -348,8 +348,10 @@ class PartialUploads:
 
     def append(self, sha: str, offset: int, data: bytes, total: int) -> int:
         if total <= 0 or offset < 0 or not data or offset + len(data) > total:
-            raise RangeInvalid(f"范围 {offset}+{len(data)} 不在 0..{total} 之内",
-                               extra={"offset": offset, "length": len(data), "total": total})
+            raise RangeInvalid(
+                f"范围 {offset}+{len(data)} 不在 0..{total} 之内",
+                extra={"offset": offset, "length": len(data), "total": total},
+            )
         if not self._part(check_sha(sha)).exists():
             self._reclaim(sha, total)
         with self._locked(sha, create=True) as held:
@@ -359,18 +361,22 @@ class PartialUploads:
                 # Nothing held: leave no empty part behind (HEAD would see an upload begun).
                 self._part(sha).unlink(missing_ok=True)
                 self._total_path(sha).unlink(missing_ok=True)
-                raise RangeGap(f"服务器尚未收到此照片的任何字节，本段从 {offset} 开始",
-                               extra={"received": 0, "total": total})
+                raise RangeGap(
+                    f"服务器尚未收到此照片的任何字节，本段从 {offset} 开始", extra={"received": 0, "total": total}
+                )
             known_total = self._read_total(sha)
             if received == 0 or known_total is None:
                 if known_total != total:
                     self._write_total(sha, total)
             elif known_total != total:
-                raise RangeInvalid(f"总长度 {total} 与已开始的上传（{known_total}）不一致",
-                                   extra={"total": known_total, "received": received})
+                raise RangeInvalid(
+                    f"总长度 {total} 与已开始的上传（{known_total}）不一致",
+                    extra={"total": known_total, "received": received},
+                )
             if offset > received:
-                raise RangeGap(f"服务器已收到 {received} 字节，本段从 {offset} 开始",
-                               extra={"received": received, "total": total})
+                raise RangeGap(
+                    f"服务器已收到 {received} 字节，本段从 {offset} 开始", extra={"received": received, "total": total}
+                )
             # A part seen twice rewrites the same bytes: harmless, and the hash check
             # when the upload completes catches any that differed.
             _write_all(fd, bytes(data), offset)
@@ -591,10 +597,19 @@ class S3Store(_PartsMixin):
 
     _FOLDERS = {"original": "originals", "thumb": "thumbs"}
 
-    def __init__(self, bucket: str, prefix: str = "", *, staging_dir: str | os.PathLike[str],
-                 client: Any = None, endpoint_url: str | None = None,
-                 access_key_id: str | None = None, secret_access_key: str | None = None,
-                 region_name: str | None = None, addressing_style: str | None = None):
+    def __init__(
+        self,
+        bucket: str,
+        prefix: str = "",
+        *,
+        staging_dir: str | os.PathLike[str],
+        client: Any = None,
+        endpoint_url: str | None = None,
+        access_key_id: str | None = None,
+        secret_access_key: str | None = None,
+        region_name: str | None = None,
+        addressing_style: str | None = None,
+    ):
         if not bucket:
             raise ValueError("S3Store needs a bucket")
         self.bucket = bucket
@@ -617,9 +632,13 @@ class S3Store(_PartsMixin):
             # A session per store: boto3 clients are thread-safe, the default session is not.
             # Keys left out come from the usual AWS_* environment variables / files.
             client = boto3.session.Session().client(
-                "s3", endpoint_url=endpoint_url or None, region_name=region_name or None,
+                "s3",
+                endpoint_url=endpoint_url or None,
+                region_name=region_name or None,
                 aws_access_key_id=access_key_id or None,
-                aws_secret_access_key=secret_access_key or None, config=config)
+                aws_secret_access_key=secret_access_key or None,
+                config=config,
+            )
         self.client = client
 
     def key(self, sha: str, kind: Kind = "original") -> str:
@@ -716,6 +735,7 @@ def make_store(settings: Mapping[str, Any] | Any) -> PhotoStore:
     when present, s3_region, s3_access_key_id, s3_secret_access_key,
     s3_addressing_style. Accepts a mapping or the Settings object itself.
     """
+
     def get(name: str, default: Any = None) -> Any:
         if isinstance(settings, Mapping):
             value = settings.get(name, default)
@@ -729,11 +749,13 @@ def make_store(settings: Mapping[str, Any] | Any) -> PhotoStore:
         return FilesystemStore(root)
     if backend == "s3":
         return S3Store(
-            get("s3_bucket"), get("s3_prefix", ""),
+            get("s3_bucket"),
+            get("s3_prefix", ""),
             staging_dir=get("photo_staging_dir", root / "partial"),
-            endpoint_url=get("s3_endpoint_url"), region_name=get("s3_region"),
-            access_key_id=get("s3_access_key_id"), secret_access_key=get("s3_secret_access_key"),
+            endpoint_url=get("s3_endpoint_url"),
+            region_name=get("s3_region"),
+            access_key_id=get("s3_access_key_id"),
+            secret_access_key=get("s3_secret_access_key"),
             addressing_style=get("s3_addressing_style"),
         )
     raise ValueError(f"photo_storage must be 'filesystem' or 's3', got {backend!r}")
-

@@ -13,6 +13,7 @@ China box (:func:`in_china`) get no offset at all.
 All functions take and return (lon, lat) in degrees — longitude first, as in GeoJSON. Pure
 ``math``; no dependencies.
 """
+
 from __future__ import annotations
 
 import math
@@ -85,8 +86,7 @@ def _gcj_to_bd_raw(lon: float, lat: float) -> tuple[float, float]:
     return z * math.cos(theta) + 0.0065, z * math.sin(theta) + 0.006
 
 
-def _invert(forward, target_lon: float, target_lat: float,
-            start_lon: float, start_lat: float) -> tuple[float, float]:
+def _invert(forward, target_lon: float, target_lat: float, start_lon: float, start_lat: float) -> tuple[float, float]:
     """Solve forward(p) = target by fixed-point iteration p ← p + (target − forward(p)).
 
     Both forward maps are the identity plus a small, slowly varying offset (Jacobian within

@@ -7,6 +7,7 @@ MultiPolygon change area when made valid, so which area was meant is a guess: th
 Areas are square metres on the spheroid (PostGIS geography) after densifying the edges, because
 our polygons are planar in longitude/latitude and a long geography edge would bulge (see
 :data:`AREA_SEGMENT_DEG`)."""
+
 from __future__ import annotations
 
 import json
@@ -28,9 +29,15 @@ AREA_SEGMENT_DEG = 0.001
 # WGS-84. CGCS2000 (EPSG:4490), the datum of official Chinese boundary data, differs from WGS-84
 # by centimetres and is taken as it is.
 WGS84_NAMES = {
-    "urn:ogc:def:crs:ogc:1.3:crs84", "urn:ogc:def:crs:ogc::crs84", "crs84", "ogc:crs84",
-    "epsg:4326", "urn:ogc:def:crs:epsg::4326", "urn:ogc:def:crs:epsg:6.6:4326",
-    "epsg:4490", "urn:ogc:def:crs:epsg::4490",
+    "urn:ogc:def:crs:ogc:1.3:crs84",
+    "urn:ogc:def:crs:ogc::crs84",
+    "crs84",
+    "ogc:crs84",
+    "epsg:4326",
+    "urn:ogc:def:crs:epsg::4326",
+    "urn:ogc:def:crs:epsg:6.6:4326",
+    "epsg:4490",
+    "urn:ogc:def:crs:epsg::4490",
 }
 POLYGONAL = ("Polygon", "MultiPolygon")
 LINEAR = ("LineString", "MultiLineString")
@@ -107,8 +114,9 @@ def crs_from_member(member, default: str = "wgs84") -> tuple[str | None, Problem
     return None, Problem.of("geo.wrong_crs", detail=name)
 
 
-def check_structure(geometry, crs: str = "wgs84", *, allowed=POLYGONAL,
-                    max_vertices: int | None = None) -> tuple[dict | None, Problem | None]:
+def check_structure(
+    geometry, crs: str = "wgs84", *, allowed=POLYGONAL, max_vertices: int | None = None
+) -> tuple[dict | None, Problem | None]:
     """A GeoJSON geometry of an ``allowed`` type with well-formed, closed rings inside China, of at most
     ``max_vertices`` positions, converted to WGS-84. Returns (geometry, None) or (None, problem).
     PostGIS checks the rest."""
@@ -134,8 +142,10 @@ def check_structure(geometry, crs: str = "wgs84", *, allowed=POLYGONAL,
     try:
         if kind in POLYGONAL:
             polygons = [coordinates] if kind == "Polygon" else coordinates
-            converted = [[_ring(ring, n, crs) for n, ring in enumerate(_list(polygon, "多边形"), 1)]
-                         for polygon in _list(polygons, "多边形列表")]
+            converted = [
+                [_ring(ring, n, crs) for n, ring in enumerate(_list(polygon, "多边形"), 1)]
+                for polygon in _list(polygons, "多边形列表")
+            ]
             if not converted or not all(converted):
                 return None, Problem.of("geo.empty_geometry")
             out = converted[0] if kind == "Polygon" else converted
@@ -250,13 +260,16 @@ def check_polygons(session: Session, geometries: list[dict]) -> list[Checked]:
     """Validity and exact repair by PostGIS of structurally checked (Multi)Polygons, in one query."""
     if not geometries:
         return []
-    rows = session.execute(text(f"""
+    rows = session.execute(
+        text(f"""
         SELECT src.n, checked.problem, checked.reason, checked.made_valid, checked.rewound,
                encode(ST_AsEWKB(checked.geometry), 'hex') AS ewkb
           FROM jsonb_to_recordset(CAST(:items AS jsonb)) AS src(n int, geojson text)
           {VALIDATE_LATERAL}
          ORDER BY src.n
-    """), {"items": json.dumps([{"n": n, "geojson": json.dumps(g)} for n, g in enumerate(geometries)])}).all()
+    """),
+        {"items": json.dumps([{"n": n, "geojson": json.dumps(g)} for n, g in enumerate(geometries)])},
+    ).all()
     return [_checked(row) for row in rows]
 
 
@@ -280,8 +293,12 @@ def postgis_reason(reason: str | None) -> str:
 
 
 POSTGIS_REASONS = {
-    "Self-intersection": "自相交", "Ring Self-intersection": "环自相交",
-    "Hole lies outside shell": "内环位于外环之外", "Nested shells": "外环嵌套",
-    "Interior is disconnected": "内部不连通", "Too few points in geometry component": "点数过少",
-    "Invalid Coordinate": "坐标无效", "Nested holes": "内环嵌套",
+    "Self-intersection": "自相交",
+    "Ring Self-intersection": "环自相交",
+    "Hole lies outside shell": "内环位于外环之外",
+    "Nested shells": "外环嵌套",
+    "Interior is disconnected": "内部不连通",
+    "Too few points in geometry component": "点数过少",
+    "Invalid Coordinate": "坐标无效",
+    "Nested holes": "内环嵌套",
 }

@@ -1,6 +1,7 @@
 """A point as the API takes and gives it: longitude and latitude on the globe, in the crs a phone
 sends (WGS-84, GCJ-02 or BD-09, converted to WGS-84 on load, SYNC_PROTOCOL.md §5), and as the
 PostGIS point stored for it. The one place a location is validated (README, "What the API accepts")."""
+
 from __future__ import annotations
 
 from geoalchemy2.shape import from_shape
@@ -39,8 +40,12 @@ class LocationIn(Schema):
             lon, lat = to_wgs84(data["lon"], data["lat"], data["crs"])
         except Exception as err:  # conversion refuses only impossible input
             raise ValidationError(str(err), "crs") from err
-        return {"lon": lon, "lat": lat, "accuracy_m": data["accuracy_m"],
-                "given": {"lon": data["lon"], "lat": data["lat"], "crs": data["crs"]}}
+        return {
+            "lon": lon,
+            "lat": lat,
+            "accuracy_m": data["accuracy_m"],
+            "given": {"lon": data["lon"], "lat": data["lat"], "crs": data["crs"]},
+        }
 
 
 class LocationOut(Schema):

@@ -1,4 +1,5 @@
 """Regions (行政区划) with their ltree path, grids (网格) and grid-worker assignments."""
+
 from __future__ import annotations
 
 import uuid
@@ -66,8 +67,7 @@ class GridAssignment(Base):
 
     __tablename__ = "grid_assignments"
     __table_args__ = (
-        Index("uq_grid_assignments_open", "grid_id", "user_id", unique=True,
-              postgresql_where=text("ended_at IS NULL")),
+        Index("uq_grid_assignments_open", "grid_id", "user_id", unique=True, postgresql_where=text("ended_at IS NULL")),
         Index("ix_grid_assignments_user_open", "user_id", postgresql_where=text("ended_at IS NULL")),
         # A grid's assignment history, newest first; also serves the cascade when a grid is deleted.
         Index("ix_grid_assignments_grid_history", "grid_id", "assigned_at"),

@@ -15,6 +15,7 @@ unless ``partial`` is asked for; then the accepted features are written (a villa
 refused is refused too) and the refusals reported. A desk officer imports only below their own
 region; the command line (``principal=None``) imports anywhere. After writing, enterprises in the
 changed villages (old ∪ new boundaries) are placed again."""
+
 from __future__ import annotations
 
 import json
@@ -30,8 +31,7 @@ from accounts.principal import Principal
 from audit.service import record as audit
 from core.clock import Clock
 from core.errors import FieldError, Forbidden, ValidationFailed
-from geo.geometry import (REPAIR_MESSAGES, VALIDATE_LATERAL, Problem, check_structure, crs_from_member,
-                          postgis_reason)
+from geo.geometry import REPAIR_MESSAGES, VALIDATE_LATERAL, Problem, check_structure, crs_from_member, postgis_reason
 from enterprises.placement import place_enterprises
 
 STAGING = "boundary_import"
@@ -63,8 +63,13 @@ class Refusal:
     message: str
 
     def as_dict(self) -> dict:
-        return {"index": self.index, "code": self.code, "name": self.name, "reason": self.reason,
-                "message": self.message}
+        return {
+            "index": self.index,
+            "code": self.code,
+            "name": self.name,
+            "reason": self.reason,
+            "message": self.message,
+        }
 
 
 @dataclass
@@ -79,21 +84,34 @@ class ImportReport:
 
     @property
     def counts(self) -> dict:
-        return {"features": len(self.created) + len(self.updated) + len(self.unchanged) + len(self.refused),
-                "created": len(self.created), "updated": len(self.updated),
-                "unchanged": len(self.unchanged), "refused": len(self.refused), "repaired": len(self.repaired)}
+        return {
+            "features": len(self.created) + len(self.updated) + len(self.unchanged) + len(self.refused),
+            "created": len(self.created),
+            "updated": len(self.updated),
+            "unchanged": len(self.unchanged),
+            "refused": len(self.refused),
+            "repaired": len(self.repaired),
+        }
 
     def as_dict(self) -> dict:
-        return {"written": self.written, "counts": self.counts, "created": self.created, "updated": self.updated,
-                "unchanged": self.unchanged, "refused": [r.as_dict() for r in self.refused],
-                "repaired": self.repaired, "enterprises_relocated": self.enterprises_relocated}
+        return {
+            "written": self.written,
+            "counts": self.counts,
+            "created": self.created,
+            "updated": self.updated,
+            "unchanged": self.unchanged,
+            "refused": [r.as_dict() for r in self.refused],
+            "repaired": self.repaired,
+            "enterprises_relocated": self.enterprises_relocated,
+        }
 
     def describe(self) -> str:
         c = self.counts
-        lines = [f"{c['features']} features: {c['created']} created, {c['updated']} updated, "
-                 f"{c['unchanged']} unchanged, {c['refused']} refused, {c['repaired']} repaired; "
-                 f"{self.enterprises_relocated} enterprises relocated"
-                 + ("" if self.written else " — nothing written")]
+        lines = [
+            f"{c['features']} features: {c['created']} created, {c['updated']} updated, "
+            f"{c['unchanged']} unchanged, {c['refused']} refused, {c['repaired']} repaired; "
+            f"{self.enterprises_relocated} enterprises relocated" + ("" if self.written else " — nothing written")
+        ]
         lines += [f"  refused {r.code or '#' + str(r.index)}: {r.message} ({r.reason})" for r in self.refused]
         lines += [f"  repaired {r['code']}: {r['message']}" for r in self.repaired]
         return "\n".join(lines)
@@ -111,9 +129,16 @@ def parent_code_of(code: str) -> str:
     return code[:9] + "000" if level_of(code) == "village" else code[:6] + "000000"
 
 
-def import_boundaries(session: Session, clock: Clock, principal: Principal | None, collection: dict, *,
-                      partial: bool = False, crs: str = "wgs84",
-                      progress: Callable[[int], object] | None = None) -> ImportReport:
+def import_boundaries(
+    session: Session,
+    clock: Clock,
+    principal: Principal | None,
+    collection: dict,
+    *,
+    partial: bool = False,
+    crs: str = "wgs84",
+    progress: Callable[[int], object] | None = None,
+) -> ImportReport:
     """Import a FeatureCollection of towns and villages (see the module docstring). Raises
     ValidationFailed (``geo.import_refused``, the report in ``extra``) when features are refused
     and ``partial`` is false; flushes, never commits."""
@@ -124,20 +149,25 @@ def import_boundaries(session: Session, clock: Clock, principal: Principal | Non
     _refuse_duplicates(rows)
 
     session.execute(text(f"DROP TABLE IF EXISTS {STAGING}"))
-    session.execute(text(f"""
+    session.execute(
+        text(f"""
         CREATE TEMP TABLE {STAGING} (
             idx int PRIMARY KEY, code text, name text, level text, parent_code text, geojson text,
             geometry geometry(MultiPolygon, 4326), made_valid boolean, rewound boolean,
             refusal text, message text, parent_id uuid, parent_path ltree,
             existing_id uuid, status text
-        ) ON COMMIT DROP"""))
+        ) ON COMMIT DROP""")
+    )
     for start in range(0, len(rows), CHUNK):
-        chunk = rows[start:start + CHUNK]
-        session.execute(text(f"""
+        chunk = rows[start : start + CHUNK]
+        session.execute(
+            text(f"""
             INSERT INTO {STAGING} (idx, code, name, level, parent_code, geojson, refusal, message)
             SELECT * FROM jsonb_to_recordset(CAST(:rows AS jsonb))
                 AS r(idx int, code text, name text, level text, parent_code text, geojson text,
-                     refusal text, message text)"""), {"rows": json.dumps(chunk, ensure_ascii=False)})
+                     refusal text, message text)"""),
+            {"rows": json.dumps(chunk, ensure_ascii=False)},
+        )
         _validate(session, start, start + len(chunk) - 1)
         if progress:
             progress(len(chunk))
@@ -150,9 +180,9 @@ def import_boundaries(session: Session, clock: Clock, principal: Principal | Non
         raise ValidationFailed(
             f"{len(report.refused)} 个区划未通过检查，本次未导入任何区划（可用 partial=true 只导入通过的部分）",
             code="geo.import_refused",
-            errors=[FieldError(r.reason, f"features.{r.index}", f"{r.code or ''} {r.message}".strip())
-                    for r in first],
-            extra={"report": report.as_dict()})
+            errors=[FieldError(r.reason, f"features.{r.index}", f"{r.code or ''} {r.message}".strip()) for r in first],
+            extra={"report": report.as_dict()},
+        )
 
     area = _changed_villages_area(session)
     _write(session, clock)
@@ -161,21 +191,37 @@ def import_boundaries(session: Session, clock: Clock, principal: Principal | Non
         report.enterprises_relocated = place_enterprises(session, area=area, at=clock.now())
     session.execute(text(f"DROP TABLE {STAGING}"))
     if report.created or report.updated:
-        audit(session, clock, principal, "import", "region", None, {
-            "created": report.created, "updated": report.updated, "unchanged": len(report.unchanged),
-            "refused": [r.as_dict() for r in report.refused], "repaired": report.repaired,
-            "enterprises_relocated": report.enterprises_relocated})
+        audit(
+            session,
+            clock,
+            principal,
+            "import",
+            "region",
+            None,
+            {
+                "created": report.created,
+                "updated": report.updated,
+                "unchanged": len(report.unchanged),
+                "refused": [r.as_dict() for r in report.refused],
+                "repaired": report.repaired,
+                "enterprises_relocated": report.enterprises_relocated,
+            },
+        )
     return report
 
 
 def _features(collection, crs: str) -> tuple[list, str]:
-    if not isinstance(collection, dict) or collection.get("type") != "FeatureCollection" \
-            or not isinstance(collection.get("features"), list):
+    if (
+        not isinstance(collection, dict)
+        or collection.get("type") != "FeatureCollection"
+        or not isinstance(collection.get("features"), list)
+    ):
         raise ValidationFailed("文件应为 GeoJSON FeatureCollection", code="geo.not_a_feature_collection")
     named, problem = crs_from_member(collection.get("crs"), crs)
     if problem:
-        raise ValidationFailed(problem.message, code=problem.code,
-                               errors=[FieldError(problem.code, "crs", problem.message)])
+        raise ValidationFailed(
+            problem.message, code=problem.code, errors=[FieldError(problem.code, "crs", problem.message)]
+        )
     if not collection["features"]:
         raise ValidationFailed("文件中没有区划", code="geo.empty_import")
     return collection["features"], named
@@ -183,16 +229,27 @@ def _features(collection, crs: str) -> tuple[list, str]:
 
 def _row(n: int, feature, crs: str) -> dict:
     """One staging row; structural problems already set as the refusal."""
-    row = {"idx": n, "code": None, "name": None, "level": None, "parent_code": None, "geojson": None,
-           "refusal": None, "message": None}
+    row = {
+        "idx": n,
+        "code": None,
+        "name": None,
+        "level": None,
+        "parent_code": None,
+        "geojson": None,
+        "refusal": None,
+        "message": None,
+    }
 
     def refuse(problem: Problem) -> dict:
         row.update(refusal=problem.code, message=problem.message)
         return row
 
     # RFC 7946 §3.2: properties is an object or null.
-    if not isinstance(feature, dict) or feature.get("type") != "Feature" \
-            or not isinstance(feature.get("properties"), (dict, type(None))):
+    if (
+        not isinstance(feature, dict)
+        or feature.get("type") != "Feature"
+        or not isinstance(feature.get("properties"), (dict, type(None)))
+    ):
         return refuse(_problem("geo.not_a_feature"))
     props = feature.get("properties") or {}
     code = props.get("code", feature.get("id"))
@@ -236,7 +293,8 @@ def _refuse_duplicates(rows: list[dict]) -> None:
 
 def _validate(session: Session, first: int, last: int) -> None:
     """PostGIS validity and exact repair of one chunk of staged features, in one statement."""
-    session.execute(text(f"""
+    session.execute(
+        text(f"""
         UPDATE {STAGING} AS s
            SET geometry = CASE WHEN checked.problem IS NULL THEN checked.geometry END,
                made_valid = checked.made_valid, rewound = checked.rewound,
@@ -245,7 +303,9 @@ def _validate(session: Session, first: int, last: int) -> None:
           FROM {STAGING} AS src
           {VALIDATE_LATERAL}
          WHERE s.idx = src.idx AND src.idx BETWEEN :first AND :last AND src.refusal IS NULL
-    """), {"first": first, "last": last})
+    """),
+        {"first": first, "last": last},
+    )
 
 
 def _resolve(session: Session, principal: Principal | None) -> None:
@@ -253,38 +313,50 @@ def _resolve(session: Session, principal: Principal | None) -> None:
     scope = None if principal is None or principal.is_admin else principal.region_path
     in_scope = "(CAST(:scope AS ltree) IS NULL OR r.path <@ CAST(:scope AS ltree))"
     params = {"scope": scope}
-    session.execute(text(f"""
+    session.execute(
+        text(f"""
         UPDATE {STAGING} AS s SET existing_id = r.id
-          FROM regions AS r WHERE r.code = s.code AND s.refusal IS NULL"""))
+          FROM regions AS r WHERE r.code = s.code AND s.refusal IS NULL""")
+    )
     # Parents already in the database, towns' and villages' alike.
-    session.execute(text(f"""
+    session.execute(
+        text(f"""
         UPDATE {STAGING} AS s SET parent_id = r.id, parent_path = r.path
           FROM regions AS r
          WHERE s.refusal IS NULL AND r.code = s.parent_code
            AND r.level = CASE s.level WHEN 'town' THEN 'district' ELSE 'town' END
-           AND {in_scope}"""), params)
+           AND {in_scope}"""),
+        params,
+    )
     # Towns: their district must already be there, in scope (districts are not imported).
-    session.execute(text(f"""
+    session.execute(
+        text(f"""
         UPDATE {STAGING} AS s SET refusal = 'geo.unknown_parent',
                message = '上级区划 ' || s.parent_code || ' 不存在或不在您的辖区内'
-         WHERE s.refusal IS NULL AND s.level = 'town' AND s.parent_id IS NULL"""))
+         WHERE s.refusal IS NULL AND s.level = 'town' AND s.parent_id IS NULL""")
+    )
     # Villages of a town that is new in the file: that town must have been accepted.
-    session.execute(text(f"""
+    session.execute(
+        text(f"""
         UPDATE {STAGING} AS s
            SET refusal = CASE WHEN t.idx IS NULL THEN 'geo.unknown_parent' ELSE 'geo.parent_refused' END,
                message = '上级区划 ' || s.parent_code
                          || CASE WHEN t.idx IS NULL THEN ' 不存在或不在您的辖区内' ELSE ' 本次未能导入' END
           FROM {STAGING} AS v LEFT JOIN {STAGING} AS t ON t.code = v.parent_code AND t.level = 'town'
          WHERE s.idx = v.idx AND s.refusal IS NULL AND s.level = 'village' AND s.parent_id IS NULL
-           AND (t.idx IS NULL OR t.refusal IS NOT NULL)"""))
+           AND (t.idx IS NULL OR t.refusal IS NOT NULL)""")
+    )
     # An existing region keeps its place in the tree (re-parenting moves a subtree: an admin's job).
-    session.execute(text(f"""
+    session.execute(
+        text(f"""
         UPDATE {STAGING} AS s SET refusal = 'geo.existing_conflict',
                message = '区划 ' || s.code || ' 已存在，但层级或上级与文件不符；区划调整请联系管理员'
           FROM regions AS r
          WHERE s.refusal IS NULL AND r.id = s.existing_id
-           AND (r.level <> s.level OR r.parent_id IS DISTINCT FROM s.parent_id)"""))
-    session.execute(text(f"""
+           AND (r.level <> s.level OR r.parent_id IS DISTINCT FROM s.parent_id)""")
+    )
+    session.execute(
+        text(f"""
         UPDATE {STAGING} AS s
            SET status = CASE
                  WHEN s.refusal IS NOT NULL THEN 'refused'
@@ -293,14 +365,17 @@ def _resolve(session: Session, principal: Principal | None) -> None:
                    THEN 'unchanged'
                  ELSE 'updated' END
           FROM {STAGING} AS x LEFT JOIN regions AS r ON r.id = x.existing_id
-         WHERE s.idx = x.idx"""))
+         WHERE s.idx = x.idx""")
+    )
 
 
 def _report(session: Session) -> ImportReport:
     report = ImportReport()
-    for row in session.execute(text(f"""
+    for row in session.execute(
+        text(f"""
             SELECT idx, code, name, status, refusal, message, made_valid, rewound
-              FROM {STAGING} ORDER BY idx""")):
+              FROM {STAGING} ORDER BY idx""")
+    ):
         if row.status == "refused":
             message = row.message
             if row.refusal == "geo.invalid_geometry":
@@ -312,34 +387,43 @@ def _report(session: Session) -> ImportReport:
         getattr(report, row.status).append(row.code)
         repairs = [name for name, done in (("made_valid", row.made_valid), ("rewound", row.rewound)) if done]
         if repairs:
-            report.repaired.append({"code": row.code, "repairs": repairs,
-                                    "message": "；".join(REPAIR_MESSAGES[r] for r in repairs)})
+            report.repaired.append(
+                {"code": row.code, "repairs": repairs, "message": "；".join(REPAIR_MESSAGES[r] for r in repairs)}
+            )
     return report
 
 
 def _changed_villages_area(session: Session) -> str | None:
     """Old ∪ new boundaries of the villages that change: where enterprises may change village."""
-    return session.scalar(text(f"""
+    return session.scalar(
+        text(f"""
         SELECT encode(ST_AsEWKB(ST_Union(g)), 'hex') FROM (
             SELECT s.geometry AS g FROM {STAGING} AS s
              WHERE s.level = 'village' AND s.status IN ('created', 'updated')
             UNION ALL
             SELECT r.geometry FROM {STAGING} AS s JOIN regions AS r ON r.id = s.existing_id
              WHERE s.level = 'village' AND s.status = 'updated' AND r.geometry IS NOT NULL
-        ) AS changed"""))
+        ) AS changed""")
+    )
 
 
 def _write(session: Session, clock: Clock) -> None:
     """Towns first, then villages, so a village's path extends its (maybe new) town's."""
     params = {"now": clock.now()}
-    session.execute(text(f"""
+    session.execute(
+        text(f"""
         UPDATE regions AS r SET name = s.name, geometry = s.geometry, updated_at = :now
-          FROM {STAGING} AS s WHERE r.id = s.existing_id AND s.status = 'updated'"""), params)
+          FROM {STAGING} AS s WHERE r.id = s.existing_id AND s.status = 'updated'"""),
+        params,
+    )
     for level in ("town", "village"):
-        session.execute(text(f"""
+        session.execute(
+            text(f"""
             INSERT INTO regions (id, code, name, level, parent_id, path, geometry, created_at, updated_at)
             SELECT gen_random_uuid(), s.code, s.name, s.level, p.id, p.path || text2ltree(s.code), s.geometry,
                    :now, :now
               FROM {STAGING} AS s JOIN regions AS p ON p.code = s.parent_code
              WHERE s.status = 'created' AND s.level = :level
-             ORDER BY s.code"""), params | {"level": level})
+             ORDER BY s.code"""),
+            params | {"level": level},
+        )

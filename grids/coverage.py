@@ -4,6 +4,7 @@ without a worker, enterprises outside every grid — one PostGIS statement.
 Gaps are the town minus the union of its grids, one polygon each; overlaps are per pair of grids.
 Both are listed from ``min_area_m2`` up: below that they are rounding slivers of boundaries that
 should coincide. The share covered counts everything, slivers included."""
+
 from __future__ import annotations
 
 from sqlalchemy import text
@@ -17,23 +18,27 @@ from grids.service import GEOJSON_DIGITS
 DEFAULT_MIN_AREA_M2 = 1.0
 
 
-def coverage_report(session: Session, principal: Principal, code: str, *,
-                    min_area_m2: float = DEFAULT_MIN_AREA_M2) -> dict:
+def coverage_report(
+    session: Session, principal: Principal, code: str, *, min_area_m2: float = DEFAULT_MIN_AREA_M2
+) -> dict:
     """The coverage report of town ``code`` (in the caller's region subtree, else 404)."""
     if not principal.has("desk_officer", "inspector", "admin"):
         raise NotFound("行政区划不存在")
     scope = None if principal.is_admin else principal.region_path
-    level = session.scalar(text("""
+    level = session.scalar(
+        text("""
         SELECT level FROM regions
          WHERE code = :code AND (CAST(:scope AS ltree) IS NULL OR path <@ CAST(:scope AS ltree))"""),
-        {"code": code, "scope": scope})
+        {"code": code, "scope": scope},
+    )
     if level is None:
         raise NotFound("行政区划不存在")
     if level != "town":
         raise ValidationFailed("覆盖情况按乡镇/街道统计，请给出乡镇代码", code="geo.not_a_town")
     area = area_m2_sql
     digits = GEOJSON_DIGITS
-    return session.scalar(text(f"""
+    return session.scalar(
+        text(f"""
         WITH town AS MATERIALIZED (
             SELECT id, code, name, geometry FROM regions WHERE code = :code
         ),
@@ -118,4 +123,6 @@ def coverage_report(session: Session, principal: Principal, code: str, *,
                  WHERE e.grid_id IS NULL AND ST_Covers(town.geometry, e.location)), '[]'::jsonb)
         )
         FROM figures
-    """), {"code": code, "min_area": min_area_m2})
+    """),
+        {"code": code, "min_area": min_area_m2},
+    )

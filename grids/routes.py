@@ -1,5 +1,6 @@
 """Regions (``/regions/{code}``, coverage, boundary import) and grids (``/grids``, ``/grids/{id}``,
 retiring, worker assignment). Thin: parse, call the domain function, shape the answer."""
+
 from __future__ import annotations
 
 import uuid
@@ -11,9 +12,24 @@ from api.context import clock, db, settings
 from api.inputs import Blueprint
 from api.paging import linked_pages
 from grids import boundaries, coverage, drawing, service
-from grids.schemas import (CoverageOut, CoverageQuery, FeatureCollectionIn, GridChangeOut, GridCollectionOut,
-                         GridFeatureOut, GridIn, GridPatch, GridQuery, GridRetiredOut, GridRetireQuery, RegionImportOut,
-                         RegionImportQuery, RegionOut, WorkersIn, WorkersOut)
+from grids.schemas import (
+    CoverageOut,
+    CoverageQuery,
+    FeatureCollectionIn,
+    GridChangeOut,
+    GridCollectionOut,
+    GridFeatureOut,
+    GridIn,
+    GridPatch,
+    GridQuery,
+    GridRetiredOut,
+    GridRetireQuery,
+    RegionImportOut,
+    RegionImportQuery,
+    RegionOut,
+    WorkersIn,
+    WorkersOut,
+)
 
 regions_blp = Blueprint("regions", __name__, url_prefix="/api/v1/regions", description="行政区划")
 grids_blp = Blueprint("grids", __name__, url_prefix="/api/v1/grids", description="网格")
@@ -24,16 +40,20 @@ grids_blp = Blueprint("grids", __name__, url_prefix="/api/v1/grids", description
 @regions_blp.arguments(RegionImportQuery, location="query")
 @regions_blp.arguments(FeatureCollectionIn)
 @regions_blp.response(200, RegionImportOut)
-@regions_blp.alt_response(422, description="有要素未通过检查（未使用 partial=true）：problem+json，"
-                                           "errors 逐个列出，report 为完整的导入报告；什么也没有写入")
+@regions_blp.alt_response(
+    422,
+    description="有要素未通过检查（未使用 partial=true）：problem+json，"
+    "errors 逐个列出，report 为完整的导入报告；什么也没有写入",
+)
 def import_regions(query, collection):
     """导入乡镇、村边界（GeoJSON FeatureCollection）
 
     只能导入本人辖区以下的区划；同一文件重复导入不会改变任何数据（报告为 unchanged）。
     无效边界按要素拒绝并说明原因，只有无损修复（自接触、毛刺、环方向）才自动修复并在 repaired 中列出。
     村界变化后，相关企业的所在村与网格随之重新确定。"""
-    report = boundaries.import_boundaries(db(), clock(), g.principal, collection, partial=query["partial"],
-                                          crs=query["crs"])
+    report = boundaries.import_boundaries(
+        db(), clock(), g.principal, collection, partial=query["partial"], crs=query["crs"]
+    )
     return report.as_dict()
 
 
@@ -63,10 +83,22 @@ def get_coverage(query, code):
 @linked_pages(grids_blp)
 def list_grids(query):
     """网格列表（GeoJSON FeatureCollection，分页）"""
-    page = service.list_grids(db(), g.principal, region_code=query["region"], worker_id=query["worker_id"],
-                              retired=query["retired"], page=query["page"], per_page=query["per_page"])
-    return {"type": "FeatureCollection", "features": page.items, "page": page.page,
-            "per_page": page.per_page, "total": page.total}
+    page = service.list_grids(
+        db(),
+        g.principal,
+        region_code=query["region"],
+        worker_id=query["worker_id"],
+        retired=query["retired"],
+        page=query["page"],
+        per_page=query["per_page"],
+    )
+    return {
+        "type": "FeatureCollection",
+        "features": page.items,
+        "page": page.page,
+        "per_page": page.per_page,
+        "total": page.total,
+    }
 
 
 @grids_blp.route("", methods=["POST"])
@@ -103,8 +135,9 @@ def update_grid(changes, grid_id: uuid.UUID):
 
     新边界须在原乡镇之内；新旧边界范围内的企业及原属该网格的企业随之重新确定所在网格。"""
     grids_blp.check_etag(service.get_grid(db(), g.principal, grid_id), GridFeatureOut)
-    changed = drawing.update_grid(db(), clock(), g.principal, grid_id, changes,
-                                max_vertices=settings().max_geometry_vertices)
+    changed = drawing.update_grid(
+        db(), clock(), g.principal, grid_id, changes, max_vertices=settings().max_geometry_vertices
+    )
     grids_blp.set_etag(changed, GridFeatureOut)  # the tag a GET of the grid now answers
     return changed
 

@@ -1,4 +1,5 @@
 """Bodies of the region and grid endpoints (GeoJSON in and out)."""
+
 from marshmallow import EXCLUDE, Schema, ValidationError, fields, pre_load, validate, validates_schema
 
 from core.geojson import GeoJSON
@@ -8,13 +9,15 @@ from core.times import ShownTime
 from geo.coords import CRS_VALUES
 
 CODE = validate.Regexp(r"^[0-9]{12}$", error="区划代码应为 12 位数字")
-CRS_FIELD_DOC = ("坐标系：wgs84（默认，GPS/CGCS2000）、gcj02（高德、腾讯）、bd09（百度）；"
-                 "服务端按 WGS-84 保存，多边形逐点转换")
+CRS_FIELD_DOC = (
+    "坐标系：wgs84（默认，GPS/CGCS2000）、gcj02（高德、腾讯）、bd09（百度）；服务端按 WGS-84 保存，多边形逐点转换"
+)
 
 
 def _crs_field():
-    return fields.String(load_default="wgs84", validate=validate.OneOf(CRS_VALUES),
-                         metadata={"description": CRS_FIELD_DOC})
+    return fields.String(
+        load_default="wgs84", validate=validate.OneOf(CRS_VALUES), metadata={"description": CRS_FIELD_DOC}
+    )
 
 
 def _geometry_field(description: str, *types: str, **kwargs):
@@ -42,9 +45,13 @@ class RegionOut(Schema):
 
 
 class RegionImportQuery(Schema):
-    partial = fields.Boolean(load_default=False, metadata={
-        "description": "false（默认）：任一要素被拒绝则整个文件都不导入（422，列出全部原因）；"
-                       "true：导入通过检查的要素，并列出被拒绝的要素"})
+    partial = fields.Boolean(
+        load_default=False,
+        metadata={
+            "description": "false（默认）：任一要素被拒绝则整个文件都不导入（422，列出全部原因）；"
+            "true：导入通过检查的要素，并列出被拒绝的要素"
+        },
+    )
     crs = _crs_field()
 
 
@@ -62,8 +69,11 @@ class FeatureCollectionIn(Schema):
 
     type = fields.String(required=True, validate=validate.Equal("FeatureCollection"))
     # Raw items: the import refuses a malformed feature by itself (geo.not_a_feature), not the whole file.
-    features = fields.List(fields.Raw(metadata={"allOf": [{"$ref": "#/components/schemas/Feature"}]}),
-                           required=True, metadata={"description": "GeoJSON Features"})
+    features = fields.List(
+        fields.Raw(metadata={"allOf": [{"$ref": "#/components/schemas/Feature"}]}),
+        required=True,
+        metadata={"description": "GeoJSON Features"},
+    )
     crs = fields.Dict(load_default=None, allow_none=True, metadata={"description": "GeoJSON 2008 crs 成员（可选）"})
 
 
@@ -105,8 +115,11 @@ class RegionImportOut(Schema):
 
 
 class CoverageQuery(Schema):
-    min_area_m2 = fields.Float(load_default=1.0, validate=validate.Range(min=0, max=1e9), metadata={
-        "description": "只列出面积不小于此值（平方米）的空白和重叠；更小的是边界舍入产生的碎片"})
+    min_area_m2 = fields.Float(
+        load_default=1.0,
+        validate=validate.Range(min=0, max=1e9),
+        metadata={"description": "只列出面积不小于此值（平方米）的空白和重叠；更小的是边界舍入产生的碎片"},
+    )
 
 
 class GridNamedRefOut(Schema):
@@ -132,24 +145,32 @@ class CoverageOut(Schema):
     covered_m2 = fields.Float(allow_none=True)
     covered_share = fields.Float(allow_none=True, metadata={"description": "网格覆盖的比例，0–1"})
     grids = fields.Integer()
-    gaps = GeoJSON("FeatureCollection", metadata={
-        "description": "空白区：GeoJSON FeatureCollection，每块一个 Polygon，properties.area_m2"})
+    gaps = GeoJSON(
+        "FeatureCollection",
+        metadata={"description": "空白区：GeoJSON FeatureCollection，每块一个 Polygon，properties.area_m2"},
+    )
     gap_area_m2 = fields.Float()
-    overlaps = GeoJSON("FeatureCollection", metadata={
-        "description": "重叠区：GeoJSON FeatureCollection，每对网格一个要素，properties.grids（两个网格）与 area_m2"})
+    overlaps = GeoJSON(
+        "FeatureCollection",
+        metadata={
+            "description": "重叠区：GeoJSON FeatureCollection，每对网格一个要素，properties.grids（两个网格）与 area_m2"
+        },
+    )
     overlap_area_m2 = fields.Float()
     villages_without_grid = fields.List(fields.Nested(RegionCodeNameOut))
     grids_without_worker = fields.List(fields.Nested(GridNamedRefOut))
-    enterprises_outside_grids = fields.List(fields.Nested(CoverageEnterpriseOut), metadata={
-        "description": "位于乡镇内但不在任何网格内的企业"})
+    enterprises_outside_grids = fields.List(
+        fields.Nested(CoverageEnterpriseOut), metadata={"description": "位于乡镇内但不在任何网格内的企业"}
+    )
 
 
 # --- grids -------------------------------------------------------------------------------------
 
 
 class GridQuery(PageQuery):
-    region = fields.String(load_default=None, validate=CODE,
-                           metadata={"description": "12 位区划代码：该区划（含下级）内的网格"})
+    region = fields.String(
+        load_default=None, validate=CODE, metadata={"description": "12 位区划代码：该区划（含下级）内的网格"}
+    )
     worker_id = fields.UUID(load_default=None)
     retired = fields.Boolean(load_default=False, metadata={"description": "是否也列出已撤销的网格"})
 
@@ -165,12 +186,24 @@ class GridSplitIn(Schema):
     the cut exactly."""
 
     village = fields.String(required=True, validate=CODE, metadata={"description": "被拆分的村/社区代码"})
-    blade = _geometry_field("GeoJSON LineString/MultiLineString（须穿过该村）或 Polygon/MultiPolygon",
-                            "LineString", "MultiLineString", "Polygon", "MultiPolygon", required=True)
-    at = fields.Nested(LocationIn, load_default=None, metadata={
-        "description": "保留含此点的那一部分（点的 crs 缺省时与请求的 crs 相同）"})
-    keep = fields.String(load_default=None, validate=validate.OneOf(["inside", "outside"]),
-                         metadata={"description": "分割面时：保留面内（inside）或面外（outside）部分"})
+    blade = _geometry_field(
+        "GeoJSON LineString/MultiLineString（须穿过该村）或 Polygon/MultiPolygon",
+        "LineString",
+        "MultiLineString",
+        "Polygon",
+        "MultiPolygon",
+        required=True,
+    )
+    at = fields.Nested(
+        LocationIn,
+        load_default=None,
+        metadata={"description": "保留含此点的那一部分（点的 crs 缺省时与请求的 crs 相同）"},
+    )
+    keep = fields.String(
+        load_default=None,
+        validate=validate.OneOf(["inside", "outside"]),
+        metadata={"description": "分割面时：保留面内（inside）或面外（outside）部分"},
+    )
 
     @validates_schema
     def one_choice(self, data, **kwargs):
@@ -186,16 +219,26 @@ class GridIn(Schema):
 
     name = fields.String(required=True, validate=validate.Length(min=1, max=100))
     town_code = fields.String(load_default=None, validate=CODE, metadata={"description": "所属乡镇代码（可省略）"})
-    villages = fields.List(fields.String(validate=CODE), load_default=None,
-                           validate=validate.Length(min=1, max=200),
-                           metadata={"description": "村/社区代码：一个即该村，多个则合并"})
+    villages = fields.List(
+        fields.String(validate=CODE),
+        load_default=None,
+        validate=validate.Length(min=1, max=200),
+        metadata={"description": "村/社区代码：一个即该村，多个则合并"},
+    )
     split = fields.Nested(GridSplitIn, load_default=None)
     geometry = _geometry_field("GeoJSON Polygon 或 MultiPolygon", "Polygon", "MultiPolygon", load_default=None)
     crs = _crs_field()
-    rest_name = fields.String(load_default=None, validate=validate.Length(min=1, max=100), metadata={
-        "description": "拆分时：该村其余部分同时建为第二个网格，以此为名（应答中的 rest）"})
-    replaces = fields.List(fields.UUID(), load_default=list, validate=validate.Length(max=50), metadata={
-        "description": "被新网格取代的网格（如合并前各村的网格）：同一请求中撤销"})
+    rest_name = fields.String(
+        load_default=None,
+        validate=validate.Length(min=1, max=100),
+        metadata={"description": "拆分时：该村其余部分同时建为第二个网格，以此为名（应答中的 rest）"},
+    )
+    replaces = fields.List(
+        fields.UUID(),
+        load_default=list,
+        validate=validate.Length(max=50),
+        metadata={"description": "被新网格取代的网格（如合并前各村的网格）：同一请求中撤销"},
+    )
 
     @pre_load
     def point_crs_follows_request(self, data, **kwargs):
@@ -221,7 +264,9 @@ class GridIn(Schema):
 
 
 class GridPatch(Schema):
-    version = fields.Integer(required=True, metadata={"description": "乐观锁：客户端看到的版本号；过期则 409，附 current"})
+    version = fields.Integer(
+        required=True, metadata={"description": "乐观锁：客户端看到的版本号；过期则 409，附 current"}
+    )
     name = fields.String(validate=validate.Length(min=1, max=100))
     geometry = _geometry_field("新边界：GeoJSON Polygon 或 MultiPolygon，须在原乡镇之内", "Polygon", "MultiPolygon")
     crs = _crs_field()
@@ -285,8 +330,12 @@ class GridCollectionOut(PageOut):
 
 
 class WorkersIn(Schema):
-    worker_ids = fields.List(fields.UUID(), required=True, validate=validate.Length(max=50),
-                             metadata={"description": "该网格的全部网格员（空列表：撤下所有人）"})
+    worker_ids = fields.List(
+        fields.UUID(),
+        required=True,
+        validate=validate.Length(max=50),
+        metadata={"description": "该网格的全部网格员（空列表：撤下所有人）"},
+    )
     version = fields.Integer(load_default=None, metadata={"description": "可选的乐观锁版本号"})
 
     @validates_schema

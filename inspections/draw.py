@@ -3,6 +3,7 @@
 Anyone holding the recorded seed and pool snapshot recomputes the same result: pools are sorted by
 id before sampling and Python's ``random.Random(str)`` seeds deterministically (SHA-512 of the
 string), independent of platform and hash randomisation."""
+
 from __future__ import annotations
 
 import random
@@ -27,8 +28,9 @@ def conflicts(inspector: dict, enterprise: dict) -> bool:
     return False
 
 
-def compute_draw(seed: str, enterprise_pool: list[dict], inspector_pool: list[dict], count: int,
-                 team_size: int) -> list[dict]:
+def compute_draw(
+    seed: str, enterprise_pool: list[dict], inspector_pool: list[dict], count: int, team_size: int
+) -> list[dict]:
     """Draw ``count`` enterprises, then for each a team of ``team_size`` inspectors without conflicts.
 
     Pools are lists of dicts with at least ``id`` (strings); the result lists
@@ -41,7 +43,9 @@ def compute_draw(seed: str, enterprise_pool: list[dict], inspector_pool: list[di
     for enterprise in chosen:
         eligible = [i for i in inspectors if not conflicts(i, enterprise)]
         if len(eligible) < team_size:
-            raise DrawImpossible(f"企业 {enterprise['id']} 可回避后的执法人员只有 {len(eligible)} 名，少于 {team_size} 名")
+            raise DrawImpossible(
+                f"企业 {enterprise['id']} 可回避后的执法人员只有 {len(eligible)} 名，少于 {team_size} 名"
+            )
         team = rng.sample(eligible, team_size)
         result.append({"enterprise_id": enterprise["id"], "inspector_ids": sorted(i["id"] for i in team)})
     return result

@@ -8,6 +8,7 @@ ordered (``reopen``); a major one (自报) goes through the official loop and is
 (ordered and past the deadline), never a stored flag. Every transition is one ``hazard_events`` row
 and bumps ``version``; a stale ``base_version`` or a move from the wrong state is a conflict that
 carries the current hazard."""
+
 from __future__ import annotations
 
 import uuid
@@ -68,8 +69,7 @@ def _order_changes(step: Step) -> dict:
 
 def _reopen_changes(step: Step) -> dict:
     """抽查不合格: back into the official loop, no longer a 自改 closure."""
-    return _order_changes(step) | {"self_fixed": False, "closed_at": None, "closed_by": None,
-                                   "rechecked_at": step.now}
+    return _order_changes(step) | {"self_fixed": False, "closed_at": None, "closed_by": None, "rechecked_at": step.now}
 
 
 def _submit_changes(step: Step) -> dict:
@@ -77,8 +77,13 @@ def _submit_changes(step: Step) -> dict:
 
 
 def _self_fix_changes(step: Step) -> dict:
-    return {"self_fixed": True, "submitted_by": step.principal.user_id, "submitted_at": step.now,
-            "closed_at": step.now, "closed_by": step.principal.user_id}
+    return {
+        "self_fixed": True,
+        "submitted_by": step.principal.user_id,
+        "submitted_at": step.now,
+        "closed_at": step.now,
+        "closed_by": step.principal.user_id,
+    }
 
 
 def _spot_check_changes(step: Step) -> dict:
@@ -128,20 +133,34 @@ ORDER_NEEDS = ("deadline", "responsible_person", "measures")
 
 TRANSITIONS = {
     "order": Rule(("reported",), "ordered", OFFICERS, _order_changes, needs=ORDER_NEEDS),
-    "submit": Rule(("ordered",), "submitted", ("enterprise_officer", "grid_worker") + OFFICERS, _submit_changes,
-                   needs=("photos", "note")),
+    "submit": Rule(
+        ("ordered",),
+        "submitted",
+        ("enterprise_officer", "grid_worker") + OFFICERS,
+        _submit_changes,
+        needs=("photos", "note"),
+    ),
     "verify": Rule(("submitted",), "closed", OFFICERS, _verify_changes),
     "reject": Rule(("submitted",), "ordered", OFFICERS, _reject_changes, needs=("note",)),
-    "supervise": Rule(("reported", "ordered", "submitted"), None, ("desk_officer", "admin"), _supervise_changes,
-                      needs=("office",)),
+    "supervise": Rule(
+        ("reported", "ordered", "submitted"), None, ("desk_officer", "admin"), _supervise_changes, needs=("office",)
+    ),
     # 自改: only the enterprise's own officer, only a general hazard the enterprise found itself.
-    "self_fix": Rule(("reported",), "closed", ("enterprise_officer",), _self_fix_changes, levels=("general",),
-                     found_by=("self",), needs=("photos", "note"),
-                     refusal="重大事故隐患或非企业自查发现的隐患须经责令整改、复查销号"),
+    "self_fix": Rule(
+        ("reported",),
+        "closed",
+        ("enterprise_officer",),
+        _self_fix_changes,
+        levels=("general",),
+        found_by=("self",),
+        needs=("photos", "note"),
+        refusal="重大事故隐患或非企业自查发现的隐患须经责令整改、复查销号",
+    ),
     # 抽查 of a 自改 closure: confirmed as it stands, or reopened to 责令整改 with a deadline.
     "spot_check": Rule(("closed",), None, SPOT_CHECKERS, _spot_check_changes, self_fixed=True, needs=("note",)),
-    "reopen": Rule(("closed",), "ordered", SPOT_CHECKERS, _reopen_changes, self_fixed=True,
-                   needs=("note",) + ORDER_NEEDS),
+    "reopen": Rule(
+        ("closed",), "ordered", SPOT_CHECKERS, _reopen_changes, self_fixed=True, needs=("note",) + ORDER_NEEDS
+    ),
 }
 
 
@@ -180,24 +199,54 @@ def place_of(session: Session, enterprise: Enterprise | None, location: dict | N
     """(region_id, grid_id) of a hazard: its enterprise's, or where its location falls."""
     if enterprise is not None:
         return enterprise.region_id, enterprise.grid_id
-    row = session.execute(text("""
+    row = session.execute(
+        text("""
         SELECT (SELECT id FROM regions WHERE level = 'village' AND ST_Covers(geometry, p.g) ORDER BY code LIMIT 1),
                (SELECT id FROM grids WHERE retired_at IS NULL AND ST_Covers(geometry, p.g)
                  ORDER BY created_at, id LIMIT 1)
           FROM (SELECT ST_SetSRID(ST_MakePoint(:lon, :lat), 4326) AS g) p"""),
-        {"lon": location["lon"], "lat": location["lat"]}).one()
+        {"lon": location["lon"], "lat": location["lat"]},
+    ).one()
     return row[0], row[1]
 
 
-def new_hazard(session: Session, clock: Clock, principal: Principal, hazard_id: uuid.UUID, *, enterprise,
-               level: str, description: str, location: dict | None, photos: list[str], found_at: datetime,
-               digest: str, provenance: Provenance, source: str, inspection_id=None, item_code=None) -> Hazard:
+def new_hazard(
+    session: Session,
+    clock: Clock,
+    principal: Principal,
+    hazard_id: uuid.UUID,
+    *,
+    enterprise,
+    level: str,
+    description: str,
+    location: dict | None,
+    photos: list[str],
+    found_at: datetime,
+    digest: str,
+    provenance: Provenance,
+    source: str,
+    inspection_id=None,
+    item_code=None,
+) -> Hazard:
     region_id, grid_id = place_of(session, enterprise, location)
-    values, event = new_hazard_values(clock, principal, hazard_id, enterprise_id=enterprise.id if enterprise else None,
-                                      region_id=region_id, grid_id=grid_id, level=level, description=description,
-                                      location=location, photos=photos, found_at=found_at, digest=digest,
-                                      provenance=provenance, source=source, inspection_id=inspection_id,
-                                      item_code=item_code)
+    values, event = new_hazard_values(
+        clock,
+        principal,
+        hazard_id,
+        enterprise_id=enterprise.id if enterprise else None,
+        region_id=region_id,
+        grid_id=grid_id,
+        level=level,
+        description=description,
+        location=location,
+        photos=photos,
+        found_at=found_at,
+        digest=digest,
+        provenance=provenance,
+        source=source,
+        inspection_id=inspection_id,
+        item_code=item_code,
+    )
     hazard = Hazard(**values)
     session.add(hazard)
     session.flush()
@@ -205,24 +254,71 @@ def new_hazard(session: Session, clock: Clock, principal: Principal, hazard_id: 
     return hazard
 
 
-def new_hazard_values(clock: Clock, principal: Principal, hazard_id: uuid.UUID, *, enterprise_id, region_id, grid_id,
-                      level: str, description: str, location: dict | None, photos: list[str], found_at: datetime,
-                      digest: str, provenance: Provenance, source: str, inspection_id=None,
-                      item_code=None) -> tuple[dict, dict]:
+def new_hazard_values(
+    clock: Clock,
+    principal: Principal,
+    hazard_id: uuid.UUID,
+    *,
+    enterprise_id,
+    region_id,
+    grid_id,
+    level: str,
+    description: str,
+    location: dict | None,
+    photos: list[str],
+    found_at: datetime,
+    digest: str,
+    provenance: Provenance,
+    source: str,
+    inspection_id=None,
+    item_code=None,
+) -> tuple[dict, dict]:
     """The row of a new hazard and of its ``report`` event: what ``new_hazard`` stores, and what a
     batch of recorded inspections inserts for all its failed items at once."""
     now = clock.now()
-    hazard = dict(id=hazard_id, enterprise_id=enterprise_id, inspection_id=inspection_id,
-                  item_code=item_code, level=level, description=description, location=point_geometry(location),
-                  photos=list(photos), status="reported", source=source, found_at=found_at, found_by=principal.user_id,
-                  region_id=region_id, grid_id=grid_id, content_hash=digest, recorded_at=provenance.recorded_at,
-                  recorded_at_corrected=provenance.recorded_at_corrected, created_at=now, updated_at=now, version=1)
-    event = dict(hazard_id=hazard_id, action="report", from_status=None, to_status="reported", version=1,
-                 actor_id=principal.user_id, device_id=provenance.device_id, at=now,
-                 recorded_at=provenance.recorded_at, recorded_at_corrected=provenance.recorded_at_corrected,
-                 location=point_geometry(location), photos=list(photos), note="",
-                 data={"level": level, "source": source, "inspection_id": str(inspection_id) if inspection_id else None,
-                       "item": item_code})
+    hazard = dict(
+        id=hazard_id,
+        enterprise_id=enterprise_id,
+        inspection_id=inspection_id,
+        item_code=item_code,
+        level=level,
+        description=description,
+        location=point_geometry(location),
+        photos=list(photos),
+        status="reported",
+        source=source,
+        found_at=found_at,
+        found_by=principal.user_id,
+        region_id=region_id,
+        grid_id=grid_id,
+        content_hash=digest,
+        recorded_at=provenance.recorded_at,
+        recorded_at_corrected=provenance.recorded_at_corrected,
+        created_at=now,
+        updated_at=now,
+        version=1,
+    )
+    event = dict(
+        hazard_id=hazard_id,
+        action="report",
+        from_status=None,
+        to_status="reported",
+        version=1,
+        actor_id=principal.user_id,
+        device_id=provenance.device_id,
+        at=now,
+        recorded_at=provenance.recorded_at,
+        recorded_at_corrected=provenance.recorded_at_corrected,
+        location=point_geometry(location),
+        photos=list(photos),
+        note="",
+        data={
+            "level": level,
+            "source": source,
+            "inspection_id": str(inspection_id) if inspection_id else None,
+            "item": item_code,
+        },
+    )
     return hazard, event
 
 
@@ -233,16 +329,23 @@ def report_source(principal: Principal) -> str:
     return "grid_report" if principal.has("grid_worker") else "self"
 
 
-def report_hazard(session: Session, clock: Clock, principal: Principal, hazard_id: uuid.UUID, data: dict,
-                  provenance: Provenance = Provenance()) -> Recorded:
+def report_hazard(
+    session: Session,
+    clock: Clock,
+    principal: Principal,
+    hazard_id: uuid.UUID,
+    data: dict,
+    provenance: Provenance = Provenance(),
+) -> Recorded:
     """A hazard reported outside an inspection (随手拍): by grid workers, inspectors, officers, and
     by an enterprise officer of its own enterprise (自查自报)."""
     if not principal.has("grid_worker", "enterprise_officer", *OFFICERS):
         raise Forbidden("只有网格员、执法人员、内勤或企业安全员可以上报隐患")
     source = report_source(principal)
     if source == "self" and data.get("enterprise_id") != principal.enterprise_id:
-        raise ValidationFailed(errors=[FieldError("scope.not_own_enterprise", "enterprise_id",
-                                                  "企业安全员只能上报本企业的隐患")])
+        raise ValidationFailed(
+            errors=[FieldError("scope.not_own_enterprise", "enterprise_id", "企业安全员只能上报本企业的隐患")]
+        )
     digest = canonical_hash(data)
     existing = session.get(Hazard, hazard_id)
     if existing is not None:
@@ -251,11 +354,24 @@ def report_hazard(session: Session, clock: Clock, principal: Principal, hazard_i
     enterprise = None
     if data.get("enterprise_id"):
         enterprise = visible_enterprise(session, principal, data["enterprise_id"], "enterprise_id")
-    hazard = new_hazard(session, clock, principal, hazard_id, enterprise=enterprise, level=data["level"],
-                        description=data["description"], location=data.get("location"), photos=data["photos"],
-                        found_at=data["found_at"], digest=digest, provenance=provenance, source=source)
-    if enterprise is None and not session.scalar(select(func.count()).select_from(Hazard)
-                                                 .where(Hazard.id == hazard.id, hazard_filter(principal))):
+    hazard = new_hazard(
+        session,
+        clock,
+        principal,
+        hazard_id,
+        enterprise=enterprise,
+        level=data["level"],
+        description=data["description"],
+        location=data.get("location"),
+        photos=data["photos"],
+        found_at=data["found_at"],
+        digest=digest,
+        provenance=provenance,
+        source=source,
+    )
+    if enterprise is None and not session.scalar(
+        select(func.count()).select_from(Hazard).where(Hazard.id == hazard.id, hazard_filter(principal))
+    ):
         raise ValidationFailed(errors=[FieldError("scope.outside", "location", "位置不在您的辖区或网格内")])
     missing = name_photos(session, clock, principal, "hazard", hazard.id, data["photos"])
     audit(session, clock, principal, "report", "hazard", hazard.id, {"level": hazard.level})
@@ -265,15 +381,21 @@ def report_hazard(session: Session, clock: Clock, principal: Principal, hazard_i
 def visible_enterprise(session: Session, principal: Principal, enterprise_id: uuid.UUID, field: str) -> Enterprise:
     """The enterprise a record names: unknown here → retryable (it may not have synced yet); known
     but outside the caller's scope → not found (its existence is not revealed)."""
-    enterprise = session.scalar(select(Enterprise).where(Enterprise.id == enterprise_id,
-                                                         principal.enterprise_filter(Enterprise)))
+    enterprise = session.scalar(
+        select(Enterprise).where(Enterprise.id == enterprise_id, principal.enterprise_filter(Enterprise))
+    )
     if enterprise is not None:
         return enterprise
     if session.get(Enterprise, enterprise_id) is None:
-        raise UnknownReference(f"企业 {enterprise_id} 尚未登记",
-                               errors=[FieldError("sync.unknown_reference", field, "企业不存在（尚未登记）")])
-    raise NotFound("企业不存在", code="scope.not_visible",
-                   errors=[FieldError("scope.not_visible", field, "企业不存在或不在您的辖区/网格内")])
+        raise UnknownReference(
+            f"企业 {enterprise_id} 尚未登记",
+            errors=[FieldError("sync.unknown_reference", field, "企业不存在（尚未登记）")],
+        )
+    raise NotFound(
+        "企业不存在",
+        code="scope.not_visible",
+        errors=[FieldError("scope.not_visible", field, "企业不存在或不在您的辖区/网格内")],
+    )
 
 
 # --------------------------------------------------------------------------- transitions
@@ -287,8 +409,16 @@ def require_fields(data: dict, fields: tuple[str, ...], errors: list[FieldError]
             errors.append(FieldError("validation", name, "此操作必须填写"))
 
 
-def transition_hazard(session: Session, clock: Clock, principal: Principal, hazard_id: uuid.UUID, data: dict,
-                      *, base_version: int, provenance: Provenance = Provenance()) -> Hazard:
+def transition_hazard(
+    session: Session,
+    clock: Clock,
+    principal: Principal,
+    hazard_id: uuid.UUID,
+    data: dict,
+    *,
+    base_version: int,
+    provenance: Provenance = Provenance(),
+) -> Hazard:
     """Apply one lifecycle step; the single place hazard status changes: lock the hazard, check the step
     against its rule (TRANSITIONS), apply the rule's changes, record the event."""
     hazard = _locked(session, principal, hazard_id)
@@ -309,40 +439,69 @@ def transition_hazard(session: Session, clock: Clock, principal: Principal, haza
         hazard.status = rule.target
     hazard.version += 1
     hazard.updated_at = now
-    session.add(HazardEvent(
-        hazard_id=hazard.id, action=action, from_status=before, to_status=hazard.status, version=hazard.version,
-        actor_id=principal.user_id, device_id=provenance.device_id, at=now, recorded_at=provenance.recorded_at,
-        recorded_at_corrected=provenance.recorded_at_corrected, location=point_geometry(data.get("location")),
-        photos=list(data.get("photos") or []), note=data.get("note") or "", change_hash=provenance.change_hash,
-        data={k: (str(v) if isinstance(v, (datetime, uuid.UUID)) else v) for k, v in data.items()
-              if k not in ("photos", "note", "location", "action") and v is not None}))
+    session.add(
+        HazardEvent(
+            hazard_id=hazard.id,
+            action=action,
+            from_status=before,
+            to_status=hazard.status,
+            version=hazard.version,
+            actor_id=principal.user_id,
+            device_id=provenance.device_id,
+            at=now,
+            recorded_at=provenance.recorded_at,
+            recorded_at_corrected=provenance.recorded_at_corrected,
+            location=point_geometry(data.get("location")),
+            photos=list(data.get("photos") or []),
+            note=data.get("note") or "",
+            change_hash=provenance.change_hash,
+            data={
+                k: (str(v) if isinstance(v, (datetime, uuid.UUID)) else v)
+                for k, v in data.items()
+                if k not in ("photos", "note", "location", "action") and v is not None
+            },
+        )
+    )
     session.flush()
     name_photos(session, clock, principal, "hazard", hazard.id, list(data.get("photos") or []))
-    audit(session, clock, principal, action, "hazard", hazard.id,
-          {"from": before, "to": hazard.status, "version": hazard.version})
+    audit(
+        session,
+        clock,
+        principal,
+        action,
+        "hazard",
+        hazard.id,
+        {"from": before, "to": hazard.status, "version": hazard.version},
+    )
     return hazard
 
 
 def _locked(session: Session, principal: Principal, hazard_id: uuid.UUID) -> Hazard:
-    hazard = session.scalar(select(Hazard).where(Hazard.id == hazard_id, hazard_filter(principal))
-                            .with_for_update(of=Hazard))
+    hazard = session.scalar(
+        select(Hazard).where(Hazard.id == hazard_id, hazard_filter(principal)).with_for_update(of=Hazard)
+    )
     if hazard is None:
         # Not here yet, or not the caller's to see: one answer, so that existence is not revealed.
-        raise UnknownRecord(f"隐患 {hazard_id} 不存在或尚未到达服务器",
-                            errors=[FieldError("sync.unknown_reference", "id", "隐患不存在（尚未同步）")])
+        raise UnknownRecord(
+            f"隐患 {hazard_id} 不存在或尚未到达服务器",
+            errors=[FieldError("sync.unknown_reference", "id", "隐患不存在（尚未同步）")],
+        )
     return hazard
 
 
-def _check_step(session: Session, clock: Clock, principal: Principal, hazard: Hazard, rule: Rule, action: str,
-                base_version: int) -> None:
+def _check_step(
+    session: Session, clock: Clock, principal: Principal, hazard: Hazard, rule: Rule, action: str, base_version: int
+) -> None:
     """What every step must pass, in this order: the role, the version, the state, the kind of hazard."""
     if not principal.has(*rule.roles):
         raise Forbidden("当前角色不能执行此操作", code="hazard.role_not_allowed")
     if base_version != hazard.version:
         raise StaleVersion(current=jsonable(hazard_view(session, clock, principal, hazard.id)))
     if hazard.status not in rule.sources or (rule.self_fixed is not None and hazard.self_fixed != rule.self_fixed):
-        raise InvalidTransition(f"隐患状态为 {hazard.status}，不能执行 {action}",
-                                current=jsonable(hazard_view(session, clock, principal, hazard.id)))
+        raise InvalidTransition(
+            f"隐患状态为 {hazard.status}，不能执行 {action}",
+            current=jsonable(hazard_view(session, clock, principal, hazard.id)),
+        )
     if hazard.level not in rule.levels or hazard.source not in rule.found_by:
         raise NotSelfFixable(rule.refusal)
 
@@ -350,8 +509,10 @@ def _check_step(session: Session, clock: Clock, principal: Principal, hazard: Ha
 def _check_recheck(session: Session, hazard: Hazard, inspection_id: uuid.UUID, errors: list[FieldError]) -> None:
     inspection = session.get(Inspection, inspection_id)
     if inspection is None:
-        raise UnknownReference("复查记录尚未到达服务器", errors=[
-            FieldError("sync.unknown_reference", "recheck_inspection_id", "复查记录不存在（尚未同步）")])
+        raise UnknownReference(
+            "复查记录尚未到达服务器",
+            errors=[FieldError("sync.unknown_reference", "recheck_inspection_id", "复查记录不存在（尚未同步）")],
+        )
     refusal = recheck_refusal(session, hazard, inspection)
     if refusal is not None:
         errors.append(refusal)
@@ -363,9 +524,12 @@ def _check_recheck(session: Session, hazard: Hazard, inspection_id: uuid.UUID, e
 def _latest_submission(session: Session, hazard: Hazard) -> datetime | None:
     """When the latest rectification was submitted: the phone's time put on the server's clock when
     it came by sync, else the server's time."""
-    return session.scalar(select(func.coalesce(HazardEvent.recorded_at_corrected, HazardEvent.at))
-                          .where(HazardEvent.hazard_id == hazard.id, HazardEvent.action == "submit")
-                          .order_by(HazardEvent.version.desc()).limit(1))
+    return session.scalar(
+        select(func.coalesce(HazardEvent.recorded_at_corrected, HazardEvent.at))
+        .where(HazardEvent.hazard_id == hazard.id, HazardEvent.action == "submit")
+        .order_by(HazardEvent.version.desc())
+        .limit(1)
+    )
 
 
 def _rechecked_on_site(inspection: Inspection) -> datetime:
@@ -396,8 +560,9 @@ def recheck_refusal(session: Session, hazard: Hazard, inspection: Inspection) ->
     return None
 
 
-def apply_recheck(session: Session, clock: Clock, principal: Principal, inspection: Inspection,
-                  provenance: Provenance) -> list[dict]:
+def apply_recheck(
+    session: Session, clock: Clock, principal: Principal, inspection: Inspection, provenance: Provenance
+) -> list[dict]:
     """What a recorded recheck does to the open hazards of its enterprise for the items it judged.
 
     A failed item with an open hazard raises no second hazard; when that hazard awaits verification
@@ -407,9 +572,13 @@ def apply_recheck(session: Session, clock: Clock, principal: Principal, inspecti
     judged = {o["item"]: o["outcome"] for o in inspection.outcomes if o["outcome"] in ("pass", "fail")}
     if not judged:
         return []
-    concerned = session.scalars(select(Hazard).where(
-        Hazard.enterprise_id == inspection.enterprise_id, Hazard.item_code.in_(judged), Hazard.status != "closed")
-        .order_by(Hazard.found_at, Hazard.id))
+    concerned = session.scalars(
+        select(Hazard)
+        .where(
+            Hazard.enterprise_id == inspection.enterprise_id, Hazard.item_code.in_(judged), Hazard.status != "closed"
+        )
+        .order_by(Hazard.found_at, Hazard.id)
+    )
     entries = []
     for hazard in concerned:
         result = judged[hazard.item_code]
@@ -418,13 +587,23 @@ def apply_recheck(session: Session, clock: Clock, principal: Principal, inspecti
             refusal = recheck_refusal(session, hazard, inspection)
             if refusal is not None and refusal.code == "hazard.recheck_failed":
                 # Not a change the phone pushed: no change hash, so it is never taken for a re-sent one.
-                transition_hazard(session, clock, principal, hazard.id,
-                                  {"action": "reject", "note": f"复查不合格（复查记录 {inspection.id}）：{refusal.message}",
-                                   "recheck_inspection_id": inspection.id},
-                                  base_version=hazard.version, provenance=replace(provenance, change_hash=None))
+                transition_hazard(
+                    session,
+                    clock,
+                    principal,
+                    hazard.id,
+                    {
+                        "action": "reject",
+                        "note": f"复查不合格（复查记录 {inspection.id}）：{refusal.message}",
+                        "recheck_inspection_id": inspection.id,
+                    },
+                    base_version=hazard.version,
+                    provenance=replace(provenance, change_hash=None),
+                )
                 sent_back = True
-        entries.append({"hazard_id": str(hazard.id), "item": hazard.item_code, "result": result,
-                        "sent_back": sent_back})
+        entries.append(
+            {"hazard_id": str(hazard.id), "item": hazard.item_code, "result": result, "sent_back": sent_back}
+        )
     return entries
 
 
@@ -442,34 +621,71 @@ def register_ledger_column(name: str, build: Callable[[Principal], ColumnElement
 
 
 def _columns(now: datetime, principal: Principal):
-    return (Hazard, Enterprise.name.label("enterprise_name"), Enterprise.industry.label("industry"),
-            Region.code.label("region_code"), overdue_expr(now).label("overdue"),
-            func.ST_AsGeoJSON(Hazard.location).label("location_json"),
-            *(build(principal).label(name) for name, build in LEDGER_COLUMNS.items()))
+    return (
+        Hazard,
+        Enterprise.name.label("enterprise_name"),
+        Enterprise.industry.label("industry"),
+        Region.code.label("region_code"),
+        overdue_expr(now).label("overdue"),
+        func.ST_AsGeoJSON(Hazard.location).label("location_json"),
+        *(build(principal).label(name) for name, build in LEDGER_COLUMNS.items()),
+    )
 
 
 def _row_dict(row) -> dict:
     import json
 
     hazard = row.Hazard
-    out = {c: getattr(hazard, c) for c in (
-        "id", "status", "level", "supervised", "supervising_office", "deadline", "enterprise_id", "inspection_id",
-        "item_code", "description", "photos", "found_at", "found_by", "responsible_person", "measures", "five",
-        "treatment_plan", "submitted_by", "submitted_at", "closed_at", "closed_by", "grid_id", "version", "source",
-        "self_fixed",
-        "updated_at")}
+    out = {
+        c: getattr(hazard, c)
+        for c in (
+            "id",
+            "status",
+            "level",
+            "supervised",
+            "supervising_office",
+            "deadline",
+            "enterprise_id",
+            "inspection_id",
+            "item_code",
+            "description",
+            "photos",
+            "found_at",
+            "found_by",
+            "responsible_person",
+            "measures",
+            "five",
+            "treatment_plan",
+            "submitted_by",
+            "submitted_at",
+            "closed_at",
+            "closed_by",
+            "grid_id",
+            "version",
+            "source",
+            "self_fixed",
+            "updated_at",
+        )
+    }
     location = json.loads(row.location_json) if row.location_json else None
-    out.update(enterprise_name=row.enterprise_name, industry=row.industry, region_code=row.region_code,
-               overdue=bool(row.overdue), **{name: getattr(row, name) for name in LEDGER_COLUMNS},
-               location={"lon": location["coordinates"][0], "lat": location["coordinates"][1]} if location else None)
+    out.update(
+        enterprise_name=row.enterprise_name,
+        industry=row.industry,
+        region_code=row.region_code,
+        overdue=bool(row.overdue),
+        **{name: getattr(row, name) for name in LEDGER_COLUMNS},
+        location={"lon": location["coordinates"][0], "lat": location["coordinates"][1]} if location else None,
+    )
     return out
 
 
 def _select(now: datetime, principal: Principal):
-    return (select(*_columns(now, principal))
-            .outerjoin(Enterprise, Enterprise.id == Hazard.enterprise_id)
-            .outerjoin(Region, Region.id == Hazard.region_id)
-            .where(hazard_filter(principal)))
+    return (
+        select(*_columns(now, principal))
+        .outerjoin(Enterprise, Enterprise.id == Hazard.enterprise_id)
+        .outerjoin(Region, Region.id == Hazard.region_id)
+        .where(hazard_filter(principal))
+    )
 
 
 PEOPLE_FIELDS = ("found_by", "submitted_by", "closed_by")
@@ -486,20 +702,34 @@ def _with_people(session: Session, items: list[dict]) -> list[dict]:
     return items
 
 
-def hazard_view(session: Session, clock: Clock, principal: Principal, hazard_id: uuid.UUID,
-                with_events: bool = True) -> dict:
+def hazard_view(
+    session: Session, clock: Clock, principal: Principal, hazard_id: uuid.UUID, with_events: bool = True
+) -> dict:
     row = session.execute(_select(clock.now(), principal).where(Hazard.id == hazard_id)).one_or_none()
     if row is None:
         raise NotFound("隐患不存在")
     out = _row_dict(row)
     if with_events:
         out["events"] = [
-            {"action": e.action, "from": e.from_status, "to": e.to_status, "version": e.version,
-             "actor_id": str(e.actor_id), "device_id": e.device_id, "at": shown(e.at),
-             "recorded_at": shown(e.recorded_at) if e.recorded_at else None, "photos": e.photos,
-             "note": e.note, "data": e.data}
-            for e in session.scalars(select(HazardEvent).where(HazardEvent.hazard_id == hazard_id)
-                                     .order_by(HazardEvent.version, HazardEvent.id))]
+            {
+                "action": e.action,
+                "from": e.from_status,
+                "to": e.to_status,
+                "version": e.version,
+                "actor_id": str(e.actor_id),
+                "device_id": e.device_id,
+                "at": shown(e.at),
+                "recorded_at": shown(e.recorded_at) if e.recorded_at else None,
+                "photos": e.photos,
+                "note": e.note,
+                "data": e.data,
+            }
+            for e in session.scalars(
+                select(HazardEvent)
+                .where(HazardEvent.hazard_id == hazard_id)
+                .order_by(HazardEvent.version, HazardEvent.id)
+            )
+        ]
     return _with_people(session, [out])[0]
 
 
@@ -528,8 +758,9 @@ def ledger_select(clock: Clock, principal: Principal, filters: dict):
     if filters.get("industry"):
         stmt = stmt.where(Enterprise.industry == filters["industry"])
     if filters.get("region"):
-        stmt = stmt.where(Region.path.descendant_of(
-            select(Region.path).where(Region.code == filters["region"]).scalar_subquery()))
+        stmt = stmt.where(
+            Region.path.descendant_of(select(Region.path).where(Region.code == filters["region"]).scalar_subquery())
+        )
     if filters.get("enterprise_id"):
         stmt = stmt.where(Hazard.enterprise_id == filters["enterprise_id"])
     if filters.get("overdue") is not None:
@@ -553,7 +784,12 @@ def ledger_select(clock: Clock, principal: Principal, filters: dict):
 
 
 def list_hazards(session: Session, clock: Clock, principal: Principal, filters: dict) -> Page:
-    page = paginate(session, ledger_select(clock, principal, filters), page=filters.get("page", 1),
-                    per_page=filters.get("per_page", 50), scalars=False)
+    page = paginate(
+        session,
+        ledger_select(clock, principal, filters),
+        page=filters.get("page", 1),
+        per_page=filters.get("per_page", 50),
+        scalars=False,
+    )
     page.items = _with_people(session, [_row_dict(row) for row in page.items])
     return page

@@ -1,4 +1,5 @@
 """Plans, random draws, inspections, hazards with their transition ledger, patrols."""
+
 from __future__ import annotations
 
 import uuid
@@ -77,8 +78,9 @@ class Inspection(Base):
 
     __tablename__ = "inspections"
     __table_args__ = (
-        CheckConstraint("kind IN ('routine','special','random','unannounced','recheck','self','patrol_check')",
-                        name="kind_known"),
+        CheckConstraint(
+            "kind IN ('routine','special','random','unannounced','recheck','self','patrol_check')", name="kind_known"
+        ),
     )
 
     id: Mapped[uuid.UUID] = mapped_column(primary_key=True)
@@ -242,8 +244,9 @@ class Task(Base):
 
     __tablename__ = "tasks"
     __table_args__ = (
-        CheckConstraint("kind IN ('patrol','self_inspection','recheck','overdue_hazard','verify_report')",
-                        name="kind_known"),
+        CheckConstraint(
+            "kind IN ('patrol','self_inspection','recheck','overdue_hazard','verify_report')", name="kind_known"
+        ),
         CheckConstraint("status IN ('open','accepted','done','declined')", name="status_known"),
         Index("uq_tasks_period", "kind", "target_id", "assignee_id", "period_key", unique=True),
         Index("ix_tasks_assignee_status", "assignee_id", "status"),

@@ -1,5 +1,6 @@
 """What every record a phone creates shares: where it came from (device, the phone's clock and its
 skew), the content hash that tells a re-sent create from a reused id, and points from locations."""
+
 from __future__ import annotations
 
 import hashlib

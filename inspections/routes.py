@@ -1,5 +1,6 @@
 """``/plans``, ``/inspections``, ``/hazards``, ``/patrols`` and the public ``/public/random-draws``:
 thin views over the domain functions."""
+
 from __future__ import annotations
 
 import uuid
@@ -13,15 +14,33 @@ from api.paging import linked_pages
 from inspections import hazards, plans, service
 from inspections.records import Provenance
 from core.schemas import PageQuery
-from inspections.schemas import (DrawIn, DrawOut, HazardCreate, HazardOut, HazardPageOut, HazardQuery,
-                                 InspectionCreate, InspectionOut, PatrolCreate, PatrolOut, PlanIn, PlanOut,
-                                 PlanPageOut, PlanQuery, PublicDrawOut, PublicDrawPageOut, TransitionIn)
+from inspections.schemas import (
+    DrawIn,
+    DrawOut,
+    HazardCreate,
+    HazardOut,
+    HazardPageOut,
+    HazardQuery,
+    InspectionCreate,
+    InspectionOut,
+    PatrolCreate,
+    PatrolOut,
+    PlanIn,
+    PlanOut,
+    PlanPageOut,
+    PlanQuery,
+    PublicDrawOut,
+    PublicDrawPageOut,
+    TransitionIn,
+)
 
 plans_blp = Blueprint("plans", __name__, url_prefix="/api/v1/plans", description="检查计划与双随机抽查")
 inspections_blp = Blueprint("inspections", __name__, url_prefix="/api/v1/inspections", description="检查记录")
 hazards_blp = Blueprint("hazards", __name__, url_prefix="/api/v1/hazards", description="隐患台账与整改闭环")
 patrols_blp = Blueprint("patrols", __name__, url_prefix="/api/v1/patrols", description="网格员巡查")
-public_blp = Blueprint("public", __name__, url_prefix="/api/v1/public", description="公开信息（无需登录）：双随机抽查公示")
+public_blp = Blueprint(
+    "public", __name__, url_prefix="/api/v1/public", description="公开信息（无需登录）：双随机抽查公示"
+)
 
 
 def _provenance() -> Provenance:
@@ -36,8 +55,12 @@ def _provenance() -> Provenance:
 def list_plans(query):
     """检查计划列表（四不两直计划只对检查组成员和制定人可见）"""
     page = plans.list_plans(db(), g.principal, **query)
-    return {"items": [plans.plan_dict(p) for p in page.items], "page": page.page, "per_page": page.per_page,
-            "total": page.total}
+    return {
+        "items": [plans.plan_dict(p) for p in page.items],
+        "page": page.page,
+        "per_page": page.per_page,
+        "total": page.total,
+    }
 
 
 @plans_blp.route("", methods=["POST"])
@@ -103,8 +126,9 @@ def get_public_draw(draw_id: uuid.UUID):
 def create_inspection(body):
     """记录一次检查（与同步 create 的 data 相同，另可带 id）；不合格条目自动生成隐患"""
     inspection_id = body.pop("id") or uuid.uuid4()
-    recorded = service.record_inspection(db(), clock(), g.principal, inspection_id, body,
-                                         geofence_m=settings().geofence_meters, provenance=_provenance())
+    recorded = service.record_inspection(
+        db(), clock(), g.principal, inspection_id, body, geofence_m=settings().geofence_meters, provenance=_provenance()
+    )
     view = service.inspection_view(db(), g.principal, inspection_id)
     return view | {"missing_photos": recorded.missing_photos}, 201 if recorded.created else 200
 
@@ -160,8 +184,9 @@ def transition_hazard(body, hazard_id: uuid.UUID):
     """隐患流转：order 责令整改 / submit 整改完成申请 / verify 复查销号 / reject 复查不通过 / supervise 挂牌督办"""
     base_version = body.pop("base_version")
     hazards_blp.check_etag(hazards.hazard_view(db(), clock(), g.principal, hazard_id), HazardOut)
-    hazards.transition_hazard(db(), clock(), g.principal, hazard_id, body, base_version=base_version,
-                              provenance=_provenance())
+    hazards.transition_hazard(
+        db(), clock(), g.principal, hazard_id, body, base_version=base_version, provenance=_provenance()
+    )
     return hazards.hazard_view(db(), clock(), g.principal, hazard_id)
 
 
@@ -176,8 +201,9 @@ def create_patrol(body):
     每次走访按其位置与企业的距离判定是否在电子围栏内（ANXUN_GEOFENCE_METERS）：围栏外或无位置的走访照常保存并标记
     （outside_geofence 为 true / null），但不计为巡查到位（巡查覆盖率、月度统计、乡镇排名）。"""
     patrol_id = body.pop("id") or uuid.uuid4()
-    recorded = service.record_patrol(db(), clock(), g.principal, patrol_id, body,
-                                     geofence_m=settings().geofence_meters, provenance=_provenance())
+    recorded = service.record_patrol(
+        db(), clock(), g.principal, patrol_id, body, geofence_m=settings().geofence_meters, provenance=_provenance()
+    )
     return service.patrol_view(db(), g.principal, patrol_id), 201 if recorded.created else 200
 
 

@@ -1,5 +1,6 @@
 """Payloads of plans, draws, inspections, hazards and patrols. The ``…Data`` schemas are exactly the
 ``data`` of a sync change (SYNC_PROTOCOL.md §2): REST and sync validate with the same classes."""
+
 from __future__ import annotations
 
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
@@ -11,7 +12,14 @@ from geo.location import LocationIn, position_field
 from core.times import AcceptedDate, AcceptedTime, RecordedTime, ShownTime
 from enterprises.models import INDUSTRIES, RISK_COLOURS
 from inspections.hazards import TRANSITIONS
-from inspections.models import HAZARD_LEVELS, HAZARD_SOURCES, HAZARD_STATUSES, INSPECTION_KINDS, PLAN_KINDS, VISIT_OUTCOMES
+from inspections.models import (
+    HAZARD_LEVELS,
+    HAZARD_SOURCES,
+    HAZARD_STATUSES,
+    INSPECTION_KINDS,
+    PLAN_KINDS,
+    VISIT_OUTCOMES,
+)
 
 SHA256 = fields.String(validate=validate.Regexp(r"^[0-9a-f]{64}$", error="照片应以 64 位小写十六进制 SHA-256 标识"))
 
@@ -33,12 +41,23 @@ class ChecklistRef(Schema):
 class InspectionData(Schema):
     enterprise_id = fields.UUID(required=True)
     kind = fields.String(required=True, validate=validate.OneOf(INSPECTION_KINDS))
-    plan_id = fields.UUID(load_default=None, allow_none=True, metadata={
-        "description": "检查计划；双随机检查（random）必须属于一次双随机抽取产生的计划"})
+    plan_id = fields.UUID(
+        load_default=None,
+        allow_none=True,
+        metadata={"description": "检查计划；双随机检查（random）必须属于一次双随机抽取产生的计划"},
+    )
     checklist = fields.Nested(ChecklistRef, required=True)
-    inspectors = fields.List(fields.UUID(), load_default=list, validate=validate.Length(max=20), metadata={
-        "description": ("检查人员（用户 id）：执法检查须两名以上持有效执法证的执法人员，记录人在内；"
-                        "网格员巡查、企业自查只能是本人或可检查该企业的人员（缺省为本人）")})
+    inspectors = fields.List(
+        fields.UUID(),
+        load_default=list,
+        validate=validate.Length(max=20),
+        metadata={
+            "description": (
+                "检查人员（用户 id）：执法检查须两名以上持有效执法证的执法人员，记录人在内；"
+                "网格员巡查、企业自查只能是本人或可检查该企业的人员（缺省为本人）"
+            )
+        },
+    )
     started_at = RecordedTime(required=True)
     finished_at = RecordedTime(load_default=None, allow_none=True)
     location = fields.Nested(LocationIn, load_default=None, allow_none=True)
@@ -89,9 +108,16 @@ class FiveImplementations(Schema):
 class TransitionData(Schema):
     """One step of the hazard lifecycle; which fields an action needs is checked by the state machine."""
 
-    action = fields.String(required=True, validate=validate.OneOf(list(TRANSITIONS)), metadata={
-        "description": ("order/submit/verify/reject/supervise（SYNC_PROTOCOL.md §2）；扩展：self_fix 企业自改销号"
-                        "（一般隐患、企业自查发现），spot_check 自改抽查确认，reopen 自改抽查不合格重新责令整改")})
+    action = fields.String(
+        required=True,
+        validate=validate.OneOf(list(TRANSITIONS)),
+        metadata={
+            "description": (
+                "order/submit/verify/reject/supervise（SYNC_PROTOCOL.md §2）；扩展：self_fix 企业自改销号"
+                "（一般隐患、企业自查发现），spot_check 自改抽查确认，reopen 自改抽查不合格重新责令整改"
+            )
+        },
+    )
     note = fields.String(load_default="", validate=validate.Length(max=5000))
     photos = photo_list()
     location = fields.Nested(LocationIn, load_default=None, allow_none=True)
@@ -99,11 +125,16 @@ class TransitionData(Schema):
     responsible_person = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=100))
     measures = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=5000))
     five = fields.Nested(FiveImplementations, load_default=None, allow_none=True)
-    treatment_plan = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=10000),
-                                   metadata={"description": "治理方案摘要（重大隐患；缺省时取五落实中的整改措施）"})
+    treatment_plan = fields.String(
+        load_default=None,
+        allow_none=True,
+        validate=validate.Length(max=10000),
+        metadata={"description": "治理方案摘要（重大隐患；缺省时取五落实中的整改措施）"},
+    )
     recheck_inspection_id = fields.UUID(load_default=None, allow_none=True)
-    office = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=200),
-                           metadata={"description": "挂牌督办单位"})
+    office = fields.String(
+        load_default=None, allow_none=True, validate=validate.Length(max=200), metadata={"description": "挂牌督办单位"}
+    )
 
 
 class TransitionIn(TransitionData):
@@ -196,8 +227,11 @@ class DrawIn(WindowIn):
     region = fields.String(load_default=None, validate=validate.Regexp(r"^[0-9]{12}$"))
     industry = fields.String(load_default=None, validate=validate.OneOf(INDUSTRIES))
     risk = fields.List(fields.String(validate=validate.OneOf(RISK_COLOURS)), load_default=None)
-    seed = fields.String(load_default=None, validate=validate.Regexp(r"^[0-9A-Za-z_-]{8,64}$"),
-                         metadata={"description": "随机种子；不填则由服务器生成并记录"})
+    seed = fields.String(
+        load_default=None,
+        validate=validate.Regexp(r"^[0-9A-Za-z_-]{8,64}$"),
+        metadata={"description": "随机种子；不填则由服务器生成并记录"},
+    )
     title = fields.String(load_default=None, validate=validate.Length(max=200))
 
 
@@ -215,15 +249,25 @@ class PublicDrawOut(PublicDrawSummaryOut):
     """双随机一公开: a draw as anyone may see it, without a login and without personal data of the pool."""
 
     enterprise_pool = fields.List(fields.Dict(), metadata={"description": "企业名单快照 {id, grid_id, region_path}"})
-    inspector_pool = fields.List(fields.Dict(), metadata={
-        "description": "执法人员名单快照，仅含复算所需 {id, region_level, region_path, grid_ids}（不含执法证号等个人信息）"})
+    inspector_pool = fields.List(
+        fields.Dict(),
+        metadata={
+            "description": "执法人员名单快照，仅含复算所需 {id, region_level, region_path, grid_ids}（不含执法证号等个人信息）"
+        },
+    )
     result = fields.List(fields.Dict(), metadata={"description": "抽取结果 {enterprise_id, inspector_ids}"})
     recompute = fields.String(metadata={"description": "如何以种子和名单复算抽取结果"})
     plans = fields.List(fields.UUID())
-    publication = fields.List(fields.Dict(), metadata={"description": (
-        "公示：每家被抽中的企业 {enterprise_id, enterprise_name, inspectors（检查组姓名）, plan_id, "
-        "result（检查结果 {inspection_id, finished_at, failed, major_failed, hazards_found, hazards_rectified, "
-        "rectified（发现的隐患是否均已整改销号）}，未检查为 null）}")})
+    publication = fields.List(
+        fields.Dict(),
+        metadata={
+            "description": (
+                "公示：每家被抽中的企业 {enterprise_id, enterprise_name, inspectors（检查组姓名）, plan_id, "
+                "result（检查结果 {inspection_id, finished_at, failed, major_failed, hazards_found, hazards_rectified, "
+                "rectified（发现的隐患是否均已整改销号）}，未检查为 null）}"
+            )
+        },
+    )
 
 
 class PublicDrawPageOut(PageOut):
@@ -248,12 +292,20 @@ class DrawOut(Schema):
 class HazardQuery(PageQuery):
     status = fields.List(fields.String(validate=validate.OneOf(HAZARD_STATUSES)), load_default=None)
     level = fields.String(load_default=None, validate=validate.OneOf(HAZARD_LEVELS))
-    source = fields.List(fields.String(validate=validate.OneOf(HAZARD_SOURCES)), load_default=None, metadata={
-        "description": "发现来源：inspection 执法检查、patrol 网格员巡查、grid_report 网格员上报、self 企业自查自报、public 群众举报"})
+    source = fields.List(
+        fields.String(validate=validate.OneOf(HAZARD_SOURCES)),
+        load_default=None,
+        metadata={
+            "description": "发现来源：inspection 执法检查、patrol 网格员巡查、grid_report 网格员上报、self 企业自查自报、public 群众举报"
+        },
+    )
     self_fixed = fields.Boolean(load_default=None, metadata={"description": "企业自改销号的隐患"})
     industry = fields.String(load_default=None, validate=validate.OneOf(INDUSTRIES))
-    region = fields.String(load_default=None, validate=validate.Regexp(r"^[0-9]{12}$"), metadata={
-        "description": "12 位区划代码（区县、乡镇或村）：该区划内（含下级）的隐患"})
+    region = fields.String(
+        load_default=None,
+        validate=validate.Regexp(r"^[0-9]{12}$"),
+        metadata={"description": "12 位区划代码（区县、乡镇或村）：该区划内（含下级）的隐患"},
+    )
     enterprise_id = fields.UUID(load_default=None)
     overdue = fields.Boolean(load_default=None)
     supervised = fields.Boolean(load_default=None)
@@ -262,16 +314,22 @@ class HazardQuery(PageQuery):
     found_from = AcceptedTime(load_default=None, metadata={"description": "发现时间不早于"})
     found_to = AcceptedTime(load_default=None, metadata={"description": "发现时间早于（不含）"})
     grid_id = fields.UUID(load_default=None, metadata={"description": "所在网格"})
-    sort = fields.String(load_default="-found_at", validate=validate.OneOf(
-        ["found_at", "-found_at", "deadline", "-deadline", "updated_at", "-updated_at"]))
+    sort = fields.String(
+        load_default="-found_at",
+        validate=validate.OneOf(["found_at", "-found_at", "deadline", "-deadline", "updated_at", "-updated_at"]),
+    )
 
 
 class HazardCaseOut(Schema):
     """The 行政处罚 case a hazard led to."""
 
     id = fields.UUID()
-    number = fields.String(allow_none=True, metadata={"description": "案件编号（立案审批表文号；简易程序为决定书文号）"})
-    status = fields.String(metadata={"description": "filed 立案 | investigating | notified | decided | executed | closed"})
+    number = fields.String(
+        allow_none=True, metadata={"description": "案件编号（立案审批表文号；简易程序为决定书文号）"}
+    )
+    status = fields.String(
+        metadata={"description": "filed 立案 | investigating | notified | decided | executed | closed"}
+    )
     procedure = fields.String(metadata={"description": "simple 简易程序 | general 一般程序"})
     amount = fields.String(metadata={"description": "罚款金额（元，十进制字符串）", "pattern": r"^\d+\.\d{2}$"})
 
@@ -310,8 +368,11 @@ class HazardRowOut(Schema):
     grid_id = fields.UUID(allow_none=True)
     version = fields.Integer()
     updated_at = ShownTime()
-    penalty_case = fields.Nested(HazardCaseOut, allow_none=True, metadata={
-        "description": "该隐患引起的行政处罚案件（案件编号、状态、罚款金额），没有时为 null"})
+    penalty_case = fields.Nested(
+        HazardCaseOut,
+        allow_none=True,
+        metadata={"description": "该隐患引起的行政处罚案件（案件编号、状态、罚款金额），没有时为 null"},
+    )
     people = people_field()
 
 
@@ -340,9 +401,15 @@ class InspectionOut(Schema):
     answers = fields.List(fields.Dict())
     outcomes = fields.List(fields.Dict())
     summary = fields.Dict()
-    rechecked = fields.List(fields.Dict(), metadata={"description": (
-        "复查：所判定条目上未销号的隐患 {hazard_id, item, result: pass|fail, sent_back}；"
-        "复查不合格且在整改完成申请之后的隐患退回整改（sent_back），不另生成隐患")})
+    rechecked = fields.List(
+        fields.Dict(),
+        metadata={
+            "description": (
+                "复查：所判定条目上未销号的隐患 {hazard_id, item, result: pass|fail, sent_back}；"
+                "复查不合格且在整改完成申请之后的隐患退回整改（sent_back），不另生成隐患"
+            )
+        },
+    )
     photos = fields.List(fields.String())
     remarks = fields.String()
     supersedes = fields.UUID(allow_none=True)
@@ -360,11 +427,21 @@ class PatrolOut(Schema):
     worker_id = fields.UUID()
     started_at = ShownTime()
     ended_at = ShownTime(allow_none=True)
-    track = fields.Dict(allow_none=True, metadata={
-        "description": "GeoJSON LineString（WGS-84）；times：各轨迹点的时间（RFC 3339，与 coordinates 一一对应）"})
-    visits = fields.List(fields.Dict(), metadata={"description": (
-        "走访：enterprise_id、at、outcome、distance_m、outside_geofence（围栏外为 true，无位置为 null："
-        "两者均不计为巡查到位）、note、photos")})
+    track = fields.Dict(
+        allow_none=True,
+        metadata={
+            "description": "GeoJSON LineString（WGS-84）；times：各轨迹点的时间（RFC 3339，与 coordinates 一一对应）"
+        },
+    )
+    visits = fields.List(
+        fields.Dict(),
+        metadata={
+            "description": (
+                "走访：enterprise_id、at、outcome、distance_m、outside_geofence（围栏外为 true，无位置为 null："
+                "两者均不计为巡查到位）、note、photos"
+            )
+        },
+    )
     notes = fields.String()
     people = people_field()
     version = fields.Integer()

@@ -1,4 +1,5 @@
 """Tasks (任务) assigned to a user: accept, complete (naming the record that did the work), decline."""
+
 from __future__ import annotations
 
 import uuid
@@ -28,31 +29,51 @@ class TaskConflict(Conflict):
 
 
 def task_view(task: Task) -> dict:
-    return {"id": str(task.id), "kind": task.kind, "title": task.title, "due": shown(task.due),
-            "status": task.status, "target": {"entity": task.target_entity, "id": str(task.target_id)},
-            "enterprise_id": str(task.enterprise_id) if task.enterprise_id else None,
-            "assignee_id": str(task.assignee_id), "note": task.note,
-            "result": {"entity": task.result_entity, "id": str(task.result_id)} if task.result_id else None,
-            "version": task.version}
+    return {
+        "id": str(task.id),
+        "kind": task.kind,
+        "title": task.title,
+        "due": shown(task.due),
+        "status": task.status,
+        "target": {"entity": task.target_entity, "id": str(task.target_id)},
+        "enterprise_id": str(task.enterprise_id) if task.enterprise_id else None,
+        "assignee_id": str(task.assignee_id),
+        "note": task.note,
+        "result": {"entity": task.result_entity, "id": str(task.result_id)} if task.result_id else None,
+        "version": task.version,
+    }
 
 
 def _check_result(session: Session, principal: Principal, result: dict) -> None:
     """The record a task names as its result, like any record a change names: not on the server yet →
     retryable (it may come in a later batch); on the server but not the caller's to see → not found."""
-    model, visible = {"inspection": (Inspection, inspection_filter), "patrol": (Patrol, patrol_filter),
-                      "hazard": (Hazard, hazard_filter)}[result["entity"]]
+    model, visible = {
+        "inspection": (Inspection, inspection_filter),
+        "patrol": (Patrol, patrol_filter),
+        "hazard": (Hazard, hazard_filter),
+    }[result["entity"]]
     if session.scalar(select(model.id).where(model.id == result["id"], visible(principal))) is not None:
         return
     if session.get(model, result["id"]) is None:
-        raise UnknownReference(f"任务结果记录 {result['id']} 尚未到达服务器", errors=[
-            FieldError("sync.unknown_reference", "result.id", "结果记录不存在（尚未同步）")])
+        raise UnknownReference(
+            f"任务结果记录 {result['id']} 尚未到达服务器",
+            errors=[FieldError("sync.unknown_reference", "result.id", "结果记录不存在（尚未同步）")],
+        )
     raise ValidationFailed(errors=[FieldError("not_found", "result.id", "结果记录不存在或不在您的范围内")])
 
 
-def transition_task(session: Session, clock: Clock, principal: Principal, task_id: uuid.UUID, data: dict,
-                    *, base_version: int | None = None) -> Task:
-    task = session.scalar(select(Task).where(Task.id == task_id, Task.assignee_id == principal.user_id)
-                          .with_for_update())
+def transition_task(
+    session: Session,
+    clock: Clock,
+    principal: Principal,
+    task_id: uuid.UUID,
+    data: dict,
+    *,
+    base_version: int | None = None,
+) -> Task:
+    task = session.scalar(
+        select(Task).where(Task.id == task_id, Task.assignee_id == principal.user_id).with_for_update()
+    )
     if task is None:  # not here yet, or someone else's: one answer
         raise UnknownRecord(f"任务 {task_id} 不存在", errors=[FieldError("sync.unknown_reference", "id", "任务不存在")])
     sources, target = TASK_TRANSITIONS[data["action"]]

@@ -2,6 +2,7 @@
 
 A job function takes the session its runner opened, the clock and the ``JobEnv``; it returns a small
 JSON-able summary (kept in ``job_runs``) and never commits: ``jobs.runner.run_job`` does."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass, field
@@ -65,14 +66,17 @@ def compact_feed(session: Session, clock: Clock, env: JobEnv) -> dict:
     return compact_change_log(session, clock, env.settings.feed_retention_days)
 
 
-JOBS: dict[str, Job] = {job.name: job for job in (
-    # Deadlines fall at any hour: checked hourly, so an overdue hazard is known within the hour.
-    Job("overdue_hazards", "逾期隐患：督办任务与挂牌督办", overdue_hazards, {"minute": 5}),
-    Job("recheck_tasks", "整改期限届满：复查任务", recheck_tasks, {"minute": 10}),
-    # Just after midnight, so a day's, week's or month's tasks are there when the day starts.
-    Job("patrol_tasks", "按风险等级生成巡查任务", patrol_tasks, {"hour": 0, "minute": 20}),
-    Job("self_inspection_tasks", "企业“日周月”自查提醒", self_inspection_tasks, {"hour": 0, "minute": 25}),
-    Job("monthly_figures", "月度统计定格（月排名、月通报）", monthly_figures, {"hour": 1, "minute": 30}),
-    Job("orphan_photos", "清理无主照片", orphan_photos, {"hour": 3, "minute": 30}),
-    Job("compact_feed", "同步变更日志压缩", compact_feed, {"hour": 4, "minute": 10}),
-)}
+JOBS: dict[str, Job] = {
+    job.name: job
+    for job in (
+        # Deadlines fall at any hour: checked hourly, so an overdue hazard is known within the hour.
+        Job("overdue_hazards", "逾期隐患：督办任务与挂牌督办", overdue_hazards, {"minute": 5}),
+        Job("recheck_tasks", "整改期限届满：复查任务", recheck_tasks, {"minute": 10}),
+        # Just after midnight, so a day's, week's or month's tasks are there when the day starts.
+        Job("patrol_tasks", "按风险等级生成巡查任务", patrol_tasks, {"hour": 0, "minute": 20}),
+        Job("self_inspection_tasks", "企业“日周月”自查提醒", self_inspection_tasks, {"hour": 0, "minute": 25}),
+        Job("monthly_figures", "月度统计定格（月排名、月通报）", monthly_figures, {"hour": 1, "minute": 30}),
+        Job("orphan_photos", "清理无主照片", orphan_photos, {"hour": 3, "minute": 30}),
+        Job("compact_feed", "同步变更日志压缩", compact_feed, {"hour": 4, "minute": 10}),
+    )
+}

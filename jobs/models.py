@@ -1,4 +1,5 @@
 """The log of job runs: when each job last ran, where, and what it did (operations, not audit)."""
+
 from __future__ import annotations
 
 from datetime import datetime

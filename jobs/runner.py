@@ -4,6 +4,7 @@ The run holds a transaction-scoped advisory lock on the job's name, so the same 
 at once (a scheduler and a hand-started ``flask anxun run-job``, or two schedulers during a takeover);
 the loser skips. The job's work and its ``job_runs`` row commit together; a failure rolls the work
 back and is logged in a row of its own."""
+
 from __future__ import annotations
 
 import logging
@@ -44,8 +45,15 @@ def job_lock(name: str):
     return func.pg_try_advisory_xact_lock(LOCK_CLASS, func.hashtext(name))
 
 
-def run_job(session_factory: sessionmaker[Session], clock: Clock, env: JobEnv, name: str, *,
-            runner: str | None = None, jobs: dict[str, Job] = JOBS) -> Outcome:
+def run_job(
+    session_factory: sessionmaker[Session],
+    clock: Clock,
+    env: JobEnv,
+    name: str,
+    *,
+    runner: str | None = None,
+    jobs: dict[str, Job] = JOBS,
+) -> Outcome:
     job = jobs[name]
     runner = runner or runner_name()
     started = clock.now()
@@ -55,14 +63,24 @@ def run_job(session_factory: sessionmaker[Session], clock: Clock, env: JobEnv, n
                 log.info("job %s is running elsewhere; skipped", name)
                 return Outcome(name, ran=False)
             result = jsonable(job.run(session, clock, env))
-            session.add(JobRun(job=name, runner=runner, started_at=started, finished_at=clock.now(), ok=True,
-                               result=result))
+            session.add(
+                JobRun(job=name, runner=runner, started_at=started, finished_at=clock.now(), ok=True, result=result)
+            )
     except Exception as err:  # the job's work is rolled back; the failure itself is kept
         log.exception("job %s failed", name)
         error = "".join(traceback.format_exception_only(err)).strip()
         with session_factory.begin() as session:
-            session.add(JobRun(job=name, runner=runner, started_at=started, finished_at=clock.now(), ok=False,
-                               result={}, error=error[:4000]))
+            session.add(
+                JobRun(
+                    job=name,
+                    runner=runner,
+                    started_at=started,
+                    finished_at=clock.now(),
+                    ok=False,
+                    result={},
+                    error=error[:4000],
+                )
+            )
         return Outcome(name, ran=True, ok=False, error=error)
     log.info("job %s done: %s", name, result)
     return Outcome(name, ran=True, result=result)

@@ -8,6 +8,7 @@ connection closes and the lock is free. Whoever takes the lock first runs every 
 the jobs are idempotent and keyed by period, so runs missed while no scheduler acted are made good
 and nothing is done twice). Each run also takes its job's own lock (``jobs.runner``), so even a
 takeover during a run cannot run a job twice at once."""
+
 from __future__ import annotations
 
 import logging
@@ -36,8 +37,17 @@ LEADER_KEY = 0
 
 
 class JobScheduler:
-    def __init__(self, engine: Engine, session_factory: sessionmaker[Session], clock: Clock, env: JobEnv, *,
-                 retry_seconds: int | None = None, jobs: dict[str, Job] = JOBS, runner: str | None = None):
+    def __init__(
+        self,
+        engine: Engine,
+        session_factory: sessionmaker[Session],
+        clock: Clock,
+        env: JobEnv,
+        *,
+        retry_seconds: int | None = None,
+        jobs: dict[str, Job] = JOBS,
+        runner: str | None = None,
+    ):
         self.engine = engine
         self.session_factory = session_factory
         self.clock = clock
@@ -120,15 +130,24 @@ class JobScheduler:
 
     def build(self, scheduler_class: type[BaseScheduler] = BlockingScheduler) -> BaseScheduler:
         # One worker thread: jobs run one after another, never beside each other.
-        scheduler = scheduler_class(timezone=SHANGHAI, executors={"default": ThreadPoolExecutor(1)},
-                                    job_defaults={"coalesce": True, "max_instances": 1,
-                                                  "misfire_grace_time": None})
-        scheduler.add_job(self.check_leadership, "interval", seconds=self.retry_seconds, id="leadership",
-                          name="leader lock", next_run_time=datetime.now(SHANGHAI))
+        scheduler = scheduler_class(
+            timezone=SHANGHAI,
+            executors={"default": ThreadPoolExecutor(1)},
+            job_defaults={"coalesce": True, "max_instances": 1, "misfire_grace_time": None},
+        )
+        scheduler.add_job(
+            self.check_leadership,
+            "interval",
+            seconds=self.retry_seconds,
+            id="leadership",
+            name="leader lock",
+            next_run_time=datetime.now(SHANGHAI),
+        )
         for job in self.jobs.values():
             if job.cron:
-                scheduler.add_job(self.fire, CronTrigger(timezone=SHANGHAI, **job.cron), args=[job.name],
-                                  id=job.name, name=job.title)
+                scheduler.add_job(
+                    self.fire, CronTrigger(timezone=SHANGHAI, **job.cron), args=[job.name], id=job.name, name=job.title
+                )
         self._apscheduler = scheduler
         return scheduler
 

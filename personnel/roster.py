@@ -13,6 +13,7 @@ the caller's one transaction.
 Usernames are the phone numbers; each person gets a temporary password, handed back once in the
 report, which must be changed at the first login. The 网格 column may be left blank when the village
 has exactly one grid; it names a grid of the town by name (or id) otherwise."""
+
 from __future__ import annotations
 
 import hashlib
@@ -99,9 +100,14 @@ class RosterReport:
     written: bool = False
 
     def as_dict(self) -> dict:
-        return {"dry_run": self.dry_run, "rows": self.rows, "written": self.written,
-                "created": len(self.people) if self.written else 0,
-                "errors": [e.as_dict() for e in self.errors], "people": self.people}
+        return {
+            "dry_run": self.dry_run,
+            "rows": self.rows,
+            "written": self.written,
+            "created": len(self.people) if self.written else 0,
+            "errors": [e.as_dict() for e in self.errors],
+            "people": self.people,
+        }
 
 
 class Progress:
@@ -164,12 +170,16 @@ def read_roster(data: bytes) -> tuple[list[RosterRow], list[RowError]]:
     except Exception as err:  # whatever a damaged or foreign file makes openpyxl raise, it is the file's fault
         raise RosterUnreadable("文件不是有效的 xlsx 工作簿（请用 Excel 或 WPS 另存为 .xlsx）") from err
     if header_at is None:
-        return [], [RowError(1, None, "roster.no_header",
-                             "未找到表头：应有 " + "、".join(TITLES.values()) + " 列（网格可省略）")]
+        return [], [
+            RowError(
+                1, None, "roster.no_header", "未找到表头：应有 " + "、".join(TITLES.values()) + " 列（网格可省略）"
+            )
+        ]
     missing = [key for key in REQUIRED if key not in columns]
     if missing:
-        return [], [RowError(header_at, TITLES[key], "roster.missing_column", f"表头缺少“{TITLES[key]}”列")
-                    for key in missing]
+        return [], [
+            RowError(header_at, TITLES[key], "roster.missing_column", f"表头缺少“{TITLES[key]}”列") for key in missing
+        ]
     people, errors = [], []
     for number, cells in rows[header_at:]:
         texts = {key: cell_text(cells[index]) if index < len(cells) else "" for key, index in columns.items()}
@@ -178,8 +188,16 @@ def read_roster(data: bytes) -> tuple[list[RosterRow], list[RowError]]:
         if len(people) >= MAX_ROWS:
             errors.append(RowError(number, None, "roster.too_many_rows", f"花名册最多 {MAX_ROWS} 行，请分批导入"))
             break
-        people.append(RosterRow(row=number, name=texts["name"], phone=texts["phone"], town=texts["town"],
-                                village=texts["village"], grid=texts.get("grid", "")))
+        people.append(
+            RosterRow(
+                row=number,
+                name=texts["name"],
+                phone=texts["phone"],
+                town=texts["town"],
+                village=texts["village"],
+                grid=texts.get("grid", ""),
+            )
+        )
     return people, errors
 
 
@@ -240,8 +258,9 @@ def _check_row(row: RosterRow) -> tuple[str | None, list[RowError]]:
         else:
             phone = normalize_phone(row.phone)
             if phone is None:
-                errors.append(RowError(row.row, "手机号", "roster.phone_invalid",
-                                       f"“{row.phone}”不是 11 位中国大陆手机号"))
+                errors.append(
+                    RowError(row.row, "手机号", "roster.phone_invalid", f"“{row.phone}”不是 11 位中国大陆手机号")
+                )
     if not row.town and "乡镇" not in bad:
         errors.append(RowError(row.row, "乡镇", "roster.town_missing", "乡镇为空"))
     if not row.village and "村/社区" not in bad:
@@ -257,26 +276,54 @@ def _places(session: Session, principal: Principal, pairs: list[tuple[str, str]]
         return {}
     wanted = values(column("town", String), column("village", String), name="wanted").data(pairs)
     town, village, other, other_town = aliased(Region), aliased(Region), aliased(Region), aliased(Region)
-    elsewhere = (select(func.string_agg(other_town.name.distinct(), "、"))
-                 .select_from(other).join(other_town, other_town.id == other.parent_id)
-                 .where(other.level == "village", or_(other.name == wanted.c.village, other.code == wanted.c.village),
-                        principal.region_filter(other.path))
-                 .scalar_subquery())
-    grid_villages = (select(func.array_agg(GridVillage.village_id)).where(GridVillage.grid_id == Grid.id)
-                     .scalar_subquery())
-    grids = (select(func.json_agg(func.json_build_object("id", Grid.id, "name", Grid.name,
-                                                         "villages", grid_villages)))
-             .where(Grid.town_id == town.id, Grid.retired_at.is_(None))
-             .scalar_subquery())
-    stmt = (select(wanted.c.town.label("want_town"), wanted.c.village.label("want_village"),
-                   town.id.label("town_id"), town.name.label("town_name"),
-                   village.id.label("village_id"), village.name.label("village_name"),
-                   elsewhere.label("elsewhere"), grids.label("grids"))
-            .select_from(wanted)
-            .outerjoin(town, and_(town.level == "town", or_(town.name == wanted.c.town, town.code == wanted.c.town),
-                                  principal.region_filter(town.path)))
-            .outerjoin(village, and_(village.parent_id == town.id, village.level == "village",
-                                     or_(village.name == wanted.c.village, village.code == wanted.c.village))))
+    elsewhere = (
+        select(func.string_agg(other_town.name.distinct(), "、"))
+        .select_from(other)
+        .join(other_town, other_town.id == other.parent_id)
+        .where(
+            other.level == "village",
+            or_(other.name == wanted.c.village, other.code == wanted.c.village),
+            principal.region_filter(other.path),
+        )
+        .scalar_subquery()
+    )
+    grid_villages = (
+        select(func.array_agg(GridVillage.village_id)).where(GridVillage.grid_id == Grid.id).scalar_subquery()
+    )
+    grids = (
+        select(func.json_agg(func.json_build_object("id", Grid.id, "name", Grid.name, "villages", grid_villages)))
+        .where(Grid.town_id == town.id, Grid.retired_at.is_(None))
+        .scalar_subquery()
+    )
+    stmt = (
+        select(
+            wanted.c.town.label("want_town"),
+            wanted.c.village.label("want_village"),
+            town.id.label("town_id"),
+            town.name.label("town_name"),
+            village.id.label("village_id"),
+            village.name.label("village_name"),
+            elsewhere.label("elsewhere"),
+            grids.label("grids"),
+        )
+        .select_from(wanted)
+        .outerjoin(
+            town,
+            and_(
+                town.level == "town",
+                or_(town.name == wanted.c.town, town.code == wanted.c.town),
+                principal.region_filter(town.path),
+            ),
+        )
+        .outerjoin(
+            village,
+            and_(
+                village.parent_id == town.id,
+                village.level == "village",
+                or_(village.name == wanted.c.village, village.code == wanted.c.village),
+            ),
+        )
+    )
     found: dict[tuple[str, str], list] = {}
     for row in session.execute(stmt):
         found.setdefault((row.want_town, row.want_village), []).append(row)
@@ -288,49 +335,102 @@ def _place(row: RosterRow, rows: list) -> tuple[dict | None, list[RowError]]:
     if not towns:
         return None, [RowError(row.row, "乡镇", "roster.unknown_town", f"乡镇“{row.town}”不存在或不在您的辖区内")]
     if len(towns) > 1:
-        return None, [RowError(row.row, "乡镇", "roster.ambiguous_town",
-                               f"有 {len(towns)} 个乡镇名为“{row.town}”，请填写 12 位区划代码")]
+        return None, [
+            RowError(
+                row.row,
+                "乡镇",
+                "roster.ambiguous_town",
+                f"有 {len(towns)} 个乡镇名为“{row.town}”，请填写 12 位区划代码",
+            )
+        ]
     villages = {r.village_id: r for r in rows if r.village_id is not None}
     first = next(iter(towns.values()))
     if not villages:
         if first.elsewhere:
-            return None, [RowError(row.row, "村/社区", "roster.village_not_in_town",
-                                   f"村/社区“{row.village}”不属于“{first.town_name}”（属于{first.elsewhere}）")]
-        return None, [RowError(row.row, "村/社区", "roster.unknown_village",
-                               f"“{first.town_name}”没有名为“{row.village}”的村/社区")]
+            return None, [
+                RowError(
+                    row.row,
+                    "村/社区",
+                    "roster.village_not_in_town",
+                    f"村/社区“{row.village}”不属于“{first.town_name}”（属于{first.elsewhere}）",
+                )
+            ]
+        return None, [
+            RowError(
+                row.row, "村/社区", "roster.unknown_village", f"“{first.town_name}”没有名为“{row.village}”的村/社区"
+            )
+        ]
     if len(villages) > 1:
-        return None, [RowError(row.row, "村/社区", "roster.ambiguous_village",
-                               f"“{first.town_name}”有多个“{row.village}”，请填写 12 位区划代码")]
+        return None, [
+            RowError(
+                row.row,
+                "村/社区",
+                "roster.ambiguous_village",
+                f"“{first.town_name}”有多个“{row.village}”，请填写 12 位区划代码",
+            )
+        ]
     place = next(iter(villages.values()))
     village_id = str(place.village_id)
     grids = place.grids or []
     if row.grid:
         named = [g for g in grids if row.grid in (g["name"], g["id"])]
         if not named:
-            return None, [RowError(row.row, "网格", "roster.unknown_grid",
-                                   f"“{place.town_name}”没有名为“{row.grid}”的网格（或已撤销）")]
+            return None, [
+                RowError(
+                    row.row, "网格", "roster.unknown_grid", f"“{place.town_name}”没有名为“{row.grid}”的网格（或已撤销）"
+                )
+            ]
         if len(named) > 1:
-            return None, [RowError(row.row, "网格", "roster.ambiguous_grid",
-                                   f"“{place.town_name}”有 {len(named)} 个名为“{row.grid}”的网格，请填写网格 id")]
+            return None, [
+                RowError(
+                    row.row,
+                    "网格",
+                    "roster.ambiguous_grid",
+                    f"“{place.town_name}”有 {len(named)} 个名为“{row.grid}”的网格，请填写网格 id",
+                )
+            ]
         grid = named[0]
         if grid["villages"] and village_id not in grid["villages"]:
-            return None, [RowError(row.row, "网格", "roster.grid_not_in_village",
-                                   f"网格“{grid['name']}”不包含村/社区“{place.village_name}”")]
+            return None, [
+                RowError(
+                    row.row,
+                    "网格",
+                    "roster.grid_not_in_village",
+                    f"网格“{grid['name']}”不包含村/社区“{place.village_name}”",
+                )
+            ]
     else:
         covering = [g for g in grids if village_id in (g["villages"] or [])]
         if not covering:
-            return None, [RowError(row.row, "网格", "roster.no_grid",
-                                   f"村/社区“{place.village_name}”尚无网格，请先划分网格或在“网格”列填写")]
+            return None, [
+                RowError(
+                    row.row,
+                    "网格",
+                    "roster.no_grid",
+                    f"村/社区“{place.village_name}”尚无网格，请先划分网格或在“网格”列填写",
+                )
+            ]
         if len(covering) > 1:
-            return None, [RowError(row.row, "网格", "roster.grid_required",
-                                   f"村/社区“{place.village_name}”有 {len(covering)} 个网格，请在“网格”列指明")]
+            return None, [
+                RowError(
+                    row.row,
+                    "网格",
+                    "roster.grid_required",
+                    f"村/社区“{place.village_name}”有 {len(covering)} 个网格，请在“网格”列指明",
+                )
+            ]
         grid = covering[0]
-    return {"town": place.town_name, "village": place.village_name, "village_id": place.village_id,
-            "grid": {"id": uuid.UUID(grid["id"]), "name": grid["name"]}}, []
+    return {
+        "town": place.town_name,
+        "village": place.village_name,
+        "village_id": place.village_id,
+        "grid": {"id": uuid.UUID(grid["id"]), "name": grid["name"]},
+    }, []
 
 
-def check_roster(session: Session, principal: Principal, rows: list[RosterRow],
-                 progress: Progress) -> tuple[list[dict], list[RowError]]:
+def check_roster(
+    session: Session, principal: Principal, rows: list[RosterRow], progress: Progress
+) -> tuple[list[dict], list[RowError]]:
     """Every row's problems, or the people to create."""
     progress.begin("检查", len(rows))
     errors: list[RowError] = []
@@ -341,8 +441,14 @@ def check_roster(session: Session, principal: Principal, rows: list[RosterRow],
         errors += problems
         if phone is not None:
             if phone in first_row_of:
-                errors.append(RowError(row.row, "手机号", "roster.phone_duplicate_in_file",
-                                       f"手机号 {phone} 与第 {first_row_of[phone]} 行重复"))
+                errors.append(
+                    RowError(
+                        row.row,
+                        "手机号",
+                        "roster.phone_duplicate_in_file",
+                        f"手机号 {phone} 与第 {first_row_of[phone]} 行重复",
+                    )
+                )
             else:
                 first_row_of[phone] = row.row
                 phones[row.row] = phone
@@ -350,20 +456,30 @@ def check_roster(session: Session, principal: Principal, rows: list[RosterRow],
     holders: dict[str, tuple[str, bool]] = {}
     if first_row_of:
         numbers = list(first_row_of)
-        for user in session.execute(select(User.phone, User.username, User.active).where(
-                or_(User.phone.in_(numbers), User.username.in_(numbers)))):
+        for user in session.execute(
+            select(User.phone, User.username, User.active).where(
+                or_(User.phone.in_(numbers), User.username.in_(numbers))
+            )
+        ):
             for number in {user.phone, user.username} & set(numbers):
                 holders[number] = (user.username, user.active)
-    pairs = sorted({(row.town, row.village) for row in rows if row.town and row.village
-                    and not bad_text(row.town + row.village)})
+    pairs = sorted(
+        {(row.town, row.village) for row in rows if row.town and row.village and not bad_text(row.town + row.village)}
+    )
     places = _places(session, principal, pairs)
     people = []
     for row in rows:
         phone = phones.get(row.row)
         if phone in holders:
             username, active = holders[phone]
-            errors.append(RowError(row.row, "手机号", "roster.phone_taken",
-                                   f"手机号 {phone} 已被账号 {username}{'' if active else '（已停用）'} 使用"))
+            errors.append(
+                RowError(
+                    row.row,
+                    "手机号",
+                    "roster.phone_taken",
+                    f"手机号 {phone} 已被账号 {username}{'' if active else '（已停用）'} 使用",
+                )
+            )
         place = None
         if (row.town, row.village) in places:
             place, problems = _place(row, places[(row.town, row.village)])
@@ -374,8 +490,16 @@ def check_roster(session: Session, principal: Principal, rows: list[RosterRow],
     return people, errors
 
 
-def import_roster(session: Session, clock: Clock, principal: Principal, data: bytes, *, dry_run: bool,
-                  filename: str | None = None, progress: Progress | None = None) -> RosterReport:
+def import_roster(
+    session: Session,
+    clock: Clock,
+    principal: Principal,
+    data: bytes,
+    *,
+    dry_run: bool,
+    filename: str | None = None,
+    progress: Progress | None = None,
+) -> RosterReport:
     """Check a roster and, unless ``dry_run``, create its people — all of them or, on any error, none
     (RosterInvalid carries every row error). The report lists each person with their username and,
     once written, their temporary password."""
@@ -391,24 +515,66 @@ def import_roster(session: Session, clock: Clock, principal: Principal, data: by
     if report.errors:
         raise RosterInvalid(
             f"花名册共 {len(rows)} 行，{len({e.row for e in report.errors})} 行有错误；未导入任何人员",
-            errors=[FieldError(e.code, f"rows.{e.row}" + (f".{e.column}" if e.column else ""),
-                               f"第 {e.row} 行" + (f"“{e.column}”" if e.column else "") + f"：{e.message}")
-                    for e in report.errors],
-            extra={"report": report.as_dict()})
-    report.people = [{"row": p["row"], "name": p["name"], "phone": p["phone"], "username": p["username"],
-                      "town": p["town"], "village": p["village"], "grid": p["grid"]} for p in people]
+            errors=[
+                FieldError(
+                    e.code,
+                    f"rows.{e.row}" + (f".{e.column}" if e.column else ""),
+                    f"第 {e.row} 行" + (f"“{e.column}”" if e.column else "") + f"：{e.message}",
+                )
+                for e in report.errors
+            ],
+            extra={"report": report.as_dict()},
+        )
+    report.people = [
+        {
+            "row": p["row"],
+            "name": p["name"],
+            "phone": p["phone"],
+            "username": p["username"],
+            "town": p["town"],
+            "village": p["village"],
+            "grid": p["grid"],
+        }
+        for p in people
+    ]
     if dry_run:
         return report
     progress.begin("写入", len(people))
-    handed = insert_people(session, clock, principal, [
-        {"row": p["row"], "username": p["username"], "name": p["name"], "roles": ["grid_worker"],
-         "region_id": p["village_id"], "phone": p["phone"], "grid_ids": [p["grid"]["id"]]} for p in people],
-        action="import", progress=progress.advance)
+    handed = insert_people(
+        session,
+        clock,
+        principal,
+        [
+            {
+                "row": p["row"],
+                "username": p["username"],
+                "name": p["name"],
+                "roles": ["grid_worker"],
+                "region_id": p["village_id"],
+                "phone": p["phone"],
+                "grid_ids": [p["grid"]["id"]],
+            }
+            for p in people
+        ],
+        action="import",
+        progress=progress.advance,
+    )
     for shown, made in zip(report.people, handed):
         shown["user_id"], shown["temporary_password"] = made["id"], made["temporary_password"]
     report.written = True
-    audit(session, clock, principal, "import_roster", "roster", hashlib.sha256(data).hexdigest(),
-          {"file": filename, "rows": len(rows), "created": len(people),
-           **({"via": principal.extra["via"]} if principal.extra.get("via") else {})})
+    audit(
+        session,
+        clock,
+        principal,
+        "import_roster",
+        "roster",
+        hashlib.sha256(data).hexdigest(),
+        {
+            "file": filename,
+            "rows": len(rows),
+            "created": len(people),
+            **({"via": principal.extra["via"]} if principal.extra.get("via") else {}),
+        },
+    )
     session.flush()
     return report

@@ -1,4 +1,5 @@
 """Public reports (12350 举报), spent challenges, and the server's own secrets."""
+
 from __future__ import annotations
 
 import uuid
@@ -21,8 +22,9 @@ class PublicReport(Base):
 
     __tablename__ = "public_reports"
     __table_args__ = (
-        CheckConstraint("status IN ('received','duplicate','not_safety','to_verify','verified','unfounded')",
-                        name="status_known"),
+        CheckConstraint(
+            "status IN ('received','duplicate','not_safety','to_verify','verified','unfounded')", name="status_known"
+        ),
         CheckConstraint("reward_amount IS NULL OR status = 'verified'", name="reward_only_verified"),
         Index("ix_public_reports_address_created", "client_address", "created_at"),
     )

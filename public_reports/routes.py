@@ -1,4 +1,5 @@
 """``/public/challenge``, ``/public/reports`` (no login) and the desk's ``/public-reports``: thin views."""
+
 from __future__ import annotations
 
 import uuid
@@ -9,13 +10,27 @@ from api.auth import authenticated
 from api.context import clock, db, services, settings
 from api.inputs import Blueprint
 from public_reports import challenge, service
-from public_reports.schemas import (ChallengeOut, PublicConfigOut, PublicReportIn, PublicReportReceipt, PublicStatusOut,
-                                    ReportActionIn, ReportOut, ReportPageOut, ReportQuery)
+from public_reports.schemas import (
+    ChallengeOut,
+    PublicConfigOut,
+    PublicReportIn,
+    PublicReportReceipt,
+    PublicStatusOut,
+    ReportActionIn,
+    ReportOut,
+    ReportPageOut,
+    ReportQuery,
+)
 
-public_blp = Blueprint("public_reports_public", __name__, url_prefix="/api/v1/public",
-                       description="群众举报（12350，无需登录）")
-desk_blp = Blueprint("public_reports", __name__, url_prefix="/api/v1/public-reports",
-                     description="群众举报的受理、核查、反馈与奖励（内勤）")
+public_blp = Blueprint(
+    "public_reports_public", __name__, url_prefix="/api/v1/public", description="群众举报（12350，无需登录）"
+)
+desk_blp = Blueprint(
+    "public_reports",
+    __name__,
+    url_prefix="/api/v1/public-reports",
+    description="群众举报的受理、核查、反馈与奖励（内勤）",
+)
 
 
 @public_blp.route("/config")
@@ -31,8 +46,9 @@ def public_config():
 @public_blp.response(200, ChallengeOut)
 def get_challenge():
     """取得举报验证题目（工作量证明，一次有效）"""
-    return challenge.issue_challenge(db(), clock(), bits=settings().public_challenge_bits,
-                                     seconds=settings().public_challenge_seconds)
+    return challenge.issue_challenge(
+        db(), clock(), bits=settings().public_challenge_bits, seconds=settings().public_challenge_seconds
+    )
 
 
 @public_blp.route("/reports", methods=["POST"])
@@ -41,8 +57,9 @@ def get_challenge():
 @public_blp.response(201, PublicReportReceipt)
 def submit_report(body):
     """提交举报（可匿名）：返回查询码。同一网络地址每天限量；须附验证题目的答案"""
-    report = service.submit_report(db(), clock(), settings(), services().photo_store, body,
-                                   request.remote_addr or "unknown")
+    report = service.submit_report(
+        db(), clock(), settings(), services().photo_store, body, request.remote_addr or "unknown"
+    )
     return {"code": report.code, "status": report.status, "received_at": report.created_at}
 
 

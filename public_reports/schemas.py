@@ -1,4 +1,5 @@
 """Payloads of public reports: what anyone may send, what the reporter sees, what the desk sends and sees."""
+
 from __future__ import annotations
 
 from marshmallow import Schema, fields, validate
@@ -25,8 +26,12 @@ class MapBoundsOut(Schema):
 
 
 class PublicMapOut(Schema):
-    tile_url = fields.String(allow_none=True, metadata={
-        "description": "地图瓦片地址模板（{z}/{x}/{y}）；未设置则为 null：页面以空白底图、定位和文字地址代替"})
+    tile_url = fields.String(
+        allow_none=True,
+        metadata={
+            "description": "地图瓦片地址模板（{z}/{x}/{y}）；未设置则为 null：页面以空白底图、定位和文字地址代替"
+        },
+    )
     attribution = fields.String()
     bounds = fields.Nested(MapBoundsOut, allow_none=True, metadata={"description": "本系统区县的范围（WGS-84）"})
 
@@ -35,26 +40,43 @@ class PublicConfigOut(Schema):
     max_photos = fields.Integer(metadata={"description": "每条举报最多照片数"})
     max_photo_bytes = fields.Integer(metadata={"description": "每张照片最大字节数（同工作人员上传）"})
     max_photo_pixels = fields.Integer(metadata={"description": "每张照片最多像素"})
-    max_request_bytes = fields.Integer(metadata={"description": "一次提交的最大字节数（照片以 base64 计，约为原大小的 4/3）"})
+    max_request_bytes = fields.Integer(
+        metadata={"description": "一次提交的最大字节数（照片以 base64 计，约为原大小的 4/3）"}
+    )
     reports_per_day = fields.Integer(metadata={"description": "同一网络地址每天最多举报条数"})
     challenge_bits = fields.Integer()
     map = fields.Nested(PublicMapOut)
 
 
 class PublicReportIn(Schema):
-    challenge = fields.String(required=True, validate=validate.Length(max=200),
-                              metadata={"description": "GET /public/challenge 取得，一次有效"})
+    challenge = fields.String(
+        required=True,
+        validate=validate.Length(max=200),
+        metadata={"description": "GET /public/challenge 取得，一次有效"},
+    )
     nonce = fields.String(required=True, validate=validate.Length(min=1, max=64))
-    what = fields.String(required=True, validate=validate.Length(min=1, max=2000),
-                         metadata={"description": "举报内容（纯文本，任何地方都不会作为 HTML 显示）"})
+    what = fields.String(
+        required=True,
+        validate=validate.Length(min=1, max=2000),
+        metadata={"description": "举报内容（纯文本，任何地方都不会作为 HTML 显示）"},
+    )
     place = fields.String(load_default="", validate=validate.Length(max=200), metadata={"description": "地点描述"})
     location = fields.Nested(LocationIn, required=True)
-    photos = fields.List(fields.String(), load_default=list, validate=validate.Length(max=10), metadata={
-        "description": "照片，base64 编码的 JPEG/PNG/HEIC，张数与大小限制同工作人员上传"})
-    name = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=50),
-                         metadata={"description": "举报人姓名（可匿名）"})
-    phone = fields.String(load_default=None, allow_none=True,
-                          validate=validate.Regexp(r"^[0-9+\- ]{5,20}$", error="电话号码格式不正确"))
+    photos = fields.List(
+        fields.String(),
+        load_default=list,
+        validate=validate.Length(max=10),
+        metadata={"description": "照片，base64 编码的 JPEG/PNG/HEIC，张数与大小限制同工作人员上传"},
+    )
+    name = fields.String(
+        load_default=None,
+        allow_none=True,
+        validate=validate.Length(max=50),
+        metadata={"description": "举报人姓名（可匿名）"},
+    )
+    phone = fields.String(
+        load_default=None, allow_none=True, validate=validate.Regexp(r"^[0-9+\- ]{5,20}$", error="电话号码格式不正确")
+    )
 
 
 class PublicReportReceipt(Schema):
@@ -129,9 +151,17 @@ class ReportActionIn(Schema):
     enterprise_id = fields.UUID(load_default=None, allow_none=True)
     hazard_id = fields.UUID(load_default=None, allow_none=True)
     case_ref = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=64))
-    outcome = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=2000),
-                            metadata={"description": "告知举报人的处理结果（凭查询码公开可见）"})
-    amount = fields.Decimal(load_default=None, allow_none=True, places=2,
-                            metadata={"description": "奖励金额（元），大于 0、不超过 1,000,000"})
+    outcome = fields.String(
+        load_default=None,
+        allow_none=True,
+        validate=validate.Length(max=2000),
+        metadata={"description": "告知举报人的处理结果（凭查询码公开可见）"},
+    )
+    amount = fields.Decimal(
+        load_default=None,
+        allow_none=True,
+        places=2,
+        metadata={"description": "奖励金额（元），大于 0、不超过 1,000,000"},
+    )
     paid = fields.Boolean(load_default=False)
     note = fields.String(load_default="", validate=validate.Length(max=5000), metadata={"description": "内部备注"})

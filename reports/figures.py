@@ -17,6 +17,7 @@ For a month and a set of regions (each counting everything in its subtree):
 Once a month is over and ``figures_grace_days`` have passed, the ``monthly_figures`` job freezes the
 figures of every region in ``monthly_figures``; the stats API serves the frozen row when there is one
 and computes the same statement live otherwise."""
+
 from __future__ import annotations
 
 from datetime import date, datetime, timedelta
@@ -32,11 +33,27 @@ from inspections.service import PATROLLED_SQL
 from core.periods import Period, local_date, month_period
 from reports.models import MonthlyFigures
 
-FIGURE_COLUMNS = ("inspections", "inspections_by_kind", "hazards_found", "hazards_found_major",
-                  "hazards_found_by_source", "hazards_closed",
-                  "closure_rate", "hazards_closed_in_month", "overdue", "major_open", "major_supervised",
-                  "enterprises", "enterprises_patrolled", "patrol_coverage", "penalty_cases", "penalty_amount",
-                  "rank", "rank_of", "office")
+FIGURE_COLUMNS = (
+    "inspections",
+    "inspections_by_kind",
+    "hazards_found",
+    "hazards_found_major",
+    "hazards_found_by_source",
+    "hazards_closed",
+    "closure_rate",
+    "hazards_closed_in_month",
+    "overdue",
+    "major_open",
+    "major_supervised",
+    "enterprises",
+    "enterprises_patrolled",
+    "patrol_coverage",
+    "penalty_cases",
+    "penalty_amount",
+    "rank",
+    "rank_of",
+    "office",
+)
 ROW_COLUMNS = ("region_id", "month", "as_of", "computed_at") + FIGURE_COLUMNS
 
 _FIGURES_SQL = """
@@ -213,8 +230,16 @@ def _statement(*, all_regions: bool, scope_path: str | None):
 
 
 def _params(month: Period, as_of: datetime, computed_at: datetime, **extra) -> dict:
-    return {"month_start": month.start, "month_end": month.end, "month": month.first_day, "as_of": as_of,
-            "computed_at": computed_at, "kinds": list(INSPECTION_KINDS), "sources": list(HAZARD_SOURCES), **extra}
+    return {
+        "month_start": month.start,
+        "month_end": month.end,
+        "month": month.first_day,
+        "as_of": as_of,
+        "computed_at": computed_at,
+        "kinds": list(INSPECTION_KINDS),
+        "sources": list(HAZARD_SOURCES),
+        **extra,
+    }
 
 
 def live_figures(session: Session, clock: Clock, month: Period, region: Region) -> dict:
@@ -222,11 +247,14 @@ def live_figures(session: Session, clock: Clock, month: Period, region: Region) 
     passed. The region's siblings are computed too, so its rank is among all of them."""
     now = clock.now()
     as_of = min(now, month.end)
-    parent_path = session.scalar(select(Region.path).where(Region.id == region.parent_id)) \
-        if region.parent_id else None
-    targets = list(session.scalars(
-        select(Region.id).where((Region.parent_id == region.parent_id) if region.parent_id
-                                else Region.parent_id.is_(None))))
+    parent_path = session.scalar(select(Region.path).where(Region.id == region.parent_id)) if region.parent_id else None
+    targets = list(
+        session.scalars(
+            select(Region.id).where(
+                (Region.parent_id == region.parent_id) if region.parent_id else Region.parent_id.is_(None)
+            )
+        )
+    )
     targets += list(session.scalars(select(Region.id).where(Region.parent_id == region.id)))
     params = _params(month, as_of, now, targets=targets)
     if parent_path:
@@ -238,8 +266,9 @@ def live_figures(session: Session, clock: Clock, month: Period, region: Region) 
 def frozen_figures(session: Session, month: Period, region: Region) -> dict:
     """The frozen rows of a region and its children for a month (empty when the month is not frozen)."""
     ids = select(Region.id).where((Region.id == region.id) | (Region.parent_id == region.id))
-    rows = session.scalars(select(MonthlyFigures).where(MonthlyFigures.month == month.first_day,
-                                                        MonthlyFigures.region_id.in_(ids)))
+    rows = session.scalars(
+        select(MonthlyFigures).where(MonthlyFigures.month == month.first_day, MonthlyFigures.region_id.in_(ids))
+    )
     return {row.region_id: {c: getattr(row, c) for c in ROW_COLUMNS} for row in rows}
 
 
@@ -249,16 +278,18 @@ def freeze_month(session: Session, clock: Clock, month: Period, *, replace: bool
     now = clock.now()
     if now < month.end:
         raise ValueError(f"month {month.key} has not ended")
-    conflict = ("DO UPDATE SET " + ", ".join(f"{c} = excluded.{c}" for c in ROW_COLUMNS[2:])) if replace \
-        else "DO NOTHING"
+    conflict = (
+        ("DO UPDATE SET " + ", ".join(f"{c} = excluded.{c}" for c in ROW_COLUMNS[2:])) if replace else "DO NOTHING"
+    )
     columns = ", ".join(ROW_COLUMNS)
-    statement = text(f"INSERT INTO monthly_figures ({columns}) SELECT {columns} FROM ("
-                     f"{_statement(all_regions=True, scope_path=None).text}) AS computed "
-                     f"ON CONFLICT (region_id, month) {conflict}")
+    statement = text(
+        f"INSERT INTO monthly_figures ({columns}) SELECT {columns} FROM ("
+        f"{_statement(all_regions=True, scope_path=None).text}) AS computed "
+        f"ON CONFLICT (region_id, month) {conflict}"
+    )
     written = session.execute(statement, _params(month, month.end, now)).rowcount
     if written:
-        audit(session, clock, None, "replace" if replace else "freeze", "monthly_figures", month.key,
-              {"rows": written})
+        audit(session, clock, None, "replace" if replace else "freeze", "monthly_figures", month.key, {"rows": written})
     return written
 
 

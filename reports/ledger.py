@@ -3,6 +3,7 @@
 Rows come from ``inspections.hazards.ledger_select`` — the very query of ``GET /hazards`` with the same
 filters and scope — read through a server-side cursor and written by XlsxWriter in constant-memory
 mode, which writes each row out to a temporary file at once: memory stays flat however long the ledger."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -24,11 +25,22 @@ from inspections.hazards import ledger_select
 from inspections.models import Hazard
 
 LEVEL_LABELS = {"general": "一般隐患", "major": "重大事故隐患"}
-SOURCE_LABELS = {"inspection": "执法检查", "patrol": "网格员巡查", "grid_report": "网格员上报", "self": "企业自查",
-                 "public": "群众举报"}
+SOURCE_LABELS = {
+    "inspection": "执法检查",
+    "patrol": "网格员巡查",
+    "grid_report": "网格员上报",
+    "self": "企业自查",
+    "public": "群众举报",
+}
 STATUS_LABELS = {"reported": "已登记", "ordered": "整改中", "submitted": "整改完成待复查", "closed": "已销号"}
-CASE_STATUS_LABELS = {"filed": "已立案", "investigating": "调查取证", "notified": "已告知", "decided": "已决定",
-                      "executed": "已执行", "closed": "已结案"}
+CASE_STATUS_LABELS = {
+    "filed": "已立案",
+    "investigating": "调查取证",
+    "notified": "已告知",
+    "decided": "已决定",
+    "executed": "已执行",
+    "closed": "已结案",
+}
 OVERDUE_LABEL = "逾期未整改"
 DATETIME_FORMAT = "yyyy-mm-dd hh:mm"
 ROWS_PER_FETCH = 1000
@@ -105,43 +117,82 @@ def export_select(clock: Clock, principal: Principal, filters: dict):
     finder = aliased(User)
     verifier = aliased(User)
     town = aliased(Region)
-    return (ledger.with_only_columns(
-                Hazard.id, Hazard.description, Hazard.level, Hazard.status, Hazard.source, Hazard.self_fixed,
-                Hazard.found_at, Hazard.deadline,
-                Hazard.responsible_person, Hazard.measures, Hazard.five, Hazard.supervised, Hazard.supervising_office,
-                Hazard.rechecked_at, Hazard.closed_at, ledger.selected_columns.enterprise_name,
-                ledger.selected_columns.industry, ledger.selected_columns.overdue,
-                ledger.selected_columns.penalty_case,
-                Enterprise.uscc.label("uscc"),
-                # A hazard sits in a village (its town is the parent) or, without one, in the town itself.
-                case((Region.level == "town", Region.name), else_=town.name).label("town_name"),
-                case((Region.level == "village", Region.name), else_=None).label("village_name"),
-                Grid.name.label("grid_name"), finder.name.label("found_by_name"),
-                verifier.name.label("closed_by_name"), maintain_column_froms=False)
-            .outerjoin(Grid, Grid.id == Hazard.grid_id)
-            .outerjoin(town, town.id == Region.parent_id)
-            .outerjoin(finder, finder.id == Hazard.found_by)
-            .outerjoin(verifier, verifier.id == Hazard.closed_by)
-            .execution_options(yield_per=ROWS_PER_FETCH))
+    return (
+        ledger.with_only_columns(
+            Hazard.id,
+            Hazard.description,
+            Hazard.level,
+            Hazard.status,
+            Hazard.source,
+            Hazard.self_fixed,
+            Hazard.found_at,
+            Hazard.deadline,
+            Hazard.responsible_person,
+            Hazard.measures,
+            Hazard.five,
+            Hazard.supervised,
+            Hazard.supervising_office,
+            Hazard.rechecked_at,
+            Hazard.closed_at,
+            ledger.selected_columns.enterprise_name,
+            ledger.selected_columns.industry,
+            ledger.selected_columns.overdue,
+            ledger.selected_columns.penalty_case,
+            Enterprise.uscc.label("uscc"),
+            # A hazard sits in a village (its town is the parent) or, without one, in the town itself.
+            case((Region.level == "town", Region.name), else_=town.name).label("town_name"),
+            case((Region.level == "village", Region.name), else_=None).label("village_name"),
+            Grid.name.label("grid_name"),
+            finder.name.label("found_by_name"),
+            verifier.name.label("closed_by_name"),
+            maintain_column_froms=False,
+        )
+        .outerjoin(Grid, Grid.id == Hazard.grid_id)
+        .outerjoin(town, town.id == Region.parent_id)
+        .outerjoin(finder, finder.id == Hazard.found_by)
+        .outerjoin(verifier, verifier.id == Hazard.closed_by)
+        .execution_options(yield_per=ROWS_PER_FETCH)
+    )
 
 
-def write_ledger(session: Session, clock: Clock, principal: Principal, filters: dict, out: IO[bytes], *,
-                 described_filters: dict | None = None) -> int:
+def write_ledger(
+    session: Session,
+    clock: Clock,
+    principal: Principal,
+    filters: dict,
+    out: IO[bytes],
+    *,
+    described_filters: dict | None = None,
+) -> int:
     """Write the workbook to ``out``; returns the number of hazards in it."""
-    workbook = xlsxwriter.Workbook(out, {
-        "constant_memory": True,
-        # Text from phones is text: "=HYPERLINK(…)" in a description must not become a live formula
-        # in the desk officer's Excel, nor "http://…" a link, nor "0012" the number 12.
-        "strings_to_formulas": False, "strings_to_urls": False, "strings_to_numbers": False,
-    })
+    workbook = xlsxwriter.Workbook(
+        out,
+        {
+            "constant_memory": True,
+            # Text from phones is text: "=HYPERLINK(…)" in a description must not become a live formula
+            # in the desk officer's Excel, nor "http://…" a link, nor "0012" the number 12.
+            "strings_to_formulas": False,
+            "strings_to_urls": False,
+            "strings_to_numbers": False,
+        },
+    )
     sheet = workbook.add_worksheet(SHEET_TITLE)
     for index, column in enumerate(COLUMNS):
         sheet.set_column(index, index, column.width)
     sheet.freeze_panes(1, 2)  # the header row and 序号/企业名称 stay in view
     sheet.repeat_rows(0)
     sheet.set_landscape()
-    header = workbook.add_format({"bold": True, "bg_color": "#DDEBF7", "align": "center", "valign": "vcenter",
-                                  "text_wrap": True, "border": 1, "border_color": "#999999"})
+    header = workbook.add_format(
+        {
+            "bold": True,
+            "bg_color": "#DDEBF7",
+            "align": "center",
+            "valign": "vcenter",
+            "text_wrap": True,
+            "border": 1,
+            "border_color": "#999999",
+        }
+    )
     sheet.write_row(0, 0, HEADERS, header)
 
     moment = workbook.add_format({"num_format": DATETIME_FORMAT})
@@ -165,12 +216,15 @@ def write_ledger(session: Session, clock: Clock, principal: Principal, filters: 
     about = workbook.add_worksheet("说明")
     about.set_column(0, 0, 14)
     about.set_column(1, 1, 60)
-    for line, (key, value) in enumerate((
+    for line, (key, value) in enumerate(
+        (
             ("导出时间", _local(clock.now()).strftime("%Y-%m-%d %H:%M")),
             ("导出人", f"{principal.name}（{principal.username}）"),
             ("辖区", principal.region_code),
             ("隐患条数", count),
-            ("筛选条件", "；".join(f"{k}={v}" for k, v in (described_filters or {}).items()) or "无"))):
+            ("筛选条件", "；".join(f"{k}={v}" for k, v in (described_filters or {}).items()) or "无"),
+        )
+    ):
         about.write_row(line, 0, [key, value])
     workbook.set_properties({"title": SHEET_TITLE, "author": "安巡 AnXun"})
     workbook.close()

@@ -1,4 +1,5 @@
 """Monthly figures (月度统计) frozen per region once a month is over: one row per (region, month)."""
+
 from __future__ import annotations
 
 import uuid

@@ -1,6 +1,7 @@
 """四色安全风险空间分布图: a region's grids and enterprises with their risk colours, as one RFC 7946
 GeoJSON FeatureCollection (WGS-84 longitude/latitude, exterior rings counter-clockwise) that QGIS opens
 as it is; ``layer`` picks one geometry type when a single-layer file is wanted. Built by PostGIS."""
+
 from __future__ import annotations
 
 import json
@@ -34,7 +35,7 @@ grid_features AS (
         'geometry', CAST(ST_AsGeoJSON(ST_ForcePolygonCCW(g.geometry), 7) AS json),
         'properties', json_build_object(
             'layer', 'grid', 'name', g.name, 'town', t.name, 'town_code', t.code,
-            'risk', s.risk, 'risk_label', {_case('s.risk', RISK_LABELS)}, 'fill', {_case('s.risk', RISK_FILL)},
+            'risk', s.risk, 'risk_label', {_case("s.risk", RISK_LABELS)}, 'fill', {_case("s.risk", RISK_FILL)},
             'enterprises', s.enterprises, 'red', s.red, 'orange', s.orange, 'yellow', s.yellow, 'blue', s.blue,
             'workers', (SELECT string_agg(u.name, '、' ORDER BY u.name)
                           FROM grid_assignments ga JOIN users u ON u.id = ga.user_id
@@ -63,7 +64,7 @@ enterprise_features AS (
         'properties', json_build_object(
             'layer', 'enterprise', 'name', e.name, 'uscc', e.uscc, 'industry', e.industry,
             'subtype', e.subtype, 'address', e.address, 'village', v.name, 'grid', g.name,
-            'risk', e.risk, 'risk_label', {_case('e.risk', RISK_LABELS)}, 'fill', {_case('e.risk', RISK_FILL)},
+            'risk', e.risk, 'risk_label', {_case("e.risk", RISK_LABELS)}, 'fill', {_case("e.risk", RISK_FILL)},
             'open_hazards', (SELECT count(*) FROM hazards h WHERE h.enterprise_id = e.id AND h.status <> 'closed'))
         ) AS feature
       FROM enterprises e

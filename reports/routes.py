@@ -1,4 +1,5 @@
 """``/stats/monthly``, ``/hazards/export.xlsx``, ``/reports/riskmap.geojson``: thin views over reports/."""
+
 from __future__ import annotations
 
 import tempfile
@@ -22,8 +23,9 @@ SPOOL_BYTES = 8 * 1024 * 1024
 
 stats_blp = Blueprint("stats", __name__, url_prefix="/api/v1/stats", description="月度统计（月排名、月通报）")
 # Beside the ledger's own blueprint: the same path prefix, routed apart from /hazards/<uuid>.
-ledger_export_blp = Blueprint("hazard_ledger_export", __name__, url_prefix="/api/v1/hazards",
-                              description="隐患台账导出")
+ledger_export_blp = Blueprint(
+    "hazard_ledger_export", __name__, url_prefix="/api/v1/hazards", description="隐患台账导出"
+)
 reports_blp = Blueprint("reports", __name__, url_prefix="/api/v1/reports", description="专题图表")
 
 
@@ -40,8 +42,12 @@ def monthly(query):
 @ledger_export_blp.route("/export.xlsx")
 @authenticated
 @ledger_export_blp.arguments(LedgerExportQuery, location="query")
-@ledger_export_blp.response(200, {"type": "string", "format": "binary"}, content_type=XLSX,
-                            description="Excel 隐患台账：中文表头、冻结首行、日期为日期格式")
+@ledger_export_blp.response(
+    200,
+    {"type": "string", "format": "binary"},
+    content_type=XLSX,
+    description="Excel 隐患台账：中文表头、冻结首行、日期为日期格式",
+)
 def export_ledger(query):
     """导出隐患台账（.xlsx），筛选条件与 GET /hazards 相同，导出全部符合条件的隐患"""
     described = {key: value for key, value in jsonable(query).items() if value not in (None, [], "")}
@@ -50,8 +56,7 @@ def export_ledger(query):
     size = out.tell()
     out.seek(0)
     day = clock().now().astimezone(ledger.SHANGHAI).strftime("%Y%m%d")
-    response = send_file(out, mimetype=XLSX, as_attachment=True, download_name=f"隐患台账_{day}.xlsx",
-                         max_age=0)
+    response = send_file(out, mimetype=XLSX, as_attachment=True, download_name=f"隐患台账_{day}.xlsx", max_age=0)
     response.content_length = size
     return response
 
@@ -60,8 +65,12 @@ def export_ledger(query):
 @reports_blp.doc(operationId="getRiskMap")
 @authenticated(*OFFICERS)
 @reports_blp.arguments(RiskMapQuery, location="query")
-@reports_blp.response(200, {"$ref": "#/components/schemas/FeatureCollection"}, content_type=GEOJSON,
-                      description="GeoJSON FeatureCollection（WGS-84），QGIS 可直接打开")
+@reports_blp.response(
+    200,
+    {"$ref": "#/components/schemas/FeatureCollection"},
+    content_type=GEOJSON,
+    description="GeoJSON FeatureCollection（WGS-84），QGIS 可直接打开",
+)
 def risk_map(query):
     """四色安全风险空间分布图：乡镇（或区县）的网格与企业及其风险等级"""
     region = visible_region(db(), g.principal, query["region"])

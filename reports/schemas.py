@@ -1,4 +1,5 @@
 """Query and answer schemas of the stats, ledger export and risk map endpoints."""
+
 from __future__ import annotations
 
 from marshmallow import Schema, fields, validate
@@ -12,8 +13,9 @@ REGION_CODE = validate.Regexp(r"^[0-9]{12}$", error="区划代码须为 12 位�
 
 
 class MonthlyStatsQuery(Schema):
-    region = fields.String(load_default=None, validate=REGION_CODE,
-                           metadata={"description": "区划代码（12 位）；不填为本人所在区划"})
+    region = fields.String(
+        load_default=None, validate=REGION_CODE, metadata={"description": "区划代码（12 位）；不填为本人所在区划"}
+    )
     month = AcceptedMonth(load_default=None, metadata={"description": "统计月份 YYYY-MM（2000-01 起）；不填为本月"})
 
 
@@ -36,8 +38,13 @@ class FiguresOut(Schema):
     inspections_by_kind = fields.Dict(keys=fields.String(), values=fields.Integer())
     hazards_found = fields.Integer(metadata={"description": "本月发现隐患"})
     hazards_found_major = fields.Integer(metadata={"description": "其中重大事故隐患"})
-    hazards_found_by_source = fields.Dict(keys=fields.String(), values=fields.Integer(), metadata={
-        "description": "本月发现隐患按来源：inspection 执法检查、patrol 网格员巡查、grid_report 网格员上报、self 企业自查自报、public 群众举报"})
+    hazards_found_by_source = fields.Dict(
+        keys=fields.String(),
+        values=fields.Integer(),
+        metadata={
+            "description": "本月发现隐患按来源：inspection 执法检查、patrol 网格员巡查、grid_report 网格员上报、self 企业自查自报、public 群众举报"
+        },
+    )
     hazards_closed = fields.Integer(metadata={"description": "本月发现的隐患中截至统计时点已销号的"})
     closure_rate = fields.Float(allow_none=True, metadata={"description": "整改销号率；本月未发现隐患为 null"})
     hazards_closed_in_month = fields.Integer(metadata={"description": "本月销号隐患（不论何时发现）"})
@@ -76,11 +83,16 @@ class LedgerExportQuery(HazardQuery):
     class Meta:
         exclude = ("page", "per_page")
 
-    sort = fields.String(load_default="found_at", validate=validate.OneOf(
-        ["found_at", "-found_at", "deadline", "-deadline", "updated_at", "-updated_at"]))
+    sort = fields.String(
+        load_default="found_at",
+        validate=validate.OneOf(["found_at", "-found_at", "deadline", "-deadline", "updated_at", "-updated_at"]),
+    )
 
 
 class RiskMapQuery(Schema):
     region = fields.String(required=True, validate=REGION_CODE, metadata={"description": "乡镇或区县区划代码"})
-    layer = fields.String(load_default="all", validate=validate.OneOf(LAYERS),
-                          metadata={"description": "all：网格与企业；grids：仅网格面；enterprises：仅企业点"})
+    layer = fields.String(
+        load_default="all",
+        validate=validate.OneOf(LAYERS),
+        metadata={"description": "all：网格与企业；grids：仅网格面；enterprises：仅企业点"},
+    )

@@ -1,5 +1,6 @@
 """What the report endpoints answer: a region's monthly figures with its children's ranking, and the
 checks they share (the region exists and lies in the caller's area)."""
+
 from __future__ import annotations
 
 from sqlalchemy import select
@@ -18,8 +19,9 @@ OFFICE_KEYS = ("inspections", "inspections_by_kind", "enterprises_inspected", "h
 
 def visible_region(session: Session, principal: Principal, code: str | None) -> Region:
     """The region named by ``code`` (the caller's own when none), if it lies in the caller's area."""
-    region = session.scalar(select(Region).where(Region.code == (code or principal.region_code),
-                                                 principal.region_filter(Region.path)))
+    region = session.scalar(
+        select(Region).where(Region.code == (code or principal.region_code), principal.region_filter(Region.path))
+    )
     if region is None:
         raise NotFound("区划不存在或不在您的辖区内", code="region.not_found")
     return region
@@ -39,8 +41,9 @@ def _figures(row: dict) -> dict:
     return {column: row[column] for column in FIGURE_COLUMNS if column != "office"}
 
 
-def monthly_stats(session: Session, clock: Clock, principal: Principal, region_code: str | None,
-                  month_key: str | None) -> dict:
+def monthly_stats(
+    session: Session, clock: Clock, principal: Principal, region_code: str | None, month_key: str | None
+) -> dict:
     """月度统计 of a region: frozen at the month's end when the ``monthly_figures`` job has run, live otherwise."""
     region = visible_region(session, principal, region_code)
     month = parse_month(clock, month_key)
@@ -50,8 +53,9 @@ def monthly_stats(session: Session, clock: Clock, principal: Principal, region_c
         rows = live_figures(session, clock, month, region)
     own = rows[region.id]
     children = list(session.scalars(select(Region).where(Region.parent_id == region.id)))
-    ranked = sorted((child for child in children if child.id in rows),
-                    key=lambda child: (rows[child.id]["rank"], child.code))
+    ranked = sorted(
+        (child for child in children if child.id in rows), key=lambda child: (rows[child.id]["rank"], child.code)
+    )
     return {
         "region": {"code": region.code, "name": region.name, "level": region.level},
         "month": month.key,
@@ -61,6 +65,11 @@ def monthly_stats(session: Session, clock: Clock, principal: Principal, region_c
         "ranking": RANKING_RULE,
         "figures": _figures(own),
         "office": {key: own["office"].get(key) for key in OFFICE_KEYS},
-        "children": [{"region": {"code": child.code, "name": child.name, "level": child.level},
-                      "figures": _figures(rows[child.id])} for child in ranked],
+        "children": [
+            {
+                "region": {"code": child.code, "name": child.name, "level": child.level},
+                "figures": _figures(rows[child.id]),
+            }
+            for child in ranked
+        ],
     }

@@ -7,8 +7,9 @@ VENV="${VENV:-.venv}"
 
 # Chromium for the browser tests (tests/web).
 scripts/browser-packages.sh
-# Lint first: a name that does not exist fails in a second, not after the suite.
+# Lint first: a name that does not exist, or a file not in the house format, fails in a second, not after the suite.
 "$VENV/bin/ruff" check --quiet .
+"$VENV/bin/ruff" format --check --quiet . || { echo "ruff: files above are not formatted; run: .venv/bin/ruff format ." >&2; exit 1; }
 
 source scripts/database.sh
 use_database

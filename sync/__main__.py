@@ -1,4 +1,5 @@
 """``python -m sync``: the reference sync client's command line (sync/client/cli.py)."""
+
 import sys
 
 from sync.client.cli import main

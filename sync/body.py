@@ -1,4 +1,5 @@
 """Reading a push body: at most the advertised size after decompression, never inflating a gzip bomb whole."""
+
 from __future__ import annotations
 
 import zlib

@@ -7,6 +7,7 @@ that are superseded, or are tombstones, are deleted in one statement; the positi
 was done is kept as the feed's floor, and a cursor before the floor answers ``reset``. Each record's
 latest row stays, so a pull from the start (a new phone, a reset) still finds every record. An
 advisory lock keeps a compaction from falling between a pull's reading of the floor and of the rows."""
+
 from __future__ import annotations
 
 from datetime import timedelta
@@ -47,12 +48,12 @@ def compact_change_log(session: Session, clock: Clock, retention_days: int) -> d
     # Waits for pulls in flight; pulls that start meanwhile wait for this transaction to commit.
     session.execute(text(f"SELECT pg_advisory_xact_lock({COMPACTION_LOCK})"))
     now = clock.now()
-    floor = session.execute(text(FLOOR), {"cutoff": now - timedelta(days=retention_days),
-                                          "horizon": horizon(session)}).one_or_none()
+    floor = session.execute(
+        text(FLOOR), {"cutoff": now - timedelta(days=retention_days), "horizon": horizon(session)}
+    ).one_or_none()
     if floor is None:
         return {"rows_removed": 0, "floor": None}
     params = {"floor_t": floor.txid, "floor_s": floor.seq, "now": now}
     removed = session.execute(text(COMPACT), params).rowcount
     session.execute(text(RAISE_FLOOR), params)
     return {"rows_removed": removed, "floor": [int(floor.txid), floor.seq]}
-

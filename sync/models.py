@@ -3,6 +3,7 @@
 ``change_log`` rows are written by database triggers on every pullable table, so no write path —
 ORM, bulk SQL, a migration — can forget one. Each row carries the record's scope keys before and
 after the change, so a pull can tell who must hear of it (including as a tombstone)."""
+
 from __future__ import annotations
 
 import uuid

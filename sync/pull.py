@@ -14,6 +14,7 @@ view is most of the log, and finding each record's latest change over the whole 
 would cost seconds per page. The snapshot walks the records by key at the head of the feed when it
 began, serving those in view (no tombstones: the phone starts empty), then the feed goes on from that
 head; what changed during the snapshot comes again, at its newer version."""
+
 from __future__ import annotations
 
 import base64
@@ -52,13 +53,24 @@ class Cursor:
     floor: list[int] | None = None
 
     def encode(self) -> str:
-        raw = json.dumps({"v": 1, "p": list(self.pos), "s": self.scope, "g": self.grids, "r": self.regrid,
-                          "b": self.snapshot, "f": self.floor}, separators=(",", ":"))
+        raw = json.dumps(
+            {
+                "v": 1,
+                "p": list(self.pos),
+                "s": self.scope,
+                "g": self.grids,
+                "r": self.regrid,
+                "b": self.snapshot,
+                "f": self.floor,
+            },
+            separators=(",", ":"),
+        )
         return base64.urlsafe_b64encode(raw.encode()).decode().rstrip("=")
 
     @classmethod
     def decode(cls, value: str) -> "Cursor | None":
         """The cursor ``value`` encodes, or None for anything this server did not issue (answered by a reset)."""
+
         def key(part) -> str:
             if not isinstance(part, str) or bad_text(part):
                 raise ValueError(part)
@@ -67,7 +79,7 @@ class Cursor:
         def position(pair) -> list[int]:
             # Positions are PostgreSQL xid8 and bigint: a number beyond them is not ours.
             numbers = [int(x) for x in pair]
-            if len(numbers) != 2 or not all(0 <= n < 2 ** 63 for n in numbers):
+            if len(numbers) != 2 or not all(0 <= n < 2**63 for n in numbers):
                 raise ValueError(pair)
             return numbers
 
@@ -77,17 +89,27 @@ class Cursor:
                 return None
             regrid = raw.get("r")
             if regrid is not None:
-                regrid = {"grids": [str(uuid.UUID(g)) for g in regrid["grids"]],
-                          "pos": position(regrid["pos"]), "upto": position(regrid["upto"])}
+                regrid = {
+                    "grids": [str(uuid.UUID(g)) for g in regrid["grids"]],
+                    "pos": position(regrid["pos"]),
+                    "upto": position(regrid["upto"]),
+                }
             snapshot = raw.get("b")
             if snapshot is not None:
                 after = snapshot["after"]
-                snapshot = {"after": None if after is None else [key(after[0]), key(after[1])],
-                            "head": position(snapshot["head"])}
+                snapshot = {
+                    "after": None if after is None else [key(after[0]), key(after[1])],
+                    "head": position(snapshot["head"]),
+                }
             floor = raw.get("f")
-            return cls(pos=tuple(position(raw["p"])), scope=str(raw["s"]),
-                       grids=[str(uuid.UUID(g)) for g in raw["g"]], regrid=regrid, snapshot=snapshot,
-                       floor=None if floor is None else position(floor))
+            return cls(
+                pos=tuple(position(raw["p"])),
+                scope=str(raw["s"]),
+                grids=[str(uuid.UUID(g)) for g in raw["g"]],
+                regrid=regrid,
+                snapshot=snapshot,
+                floor=None if floor is None else position(floor),
+            )
         except (ValueError, KeyError, TypeError, IndexError, AttributeError, OverflowError, RecursionError):
             return None
 
@@ -120,11 +142,21 @@ class View:
             keyed.append("c.enterprise_id = CAST(:enterprise AS uuid) AND c.entity IN ('enterprise', 'hazard')")
         self.match = _any(keyed[:2] + [GRID_MATCH] + keyed[2:])
         # Visible now: the same conditions, with the region and grids as they are now (not before).
-        self.visible = "(c.op = 'upsert' AND " + _any(
-            [k for k in keyed if "old_region_path" not in k] + now + ["c.grid_id = ANY(CAST(:grids_now AS uuid[]))"]) + ")"
-        self.params = {"user": str(principal.user_id), "path": principal.region_path,
-                       "enterprise": str(principal.enterprise_id) if principal.enterprise_id else None,
-                       "grids_now": grids_now, "grids": sorted(set(grids_now)), "horizon": horizon}
+        self.visible = (
+            "(c.op = 'upsert' AND "
+            + _any(
+                [k for k in keyed if "old_region_path" not in k] + now + ["c.grid_id = ANY(CAST(:grids_now AS uuid[]))"]
+            )
+            + ")"
+        )
+        self.params = {
+            "user": str(principal.user_id),
+            "path": principal.region_path,
+            "enterprise": str(principal.enterprise_id) if principal.enterprise_id else None,
+            "grids_now": grids_now,
+            "grids": sorted(set(grids_now)),
+            "horizon": horizon,
+        }
 
 
 def _any(conditions: list[str]) -> str:
@@ -137,7 +169,6 @@ GRID_MATCH = "c.grid_id = ANY(CAST(:grids AS uuid[])) OR c.old_grid_id = ANY(CAS
 RANGE = """(c.txid, c.seq) > (CAST(:after_t AS text)::xid8, :after_s)
        AND c.txid < CAST(:horizon AS text)::xid8
        AND (c.txid, c.seq) <= (CAST(:upto_t AS text)::xid8, :upto_s)"""
-
 
 
 def _page_sql(match: str, visible: str) -> str:
@@ -154,6 +185,8 @@ WITH relevant AS (
 SELECT entity, entity_id, txid::text AS txid, seq, version, visible FROM latest
  ORDER BY latest.txid, latest.seq LIMIT :limit
 """
+
+
 # ORDER BY names the columns of ``latest``: a bare ``txid`` would be the text output column, and text
 # puts "10" before "9" — a page cut there would move the cursor past changes not yet served.
 
@@ -260,16 +293,21 @@ def pull(session: Session, clock: Clock, principal: Principal, cursor_value: str
 
 def _bounds(session: Session) -> Bounds:
     row = session.execute(text(BOUNDS)).one()
-    return Bounds(horizon=row.horizon,
-                  head=(int(row.head_t), row.head_s) if row.head_t is not None else START,
-                  floor=(int(row.floor_t), row.floor_s) if row.floor_t is not None else None)
+    return Bounds(
+        horizon=row.horizon,
+        head=(int(row.head_t), row.head_s) if row.head_t is not None else START,
+        floor=(int(row.floor_t), row.floor_s) if row.floor_t is not None else None,
+    )
 
 
-def _resume(cursor_value: str | None, principal: Principal, bounds: Bounds, grids_now: list[str]) -> tuple[Cursor, bool]:
+def _resume(
+    cursor_value: str | None, principal: Principal, bounds: Bounds, grids_now: list[str]
+) -> tuple[Cursor, bool]:
     """The cursor to go on from, and whether the phone must start over (reset)."""
     cursor = Cursor.decode(cursor_value) if cursor_value else None
-    reset = cursor_value is not None and (cursor is None or cursor.scope != scope_key(principal)
-                                          or _behind_floor(cursor, bounds.floor))
+    reset = cursor_value is not None and (
+        cursor is None or cursor.scope != scope_key(principal) or _behind_floor(cursor, bounds.floor)
+    )
     if cursor is None or reset:
         cursor = Cursor(pos=START, scope=scope_key(principal), grids=grids_now)
         if (principal.is_admin or principal.sees_region_subtree) and bounds.head != START:
@@ -288,10 +326,16 @@ def _regrid_phase(session: Session, view: View, cursor: Cursor, bounds: Bounds, 
     if not (regrid := cursor.regrid):
         return False
     # Only the grids being replayed: nothing else needs to come again.
-    page = _page(session, _page_sql(f"({GRID_MATCH})", view.visible), view.params | {"grids": regrid["grids"]},
-                 tuple(regrid["pos"]), tuple(regrid["upto"]), limit + 1 - len(rows))
+    page = _page(
+        session,
+        _page_sql(f"({GRID_MATCH})", view.visible),
+        view.params | {"grids": regrid["grids"]},
+        tuple(regrid["pos"]),
+        tuple(regrid["upto"]),
+        limit + 1 - len(rows),
+    )
     if len(rows) + len(page) > limit:
-        rows += page[:limit - len(rows)]
+        rows += page[: limit - len(rows)]
         regrid["pos"] = [int(rows[-1].txid), rows[-1].seq]
         return True
     rows += page
@@ -305,11 +349,20 @@ def _snapshot_phase(session: Session, view: View, cursor: Cursor, bounds: Bounds
         return False
     after = snapshot["after"] or ["", ""]
     head = snapshot["head"]
-    served = session.execute(text(_snapshot_sql(view.visible)), view.params | {
-        "first": snapshot["after"] is None, "after_e": after[0], "after_id": after[1],
-        "head_t": str(head[0]), "head_s": head[1], "limit": limit + 1 - len(rows)}).all()
+    served = session.execute(
+        text(_snapshot_sql(view.visible)),
+        view.params
+        | {
+            "first": snapshot["after"] is None,
+            "after_e": after[0],
+            "after_id": after[1],
+            "head_t": str(head[0]),
+            "head_s": head[1],
+            "limit": limit + 1 - len(rows),
+        },
+    ).all()
     has_more = len(rows) + len(served) > limit
-    served = served[:limit - len(rows)]
+    served = served[: limit - len(rows)]
     if served:
         snapshot["after"] = [served[-1].entity, served[-1].entity_id]
     rows += served
@@ -323,7 +376,7 @@ def _feed_phase(session: Session, view: View, cursor: Cursor, bounds: Bounds, ro
     """The feed after the cursor's position; True when the page is full."""
     page = _page(session, _page_sql(view.match, view.visible), view.params, cursor.pos, MAX, limit + 1 - len(rows))
     has_more = len(rows) + len(page) > limit
-    page = page[:limit - len(rows)]
+    page = page[: limit - len(rows)]
     if page:
         cursor.pos = (int(page[-1].txid), page[-1].seq)
     rows += page
@@ -335,12 +388,16 @@ def _feed_phase(session: Session, view: View, cursor: Cursor, bounds: Bounds, ro
 
 
 def _page(session: Session, sql: str, params: dict, after, upto, limit: int) -> list:
-    return session.execute(text(sql), params | {"after_t": str(after[0]), "after_s": after[1], "upto_t": str(upto[0]),
-                                                "upto_s": upto[1], "limit": limit}).all()
+    return session.execute(
+        text(sql),
+        params
+        | {"after_t": str(after[0]), "after_s": after[1], "upto_t": str(upto[0]), "upto_s": upto[1], "limit": limit},
+    ).all()
 
 
-def _answer(session: Session, clock: Clock, principal: Principal, rows: list, cursor: Cursor, *, has_more: bool,
-            reset: bool) -> dict:
+def _answer(
+    session: Session, clock: Clock, principal: Principal, rows: list, cursor: Cursor, *, has_more: bool, reset: bool
+) -> dict:
     data = _records(session, clock, principal, [(r.entity, r.entity_id) for r in rows if r.visible])
     changes = []
     for row in rows:
@@ -348,8 +405,15 @@ def _answer(session: Session, clock: Clock, principal: Principal, rows: list, cu
         if record is None:
             changes.append({"entity": row.entity, "op": "delete", "id": row.entity_id, "version": row.version})
         else:
-            changes.append({"entity": row.entity, "op": "upsert", "id": row.entity_id,
-                            "version": record.get("version", row.version), "data": record})
+            changes.append(
+                {
+                    "entity": row.entity,
+                    "op": "upsert",
+                    "id": row.entity_id,
+                    "version": record.get("version", row.version),
+                    "data": record,
+                }
+            )
     return {"changes": changes, "cursor": cursor.encode(), "has_more": has_more, "reset": reset}
 
 
@@ -370,18 +434,23 @@ def _records(session: Session, clock: Clock, principal: Principal, keys: list[tu
         for item in hazards.rows(session, clock, principal, [uuid.UUID(i) for i in ids]):
             out[("hazard", str(item["id"]))] = item
     if ids := by_entity.get("task"):
-        for task in session.scalars(select(Task).where(Task.id.in_([uuid.UUID(i) for i in ids]),
-                                                       Task.assignee_id == principal.user_id)):
+        for task in session.scalars(
+            select(Task).where(Task.id.in_([uuid.UUID(i) for i in ids]), Task.assignee_id == principal.user_id)
+        ):
             out[("task", str(task.id))] = task_view(task)
     if ids := by_entity.get("plan"):
         # The feed's audience for plans is their team (SYNC_PROTOCOL.md §3), the first part of the secrecy rule.
-        for plan in session.scalars(select(Plan).where(Plan.id.in_([uuid.UUID(i) for i in ids]),
-                                                       plans.on_team(principal))):
+        for plan in session.scalars(
+            select(Plan).where(Plan.id.in_([uuid.UUID(i) for i in ids]), plans.on_team(principal))
+        ):
             out[("plan", str(plan.id))] = jsonable(plans.plan_dict(plan))
     if ids := by_entity.get("checklist_template"):
         wanted = [(code, int(version)) for code, version in (i.rsplit("@", 1) for i in ids)]
-        for row in session.scalars(select(ChecklistTemplate).where(
+        for row in session.scalars(
+            select(ChecklistTemplate).where(
                 tuple_(ChecklistTemplate.code, ChecklistTemplate.version).in_(wanted),
-                ChecklistTemplate.status == "published")):
+                ChecklistTemplate.status == "published",
+            )
+        ):
             out[("checklist_template", f"{row.code}@{row.version}")] = row.content | {"content_hash": row.content_hash}
     return out

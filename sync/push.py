@@ -1,5 +1,6 @@
 """POST /sync/push: one savepoint per change through the same domain functions as REST; the stored
 answer commits with the changes, so a retried batch gets the same answer and applies nothing twice."""
+
 from __future__ import annotations
 
 import logging
@@ -67,8 +68,10 @@ def push_batch(session: Session, clock: Clock, principal: Principal, body: dict,
         raise ValidationFailed(errors=flatten_messages(err.messages)) from err
     device_id = principal.device_id or "unknown"
     # Concurrent retries of one batch queue here; the second then finds the stored answer.
-    session.execute(text("SELECT pg_advisory_xact_lock(hashtextextended(:key, 0))"),
-                    {"key": f"sync-batch/{device_id}/{batch['batch_id']}"})
+    session.execute(
+        text("SELECT pg_advisory_xact_lock(hashtextextended(:key, 0))"),
+        {"key": f"sync-batch/{device_id}/{batch['batch_id']}"},
+    )
     stored = session.get(SyncBatch, (device_id, batch["batch_id"]))
     if stored is not None:
         # Verbatim, even if the limits were lowered since: the batch was accepted under the old ones.
@@ -85,16 +88,32 @@ def push_batch(session: Session, clock: Clock, principal: Principal, body: dict,
         if settings.push_set_based:
             outcomes = _apply_set_based(session, clock, principal, batch["changes"], device_id, skew, settings, store)
         else:
-            outcomes = [_apply_safely(session, clock, principal, raw, device_id, skew, settings, store)
-                        for raw in batch["changes"]]
+            outcomes = [
+                _apply_safely(session, clock, principal, raw, device_id, skew, settings, store)
+                for raw in batch["changes"]
+            ]
         for result, photos in outcomes:
             results.append(result)
             named_photos += photos
     missing = _missing_photos(session, named_photos)
-    answer = {"batch_id": batch["batch_id"], "server_time": shown(now),
-              "clock_skew_seconds": round(skew, 3), "results": results, "missing_photos": missing}
-    session.add(SyncBatch(device_id=device_id, batch_id=batch["batch_id"], user_id=principal.user_id,
-                          received_at=now, change_count=len(results), response=answer, sent_at=batch["sent_at"]))
+    answer = {
+        "batch_id": batch["batch_id"],
+        "server_time": shown(now),
+        "clock_skew_seconds": round(skew, 3),
+        "results": results,
+        "missing_photos": missing,
+    }
+    session.add(
+        SyncBatch(
+            device_id=device_id,
+            batch_id=batch["batch_id"],
+            user_id=principal.user_id,
+            received_at=now,
+            change_count=len(results),
+            response=answer,
+            sent_at=batch["sent_at"],
+        )
+    )
     session.flush()
     return answer
 
@@ -105,14 +124,25 @@ def _missing_photos(session: Session, shas: list[str]) -> list[str]:
 
 def _head(raw) -> dict:
     """What a result repeats of the change as sent: its id and entity, when they are storable text."""
+
     def text(key):
         value = raw.get(key) if isinstance(raw, dict) else None
         return value if isinstance(value, str) and not bad_text(value) else None
+
     return {"id": text("id"), "entity": text("entity")}
 
 
-def _apply_safely(session: Session, clock: Clock, principal: Principal, raw, device_id: str, skew: float,
-                  settings, store, prepared=None) -> tuple[dict, list[str]]:
+def _apply_safely(
+    session: Session,
+    clock: Clock,
+    principal: Principal,
+    raw,
+    device_id: str,
+    skew: float,
+    settings,
+    store,
+    prepared=None,
+) -> tuple[dict, list[str]]:
     """One change's result, whatever happens in it: changes are independent (SYNC_PROTOCOL.md §2
     rule 2), so an error no check foresaw rejects this change (retryable: the data may be fine), never
     the batch. Under testing it is raised, so that bugs fail tests; a lost database still fails the batch."""
@@ -128,9 +158,11 @@ def _apply_safely(session: Session, clock: Clock, principal: Principal, raw, dev
         if settings.testing:
             raise
         log.exception("push: unexpected error in one change")
-        return _head(raw) | _rejected([{"code": "sync.internal_error", "field": None,
-                                        "message": "服务器处理此条记录时出错，请稍后重试"}],
-                                      retryable=True, code="sync.internal_error"), []
+        return _head(raw) | _rejected(
+            [{"code": "sync.internal_error", "field": None, "message": "服务器处理此条记录时出错，请稍后重试"}],
+            retryable=True,
+            code="sync.internal_error",
+        ), []
 
 
 class Prepared:
@@ -157,20 +189,23 @@ def _prepare(raw, device_id: str, skew: float) -> Prepared | tuple[dict, list[st
     head = {"id": str(change["id"]), "entity": change["entity"]}
     schema = _DATA_SCHEMAS.get((change["entity"], change["op"]))
     if schema is None:
-        return head | _rejected([{"code": "validation", "field": "op",
-                                  "message": f"{change['entity']} 不支持 {change['op']} 操作"}]), []
+        return head | _rejected(
+            [{"code": "validation", "field": "op", "message": f"{change['entity']} 不支持 {change['op']} 操作"}]
+        ), []
     try:
         data = schema.load(change["data"])
     except ValidationError as err:
         return head | _rejected(_fields(flatten_messages(err.messages))), []
     digest = canonical_hash({k: change[k] for k in ("entity", "op", "base_version", "data")})
-    provenance = Provenance(device_id=device_id, recorded_at=change["recorded_at"], skew_seconds=skew,
-                            change_hash=digest)
+    provenance = Provenance(
+        device_id=device_id, recorded_at=change["recorded_at"], skew_seconds=skew, change_hash=digest
+    )
     return Prepared(raw, head, change, data, provenance, _photos_named(change["entity"], change["data"]))
 
 
-def _apply_prepared(session: Session, clock: Clock, principal: Principal, prepared: Prepared,
-                    settings, store) -> tuple[dict, list[str]]:
+def _apply_prepared(
+    session: Session, clock: Clock, principal: Principal, prepared: Prepared, settings, store
+) -> tuple[dict, list[str]]:
     """The per-change path: one savepoint, the domain function, its errors turned into the result."""
     head, change, data = prepared.head, prepared.change, prepared.data
     try:
@@ -181,10 +216,16 @@ def _apply_prepared(session: Session, clock: Clock, principal: Principal, prepar
         return head | _constraint_violated(err), []
     except Conflict as err:
         if getattr(err, "current", None) is None:  # a reused id: final, the phone must change it
-            return head | _rejected(_fields(err.errors) or [{"code": err.code, "field": "id", "message": err.detail}],
-                                    code=err.code), []
-        return head | {"status": "conflict", "retryable": False, "code": err.code,
-                       "version": err.current.get("version"), "current": err.current}, []
+            return head | _rejected(
+                _fields(err.errors) or [{"code": err.code, "field": "id", "message": err.detail}], code=err.code
+            ), []
+        return head | {
+            "status": "conflict",
+            "retryable": False,
+            "code": err.code,
+            "version": err.current.get("version"),
+            "current": err.current,
+        }, []
     except DomainError as err:
         errors = _fields(err.errors) or [{"code": err.code, "field": None, "message": err.detail}]
         return head | _rejected(errors, retryable=err.retryable, code=err.code), []
@@ -200,8 +241,9 @@ SET_BASED = (("inspection", "create"), ("patrol", "create"))
 STORE_AT_ONCE = 100
 
 
-def _apply_set_based(session: Session, clock: Clock, principal: Principal, changes: list, device_id: str,
-                     skew: float, settings, store) -> list[tuple[dict, list[str]]]:
+def _apply_set_based(
+    session: Session, clock: Clock, principal: Principal, changes: list, device_id: str, skew: float, settings, store
+) -> list[tuple[dict, list[str]]]:
     """The same results as ``_apply_safely`` change by change, in far fewer statements: every change is
     validated first (no database); each run of consecutive inspection and patrol creates is checked
     in a handful of queries for all of it and stored with one multi-row statement per table; every
@@ -230,8 +272,9 @@ def _apply_set_based(session: Session, clock: Clock, principal: Principal, chang
             out[n] = _apply_safely(session, clock, principal, changes[n], device_id, skew, settings, store, prepared[n])
             n += 1
             continue
-        _apply_run(session, clock, principal, list(range(n, end)), changes, prepared, out, device_id, skew, settings,
-                   store)
+        _apply_run(
+            session, clock, principal, list(range(n, end)), changes, prepared, out, device_id, skew, settings, store
+        )
         n = end
     return out
 
@@ -240,23 +283,39 @@ def _set_based(prepared) -> bool:
     return isinstance(prepared, Prepared) and (prepared.change["entity"], prepared.change["op"]) in SET_BASED
 
 
-def _apply_run(session: Session, clock: Clock, principal: Principal, run: list[int], changes: list, prepared: list,
-               out: list, device_id: str, skew: float, settings, store) -> None:
+def _apply_run(
+    session: Session,
+    clock: Clock,
+    principal: Principal,
+    run: list[int],
+    changes: list,
+    prepared: list,
+    out: list,
+    device_id: str,
+    skew: float,
+    settings,
+    store,
+) -> None:
     """One run of inspection and patrol creates (indexes ``run``): checked together, stored together
     up to each change that must go one by one."""
     inspections = [n for n in run if prepared[n].change["entity"] == "inspection"]
     patrols = [n for n in run if prepared[n].change["entity"] == "patrol"]
     items = lambda ns: [(prepared[n].change["id"], prepared[n].data, prepared[n].provenance) for n in ns]  # noqa: E731
-    checked = dict(zip(inspections, service.check_inspections(session, principal, items(inspections),
-                                                              geofence_m=settings.geofence_meters)))
+    checked = dict(
+        zip(
+            inspections,
+            service.check_inspections(session, principal, items(inspections), geofence_m=settings.geofence_meters),
+        )
+    )
     checked.update(zip(patrols, service.check_patrols(session, principal, items(patrols))))
     pending: list[int] = []
     seen: set = set()
 
     def store_pending() -> None:
         if pending:
-            _store(session, clock, principal, pending, changes, prepared, checked, out, device_id, skew, settings,
-                   store)
+            _store(
+                session, clock, principal, pending, changes, prepared, checked, out, device_id, skew, settings, store
+            )
             pending.clear()
 
     for n in run:
@@ -272,18 +331,39 @@ def _apply_run(session: Session, clock: Clock, principal: Principal, run: list[i
     store_pending()
 
 
-def _store(session: Session, clock: Clock, principal: Principal, ns: list[int], changes: list, prepared: list,
-           checked: dict, out: list, device_id: str, skew: float, settings, store) -> None:
+def _store(
+    session: Session,
+    clock: Clock,
+    principal: Principal,
+    ns: list[int],
+    changes: list,
+    prepared: list,
+    checked: dict,
+    out: list,
+    device_id: str,
+    skew: float,
+    settings,
+    store,
+) -> None:
     """Store the checked changes ``ns`` together, in one savepoint. Should the database refuse (another
     phone's transaction wrote one of the same records since the checks), each goes one by one."""
     try:
         with session.begin_nested():
             inspections = [n for n in ns if prepared[n].change["entity"] == "inspection"]
             patrols = [n for n in ns if prepared[n].change["entity"] == "patrol"]
-            recorded = dict(zip(inspections, service.store_inspections(
-                session, clock, principal, [checked[n] for n in inspections])))
-            recorded.update(zip(patrols, service.store_patrols(
-                session, clock, principal, [checked[n] for n in patrols], geofence_m=settings.geofence_meters)))
+            recorded = dict(
+                zip(
+                    inspections, service.store_inspections(session, clock, principal, [checked[n] for n in inspections])
+                )
+            )
+            recorded.update(
+                zip(
+                    patrols,
+                    service.store_patrols(
+                        session, clock, principal, [checked[n] for n in patrols], geofence_m=settings.geofence_meters
+                    ),
+                )
+            )
     except OperationalError:
         raise
     except Exception as err:  # the savepoint is rolled back: nothing of these changes is stored
@@ -307,28 +387,44 @@ def _constraint_violated(err: IntegrityError) -> dict:
     committed, the same change comes back as duplicate, conflict or id_reused. Anything else is a
     gap in validation: final for the phone, logged for us, and never a 500 that stalls the batch."""
     if is_unique_violation(err):
-        return _rejected([{"code": "sync.concurrent_write", "field": "id",
-                           "message": "另一设备正在同时写入同一记录，请稍后重试"}],
-                         retryable=True, code="sync.concurrent_write")
+        return _rejected(
+            [{"code": "sync.concurrent_write", "field": "id", "message": "另一设备正在同时写入同一记录，请稍后重试"}],
+            retryable=True,
+            code="sync.concurrent_write",
+        )
     log.warning("push: constraint violated by a change that passed validation: %s", err.orig)
-    return _rejected([{"code": "validation.constraint", "field": None,
-                       "message": "数据不符合数据库约束，请核对后修改"}], code="validation.constraint")
+    return _rejected(
+        [{"code": "validation.constraint", "field": None, "message": "数据不符合数据库约束，请核对后修改"}],
+        code="validation.constraint",
+    )
 
 
 def _rejected(errors: list[dict], *, retryable: bool = False, code: str = "validation") -> dict:
     return {"status": "rejected", "retryable": retryable, "code": code, "errors": errors}
 
 
-def _dispatch(session: Session, clock: Clock, principal: Principal, change: dict, data: dict,
-              provenance: Provenance, settings, store) -> dict:
+def _dispatch(
+    session: Session,
+    clock: Clock,
+    principal: Principal,
+    change: dict,
+    data: dict,
+    provenance: Provenance,
+    settings,
+    store,
+) -> dict:
     entity, op, record_id = change["entity"], change["op"], change["id"]
     if (entity, op) == ("inspection", "create"):
-        recorded = service.record_inspection(session, clock, principal, record_id, data,
-                                             geofence_m=settings.geofence_meters, provenance=provenance)
+        recorded = service.record_inspection(
+            session, clock, principal, record_id, data, geofence_m=settings.geofence_meters, provenance=provenance
+        )
         return _created(recorded) | {"derived": recorded.derived}
     if (entity, op) == ("patrol", "create"):
-        return _created(service.record_patrol(session, clock, principal, record_id, data,
-                                              geofence_m=settings.geofence_meters, provenance=provenance))
+        return _created(
+            service.record_patrol(
+                session, clock, principal, record_id, data, geofence_m=settings.geofence_meters, provenance=provenance
+            )
+        )
     if (entity, op) == ("hazard", "create"):
         return _created(hazards.report_hazard(session, clock, principal, record_id, data, provenance))
     if (entity, op) == ("hazard", "transition"):
@@ -337,19 +433,31 @@ def _dispatch(session: Session, clock: Clock, principal: Principal, change: dict
         # A re-send only when this device of this user had exactly this change applied. Anyone else's
         # identical change — another inspector's, or the same user's other phone acting on the same stale
         # copy — goes through the checks (scope, roles, base_version) like any other.
-        same = session.scalar(select(HazardEvent.version).where(HazardEvent.hazard_id == record_id,
-                                                               HazardEvent.change_hash == provenance.change_hash,
-                                                               HazardEvent.actor_id == principal.user_id,
-                                                               HazardEvent.device_id == provenance.device_id))
+        same = session.scalar(
+            select(HazardEvent.version).where(
+                HazardEvent.hazard_id == record_id,
+                HazardEvent.change_hash == provenance.change_hash,
+                HazardEvent.actor_id == principal.user_id,
+                HazardEvent.device_id == provenance.device_id,
+            )
+        )
         if same is not None:
             return {"status": "duplicate", "version": same}
-        hazard = hazards.transition_hazard(session, clock, principal, record_id, data,
-                                           base_version=change["base_version"], provenance=provenance)
+        hazard = hazards.transition_hazard(
+            session, clock, principal, record_id, data, base_version=change["base_version"], provenance=provenance
+        )
         return {"status": "applied", "version": hazard.version}
     if (entity, op) == ("signature", "create"):
         signature, created = signatures.record_signature(
-            session, clock, principal, record_id, data, store=store,
-            limits=signatures.SignatureLimits.of(settings), provenance=provenance)
+            session,
+            clock,
+            principal,
+            record_id,
+            data,
+            store=store,
+            limits=signatures.SignatureLimits.of(settings),
+            provenance=provenance,
+        )
         return {"status": "applied" if created else "duplicate", "version": 1}
     task = session.get(Task, record_id)
     target = tasks.TASK_TRANSITIONS[data["action"]][1]
@@ -364,8 +472,15 @@ def _created(recorded) -> dict:
 
 
 def server_config(clock: Clock, settings) -> dict:
-    return {"protocol_version": 1, "server_time": shown(clock.now()),
-            "max_batch_changes": settings.max_batch_changes, "max_batch_bytes": settings.max_batch_bytes,
-            "max_photo_bytes": settings.max_photo_bytes, "photo_chunk_bytes": settings.photo_chunk_bytes,
-            "max_signature_bytes": settings.max_signature_bytes, "max_signature_pixels": settings.max_signature_pixels,
-            "pull_limit_default": 500, "pull_limit_max": 2000}
+    return {
+        "protocol_version": 1,
+        "server_time": shown(clock.now()),
+        "max_batch_changes": settings.max_batch_changes,
+        "max_batch_bytes": settings.max_batch_bytes,
+        "max_photo_bytes": settings.max_photo_bytes,
+        "photo_chunk_bytes": settings.photo_chunk_bytes,
+        "max_signature_bytes": settings.max_signature_bytes,
+        "max_signature_pixels": settings.max_signature_pixels,
+        "pull_limit_default": 500,
+        "pull_limit_max": 2000,
+    }

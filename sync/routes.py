@@ -1,4 +1,5 @@
 """``/sync/config``, ``/sync/push``, ``/sync/pull`` (docs/SYNC_PROTOCOL.md)."""
+
 from __future__ import annotations
 
 from flask import g, request
@@ -25,19 +26,25 @@ def config():
 
 @blp.route("/push", methods=["POST"])
 # Documented, not loaded here: push.py loads the envelope, then each change on its own.
-@blp.doc(operationId="pushChanges",
-         requestBody={"required": True, "content": {"application/json": {"schema": BatchIn}}})
+@blp.doc(
+    operationId="pushChanges", requestBody={"required": True, "content": {"application/json": {"schema": BatchIn}}}
+)
 @authenticated
 @blp.response(200, PushOut)
 @blp.alt_response(413, description="sync.batch_too_large")
 @blp.alt_response(400, description="请求体不是 JSON，或声明 gzip 却不是 gzip")
-@blp.alt_response(422, description="validation：批次信封无效（batch_id、sent_at、changes）；单条变更的错误在 results 中")
+@blp.alt_response(
+    422, description="validation：批次信封无效（batch_id、sent_at、changes）；单条变更的错误在 results 中"
+)
 def push():
     """上传一批离线记录：逐条结果（applied / duplicate / conflict / rejected），同一 batch_id 重发得到同一答复"""
-    body = read_json_body(request.stream, content_encoding=request.headers.get("Content-Encoding"),
-                          content_length=request.content_length, limit=settings().max_batch_bytes)
-    return push_service.push_batch(db(), clock(), g.principal, body, settings=settings(),
-                                   store=services().photo_store)
+    body = read_json_body(
+        request.stream,
+        content_encoding=request.headers.get("Content-Encoding"),
+        content_length=request.content_length,
+        limit=settings().max_batch_bytes,
+    )
+    return push_service.push_batch(db(), clock(), g.principal, body, settings=settings(), store=services().photo_store)
 
 
 @blp.route("/pull")

@@ -1,6 +1,7 @@
 """The push envelope and the pull page. Each change's ``data`` is validated by its entity's own schema
 (the same one the REST endpoint uses), change by change, so one bad change never spoils the batch; the
 OpenAPI document types ``changes`` as the union of one schema per (entity, op), built from ENTITY_OPS."""
+
 from marshmallow import Schema, fields, validate
 
 from checklists.schemas import ChecklistOut
@@ -10,8 +11,18 @@ from core.times import AcceptedTime, RecordedTime
 from documents.schemas import SignatureData
 from enterprises.schemas import EnterpriseOut
 from grids.schemas import GridPropertiesOut
-from inspections.schemas import (HazardData, HazardOut, HazardRowOut, InspectionData, PatrolData, PlanOut,
-                                 RecordRefOut, TaskOut, TaskTransitionData, TransitionData)
+from inspections.schemas import (
+    HazardData,
+    HazardOut,
+    HazardRowOut,
+    InspectionData,
+    PatrolData,
+    PlanOut,
+    RecordRefOut,
+    TaskOut,
+    TaskTransitionData,
+    TransitionData,
+)
 
 ENTITY_OPS = {
     ("inspection", "create"): InspectionData,
@@ -39,8 +50,11 @@ class ChangeIn(Schema):
     op = fields.String(required=True, validate=validate.OneOf(PUSH_OPS))
     id = fields.UUID(required=True)
     recorded_at = RecordedTime(load_default=None, allow_none=True)
-    base_version = fields.Integer(load_default=None, allow_none=True, metadata={
-        "description": "客户端看到的版本号（乐观锁）；流转（transition）时必填"})
+    base_version = fields.Integer(
+        load_default=None,
+        allow_none=True,
+        metadata={"description": "客户端看到的版本号（乐观锁）；流转（transition）时必填"},
+    )
     data = fields.Dict(required=True)
 
 
@@ -50,9 +64,12 @@ def _push_union() -> Union:
     for (entity, op), data_schema in ENTITY_OPS.items():
         by_entity.setdefault(entity, {})[op] = ChangeIn.from_dict(
             {"entity": _only(entity), "op": _only(op), "data": fields.Nested(data_schema, required=True)},
-            name=f"{_title(entity, op)}Change")
-    mapping = {entity: next(iter(ops.values())) if len(ops) == 1 else Union("op", ops, f"{_title(entity)}Change")
-               for entity, ops in by_entity.items()}
+            name=f"{_title(entity, op)}Change",
+        )
+    mapping = {
+        entity: next(iter(ops.values())) if len(ops) == 1 else Union("op", ops, f"{_title(entity)}Change")
+        for entity, ops in by_entity.items()
+    }
     return Union("entity", mapping, "PushChange")
 
 
@@ -86,8 +103,9 @@ class ConflictResult(PushResultOut):
     retryable = fields.Boolean(required=True)
     code = fields.String(required=True)
     version = fields.Integer(required=True)
-    current = union_field(Union(None, {"hazard": HazardOut, "task": TaskOut}),
-                          metadata={"description": "服务器上的当前记录，供手机变基"})
+    current = union_field(
+        Union(None, {"hazard": HazardOut, "task": TaskOut}), metadata={"description": "服务器上的当前记录，供手机变基"}
+    )
 
 
 class RejectedResult(PushResultOut):
@@ -97,8 +115,12 @@ class RejectedResult(PushResultOut):
     errors = fields.List(fields.Nested(FieldErrorOut), required=True)
 
 
-PUSH_RESULTS = {"applied": AppliedResult, "duplicate": DuplicateResult, "conflict": ConflictResult,
-                "rejected": RejectedResult}
+PUSH_RESULTS = {
+    "applied": AppliedResult,
+    "duplicate": DuplicateResult,
+    "conflict": ConflictResult,
+    "rejected": RejectedResult,
+}
 
 
 class PushOut(Schema):
@@ -119,8 +141,14 @@ class GridRecordOut(GridPropertiesOut):
 
 
 # What a pulled upsert's ``data`` is: the entity's REST representation (sync/pull.py ``_records``).
-PULLED = {"enterprise": EnterpriseOut, "grid": GridRecordOut, "hazard": HazardRowOut, "task": TaskOut,
-          "plan": PlanOut, "checklist_template": ChecklistOut}
+PULLED = {
+    "enterprise": EnterpriseOut,
+    "grid": GridRecordOut,
+    "hazard": HazardRowOut,
+    "task": TaskOut,
+    "plan": PlanOut,
+    "checklist_template": ChecklistOut,
+}
 
 
 class PulledChange(Schema):
@@ -134,9 +162,13 @@ class PulledDelete(PulledChange):
 
 
 def _pull_union() -> Union:
-    upserts = {entity: PulledChange.from_dict(
-        {"entity": _only(entity), "op": _only("upsert"), "data": fields.Nested(schema, required=True)},
-        name=f"Pulled{_title(entity)}") for entity, schema in PULLED.items()}
+    upserts = {
+        entity: PulledChange.from_dict(
+            {"entity": _only(entity), "op": _only("upsert"), "data": fields.Nested(schema, required=True)},
+            name=f"Pulled{_title(entity)}",
+        )
+        for entity, schema in PULLED.items()
+    }
     return Union("op", {"upsert": Union("entity", upserts, "PulledUpsert"), "delete": PulledDelete}, "PullChange")
 
 

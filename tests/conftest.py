@@ -1,6 +1,7 @@
 """Tests run on a real PostgreSQL + PostGIS: a throwaway database created on the server named by
 ANXUN_TEST_DATABASE_URL (``make test`` starts the private cluster and sets it), migrated once,
 loaded with the demo district once; each test runs inside an outer transaction that is rolled back."""
+
 from __future__ import annotations
 
 import os
@@ -156,10 +157,19 @@ def login(client):
     """``login("gridworker1")`` -> Authorization headers for a fresh token of that demo account."""
 
     def do_login(username: str, password: str = "anxun-demo", device_id: str | None = None) -> dict:
-        response = client.post("/api/v1/auth/login", json={
-            "username": username, "password": password,
-            "device": {"id": device_id or f"test-{username}-{uuid.uuid4().hex[:8]}", "name": "pytest",
-                       "platform": "android", "app_version": "1.0.0"}})
+        response = client.post(
+            "/api/v1/auth/login",
+            json={
+                "username": username,
+                "password": password,
+                "device": {
+                    "id": device_id or f"test-{username}-{uuid.uuid4().hex[:8]}",
+                    "name": "pytest",
+                    "platform": "android",
+                    "app_version": "1.0.0",
+                },
+            },
+        )
         assert response.status_code == 200, response.get_json()
         return {"Authorization": f"Bearer {response.get_json()['token']}"}
 
@@ -174,8 +184,11 @@ def demo(session):
     from geo.models import Grid, GridAssignment, Region
 
     users = {u.username: u for u in session.scalars(select(User))}
-    grid_of = dict(session.execute(
-        select(GridAssignment.user_id, GridAssignment.grid_id).where(GridAssignment.ended_at.is_(None))).all())
+    grid_of = dict(
+        session.execute(
+            select(GridAssignment.user_id, GridAssignment.grid_id).where(GridAssignment.ended_at.is_(None))
+        ).all()
+    )
 
     class Demo:
         pass
@@ -204,9 +217,15 @@ def make_enterprise(session):
 
     def make(lon: float, lat: float, **overrides) -> Enterprise:
         n = next(counter)
-        values = dict(name=f"测试企业{n}", uscc=make_uscc(f"91500299TT{n:07d}"), industry="fireworks",
-                      subtype="retail", address="测试地址", risk="yellow",
-                      location=from_shape(Point(lon, lat), srid=4326))
+        values = dict(
+            name=f"测试企业{n}",
+            uscc=make_uscc(f"91500299TT{n:07d}"),
+            industry="fireworks",
+            subtype="retail",
+            address="测试地址",
+            risk="yellow",
+            location=from_shape(Point(lon, lat), srid=4326),
+        )
         values.update(overrides)
         enterprise = Enterprise(id=uuid.uuid4(), **values)
         session.add(enterprise)
@@ -232,8 +251,9 @@ def served(server_url, template_url, tmp_path_factory):
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
-    server = Server(url, port=port, workers=1, threads=4, photo_root=None, log_path=workdir / "gunicorn.log",
-                    cwd=workdir)
+    server = Server(
+        url, port=port, workers=1, threads=4, photo_root=None, log_path=workdir / "gunicorn.log", cwd=workdir
+    )
     server.workdir = workdir
     try:
         server.start()

@@ -1,6 +1,7 @@
 """Documents the code cites are in the repo: every ``*.md`` named in a docstring or comment is a file of
 the checkout (a bare name is under docs/), and the copies of the shared documents under docs/ are kept
 in step with the ones beside the checkout (the team's shared/ folder, when present)."""
+
 import re
 from pathlib import Path
 
@@ -8,8 +9,11 @@ import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
 SHARED = ROOT.parent / "shared"
-COPIES = {"SYNC_PROTOCOL.md": "docs/SYNC_PROTOCOL.md", "DESIGN.md": "docs/DESIGN.md",
-          "reference/REGULATIONS.md": "docs/reference/REGULATIONS.md"}
+COPIES = {
+    "SYNC_PROTOCOL.md": "docs/SYNC_PROTOCOL.md",
+    "DESIGN.md": "docs/DESIGN.md",
+    "reference/REGULATIONS.md": "docs/reference/REGULATIONS.md",
+}
 CITED = re.compile(r"(?<![\w/.-])((?:[\w-]+/)*[\w-]+\.md)\b")
 
 
@@ -26,8 +30,9 @@ def _exists(cited: str) -> bool:
 
 
 def test_every_cited_document_is_in_the_repo():
-    missing = sorted({f"{rel}: {name}" for rel, text in _python_sources() for name in CITED.findall(text)
-                      if not _exists(name)})
+    missing = sorted(
+        {f"{rel}: {name}" for rel, text in _python_sources() for name in CITED.findall(text) if not _exists(name)}
+    )
     assert missing == []
 
 

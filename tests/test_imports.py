@@ -4,6 +4,7 @@ of the domain, and function-level imports only where they are named here with th
 The HTTP shell is ``api`` together with every package's ``routes.py`` (thin views kept beside their
 domain): the shell may import anything, nothing below it imports the shell. Imports under
 ``if TYPE_CHECKING:`` are for annotations only and are not edges."""
+
 from __future__ import annotations
 
 import ast
@@ -35,11 +36,13 @@ def _owner(path: Path) -> str:
 def _is_type_checking(node: ast.If) -> bool:
     test = node.test
     return (isinstance(test, ast.Name) and test.id == "TYPE_CHECKING") or (
-        isinstance(test, ast.Attribute) and test.attr == "TYPE_CHECKING")
+        isinstance(test, ast.Attribute) and test.attr == "TYPE_CHECKING"
+    )
 
 
 def _imports(tree: ast.AST):
     """(module imported, line, inside a function?) for every runtime import of the tree."""
+
     def walk(node, in_function):
         for child in ast.iter_child_nodes(node):
             if isinstance(child, ast.If) and _is_type_checking(child):
@@ -50,6 +53,7 @@ def _imports(tree: ast.AST):
             elif isinstance(child, ast.ImportFrom) and child.level == 0 and child.module:
                 yield child.module, child.lineno, in_function
             yield from walk(child, in_function or isinstance(child, (ast.FunctionDef, ast.AsyncFunctionDef)))
+
     yield from walk(tree, False)
 
 
@@ -87,7 +91,7 @@ def test_no_cycles_between_packages(graph):
         state[node] = "open"
         for nxt in sorted(edges.get(node, ())):
             if state.get(nxt) == "open":
-                cycles.append(trail[trail.index(nxt):] + [nxt])
+                cycles.append(trail[trail.index(nxt) :] + [nxt])
             elif nxt not in state:
                 visit(nxt, trail + [nxt])
         state[node] = "done"

@@ -1,13 +1,26 @@
 """core.inputs: the quick walk that lets ``unstorable`` skip building paths agrees with the full one."""
+
 from hypothesis import given, settings, strategies as st
 
 from core import inputs
 
-leaf = st.one_of(st.none(), st.booleans(), st.integers(min_value=-2**64, max_value=2**64), st.floats(),
-                 st.text(alphabet=st.characters(codec=None, exclude_categories=())), st.just("a\x00b"), st.just("\ud800"))
-tree = st.recursive(leaf, lambda inner: st.one_of(
-    st.lists(inner, max_size=4), st.dictionaries(st.one_of(st.text(max_size=3), st.just("k\x00")), inner, max_size=4)),
-    max_leaves=20)
+leaf = st.one_of(
+    st.none(),
+    st.booleans(),
+    st.integers(min_value=-(2**64), max_value=2**64),
+    st.floats(),
+    st.text(alphabet=st.characters(codec=None, exclude_categories=())),
+    st.just("a\x00b"),
+    st.just("\ud800"),
+)
+tree = st.recursive(
+    leaf,
+    lambda inner: st.one_of(
+        st.lists(inner, max_size=4),
+        st.dictionaries(st.one_of(st.text(max_size=3), st.just("k\x00")), inner, max_size=4),
+    ),
+    max_leaves=20,
+)
 
 
 def _full_walk_finds_nothing(value) -> bool:

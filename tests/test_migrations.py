@@ -1,5 +1,6 @@
 """Migrations run from an empty database, down again, and the models match the schema; Alembic's model
 registry (db/migrations/env.py) names every package that has tables."""
+
 import importlib
 import re
 from pathlib import Path
@@ -34,8 +35,12 @@ def test_migrate_empty_database_up_down_up(server_url):
         with engine.connect() as conn:
             tables = set(inspect(conn).get_table_names())
             assert {"users", "devices", "access_tokens", "regions", "grids", "enterprises", "audit_log"} <= tables
-            diff = compare_metadata(MigrationContext.configure(conn, opts={
-                "include_object": alembic_helpers.include_object, "compare_type": False}), metadata)
+            diff = compare_metadata(
+                MigrationContext.configure(
+                    conn, opts={"include_object": alembic_helpers.include_object, "compare_type": False}
+                ),
+                metadata,
+            )
             assert diff == []
         downgrade(url)
         with engine.connect() as conn:

@@ -1,4 +1,5 @@
 """Settings read from the environment: paths made absolute once, the hardening limits and their checks."""
+
 import os
 
 import pytest
@@ -26,10 +27,13 @@ def test_trusted_proxies_are_off_unless_set():
         Settings.from_env({"DATABASE_URL": URL, "ANXUN_TRUSTED_PROXIES": "-1"})
 
 
-@pytest.mark.parametrize("name, field, default, minimum", [
-    ("ANXUN_MAX_DECODE_BYTES", "max_decode_bytes", 512 * 1024 * 1024, 16 * 1024 * 1024),
-    ("ANXUN_MAX_GEOMETRY_VERTICES", "max_geometry_vertices", 20_000, 4),
-])
+@pytest.mark.parametrize(
+    "name, field, default, minimum",
+    [
+        ("ANXUN_MAX_DECODE_BYTES", "max_decode_bytes", 512 * 1024 * 1024, 16 * 1024 * 1024),
+        ("ANXUN_MAX_GEOMETRY_VERTICES", "max_geometry_vertices", 20_000, 4),
+    ],
+)
 def test_hardening_limits_have_defaults_and_refuse_values_below_their_minimum(name, field, default, minimum):
     assert getattr(Settings.from_env({"DATABASE_URL": URL}), field) == default
     assert getattr(Settings.from_env({"DATABASE_URL": URL, name: str(minimum)}), field) == minimum

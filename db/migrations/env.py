@@ -1,5 +1,6 @@
 """Alembic environment: the URL comes from the caller (``db.migrate``) or DATABASE_URL; the metadata from
 every package's models (the registry below: a package with tables adds its line)."""
+
 import importlib
 import os
 
@@ -10,9 +11,19 @@ from sqlalchemy import create_engine
 from db.base import Base
 
 MODEL_MODULES = (
-    "accounts.models", "audit.models", "cases.models", "checklists.models", "documents.models",
-    "enterprises.models", "evidence.models", "geo.models", "inspections.models", "jobs.models",
-    "public_reports.models", "reports.models", "sync.models",
+    "accounts.models",
+    "audit.models",
+    "cases.models",
+    "checklists.models",
+    "documents.models",
+    "enterprises.models",
+    "evidence.models",
+    "geo.models",
+    "inspections.models",
+    "jobs.models",
+    "public_reports.models",
+    "reports.models",
+    "sync.models",
 )
 for _module in MODEL_MODULES:
     importlib.import_module(_module)

@@ -3,6 +3,7 @@
 Exit codes: 0 done; 1 an error the user must look at; 2 bad usage; 3 the server cannot be reached
 or is busy (nothing lost: run the same command again later); 4 not logged in, or the login expired
 or the device was revoked."""
+
 from __future__ import annotations
 
 import argparse
@@ -12,7 +13,7 @@ import os
 import sys
 from pathlib import Path
 
-from sync.client import (AuthRequired, HTTPProblem, NotLoggedIn, RetryLater, SyncClient, SyncError, Unreachable)
+from sync.client import AuthRequired, HTTPProblem, NotLoggedIn, RetryLater, SyncClient, SyncError, Unreachable
 from sync.client.client import BATCH_CHANGES
 
 EXIT_ERROR, EXIT_OFFLINE, EXIT_AUTH = 1, 3, 4
@@ -20,13 +21,20 @@ EXIT_ERROR, EXIT_OFFLINE, EXIT_AUTH = 1, 3, 4
 
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m sync", description="安巡离线同步参考客户端 (SYNC_PROTOCOL.md)")
-    parser.add_argument("--state", default=os.environ.get("ANXUN_SYNC_STATE", "anxun-sync.sqlite"),
-                        help="local state file (queue, photos, cursor, local copy); env ANXUN_SYNC_STATE")
+    parser.add_argument(
+        "--state",
+        default=os.environ.get("ANXUN_SYNC_STATE", "anxun-sync.sqlite"),
+        help="local state file (queue, photos, cursor, local copy); env ANXUN_SYNC_STATE",
+    )
     parser.add_argument("--attempts", type=int, default=5, help="tries per request before giving up (default 5)")
     parser.add_argument("--backoff", type=float, default=0.5, help="first wait between tries, seconds (doubles)")
     parser.add_argument("--timeout", type=float, default=120.0, help="seconds to wait for an answer")
-    parser.add_argument("--batch-changes", type=int, default=BATCH_CHANGES,
-                        help=f"changes per pushed batch at most, below the server's limit (default {BATCH_CHANGES})")
+    parser.add_argument(
+        "--batch-changes",
+        type=int,
+        default=BATCH_CHANGES,
+        help=f"changes per pushed batch at most, below the server's limit (default {BATCH_CHANGES})",
+    )
     commands = parser.add_subparsers(dest="command", required=True)
 
     login = commands.add_parser("login", help="log in; the token is bound to this state file's device")
@@ -78,9 +86,13 @@ def _read_changes(name: str) -> list[dict]:
 
 
 def run(args: argparse.Namespace) -> int:
-    client = SyncClient(args.state, max_attempts=args.attempts, backoff=args.backoff,
-                        timeout=(min(10.0, args.timeout), args.timeout),
-                        batch_changes=args.batch_changes)
+    client = SyncClient(
+        args.state,
+        max_attempts=args.attempts,
+        backoff=args.backoff,
+        timeout=(min(10.0, args.timeout), args.timeout),
+        batch_changes=args.batch_changes,
+    )
     try:
         if args.command == "login":
             password = args.password or os.environ.get("ANXUN_PASSWORD") or getpass.getpass("密码: ")

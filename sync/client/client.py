@@ -7,6 +7,7 @@
   rebased on ``current`` and goes again; final rejections are kept for the user.
 - ``upload_photos`` asks HEAD what the server holds and PUTs the rest with Content-Range.
 - ``pull`` follows the cursor to the end into the local copy (upserts, tombstones, reset)."""
+
 from __future__ import annotations
 
 import hashlib
@@ -21,15 +22,29 @@ from pathlib import Path
 
 from sync.client import rules
 from sync.client.state import LocalState, QueuedChange
-from sync.client.transport import (AuthRequired, HTTPProblem, RetryLater, SyncError, Transport, Unreachable,
-                                   TransientFailure, expect)
+from sync.client.transport import (
+    AuthRequired,
+    HTTPProblem,
+    RetryLater,
+    SyncError,
+    Transport,
+    Unreachable,
+    TransientFailure,
+    expect,
+)
 
 CLIENT_VERSION = "1.0.0"
 API = "/api/v1"
 
 # Until the server has told us (GET /sync/config), the contract's own numbers.
-DEFAULT_LIMITS = {"max_batch_changes": 1000, "max_batch_bytes": 8 * 1024 * 1024, "max_photo_bytes": 20 * 1024 * 1024,
-                  "photo_chunk_bytes": 1024 * 1024, "pull_limit_default": 500, "pull_limit_max": 2000}
+DEFAULT_LIMITS = {
+    "max_batch_changes": 1000,
+    "max_batch_bytes": 8 * 1024 * 1024,
+    "max_photo_bytes": 20 * 1024 * 1024,
+    "photo_chunk_bytes": 1024 * 1024,
+    "pull_limit_default": 500,
+    "pull_limit_max": 2000,
+}
 # The limits are re-read at most this often (a weak connection should not pay a round trip per push).
 CONFIG_MAX_AGE_SECONDS = 3600
 # Room for the batch envelope (batch_id, sent_at) when fitting changes under max_batch_bytes.
@@ -110,19 +125,37 @@ class SyncClient:
     batches below the server's ``max_batch_changes``; ``now`` is the phone's clock (an aware
     datetime); ``sleep`` is how the client waits between attempts."""
 
-    def __init__(self, state_path: str | Path, *, server_url: str | None = None, max_attempts: int = 5,
-                 backoff: float = 0.5, max_backoff: float = 30.0, max_wait: float = 300.0,
-                 timeout: tuple[float, float] = (10.0, 120.0), chunk_bytes: int | None = None,
-                 batch_changes: int = BATCH_CHANGES, sleep=time.sleep, now=None):
+    def __init__(
+        self,
+        state_path: str | Path,
+        *,
+        server_url: str | None = None,
+        max_attempts: int = 5,
+        backoff: float = 0.5,
+        max_backoff: float = 30.0,
+        max_wait: float = 300.0,
+        timeout: tuple[float, float] = (10.0, 120.0),
+        chunk_bytes: int | None = None,
+        batch_changes: int = BATCH_CHANGES,
+        sleep=time.sleep,
+        now=None,
+    ):
         self.state = LocalState(state_path)
         if server_url:
             self.state.set("server_url", server_url.rstrip("/"))
         self.chunk_bytes = chunk_bytes
         self.batch_changes = batch_changes
         self.now = now or (lambda: datetime.now().astimezone())
-        self.transport = Transport(self.state.get("server_url") or "", self.state.get("token"),
-                                   max_attempts=max_attempts, backoff=backoff, max_backoff=max_backoff,
-                                   max_wait=max_wait, timeout=timeout, sleep=sleep)
+        self.transport = Transport(
+            self.state.get("server_url") or "",
+            self.state.get("token"),
+            max_attempts=max_attempts,
+            backoff=backoff,
+            max_backoff=max_backoff,
+            max_wait=max_wait,
+            timeout=timeout,
+            sleep=sleep,
+        )
 
     def close(self) -> None:
         self.transport.http.close()
@@ -151,8 +184,15 @@ class SyncClient:
             self.state.set("device_id", device)
         return device
 
-    def login(self, username: str, password: str, *, server_url: str | None = None, device_name: str = "anxun-sync",
-              platform: str = "cli") -> dict:
+    def login(
+        self,
+        username: str,
+        password: str,
+        *,
+        server_url: str | None = None,
+        device_name: str = "anxun-sync",
+        platform: str = "cli",
+    ) -> dict:
         """Log in on this state file's device; returns the user. Another user may take over the
         state file only when nothing of the previous one is left to send."""
         if server_url:
@@ -161,9 +201,20 @@ class SyncClient:
         if not self.transport.base_url:
             raise SyncError("没有服务器地址：登录时给出 server_url")
         self.transport.token = None
-        response = self.transport.request("POST", f"{API}/auth/login", json_body={
-            "username": username, "password": password,
-            "device": {"id": self.device_id, "name": device_name, "platform": platform, "app_version": CLIENT_VERSION}})
+        response = self.transport.request(
+            "POST",
+            f"{API}/auth/login",
+            json_body={
+                "username": username,
+                "password": password,
+                "device": {
+                    "id": self.device_id,
+                    "name": device_name,
+                    "platform": platform,
+                    "app_version": CLIENT_VERSION,
+                },
+            },
+        )
         body = expect(response, 200).answer
         previous = self.user
         if previous and previous.get("id") != body["user"]["id"]:
@@ -234,8 +285,9 @@ class SyncClient:
                 base_version = self._next_base_version(entity, record_id)
             # What the user looked at when deciding: a rebase must not carry the decision onto another state.
             seen = self.state.record(entity, record_id) if op == "transition" else None
-            return self.state.add_change(entity, op, record_id, base_version,
-                                         change.get("recorded_at") or self._now_iso(), data, seen=seen)
+            return self.state.add_change(
+                entity, op, record_id, base_version, change.get("recorded_at") or self._now_iso(), data, seen=seen
+            )
 
     def _next_base_version(self, entity: str, record_id: str) -> int:
         """The version the record will have when this transition reaches the server: after the
@@ -248,8 +300,9 @@ class SyncClient:
             return int(local["version"])
         if entity == "hazard":
             for c in self.state.changes("queued"):
-                if (c.entity, c.op, c.id) == ("hazard", "create", record_id) or \
-                        (c.entity == "inspection" and record_id in rules.derived_hazard_ids(c.wire())):
+                if (c.entity, c.op, c.id) == ("hazard", "create", record_id) or (
+                    c.entity == "inspection" and record_id in rules.derived_hazard_ids(c.wire())
+                ):
                     return 1
         raise ValueError(f"不知道 {entity} {record_id} 的版本：先 pull，或在变更里写明 base_version")
 
@@ -336,7 +389,9 @@ class SyncClient:
                 report.photos = {"error": str(err)}
         return report
 
-    def _fit(self, queue: list[QueuedChange], max_changes: int, max_bytes: int, report: PushReport) -> list[QueuedChange]:
+    def _fit(
+        self, queue: list[QueuedChange], max_changes: int, max_bytes: int, report: PushReport
+    ) -> list[QueuedChange]:
         """The first queued changes that fit in one batch, in the order they were recorded."""
         chosen, size = [], ENVELOPE_BYTES
         for change in queue:
@@ -351,8 +406,13 @@ class SyncClient:
         return chosen
 
     def _reject_locally(self, change: QueuedChange, code: str, message: str, report: PushReport) -> None:
-        result = {"status": "rejected", "retryable": False, "code": code,
-                  "errors": [{"code": code, "field": None, "message": message}], "local": True}
+        result = {
+            "status": "rejected",
+            "retryable": False,
+            "code": code,
+            "errors": [{"code": code, "field": None, "message": message}],
+            "local": True,
+        }
         with self.state.transaction():
             self.state.update_change_tx(change.seq, state="rejected", result=result)
         report.rejected.append(change.summary() | {"state": "rejected", "result": result})
@@ -405,20 +465,23 @@ class SyncClient:
             self.state.close_batch_tx(batch_id, answer)
         return outcome
 
-    def _rebase_tx(self, key, index: int, members: list[QueuedChange], results: list[dict], outcome: dict,
-                   conflicting: set[int]) -> None:
+    def _rebase_tx(
+        self, key, index: int, members: list[QueuedChange], results: list[dict], outcome: dict, conflicting: set[int]
+    ) -> None:
         """Rebase the record's queued transitions on the ``current`` of its last conflict, moved on by
         what of this batch was applied to it after that conflict."""
         entity, record_id = key
         conflict = results[index]
         current = dict(conflict["current"])
         current.setdefault("version", conflict.get("version"))
-        for change, result in zip(members[index + 1:], results[index + 1:]):
+        for change, result in zip(members[index + 1 :], results[index + 1 :]):
             if change.key == key and change.op == "transition" and result.get("status") == "applied":
                 current = rules.after(entity, current, change.data.get("action"), result.get("version"))
         copy = self.state.record(entity, record_id)
-        if not self.state.put_record_tx(entity, record_id, current.get("version"), current, pulled=False) \
-                and copy is not None:
+        if (
+            not self.state.put_record_tx(entity, record_id, current.get("version"), current, pulled=False)
+            and copy is not None
+        ):
             current = copy  # the copy is newer than this answer (a stored one, replayed late): rebase on it
         queued = [c for c in self.state.changes("queued", key=key) if c.op == "transition"]
         rebased, stuck = rules.rebase(entity, current, [(c.seq, c.data.get("action"), c.seen) for c in queued])
@@ -431,8 +494,9 @@ class SyncClient:
                     stuck.append(rules.Stuck(change.seq, "服务器在当前版本上也拒绝了此操作"))
                 continue  # otherwise already right (recorded after the phone saw the new version)
             self.state.update_change_tx(item.seq, base_version=item.base_version, rebased=change.rebased + 1)
-            outcome["rebased"].append(change.summary() | {"base_version": item.base_version,
-                                                          "previous_base_version": change.base_version})
+            outcome["rebased"].append(
+                change.summary() | {"base_version": item.base_version, "previous_base_version": change.base_version}
+            )
         for item in stuck:
             change = by_seq[item.seq]
             result = (change.result or conflict) | {"reason": item.reason, "current": current}
@@ -446,16 +510,30 @@ class SyncClient:
         if change.op == "transition":
             local = self.state.record(change.entity, change.id)
             if local is not None:
-                self.state.put_record_tx(change.entity, change.id, version,
-                                         rules.after(change.entity, local, change.data.get("action"), version),
-                                         pulled=False)
+                self.state.put_record_tx(
+                    change.entity,
+                    change.id,
+                    version,
+                    rules.after(change.entity, local, change.data.get("action"), version),
+                    pulled=False,
+                )
         elif change.entity == "hazard":
-            self.state.put_record_tx("hazard", change.id, version, change.data | {
-                "id": change.id, "status": "reported", "version": version, "overdue": False, "supervised": False},
-                                     pulled=False)
+            self.state.put_record_tx(
+                "hazard",
+                change.id,
+                version,
+                change.data
+                | {"id": change.id, "status": "reported", "version": version, "overdue": False, "supervised": False},
+                pulled=False,
+            )
         for derived in result.get("derived") or []:
-            self.state.put_record_tx(derived["entity"], derived["id"], 1, {
-                "id": derived["id"], "status": "reported", "version": 1, "inspection_id": change.id}, pulled=False)
+            self.state.put_record_tx(
+                derived["entity"],
+                derived["id"],
+                1,
+                {"id": derived["id"], "status": "reported", "version": 1, "inspection_id": change.id},
+                pulled=False,
+            )
 
     # ------------------------------------------------------------------ photos
 
@@ -500,8 +578,12 @@ class SyncClient:
                         fh.seek(offset)
                         part = fh.read(chunk)
                         end = offset + len(part) - 1
-                        response = transport.send("PUT", path, data=part, headers={
-                            "Content-Type": mime, "Content-Range": f"bytes {offset}-{end}/{size}"})
+                        response = transport.send(
+                            "PUT",
+                            path,
+                            data=part,
+                            headers={"Content-Type": mime, "Content-Range": f"bytes {offset}-{end}/{size}"},
+                        )
                         if response.status_code in (200, 201):
                             self.state.update_photo(sha, state="held", sent_bytes=size, error=None)
                             return response.status_code == 201
@@ -559,8 +641,9 @@ class SyncClient:
             cursor = self.state.get("cursor")
             if cursor:
                 params["cursor"] = cursor
-            response = self.transport.request("GET", f"{API}/sync/pull", params=params,
-                                              headers={"Accept-Encoding": "gzip"})
+            response = self.transport.request(
+                "GET", f"{API}/sync/pull", params=params, headers={"Accept-Encoding": "gzip"}
+            )
             page = expect(response, 200).answer
             report.gzip = report.gzip or response.headers.get("Content-Encoding") == "gzip"
             with self.state.transaction():
@@ -620,8 +703,11 @@ class SyncClient:
             "conflicts": [c.summary() for c in self.state.changes("conflict")],
             "rejected": [c.summary() for c in self.state.changes("rejected")],
             "photos": {state: sum(1 for p in photos if p["state"] == state) for state in ("pending", "held", "failed")},
-            "photos_failed": [{"sha256": p["sha256"], "path": p["path"], "error": p["error"]}
-                              for p in photos if p["state"] == "failed"],
+            "photos_failed": [
+                {"sha256": p["sha256"], "path": p["path"], "error": p["error"]}
+                for p in photos
+                if p["state"] == "failed"
+            ],
             "missing_photos": self.state.get("missing_photos", []),
             "records": self.state.record_counts(),
             "pulled_at": self.state.get("pulled_at"),

@@ -5,14 +5,21 @@ statuses the server reports. A rebase replays the phone's intents, in the order 
 on ``current``: an intent still allowed from the state it meets gets that state's version as its
 new ``base_version`` and goes again; one that no longer makes sense (the hazard was already ordered
 by someone else) is left for the user, with ``current`` beside it."""
+
 from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
 
 # (entity, op) a phone may push.
-OPS = {("inspection", "create"), ("patrol", "create"), ("hazard", "create"), ("hazard", "transition"),
-       ("task", "transition"), ("signature", "create")}
+OPS = {
+    ("inspection", "create"),
+    ("patrol", "create"),
+    ("hazard", "create"),
+    ("hazard", "transition"),
+    ("task", "transition"),
+    ("signature", "create"),
+}
 
 
 @dataclass(frozen=True)
@@ -81,8 +88,9 @@ def _submission(record: dict | None) -> tuple | None:
     return (record.get("submitted_at"), record.get("submitted_by")) if record else None
 
 
-def rebase(entity: str, current: dict,
-           intents: list[tuple[int, str | None, dict | None]]) -> tuple[list[Rebased], list[Stuck]]:
+def rebase(
+    entity: str, current: dict, intents: list[tuple[int, str | None, dict | None]]
+) -> tuple[list[Rebased], list[Stuck]]:
     """Replay ``intents`` — (seq, action, seen) of the queued transitions of one record, oldest first,
     ``seen`` being the record as the phone showed it when that one was recorded — on ``current``.
     Returns the new base versions and the intents that cannot be rebased.
@@ -113,8 +121,11 @@ def rebase(entity: str, current: dict,
 def derived_hazard_ids(inspection_change: dict) -> list[str]:
     """Hazards an inspection raises, named as the server names them: uuid5(inspection id, item code)."""
     data = inspection_change.get("data") or {}
-    return [str(uuid.uuid5(uuid.UUID(inspection_change["id"]), answer["item"]))
-            for answer in data.get("answers") or [] if answer.get("result") == "fail"]
+    return [
+        str(uuid.uuid5(uuid.UUID(inspection_change["id"]), answer["item"]))
+        for answer in data.get("answers") or []
+        if answer.get("result") == "fail"
+    ]
 
 
 def photos_named(data: dict) -> list[str]:

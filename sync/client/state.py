@@ -3,6 +3,7 @@ upload, the pull cursor and the local copy of pulled records.
 
 Every step that must survive a crash is one SQLite transaction: a batch is written (id and members)
 before it is sent, and its answer is applied together with everything it changes in the queue."""
+
 from __future__ import annotations
 
 import json
@@ -85,8 +86,7 @@ class QueuedChange:
 
     def wire(self) -> dict:
         """The change as the protocol sends it."""
-        out = {"entity": self.entity, "op": self.op, "id": self.id, "recorded_at": self.recorded_at,
-               "data": self.data}
+        out = {"entity": self.entity, "op": self.op, "id": self.id, "recorded_at": self.recorded_at, "data": self.data}
         if self.base_version is not None:
             out["base_version"] = self.base_version
         return out
@@ -96,18 +96,35 @@ class QueuedChange:
         return self.entity, self.id
 
     def summary(self) -> dict:
-        return {"seq": self.seq, "entity": self.entity, "op": self.op, "id": self.id,
-                "action": self.data.get("action"), "base_version": self.base_version, "state": self.state,
-                "attempts": self.attempts, "result": self.result}
+        return {
+            "seq": self.seq,
+            "entity": self.entity,
+            "op": self.op,
+            "id": self.id,
+            "action": self.data.get("action"),
+            "base_version": self.base_version,
+            "state": self.state,
+            "attempts": self.attempts,
+            "result": self.result,
+        }
 
 
 def _change(row: sqlite3.Row) -> QueuedChange:
-    return QueuedChange(seq=row["seq"], entity=row["entity"], op=row["op"], id=row["id"],
-                        base_version=row["base_version"], recorded_at=row["recorded_at"],
-                        data=json.loads(row["data"]), state=row["state"], batch_id=row["batch_id"],
-                        attempts=row["attempts"], rebased=row["rebased"],
-                        result=json.loads(row["result"]) if row["result"] else None,
-                        seen=json.loads(row["seen"]) if row["seen"] else None)
+    return QueuedChange(
+        seq=row["seq"],
+        entity=row["entity"],
+        op=row["op"],
+        id=row["id"],
+        base_version=row["base_version"],
+        recorded_at=row["recorded_at"],
+        data=json.loads(row["data"]),
+        state=row["state"],
+        batch_id=row["batch_id"],
+        attempts=row["attempts"],
+        rebased=row["rebased"],
+        result=json.loads(row["result"]) if row["result"] else None,
+        seen=json.loads(row["seen"]) if row["seen"] else None,
+    )
 
 
 class LocalState:
@@ -141,25 +158,45 @@ class LocalState:
         if value is None:
             self.db.execute("DELETE FROM meta WHERE key = ?", (key,))
         else:
-            self.db.execute("INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = "
-                            "excluded.value", (key, json.dumps(value, ensure_ascii=False)))
+            self.db.execute(
+                "INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+                (key, json.dumps(value, ensure_ascii=False)),
+            )
 
     # ------------------------------------------------------------------ the queue
 
-    def add_change(self, entity: str, op: str, record_id: str, base_version: int | None, recorded_at: str,
-                   data: dict, *, seen: dict | None = None) -> QueuedChange:
+    def add_change(
+        self,
+        entity: str,
+        op: str,
+        record_id: str,
+        base_version: int | None,
+        recorded_at: str,
+        data: dict,
+        *,
+        seen: dict | None = None,
+    ) -> QueuedChange:
         cur = self.db.execute(
             "INSERT INTO changes (entity, op, id, base_version, recorded_at, data, seen) VALUES (?, ?, ?, ?, ?, ?, ?)",
-            (entity, op, record_id, base_version, recorded_at, json.dumps(data, ensure_ascii=False),
-             json.dumps(seen, ensure_ascii=False) if seen is not None else None))
+            (
+                entity,
+                op,
+                record_id,
+                base_version,
+                recorded_at,
+                json.dumps(data, ensure_ascii=False),
+                json.dumps(seen, ensure_ascii=False) if seen is not None else None,
+            ),
+        )
         return self.change(cur.lastrowid)
 
     def change(self, seq: int) -> QueuedChange | None:
         row = self.db.execute("SELECT * FROM changes WHERE seq = ?", (seq,)).fetchone()
         return _change(row) if row else None
 
-    def changes(self, state: str | None = None, *, key: tuple[str, str] | None = None,
-                batch_id: str | None = None) -> list[QueuedChange]:
+    def changes(
+        self, state: str | None = None, *, key: tuple[str, str] | None = None, batch_id: str | None = None
+    ) -> list[QueuedChange]:
         where, args = [], []
         if state:
             where.append("state = ?")
@@ -191,7 +228,9 @@ class LocalState:
             self.db.executemany("UPDATE changes SET batch_id = ? WHERE seq = ?", [(batch_id, s) for s in seqs])
 
     def pending_batch(self) -> str | None:
-        row = self.db.execute("SELECT batch_id FROM batches WHERE answer IS NULL ORDER BY created_at LIMIT 1").fetchone()
+        row = self.db.execute(
+            "SELECT batch_id FROM batches WHERE answer IS NULL ORDER BY created_at LIMIT 1"
+        ).fetchone()
         return row["batch_id"] if row else None
 
     def count_send(self, batch_id: str) -> None:
@@ -202,25 +241,36 @@ class LocalState:
         if answer is None:
             self.db.execute("DELETE FROM batches WHERE batch_id = ?", (batch_id,))
         else:
-            self.db.execute("UPDATE batches SET answer = ? WHERE batch_id = ?",
-                            (json.dumps(answer, ensure_ascii=False), batch_id))
+            self.db.execute(
+                "UPDATE batches SET answer = ? WHERE batch_id = ?", (json.dumps(answer, ensure_ascii=False), batch_id)
+            )
         self.db.execute("UPDATE changes SET batch_id = NULL WHERE batch_id = ?", (batch_id,))
-        self.db.execute("DELETE FROM batches WHERE answer IS NOT NULL AND batch_id NOT IN (SELECT batch_id FROM "
-                        "batches WHERE answer IS NOT NULL ORDER BY created_at DESC, rowid DESC LIMIT ?)",
-                        (KEEP_BATCHES,))
+        self.db.execute(
+            "DELETE FROM batches WHERE answer IS NOT NULL AND batch_id NOT IN (SELECT batch_id FROM "
+            "batches WHERE answer IS NOT NULL ORDER BY created_at DESC, rowid DESC LIMIT ?)",
+            (KEEP_BATCHES,),
+        )
 
     def batches(self) -> list[dict]:
-        return [{"batch_id": r["batch_id"], "created_at": r["created_at"], "sends": r["sends"],
-                 "answer": json.loads(r["answer"]) if r["answer"] else None}
-                for r in self.db.execute("SELECT * FROM batches ORDER BY created_at, rowid")]
+        return [
+            {
+                "batch_id": r["batch_id"],
+                "created_at": r["created_at"],
+                "sends": r["sends"],
+                "answer": json.loads(r["answer"]) if r["answer"] else None,
+            }
+            for r in self.db.execute("SELECT * FROM batches ORDER BY created_at, rowid")
+        ]
 
     # ------------------------------------------------------------------ photos
 
     def add_photo(self, sha: str, path: str, size: int) -> None:
-        self.db.execute("INSERT INTO photos (sha256, path, size) VALUES (?, ?, ?) ON CONFLICT (sha256) DO UPDATE "
-                        "SET path = excluded.path, size = excluded.size, "
-                        "state = CASE photos.state WHEN 'held' THEN 'held' ELSE 'pending' END, error = NULL",
-                        (sha, path, size))
+        self.db.execute(
+            "INSERT INTO photos (sha256, path, size) VALUES (?, ?, ?) ON CONFLICT (sha256) DO UPDATE "
+            "SET path = excluded.path, size = excluded.size, "
+            "state = CASE photos.state WHEN 'held' THEN 'held' ELSE 'pending' END, error = NULL",
+            (sha, path, size),
+        )
 
     def photos(self, state: str | None = None) -> list[dict]:
         sql = "SELECT * FROM photos" + (" WHERE state = ?" if state else "") + " ORDER BY rowid"
@@ -233,8 +283,9 @@ class LocalState:
     # ------------------------------------------------------------------ the local copy
 
     def record(self, entity: str, record_id: str) -> dict | None:
-        row = self.db.execute("SELECT version, data FROM records WHERE entity = ? AND id = ?",
-                              (entity, record_id)).fetchone()
+        row = self.db.execute(
+            "SELECT version, data FROM records WHERE entity = ? AND id = ?", (entity, record_id)
+        ).fetchone()
         if row is None:
             return None
         data = json.loads(row["data"])
@@ -243,17 +294,24 @@ class LocalState:
 
     def records(self, entity: str | None = None) -> dict[tuple[str, str], dict]:
         sql = "SELECT entity, id, data FROM records" + (" WHERE entity = ?" if entity else "")
-        return {(r["entity"], r["id"]): json.loads(r["data"]) for r in self.db.execute(sql, (entity,) if entity else ())}
+        return {
+            (r["entity"], r["id"]): json.loads(r["data"]) for r in self.db.execute(sql, (entity,) if entity else ())
+        }
 
     def versions(self) -> dict[tuple[str, str], int | None]:
-        return {(r["entity"], r["id"]): r["version"] for r in self.db.execute("SELECT entity, id, version FROM records")}
+        return {
+            (r["entity"], r["id"]): r["version"] for r in self.db.execute("SELECT entity, id, version FROM records")
+        }
 
     def record_counts(self) -> dict[str, int]:
-        return {r["entity"]: r["n"] for r in self.db.execute(
-            "SELECT entity, count(*) AS n FROM records GROUP BY entity ORDER BY entity")}
+        return {
+            r["entity"]: r["n"]
+            for r in self.db.execute("SELECT entity, count(*) AS n FROM records GROUP BY entity ORDER BY entity")
+        }
 
-    def put_record_tx(self, entity: str, record_id: str, version: int | None, data: dict, *,
-                      pulled: bool = True) -> bool:
+    def put_record_tx(
+        self, entity: str, record_id: str, version: int | None, data: dict, *, pulled: bool = True
+    ) -> bool:
         """Write a record into the local copy unless that takes it backwards; returns whether it was written.
 
         A copy never goes back to an older version. A pulled record (the feed is ordered, and each record
@@ -261,27 +319,35 @@ class LocalState:
         A record learnt from a push answer (``pulled=False``) may be a stored answer replayed long after
         the feed moved on: it is written only when it is newer than both the copy and the record's
         tombstone, or when the copy has never heard of the record."""
-        held = self.db.execute("SELECT version FROM records WHERE entity = ? AND id = ?", (entity, record_id)).fetchone()
+        held = self.db.execute(
+            "SELECT version FROM records WHERE entity = ? AND id = ?", (entity, record_id)
+        ).fetchone()
         if not pulled and held is None:
-            held = self.db.execute("SELECT version FROM tombstones WHERE entity = ? AND id = ?",
-                                   (entity, record_id)).fetchone()
+            held = self.db.execute(
+                "SELECT version FROM tombstones WHERE entity = ? AND id = ?", (entity, record_id)
+            ).fetchone()
         if held is not None:
             known = held["version"] is not None and version is not None
             if pulled and known and version < held["version"]:
                 return False
             if not pulled and not (known and version > held["version"]):
                 return False
-        self.db.execute("INSERT INTO records (entity, id, version, data) VALUES (?, ?, ?, ?) ON CONFLICT (entity, id) "
-                        "DO UPDATE SET version = excluded.version, data = excluded.data",
-                        (entity, record_id, version, json.dumps(data, ensure_ascii=False)))
+        self.db.execute(
+            "INSERT INTO records (entity, id, version, data) VALUES (?, ?, ?, ?) ON CONFLICT (entity, id) "
+            "DO UPDATE SET version = excluded.version, data = excluded.data",
+            (entity, record_id, version, json.dumps(data, ensure_ascii=False)),
+        )
         self.db.execute("DELETE FROM tombstones WHERE entity = ? AND id = ?", (entity, record_id))
         return True
 
     def delete_record_tx(self, entity: str, record_id: str, version: int | None) -> None:
         """The pull's tombstone: the record leaves the copy, and answers no newer than ``version`` stay out."""
         self.db.execute("DELETE FROM records WHERE entity = ? AND id = ?", (entity, record_id))
-        self.db.execute("INSERT INTO tombstones (entity, id, version) VALUES (?, ?, ?) ON CONFLICT (entity, id) "
-                        "DO UPDATE SET version = excluded.version", (entity, record_id, version))
+        self.db.execute(
+            "INSERT INTO tombstones (entity, id, version) VALUES (?, ?, ?) ON CONFLICT (entity, id) "
+            "DO UPDATE SET version = excluded.version",
+            (entity, record_id, version),
+        )
 
     def clear_records_tx(self) -> None:
         self.db.execute("DELETE FROM records")

@@ -4,6 +4,7 @@ Connection errors, timeouts, 5xx and 429 are worth another try; Retry-After is h
 answer cut short: a success answer of this API always carries a JSON body, and one whose body does
 not parse broke off on the way (or never came from the server: a captive portal's page). Every
 other answer goes back to the caller, which knows what it means for its call."""
+
 from __future__ import annotations
 
 import gzip
@@ -49,7 +50,9 @@ class HTTPProblem(SyncError):
         except ValueError:
             self.body = {"detail": response.text[:500]}
         self.code = self.body.get("code") if isinstance(self.body, dict) else None
-        super().__init__(f"{self.status} {self.code or ''} {self.body.get('detail', '') if isinstance(self.body, dict) else ''}".strip())
+        super().__init__(
+            f"{self.status} {self.code or ''} {self.body.get('detail', '') if isinstance(self.body, dict) else ''}".strip()
+        )
 
 
 class AuthRequired(HTTPProblem):
@@ -87,9 +90,19 @@ class Transport:
     ``max_attempts`` tries per call; between them ``backoff * 2**n`` seconds (with jitter, at most
     ``max_backoff``), or what Retry-After says when that is no more than ``max_wait``."""
 
-    def __init__(self, base_url: str, token: str | None = None, *, max_attempts: int = 5, backoff: float = 0.5,
-                 max_backoff: float = 30.0, max_wait: float = 300.0, timeout: tuple[float, float] = (10.0, 120.0),
-                 sleep=time.sleep, session: requests.Session | None = None):
+    def __init__(
+        self,
+        base_url: str,
+        token: str | None = None,
+        *,
+        max_attempts: int = 5,
+        backoff: float = 0.5,
+        max_backoff: float = 30.0,
+        max_wait: float = 300.0,
+        timeout: tuple[float, float] = (10.0, 120.0),
+        sleep=time.sleep,
+        session: requests.Session | None = None,
+    ):
         self.base_url = base_url.rstrip("/")
         self.token = token
         self.max_attempts = max(1, max_attempts)
@@ -103,8 +116,17 @@ class Transport:
     def url(self, path: str) -> str:
         return self.base_url + path
 
-    def send(self, method: str, path: str, *, json_body=None, data: bytes | None = None, headers: dict | None = None,
-             params: dict | None = None, compress: bool = False) -> requests.Response:
+    def send(
+        self,
+        method: str,
+        path: str,
+        *,
+        json_body=None,
+        data: bytes | None = None,
+        headers: dict | None = None,
+        params: dict | None = None,
+        compress: bool = False,
+    ) -> requests.Response:
         """One attempt. Raises TransientFailure for what another attempt may cure; returns every other
         answer (the body already read: requests reads it unless asked to stream). The JSON body of a
         success answer is parsed here, once, to tell a whole answer from one cut short, and kept as
@@ -120,41 +142,55 @@ class Transport:
                 headers["Content-Encoding"] = "gzip"
         try:
             # The API never redirects; and 308 is the photo upload's "go on" answer, not a redirect.
-            response = self.http.request(method, self.url(path), data=data, headers=headers, params=params,
-                                         timeout=self.timeout, allow_redirects=False)
+            response = self.http.request(
+                method,
+                self.url(path),
+                data=data,
+                headers=headers,
+                params=params,
+                timeout=self.timeout,
+                allow_redirects=False,
+            )
         except (requests.ConnectionError, requests.Timeout) as err:
             raise TransientFailure(f"{type(err).__name__}: {err}") from err
         except requests.exceptions.ChunkedEncodingError as err:  # the answer broke off half-way
             raise TransientFailure(f"broken answer: {err}") from err
         if response.status_code in RETRY_STATUSES:
-            raise TransientFailure(f"HTTP {response.status_code}", retry_after_seconds(response.headers.get("Retry-After")),
-                                   response)
+            raise TransientFailure(
+                f"HTTP {response.status_code}", retry_after_seconds(response.headers.get("Retry-After")), response
+            )
         if method != "HEAD" and 200 <= response.status_code < 300 and response.status_code != 204:
             try:
                 response.answer = response.json()
             except ValueError as err:
                 # http.client takes a connection closed inside the headers for their end, and without a
                 # Content-Length reads the body to the end of the stream: a 200 with nothing, or a part.
-                raise TransientFailure(f"answer cut short: HTTP {response.status_code} with {len(response.content)} "
-                                       f"bytes that are not JSON ({err})") from err
+                raise TransientFailure(
+                    f"answer cut short: HTTP {response.status_code} with {len(response.content)} "
+                    f"bytes that are not JSON ({err})"
+                ) from err
         return response
 
     def wait(self, attempt: int, retry: TransientFailure) -> None:
         """Sleep before attempt ``attempt + 1``, or raise RetryLater when the server asks for too long."""
         if retry.retry_after is not None:
             if retry.retry_after > self.max_wait:
-                raise RetryLater(f"服务器要求 {retry.retry_after:.0f} 秒后再试", retry.retry_after,
-                                 retry.response.status_code if retry.response is not None else None)
+                raise RetryLater(
+                    f"服务器要求 {retry.retry_after:.0f} 秒后再试",
+                    retry.retry_after,
+                    retry.response.status_code if retry.response is not None else None,
+                )
             self.sleep(retry.retry_after)
             return
-        delay = min(self.max_backoff, self.backoff * (2 ** attempt))
+        delay = min(self.max_backoff, self.backoff * (2**attempt))
         self.sleep(delay * random.uniform(0.5, 1.0))
 
     def give_up(self, retry: TransientFailure) -> SyncError:
         if retry.response is None:
             return Unreachable(f"无法连接服务器 {self.base_url}（{retry}）")
-        return RetryLater(f"服务器暂时不可用（HTTP {retry.response.status_code}）", retry.retry_after,
-                          retry.response.status_code)
+        return RetryLater(
+            f"服务器暂时不可用（HTTP {retry.response.status_code}）", retry.retry_after, retry.response.status_code
+        )
 
     def request(self, method: str, path: str, **kwargs) -> requests.Response:
         """``send`` with retries. Raises Unreachable / RetryLater when every attempt failed,

@@ -1,5 +1,6 @@
 """Fixtures of people administration: a desk officer of one town, and helpers to log in with a
 temporary password and choose a real one."""
+
 import uuid
 
 import pytest
@@ -15,8 +16,14 @@ def town_desk(session, demo):
 
     def make(town) -> str:
         username = f"desk-{town.code}"
-        create_user(session, username=username, name=f"{town.name}内勤", password="anxun-demo",
-                    roles=["desk_officer"], region_id=town.id)
+        create_user(
+            session,
+            username=username,
+            name=f"{town.name}内勤",
+            password="anxun-demo",
+            roles=["desk_officer"],
+            region_id=town.id,
+        )
         return username
 
     return make
@@ -27,14 +34,20 @@ def first_login(client):
     """``first_login(username, temporary)`` -> Authorization headers after choosing NEW_PASSWORD."""
 
     def do(username: str, temporary: str, device_id: str | None = None) -> dict:
-        answer = client.post("/api/v1/auth/login", json={
-            "username": username, "password": temporary,
-            "device": {"id": device_id or f"first-{uuid.uuid4().hex[:8]}"}})
+        answer = client.post(
+            "/api/v1/auth/login",
+            json={
+                "username": username,
+                "password": temporary,
+                "device": {"id": device_id or f"first-{uuid.uuid4().hex[:8]}"},
+            },
+        )
         assert answer.status_code == 200, answer.get_json()
         assert answer.get_json()["must_change_password"] is True
         headers = {"Authorization": f"Bearer {answer.get_json()['token']}"}
-        changed = client.post("/api/v1/auth/password", headers=headers,
-                              json={"current_password": temporary, "new_password": NEW_PASSWORD})
+        changed = client.post(
+            "/api/v1/auth/password", headers=headers, json={"current_password": temporary, "new_password": NEW_PASSWORD}
+        )
         assert changed.status_code == 204, changed.get_json()
         return headers
 

@@ -1,4 +1,5 @@
 """Roster workbooks (网格员花名册) for the tests, written with openpyxl as a county's Excel would be."""
+
 from __future__ import annotations
 
 import io

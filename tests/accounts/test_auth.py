@@ -1,13 +1,20 @@
 """Login, throttling, tokens bound to devices, logout and device revocation (SYNC_PROTOCOL.md §1)."""
+
 from sqlalchemy import func, select
 
 from audit.models import AuditEntry
 
 
 def _login(client, username, password="anxun-demo", device="phone-1", address="10.0.0.1"):
-    return client.post("/api/v1/auth/login", environ_base={"REMOTE_ADDR": address}, json={
-        "username": username, "password": password,
-        "device": {"id": device, "name": "红米", "platform": "android", "app_version": "1.2.0"}})
+    return client.post(
+        "/api/v1/auth/login",
+        environ_base={"REMOTE_ADDR": address},
+        json={
+            "username": username,
+            "password": password,
+            "device": {"id": device, "name": "红米", "platform": "android", "app_version": "1.2.0"},
+        },
+    )
 
 
 def test_login_returns_token_user_and_device(client):
@@ -110,7 +117,13 @@ def test_only_officers_revoke_and_only_within_their_area(client, login, session,
     _login(client, "gridworker3", device="phone-town2")
     assert client.delete("/api/v1/devices/phone-town2", headers=login("gridworker1")).status_code == 403
     # A desk officer of town 1 cannot see (so cannot revoke) a device of town 2's grid worker.
-    create_user(session, username="desk-town1", name="镇内勤", password="anxun-demo", roles=["desk_officer"],
-                region_id=demo.towns[0].id)
+    create_user(
+        session,
+        username="desk-town1",
+        name="镇内勤",
+        password="anxun-demo",
+        roles=["desk_officer"],
+        region_id=demo.towns[0].id,
+    )
     assert client.delete("/api/v1/devices/phone-town2", headers=login("desk-town1")).status_code == 404
     assert client.delete("/api/v1/devices/no-such-device", headers=login("desk")).status_code == 404

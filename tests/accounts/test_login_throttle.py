@@ -1,5 +1,6 @@
 """Login throttling as it meets the world: many guesses at once, a county office behind one proxy,
 and a user who mistypes, then gets it right."""
+
 from __future__ import annotations
 
 import threading
@@ -12,8 +13,12 @@ from api.app import create_app
 
 def _login(client, username, password="anxun-demo", address="10.0.0.1", forwarded_for=None, device="phone-1"):
     headers = {"X-Forwarded-For": forwarded_for} if forwarded_for else {}
-    return client.post("/api/v1/auth/login", environ_base={"REMOTE_ADDR": address}, headers=headers, json={
-        "username": username, "password": password, "device": {"id": device}})
+    return client.post(
+        "/api/v1/auth/login",
+        environ_base={"REMOTE_ADDR": address},
+        headers=headers,
+        json={"username": username, "password": password, "device": {"id": device}},
+    )
 
 
 def test_concurrent_wrong_passwords_get_no_more_password_checks_than_the_limit(committed_app):
@@ -56,14 +61,20 @@ def proxied_client(settings, session_factory, clock):
 def test_behind_a_trusted_proxy_each_client_address_is_throttled_on_its_own(proxied_client):
     proxy = "10.0.0.2"
     for i in range(30):
-        assert _login(proxied_client, f"spray-{i}", password="bad", address=proxy,
-                      forwarded_for="198.51.100.9").status_code == 401
+        assert (
+            _login(
+                proxied_client, f"spray-{i}", password="bad", address=proxy, forwarded_for="198.51.100.9"
+            ).status_code
+            == 401
+        )
     assert _login(proxied_client, "gridworker1", address=proxy, forwarded_for="198.51.100.9").status_code == 429
     # The colleague at the next desk, behind the same proxy, still logs in.
     assert _login(proxied_client, "gridworker1", address=proxy, forwarded_for="198.51.100.10").status_code == 200
     # Only the proxy's own entry counts: what the client put in front of it is not believed.
-    assert _login(proxied_client, "gridworker1", address=proxy,
-                  forwarded_for="203.0.113.1, 198.51.100.9").status_code == 429
+    assert (
+        _login(proxied_client, "gridworker1", address=proxy, forwarded_for="203.0.113.1, 198.51.100.9").status_code
+        == 429
+    )
 
 
 def test_without_trusted_proxies_a_forwarded_for_header_is_not_believed(client):

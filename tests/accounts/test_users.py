@@ -2,6 +2,7 @@
 person's devices — who may do it to whom (admins; desk officers within their region subtree, never
 to or as an admin), the temporary password that only lets its holder choose a new one, and the audit
 log of every change."""
+
 import pytest
 from sqlalchemy import select
 
@@ -10,8 +11,9 @@ from tests.accounts.conftest import NEW_PASSWORD
 
 
 def _login(client, username, password, device="phone-1"):
-    return client.post("/api/v1/auth/login", json={"username": username, "password": password,
-                                                   "device": {"id": device}})
+    return client.post(
+        "/api/v1/auth/login", json={"username": username, "password": password, "device": {"id": device}}
+    )
 
 
 def _bearer(answer) -> dict:
@@ -25,12 +27,14 @@ def _audits(session, entity_id, action=None):
     return list(session.scalars(stmt.order_by(AuditEntry.id)))
 
 
-def test_a_new_grid_worker_gets_a_grid_and_a_temporary_password_that_only_changes_itself(client, login, demo,
-                                                                                         session):
+def test_a_new_grid_worker_gets_a_grid_and_a_temporary_password_that_only_changes_itself(client, login, demo, session):
     desk = login("desk")
     village, grid = demo.villages[2], next(g for g in demo.grids if g.name == f"{demo.villages[2].name}网格")
-    made = client.post("/api/v1/users", headers=desk, json={
-        "name": "吴新网格", "roles": ["grid_worker"], "phone": "+86 139-0000-0001", "grid_ids": [str(grid.id)]})
+    made = client.post(
+        "/api/v1/users",
+        headers=desk,
+        json={"name": "吴新网格", "roles": ["grid_worker"], "phone": "+86 139-0000-0001", "grid_ids": [str(grid.id)]},
+    )
     assert made.status_code == 201, made.get_json()
     body = made.get_json()
     assert body["username"] == body["phone"] == "13900000001"  # the username rule: the phone number
@@ -49,16 +53,19 @@ def test_a_new_grid_worker_gets_a_grid_and_a_temporary_password_that_only_change
     for path in ("/api/v1/grids", "/api/v1/sync/pull", "/api/v1/people"):
         refused = client.get(path, headers=pending)
         assert refused.status_code == 403 and refused.get_json()["code"] == "auth.password_change_required", path
-    wrong = client.post("/api/v1/auth/password", headers=pending,
-                        json={"current_password": "not-it-1", "new_password": NEW_PASSWORD})
+    wrong = client.post(
+        "/api/v1/auth/password", headers=pending, json={"current_password": "not-it-1", "new_password": NEW_PASSWORD}
+    )
     assert wrong.status_code == 422 and wrong.get_json()["code"] == "auth.wrong_password"
     assert wrong.get_json()["errors"][0]["field"] == "current_password"
     for weak in ("short1", "onlyletters", "139000000012345", temporary):
-        refused = client.post("/api/v1/auth/password", headers=pending,
-                              json={"current_password": temporary, "new_password": weak})
+        refused = client.post(
+            "/api/v1/auth/password", headers=pending, json={"current_password": temporary, "new_password": weak}
+        )
         assert refused.status_code == 422 and refused.get_json()["code"] == "auth.weak_password", weak
-    changed = client.post("/api/v1/auth/password", headers=pending,
-                          json={"current_password": temporary, "new_password": NEW_PASSWORD})
+    changed = client.post(
+        "/api/v1/auth/password", headers=pending, json={"current_password": temporary, "new_password": NEW_PASSWORD}
+    )
     assert changed.status_code == 204
     # The same token now has full rights: the new worker sees their grid.
     grids = client.get("/api/v1/grids", headers=pending).get_json()["features"]
@@ -71,36 +78,73 @@ def test_a_new_grid_worker_gets_a_grid_and_a_temporary_password_that_only_change
 
 def test_changing_a_password_ends_the_other_tokens(client, login, first_login):
     desk = login("desk")
-    made = client.post("/api/v1/users", headers=desk, json={
-        "name": "改密者", "roles": ["inspector"], "phone": "13900000002", "region": "500299000000",
-        "enforcement_cert_no": "50029920269999"}).get_json()
+    made = client.post(
+        "/api/v1/users",
+        headers=desk,
+        json={
+            "name": "改密者",
+            "roles": ["inspector"],
+            "phone": "13900000002",
+            "region": "500299000000",
+            "enforcement_cert_no": "50029920269999",
+        },
+    ).get_json()
     headers = first_login(made["username"], made["temporary_password"], device_id="a")
     other = _bearer(_login(client, made["username"], NEW_PASSWORD, device="b"))
     assert client.get("/api/v1/enterprises", headers=other).status_code == 200
-    assert client.post("/api/v1/auth/password", headers=headers, json={
-        "current_password": NEW_PASSWORD, "new_password": "Another-pass-2"}).status_code == 204
+    assert (
+        client.post(
+            "/api/v1/auth/password",
+            headers=headers,
+            json={"current_password": NEW_PASSWORD, "new_password": "Another-pass-2"},
+        ).status_code
+        == 204
+    )
     assert client.get("/api/v1/enterprises", headers=other).status_code == 401
     assert client.get("/api/v1/enterprises", headers=headers).status_code == 200
 
 
 def test_inspectors_need_a_certificate_and_enterprise_officers_an_enterprise(client, login, demo):
     desk = login("desk")
-    no_cert = client.post("/api/v1/users", headers=desk, json={
-        "name": "无证", "roles": ["inspector"], "phone": "13900000003", "region": "500299000000"})
+    no_cert = client.post(
+        "/api/v1/users",
+        headers=desk,
+        json={"name": "无证", "roles": ["inspector"], "phone": "13900000003", "region": "500299000000"},
+    )
     assert no_cert.status_code == 422 and no_cert.get_json()["code"] == "users.cert_required"
-    certified = client.post("/api/v1/users", headers=desk, json={
-        "name": "有证", "roles": ["inspector"], "phone": "13900000003", "region": "500299000000",
-        "enforcement_cert_no": "50029920260100", "enforcement_cert_valid_until": "2026-11-01"})
+    certified = client.post(
+        "/api/v1/users",
+        headers=desk,
+        json={
+            "name": "有证",
+            "roles": ["inspector"],
+            "phone": "13900000003",
+            "region": "500299000000",
+            "enforcement_cert_no": "50029920260100",
+            "enforcement_cert_valid_until": "2026-11-01",
+        },
+    )
     assert certified.status_code == 201
-    assert certified.get_json()["enforcement_cert"] == {"number": "50029920260100", "valid_until": "2026-11-01",
-                                                        "valid": False}  # expired before the demo's today
-    no_enterprise = client.post("/api/v1/users", headers=desk, json={
-        "name": "安全员", "roles": ["enterprise_officer"], "phone": "13900000004"})
+    assert certified.get_json()["enforcement_cert"] == {
+        "number": "50029920260100",
+        "valid_until": "2026-11-01",
+        "valid": False,
+    }  # expired before the demo's today
+    no_enterprise = client.post(
+        "/api/v1/users", headers=desk, json={"name": "安全员", "roles": ["enterprise_officer"], "phone": "13900000004"}
+    )
     assert no_enterprise.status_code == 422
     assert {e["code"] for e in no_enterprise.get_json()["errors"]} >= {"users.enterprise_required"}
-    officer = client.post("/api/v1/users", headers=desk, json={
-        "name": "安全员", "roles": ["enterprise_officer"], "phone": "13900000004",
-        "enterprise_id": str(demo.retailer.id)})
+    officer = client.post(
+        "/api/v1/users",
+        headers=desk,
+        json={
+            "name": "安全员",
+            "roles": ["enterprise_officer"],
+            "phone": "13900000004",
+            "enterprise_id": str(demo.retailer.id),
+        },
+    )
     assert officer.status_code == 201, officer.get_json()
     village = next(v for v in demo.villages if v.id == demo.retailer.region_id)
     assert officer.get_json()["region"]["code"] == village.code
@@ -108,42 +152,71 @@ def test_inspectors_need_a_certificate_and_enterprise_officers_an_enterprise(cli
 
 def test_phone_numbers_are_checked_and_name_one_account(client, login, demo):
     desk = login("desk")
-    bad = client.post("/api/v1/users", headers=desk, json={"name": "甲", "roles": ["grid_worker"],
-                                                           "phone": "12345", "region": demo.villages[0].code})
+    bad = client.post(
+        "/api/v1/users",
+        headers=desk,
+        json={"name": "甲", "roles": ["grid_worker"], "phone": "12345", "region": demo.villages[0].code},
+    )
     assert bad.status_code == 422 and bad.get_json()["errors"][0] == {
-        "code": "users.phone_invalid", "field": "phone", "message": "手机号应为 11 位中国大陆手机号"}
-    taken = client.post("/api/v1/users", headers=desk, json={"name": "乙", "roles": ["grid_worker"],
-                                                             "phone": "138 0000 1001", "username": "yi",
-                                                             "region": demo.villages[0].code})
+        "code": "users.phone_invalid",
+        "field": "phone",
+        "message": "手机号应为 11 位中国大陆手机号",
+    }
+    taken = client.post(
+        "/api/v1/users",
+        headers=desk,
+        json={
+            "name": "乙",
+            "roles": ["grid_worker"],
+            "phone": "138 0000 1001",
+            "username": "yi",
+            "region": demo.villages[0].code,
+        },
+    )
     assert taken.status_code == 409 and taken.get_json()["code"] == "users.phone_taken"  # the demo desk's
-    username = client.post("/api/v1/users", headers=desk, json={"name": "丙", "roles": ["grid_worker"],
-                                                                "username": "gridworker1",
-                                                                "region": demo.villages[0].code})
+    username = client.post(
+        "/api/v1/users",
+        headers=desk,
+        json={"name": "丙", "roles": ["grid_worker"], "username": "gridworker1", "region": demo.villages[0].code},
+    )
     assert username.status_code == 409 and username.get_json()["code"] == "users.username_taken"
-    nameless = client.post("/api/v1/users", headers=desk, json={"name": "丁", "roles": ["grid_worker"],
-                                                                "region": demo.villages[0].code})
+    nameless = client.post(
+        "/api/v1/users", headers=desk, json={"name": "丁", "roles": ["grid_worker"], "region": demo.villages[0].code}
+    )
     assert nameless.status_code == 422 and nameless.get_json()["code"] == "users.username_required"
 
 
 def test_desk_officers_grant_no_admin_and_do_not_see_admins(client, login, demo):
     desk = login("desk")
-    refused = client.post("/api/v1/users", headers=desk, json={
-        "name": "新管理员", "roles": ["admin"], "phone": "13900000005", "region": "500299000000"})
+    refused = client.post(
+        "/api/v1/users",
+        headers=desk,
+        json={"name": "新管理员", "roles": ["admin"], "phone": "13900000005", "region": "500299000000"},
+    )
     assert refused.status_code == 403 and refused.get_json()["code"] == "users.role_not_allowed"
     admin_id = demo.users["admin"].id
     for method in ("get", "patch", "delete"):
-        answer = getattr(client, method)(f"/api/v1/users/{admin_id}", headers=desk,
-                                         **({"json": {"version": 1, "name": "x"}} if method == "patch" else {}))
+        answer = getattr(client, method)(
+            f"/api/v1/users/{admin_id}",
+            headers=desk,
+            **({"json": {"version": 1, "name": "x"}} if method == "patch" else {}),
+        )
         assert answer.status_code == 404, method
     assert client.post(f"/api/v1/users/{admin_id}/password-reset", headers=desk).status_code == 404
     listed = client.get("/api/v1/users?per_page=500", headers=desk).get_json()["items"]
     assert "admin" not in {u["username"] for u in listed} and "desk" in {u["username"] for u in listed}
-    promote = client.patch(f"/api/v1/users/{demo.users['inspector1'].id}", headers=desk,
-                           json={"version": 1, "roles": ["inspector", "admin"]})
+    promote = client.patch(
+        f"/api/v1/users/{demo.users['inspector1'].id}",
+        headers=desk,
+        json={"version": 1, "roles": ["inspector", "admin"]},
+    )
     assert promote.status_code == 403
     # An admin may.
-    made = client.post("/api/v1/users", headers=login("admin"), json={
-        "name": "新管理员", "roles": ["admin"], "phone": "13900000005", "region": "500299000000"})
+    made = client.post(
+        "/api/v1/users",
+        headers=login("admin"),
+        json={"name": "新管理员", "roles": ["admin"], "phone": "13900000005", "region": "500299000000"},
+    )
     assert made.status_code == 201
 
 
@@ -151,11 +224,17 @@ def test_desk_officers_grant_no_admin_and_do_not_see_admins(client, login, demo)
 def test_only_admins_and_desk_officers_administer_people(client, login, demo, role):
     headers = login(role)
     assert client.get("/api/v1/users", headers=headers).status_code == 403
-    assert client.post("/api/v1/users", headers=headers, json={
-        "name": "x", "roles": ["grid_worker"], "phone": "13900000006",
-        "region": demo.villages[0].code}).status_code == 403
-    assert client.post(f"/api/v1/users/{demo.users['gridworker1'].id}/password-reset",
-                       headers=headers).status_code == 403
+    assert (
+        client.post(
+            "/api/v1/users",
+            headers=headers,
+            json={"name": "x", "roles": ["grid_worker"], "phone": "13900000006", "region": demo.villages[0].code},
+        ).status_code
+        == 403
+    )
+    assert (
+        client.post(f"/api/v1/users/{demo.users['gridworker1'].id}/password-reset", headers=headers).status_code == 403
+    )
 
 
 def test_a_town_desk_officer_acts_only_within_the_town(client, login, demo, town_desk):
@@ -166,23 +245,39 @@ def test_a_town_desk_officer_acts_only_within_the_town(client, login, demo, town
     assert {"gridworker1", "gridworker2", "enterprise1"} <= listed
     assert not listed & {"gridworker3", "desk", "inspector1", "admin"}
     for path, method, kwargs in (
-            ("", "get", {}), ("", "patch", {"json": {"version": 1, "name": "改"}}), ("", "delete", {}),
-            ("/password-reset", "post", {}), ("/devices", "get", {}), ("/devices/any-device", "delete", {}),
-            ("/reactivate", "post", {})):
+        ("", "get", {}),
+        ("", "patch", {"json": {"version": 1, "name": "改"}}),
+        ("", "delete", {}),
+        ("/password-reset", "post", {}),
+        ("/devices", "get", {}),
+        ("/devices/any-device", "delete", {}),
+        ("/reactivate", "post", {}),
+    ):
         answer = getattr(client, method)(f"/api/v1/users/{outside.id}{path}", headers=desk_a, **kwargs)
         assert answer.status_code == 404, (method, path, answer.get_json())
     assert client.get(f"/api/v1/users/{inside.id}", headers=desk_a).status_code == 200
     # Nor can they place a new person (or move one) outside the town.
     village_b = next(v for v in demo.villages if v.parent_id == town_b.id)
-    placed = client.post("/api/v1/users", headers=desk_a, json={
-        "name": "越界", "roles": ["grid_worker"], "phone": "13900000007", "region": village_b.code})
+    placed = client.post(
+        "/api/v1/users",
+        headers=desk_a,
+        json={"name": "越界", "roles": ["grid_worker"], "phone": "13900000007", "region": village_b.code},
+    )
     assert placed.status_code == 422 and placed.get_json()["errors"][0]["code"] == "users.unknown_region"
     grid_b = demo.grid_of["gridworker3"]
     moved = client.patch(f"/api/v1/users/{inside.id}", headers=desk_a, json={"version": 1, "grid_ids": [str(grid_b)]})
     assert moved.status_code == 422 and moved.get_json()["errors"][0]["code"] == "users.unknown_grid"
-    district = client.post("/api/v1/users", headers=desk_a, json={
-        "name": "县里", "roles": ["inspector"], "phone": "13900000008", "region": "500299000000",
-        "enforcement_cert_no": "X1"})
+    district = client.post(
+        "/api/v1/users",
+        headers=desk_a,
+        json={
+            "name": "县里",
+            "roles": ["inspector"],
+            "phone": "13900000008",
+            "region": "500299000000",
+            "enforcement_cert_no": "X1",
+        },
+    )
     assert district.status_code == 422
 
 
@@ -192,11 +287,17 @@ def test_edits_keep_the_version_the_etag_and_the_audit(client, login, demo, sess
     path = f"/api/v1/users/{worker.id}"
     first = client.get(path, headers=desk)
     tag = first.headers["ETag"]
-    other_grid = next(g for g in demo.grids if g.town_id == demo.towns[0].id and g.id != demo.grid_of["gridworker1"]
-                      and g.id != demo.grid_of["gridworker2"])
+    other_grid = next(
+        g
+        for g in demo.grids
+        if g.town_id == demo.towns[0].id and g.id != demo.grid_of["gridworker1"] and g.id != demo.grid_of["gridworker2"]
+    )
     version_before = other_grid.version
-    edited = client.patch(path, headers={**desk, "If-Match": tag}, json={
-        "version": 1, "name": "赵网格（改）", "phone": "13900000009", "grid_ids": [str(other_grid.id)]})
+    edited = client.patch(
+        path,
+        headers={**desk, "If-Match": tag},
+        json={"version": 1, "name": "赵网格（改）", "phone": "13900000009", "grid_ids": [str(other_grid.id)]},
+    )
     assert edited.status_code == 200, edited.get_json()
     body = edited.get_json()
     assert body["version"] == 2 and body["name"] == "赵网格（改）" and body["phone"] == "13900000009"
@@ -215,8 +316,9 @@ def test_edits_keep_the_version_the_etag_and_the_audit(client, login, demo, sess
     assert entry.summary["before"]["name"] == "赵网格" and entry.summary["after"]["name"] == "赵网格（改）"
     assert entry.summary["grids_added"] == [str(other_grid.id)]
     # No longer a grid worker: off every grid.
-    inspector = client.patch(path, headers=desk, json={"version": 2, "roles": ["inspector"],
-                                                       "enforcement_cert_no": "50029920260777"})
+    inspector = client.patch(
+        path, headers=desk, json={"version": 2, "roles": ["inspector"], "enforcement_cert_no": "50029920260777"}
+    )
     assert inspector.status_code == 200 and inspector.get_json()["grids"] == []
 
 
@@ -290,6 +392,6 @@ def test_a_persons_devices_are_listed_and_one_is_stopped(client, login, demo, se
     login("gridworker2", device_id="someone-elses")
     assert client.delete(f"/api/v1/users/{worker.id}/devices/someone-elses", headers=desk).status_code == 404
     assert client.delete(f"/api/v1/users/{worker.id}/devices/nothing", headers=desk).status_code == 404
-    assert session.scalar(select(AuditEntry).where(AuditEntry.entity == "device",
-                                                   AuditEntry.entity_id == "lost-phone")).summary == {
-        "user": str(worker.id)}
+    assert session.scalar(
+        select(AuditEntry).where(AuditEntry.entity == "device", AuditEntry.entity_id == "lost-phone")
+    ).summary == {"user": str(worker.id)}

@@ -1,5 +1,6 @@
 """A client generated from the OpenAPI document (openapi-typescript) type-checks a phone's push and pull
 (tests/client-gen/check.ts, under tsc --strict), and a wrongly typed change does not."""
+
 from __future__ import annotations
 
 import json
@@ -18,16 +19,32 @@ def toolchain():
     if shutil.which("node") is None or shutil.which("npm") is None:
         pytest.skip("node and npm are not installed: the generated TypeScript client is not checked")
     # npm ci installs exactly the committed package-lock.json (openapi-typescript, typescript).
-    subprocess.run(["npm", "ci", "--no-audit", "--no-fund", "--loglevel=error"], cwd=CLIENT_GEN, check=True,
-                   capture_output=True, timeout=600)
+    subprocess.run(
+        ["npm", "ci", "--no-audit", "--no-fund", "--loglevel=error"],
+        cwd=CLIENT_GEN,
+        check=True,
+        capture_output=True,
+        timeout=600,
+    )
     return BIN
 
 
 def _generate(toolchain, document: dict, out: Path) -> None:
     (out / "openapi.json").write_text(json.dumps(document, ensure_ascii=False), encoding="utf-8")
     # Defaults make no field required: a phone may leave out what the server defaults.
-    subprocess.run([toolchain / "openapi-typescript", out / "openapi.json", "-o", out / "api.d.ts",
-                    "--default-non-nullable", "false"], check=True, capture_output=True, timeout=300)
+    subprocess.run(
+        [
+            toolchain / "openapi-typescript",
+            out / "openapi.json",
+            "-o",
+            out / "api.d.ts",
+            "--default-non-nullable",
+            "false",
+        ],
+        check=True,
+        capture_output=True,
+        timeout=300,
+    )
     shutil.copy(CLIENT_GEN / "check.ts", out)
     shutil.copy(CLIENT_GEN / "tsconfig.json", out)
 

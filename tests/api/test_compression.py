@@ -1,5 +1,6 @@
 """Answers are compressed when the client accepts it (Flask-Compress): JSON, GeoJSON and the sync
 pull; never bodies that are compressed already (the xlsx ledger, JPEG photos), never without asking."""
+
 import gzip
 import json
 
@@ -8,8 +9,13 @@ import pytest
 from tests.evidence import images
 from tests.evidence.uploads import upload
 
-JSON_ANSWERS = ["/api/v1/enterprises?per_page=50", "/api/v1/grids", "/api/v1/people", "/api/v1/sync/pull",
-                "/api/v1/openapi.json"]
+JSON_ANSWERS = [
+    "/api/v1/enterprises?per_page=50",
+    "/api/v1/grids",
+    "/api/v1/people",
+    "/api/v1/sync/pull",
+    "/api/v1/openapi.json",
+]
 
 
 @pytest.mark.parametrize("path", JSON_ANSWERS)
@@ -35,8 +41,10 @@ def test_without_accept_encoding_the_answer_is_identity(client, login):
 
 
 def test_the_geojson_risk_map_is_gzipped(client, login, demo):
-    response = client.get(f"/api/v1/reports/riskmap.geojson?region={demo.towns[0].code}",
-                          headers={**login("desk"), "Accept-Encoding": "gzip"})
+    response = client.get(
+        f"/api/v1/reports/riskmap.geojson?region={demo.towns[0].code}",
+        headers={**login("desk"), "Accept-Encoding": "gzip"},
+    )
     assert response.status_code == 200 and response.mimetype == "application/geo+json"
     assert response.headers["Content-Encoding"] == "gzip"
     assert json.loads(gzip.decompress(response.data))["type"] == "FeatureCollection"

@@ -1,14 +1,17 @@
 """ETags on editable records (grids, enterprises, users): GET answers one, If-None-Match gives 304, a write
 with a stale If-Match is 412 and changes nothing, a write without one keeps working on the body's
 ``version`` alone, and the document says so."""
+
 import pytest
 
 
 @pytest.fixture
 def records(demo):
-    return {"grid": f"/api/v1/grids/{demo.grid_of['gridworker1']}",
-            "enterprise": f"/api/v1/enterprises/{demo.retailer.id}",
-            "user": f"/api/v1/users/{demo.users['gridworker1'].id}"}
+    return {
+        "grid": f"/api/v1/grids/{demo.grid_of['gridworker1']}",
+        "enterprise": f"/api/v1/enterprises/{demo.retailer.id}",
+        "user": f"/api/v1/users/{demo.users['gridworker1'].id}",
+    }
 
 
 def version_of(answer):
@@ -16,8 +19,10 @@ def version_of(answer):
     return body["properties"]["version"] if "properties" in body else body["version"]
 
 
-@pytest.mark.parametrize("kind, change", [("grid", {"name": "改名网格"}), ("enterprise", {"name": "改名企业"}),
-                                          ("user", {"name": "改名的人"})])
+@pytest.mark.parametrize(
+    "kind, change",
+    [("grid", {"name": "改名网格"}), ("enterprise", {"name": "改名企业"}), ("user", {"name": "改名的人"})],
+)
 def test_if_match_guards_a_write_and_version_alone_still_works(client, login, records, kind, change):
     desk, path = login("desk"), records[kind]
     first = client.get(path, headers=desk)
@@ -37,8 +42,11 @@ def test_if_match_guards_a_write_and_version_alone_still_works(client, login, re
     fresh = client.get(path, headers={**desk, "Accept-Encoding": "gzip"})
     if kind != "user":  # a person's record is shorter than the 500 bytes worth compressing
         assert fresh.headers["ETag"].endswith(':gzip"')
-    ok = client.patch(path, headers={**desk, "If-Match": fresh.headers["ETag"]},
-                      json={"name": "最终名称", "version": version_of(plain)})
+    ok = client.patch(
+        path,
+        headers={**desk, "If-Match": fresh.headers["ETag"]},
+        json={"name": "最终名称", "version": version_of(plain)},
+    )
     assert ok.status_code == 200, ok.get_json()
 
 

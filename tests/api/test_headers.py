@@ -1,20 +1,29 @@
 """Headers every client and proxy relies on, and the documentation pages working with no internet."""
+
 import re
 
 import pytest
 
 
 def test_the_login_answer_is_not_stored_by_any_cache(client):
-    response = client.post("/api/v1/auth/login", json={"username": "desk", "password": "anxun-demo",
-                                                       "device": {"id": "headers-test"}})
+    response = client.post(
+        "/api/v1/auth/login", json={"username": "desk", "password": "anxun-demo", "device": {"id": "headers-test"}}
+    )
     assert response.status_code == 200
     assert response.headers["Cache-Control"] == "no-store"
 
 
-@pytest.mark.parametrize("method, path", [
-    ("GET", "/api/v1/health"), ("GET", "/api/v1/no-such-thing"), ("POST", "/api/v1/health"),
-    ("GET", "/api/v1/enterprises"), ("GET", "/api/v1/openapi.json"), ("GET", "/api/v1/docs"),
-])
+@pytest.mark.parametrize(
+    "method, path",
+    [
+        ("GET", "/api/v1/health"),
+        ("GET", "/api/v1/no-such-thing"),
+        ("POST", "/api/v1/health"),
+        ("GET", "/api/v1/enterprises"),
+        ("GET", "/api/v1/openapi.json"),
+        ("GET", "/api/v1/docs"),
+    ],
+)
 def test_every_answer_forbids_content_sniffing(client, method, path):
     assert client.open(path, method=method).headers["X-Content-Type-Options"] == "nosniff"
 
@@ -35,8 +44,9 @@ def test_unauthorized_answers_name_the_bearer_scheme(client, headers):
 
 
 def test_a_failed_login_names_the_bearer_scheme_too(client):
-    response = client.post("/api/v1/auth/login", json={"username": "desk", "password": "wrong",
-                                                       "device": {"id": "headers-test"}})
+    response = client.post(
+        "/api/v1/auth/login", json={"username": "desk", "password": "wrong", "device": {"id": "headers-test"}}
+    )
     assert response.status_code == 401
     assert response.headers["WWW-Authenticate"].startswith("Bearer")
 

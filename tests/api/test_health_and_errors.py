@@ -1,4 +1,5 @@
 """Health, OpenAPI document and the problem+json shape of errors."""
+
 from api.app import create_app
 from config.settings import Settings
 
@@ -27,9 +28,17 @@ def test_openapi_document_lists_every_endpoint(client):
     response = client.get("/api/v1/openapi.json")
     assert response.status_code == 200
     paths = response.get_json()["paths"]
-    for path in ("/api/v1/health", "/api/v1/auth/login", "/api/v1/auth/logout", "/api/v1/devices/{device_id}",
-                 "/api/v1/enterprises", "/api/v1/enterprises/{enterprise_id}", "/api/v1/grids",
-                 "/api/v1/grids/{grid_id}", "/api/v1/regions/{code}"):
+    for path in (
+        "/api/v1/health",
+        "/api/v1/auth/login",
+        "/api/v1/auth/logout",
+        "/api/v1/devices/{device_id}",
+        "/api/v1/enterprises",
+        "/api/v1/enterprises/{enterprise_id}",
+        "/api/v1/grids",
+        "/api/v1/grids/{grid_id}",
+        "/api/v1/regions/{code}",
+    ):
         assert path in paths, path
     for path, operations in paths.items():
         for method, operation in operations.items():
@@ -63,8 +72,9 @@ def test_validation_errors_keep_one_entry_per_field_in_chinese(client, login):
 
 
 def test_nested_validation_error_paths(client):
-    response = client.post("/api/v1/auth/login", json={"username": "x", "password": "y", "device": {"name": "n"},
-                                                      "extra": 1})
+    response = client.post(
+        "/api/v1/auth/login", json={"username": "x", "password": "y", "device": {"name": "n"}, "extra": 1}
+    )
     assert response.status_code == 422
     fields = {e["field"]: e["message"] for e in response.get_json()["errors"]}
     assert fields == {"device.id": "缺少必填字段", "extra": "未知字段"}
@@ -75,8 +85,11 @@ def test_a_problems_type_is_its_code_under_the_operators_base(settings, session_
 
     default = create_app(settings, session_factory=session_factory, clock=clock).test_client()
     assert default.get("/api/v1/no-such-thing").get_json()["type"] == "https://anxun.invalid/problems/not_found"
-    chosen = create_app(settings.replace(problem_base_url="https://safety.example.gov.cn/problems/"),
-                        session_factory=session_factory, clock=clock).test_client()
+    chosen = create_app(
+        settings.replace(problem_base_url="https://safety.example.gov.cn/problems/"),
+        session_factory=session_factory,
+        clock=clock,
+    ).test_client()
     answer = chosen.get("/api/v1/enterprises").get_json()
     assert answer["type"] == "https://safety.example.gov.cn/problems/" + answer["code"]
     assert answer["code"].startswith("auth.")

@@ -1,6 +1,7 @@
 """What anyone may send never breaks the server: times, text, numbers, nesting and paging outside
 what Python or PostgreSQL can hold answer 400/422 (or a rejected change in a push), never 500, and
 never poison later reads (README, "What the API accepts")."""
+
 from __future__ import annotations
 
 import base64
@@ -38,8 +39,15 @@ def post_json(client, path, body, headers):
 
 
 def hazard_body(demo, **overrides):
-    body = {"id": str(uuid.uuid4()), "enterprise_id": str(demo.retailer.id), "level": "general",
-            "description": "门口堆放杂物", "location": None, "photos": [], "found_at": "2026-11-22T08:10:00+08:00"}
+    body = {
+        "id": str(uuid.uuid4()),
+        "enterprise_id": str(demo.retailer.id),
+        "level": "general",
+        "description": "门口堆放杂物",
+        "location": None,
+        "photos": [],
+        "found_at": "2026-11-22T08:10:00+08:00",
+    }
     body.update(overrides)
     return body
 
@@ -47,8 +55,13 @@ def hazard_body(demo, **overrides):
 def hazard_change(demo, **data):
     body = hazard_body(demo, **data)
     change_id = body.pop("id")
-    return {"entity": "hazard", "op": "create", "id": change_id, "recorded_at": "2026-11-22T08:10:00+08:00",
-            "data": body}
+    return {
+        "entity": "hazard",
+        "op": "create",
+        "id": change_id,
+        "recorded_at": "2026-11-22T08:10:00+08:00",
+        "data": body,
+    }
 
 
 def push(client, headers, changes, sent_at="2026-11-22T09:00:00+08:00"):
@@ -72,8 +85,7 @@ def test_a_time_outside_the_window_is_refused_in_rest(client, login, demo, found
 def test_year_one_pushed_is_rejected_and_reads_go_on(client, login, demo):
     """The denial of service of issue 16: one hazard found in year 1 made every read of it 500."""
     worker = login("gridworker1")
-    response = push(client, worker, [hazard_change(demo, found_at="0001-01-01T00:00:00+08:00"),
-                                     hazard_change(demo)])
+    response = push(client, worker, [hazard_change(demo, found_at="0001-01-01T00:00:00+08:00"), hazard_change(demo)])
     assert response.status_code == 200
     bad, good = response.get_json()["results"]
     assert bad["status"] == "rejected" and bad["errors"][0]["field"] == "data.found_at"
@@ -124,29 +136,47 @@ def test_time_filters_are_judged_by_the_same_rule(client, login, value):
 
 def test_patrol_and_inspection_times_are_judged_too(client, login, demo, session, inspection_body):
     worker = login("gridworker1")
-    body = {"id": str(uuid.uuid4()), "grid_id": str(demo.grid_of["gridworker1"]),
-            "started_at": "2026-11-22T08:00:00+08:00",
-            "track": {"coordinates": [[107.8, 30.7], [107.801, 30.701]],
-                      "times": ["2026-11-22T08:00:00+08:00", "0001-01-01T00:00:00+08:00"]},
-            "visits": [], "notes": ""}
+    body = {
+        "id": str(uuid.uuid4()),
+        "grid_id": str(demo.grid_of["gridworker1"]),
+        "started_at": "2026-11-22T08:00:00+08:00",
+        "track": {
+            "coordinates": [[107.8, 30.7], [107.801, 30.701]],
+            "times": ["2026-11-22T08:00:00+08:00", "0001-01-01T00:00:00+08:00"],
+        },
+        "visits": [],
+        "notes": "",
+    }
     response = post_json(client, "/api/v1/patrols", body, worker)
     assert response.status_code == 422 and field_errors(response) == {"track.times.1"}
-    response = post_json(client, "/api/v1/inspections",
-                         inspection_body(started_at="9999-12-31T23:00:00-05:00"), login("inspector1"))
+    response = post_json(
+        client, "/api/v1/inspections", inspection_body(started_at="9999-12-31T23:00:00-05:00"), login("inspector1")
+    )
     assert response.status_code == 422 and field_errors(response) == {"started_at"}
 
 
 def test_a_deadline_beyond_the_window_is_refused(client, login, demo):
     created = post_json(client, HAZARDS, hazard_body(demo), login("gridworker1")).get_json()
-    response = post_json(client, f"{HAZARDS}/{created['id']}/transitions",
-                         {"action": "order", "base_version": created["version"], "deadline": "9999-12-31T23:00:00-05:00",
-                          "responsible_person": "张三", "measures": "清理"}, login("desk"))
+    response = post_json(
+        client,
+        f"{HAZARDS}/{created['id']}/transitions",
+        {
+            "action": "order",
+            "base_version": created["version"],
+            "deadline": "9999-12-31T23:00:00-05:00",
+            "responsible_person": "张三",
+            "measures": "清理",
+        },
+        login("desk"),
+    )
     assert response.status_code == 422 and field_errors(response) == {"deadline"}
 
 
 @settings(max_examples=60, deadline=None, derandomize=True)
-@given(moment=st.datetimes(min_value=datetime(1, 1, 2), max_value=datetime(9999, 12, 30)),
-       offset_minutes=st.integers(min_value=-(24 * 60 - 1), max_value=24 * 60 - 1))
+@given(
+    moment=st.datetimes(min_value=datetime(1, 1, 2), max_value=datetime(9999, 12, 30)),
+    offset_minutes=st.integers(min_value=-(24 * 60 - 1), max_value=24 * 60 - 1),
+)
 def test_the_time_field_accepts_exactly_what_can_be_stored_and_shown(moment, offset_minutes):
     from marshmallow import ValidationError
 
@@ -192,8 +222,12 @@ def test_bad_text_in_a_path_is_refused(client, login):
 
 def test_one_change_with_bad_text_is_rejected_alone(client, login, demo):
     """Changes are independent (SYNC_PROTOCOL.md §2 rule 2): the good ones beside it are applied."""
-    changes = [hazard_change(demo), hazard_change(demo, description="坏\x00字"),
-               hazard_change(demo, description="\ud83d"), hazard_change(demo)]
+    changes = [
+        hazard_change(demo),
+        hazard_change(demo, description="坏\x00字"),
+        hazard_change(demo, description="\ud83d"),
+        hazard_change(demo),
+    ]
     response = push(client, login("gridworker1"), changes)
     assert response.status_code == 200
     results = response.get_json()["results"]
@@ -223,8 +257,9 @@ def test_non_finite_numbers_are_refused_by_field(client, login, inspection_body,
     body = inspection_body()
     body["answers"][0]["value"] = "@"
     text = json.dumps(body).replace('"@"', number)
-    response = client.post("/api/v1/inspections", data=text, content_type="application/json",
-                           headers=login("inspector1"))
+    response = client.post(
+        "/api/v1/inspections", data=text, content_type="application/json", headers=login("inspector1")
+    )
     assert response.status_code == 422 and field_errors(response) == {"answers.0.value"}
 
 
@@ -232,27 +267,60 @@ RING = [[107.80, 30.70], [107.81, 30.70], [107.81, 30.71], ["@", 30.71], [107.80
 
 
 @pytest.mark.parametrize("number", ["1e400", "NaN", "-Infinity", "1" + "0" * 400])
-@pytest.mark.parametrize("method, path, body", [
-    ("POST", "/api/v1/grids", {"name": "测试网格", "geometry": {"type": "Polygon", "coordinates": [RING]}}),
-    ("POST", "/api/v1/grids", {"name": "测试网格", "split": {"village": "500299001001", "keep": "inside",
-                                                           "blade": {"type": "Polygon", "coordinates": [RING]}}}),
-    ("POST", "/api/v1/grids", {"name": "测试网格", "split": {"village": "500299001001", "at": {"lon": "@", "lat": 30.7},
-                                                           "blade": {"type": "LineString", "coordinates": RING[:2]}}}),
-    ("PATCH", "/api/v1/grids/{grid}", {"version": 1, "geometry": {"type": "Polygon", "coordinates": [RING]}}),
-    ("POST", "/api/v1/regions/import", {"type": "FeatureCollection", "features": [
-        {"type": "Feature", "properties": {"code": "500299001099", "name": "测试村"},
-         "geometry": {"type": "Polygon", "coordinates": [RING]}}]}),
-    ("GET", "/api/v1/regions/{town}/coverage?min_area_m2=@", None),
-])
-def test_a_geojson_coordinate_or_number_that_is_not_finite_is_refused(client, login, demo, method, path, body,
-                                                                     number):
+@pytest.mark.parametrize(
+    "method, path, body",
+    [
+        ("POST", "/api/v1/grids", {"name": "测试网格", "geometry": {"type": "Polygon", "coordinates": [RING]}}),
+        (
+            "POST",
+            "/api/v1/grids",
+            {
+                "name": "测试网格",
+                "split": {
+                    "village": "500299001001",
+                    "keep": "inside",
+                    "blade": {"type": "Polygon", "coordinates": [RING]},
+                },
+            },
+        ),
+        (
+            "POST",
+            "/api/v1/grids",
+            {
+                "name": "测试网格",
+                "split": {
+                    "village": "500299001001",
+                    "at": {"lon": "@", "lat": 30.7},
+                    "blade": {"type": "LineString", "coordinates": RING[:2]},
+                },
+            },
+        ),
+        ("PATCH", "/api/v1/grids/{grid}", {"version": 1, "geometry": {"type": "Polygon", "coordinates": [RING]}}),
+        (
+            "POST",
+            "/api/v1/regions/import",
+            {
+                "type": "FeatureCollection",
+                "features": [
+                    {
+                        "type": "Feature",
+                        "properties": {"code": "500299001099", "name": "测试村"},
+                        "geometry": {"type": "Polygon", "coordinates": [RING]},
+                    }
+                ],
+            },
+        ),
+        ("GET", "/api/v1/regions/{town}/coverage?min_area_m2=@", None),
+    ],
+)
+def test_a_geojson_coordinate_or_number_that_is_not_finite_is_refused(client, login, demo, method, path, body, number):
     url = path.format(grid=demo.grid_of["gridworker1"], town=demo.towns[0].code).replace("@", number)
     text = json.dumps(body).replace('"@"', number) if body is not None else None
     response = client.open(url, method=method, data=text, content_type="application/json", headers=login("admin"))
     assert response.status_code == 422, response.get_json()
 
 
-@pytest.mark.parametrize("number", [10 ** 400, float("inf"), float("nan"), True, "107.8"])
+@pytest.mark.parametrize("number", [10**400, float("inf"), float("nan"), True, "107.8"])
 def test_a_vertex_that_is_not_a_finite_number_is_malformed_also_from_a_file(number):
     """The boundary import from a file (flask anxun import-boundaries) checks vertices without the REST parser."""
     from geo.geometry import check_structure
@@ -265,14 +333,22 @@ def test_a_vertex_that_is_not_a_finite_number_is_malformed_also_from_a_file(numb
 def test_a_pushed_number_that_is_not_finite_rejects_that_change_alone(client, login, demo, session):
     from tests.sync.payloads import inspection_change
 
-    inspection, _ = inspection_change(session, demo.retailer.id, [demo.users["inspector1"].id,
-                                                                  demo.users["inspector2"].id])
+    inspection, _ = inspection_change(
+        session, demo.retailer.id, [demo.users["inspector1"].id, demo.users["inspector2"].id]
+    )
     inspection["data"]["answers"][0]["value"] = "@"
     hazard = hazard_change(demo, location={"lon": "@", "lat": 30.7})
-    batch = {"batch_id": str(uuid.uuid4()), "sent_at": "2026-11-22T09:00:00+08:00",
-             "changes": [inspection, hazard, hazard_change(demo)]}
-    response = client.post(PUSH, data=json.dumps(batch).replace('"@"', "1e400"), content_type="application/json",
-                           headers=login("inspector1"))
+    batch = {
+        "batch_id": str(uuid.uuid4()),
+        "sent_at": "2026-11-22T09:00:00+08:00",
+        "changes": [inspection, hazard, hazard_change(demo)],
+    }
+    response = client.post(
+        PUSH,
+        data=json.dumps(batch).replace('"@"', "1e400"),
+        content_type="application/json",
+        headers=login("inspector1"),
+    )
     assert response.status_code == 200
     results = response.get_json()["results"]
     assert [r["status"] for r in results] == ["rejected", "rejected", "applied"]
@@ -282,15 +358,22 @@ def test_a_pushed_number_that_is_not_finite_rejects_that_change_alone(client, lo
 
 @pytest.mark.parametrize("point", [[1e300, 30.7], [107.8, 95], [-181, 0], [107.8, -90.5]])
 def test_track_points_off_the_globe_are_refused(client, login, demo, point):
-    body = {"id": str(uuid.uuid4()), "grid_id": str(demo.grid_of["gridworker1"]),
-            "started_at": "2026-11-22T08:00:00+08:00",
-            "track": {"coordinates": [[107.8, 30.7], point]}, "visits": [], "notes": ""}
+    body = {
+        "id": str(uuid.uuid4()),
+        "grid_id": str(demo.grid_of["gridworker1"]),
+        "started_at": "2026-11-22T08:00:00+08:00",
+        "track": {"coordinates": [[107.8, 30.7], point]},
+        "visits": [],
+        "notes": "",
+    }
     response = post_json(client, "/api/v1/patrols", body, login("gridworker1"))
     assert response.status_code == 422
     assert field_errors(response) <= {"track.coordinates.1.0", "track.coordinates.1.1"}
 
 
-@pytest.mark.parametrize("point", [{"lon": 180.5, "lat": 30}, {"lon": 107.8, "lat": 90.01}, {"lon": 10 ** 400, "lat": 30}])
+@pytest.mark.parametrize(
+    "point", [{"lon": 180.5, "lat": 30}, {"lon": 107.8, "lat": 90.01}, {"lon": 10**400, "lat": 30}]
+)
 def test_locations_off_the_globe_are_refused(client, login, demo, point):
     response = post_json(client, HAZARDS, hazard_body(demo, location=point), login("gridworker1"))
     assert response.status_code == 422
@@ -315,22 +398,27 @@ def test_deep_json_in_a_push_is_a_400(client, login):
 def test_deep_json_is_a_400_on_every_json_endpoint(client, login):
     spec = client.get("/api/v1/openapi.json").get_json()
     roles = [login(name) for name in ("admin", "gridworker1")]  # the one a grid worker's endpoints refuse to admin
-    deep = "{\"a\":" * 50_000 + "1" + "}" * 50_000
+    deep = '{"a":' * 50_000 + "1" + "}" * 50_000
     checked = 0
     for path, operations in spec["paths"].items():
         for method, operation in operations.items():
             if method == "parameters" or "application/json" not in operation.get("requestBody", {}).get("content", {}):
                 continue
             url = re.sub(r"{[^}]+}", str(uuid.uuid4()), path)  # no such record: the 400 comes first
-            answers = [client.open(url, method=method.upper(), data=deep, content_type="application/json",
-                                   headers=headers).status_code for headers in roles]
+            answers = [
+                client.open(
+                    url, method=method.upper(), data=deep, content_type="application/json", headers=headers
+                ).status_code
+                for headers in roles
+            ]
             assert 400 in answers and set(answers) <= {400, 403}, (method, path, answers)
             checked += 1
     assert checked >= 10
 
 
-@pytest.mark.parametrize("query", [{"page": 2 ** 63}, {"page": 10 ** 30}, {"page": 0}, {"per_page": 0},
-                                   {"per_page": 501}, {"page": 1_000_001}])
+@pytest.mark.parametrize(
+    "query", [{"page": 2**63}, {"page": 10**30}, {"page": 0}, {"per_page": 0}, {"per_page": 501}, {"page": 1_000_001}]
+)
 def test_paging_outside_its_bounds_is_a_422(client, login, query):
     for path in (HAZARDS, "/api/v1/enterprises", "/api/v1/grids", "/api/v1/plans"):
         response = client.get(path, query_string=query, headers=login("desk"))
@@ -362,14 +450,24 @@ def _cursor(value) -> str:
 
 @pytest.mark.parametrize("raw", [[1, 2], "cursor", 7, None])
 def test_a_cursor_that_is_not_an_object_answers_reset(client, login, raw):
-    response = client.get("/api/v1/sync/pull", query_string={"cursor": _cursor(raw), "limit": 5},
-                          headers=login("gridworker1"))
+    response = client.get(
+        "/api/v1/sync/pull", query_string={"cursor": _cursor(raw), "limit": 5}, headers=login("gridworker1")
+    )
     assert response.status_code == 200 and response.get_json()["reset"] is True
 
 
-@pytest.mark.parametrize("change", [{"p": [1e300, 0]}, {"p": [-5, 0]}, {"p": [2 ** 64, 0]}, {"p": [1, 2, 3]},
-                                    {"f": [2 ** 63, 0]}, {"b": {"after": ["hazard", "a\x00"], "head": [1, 1]}},
-                                    {"b": {"after": ["hazard", "\ud800"], "head": [1, 1]}}])
+@pytest.mark.parametrize(
+    "change",
+    [
+        {"p": [1e300, 0]},
+        {"p": [-5, 0]},
+        {"p": [2**64, 0]},
+        {"p": [1, 2, 3]},
+        {"f": [2**63, 0]},
+        {"b": {"after": ["hazard", "a\x00"], "head": [1, 1]}},
+        {"b": {"after": ["hazard", "\ud800"], "head": [1, 1]}},
+    ],
+)
 def test_a_cursor_of_ours_with_numbers_or_keys_we_never_issue_answers_reset(client, login, change):
     """Forged from a real cursor, so that only the changed part can make it unreadable."""
     officer = login("desk")
@@ -383,8 +481,10 @@ def test_a_cursor_of_ours_with_numbers_or_keys_we_never_issue_answers_reset(clie
 # ---- EXIF ------------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("taken, offset", [("0001:01:01 00:00:00", None), ("9999:12:31 23:00:00", "-05:00"),
-                                           ("1970:01:01 08:00:00", "+08:00")])
+@pytest.mark.parametrize(
+    "taken, offset",
+    [("0001:01:01 00:00:00", None), ("9999:12:31 23:00:00", "-05:00"), ("1970:01:01 08:00:00", "+08:00")],
+)
 def test_an_exif_time_outside_the_window_counts_as_missing(client, login, taken, offset):
     from tests.evidence import images
     from tests.evidence.uploads import upload
@@ -399,8 +499,12 @@ def test_an_exif_time_outside_the_window_counts_as_missing(client, login, taken,
 
 
 def test_a_draw_whose_window_ends_before_it_starts_is_a_422(client, login):
-    response = post_json(client, "/api/v1/plans/random-draw", {"count": 1, "window_start": "2026-12-02",
-                                                              "window_end": "2026-12-01"}, login("desk"))
+    response = post_json(
+        client,
+        "/api/v1/plans/random-draw",
+        {"count": 1, "window_start": "2026-12-02", "window_end": "2026-12-01"},
+        login("desk"),
+    )
     assert response.status_code == 422 and field_errors(response) == {"window_end"}
 
 
@@ -421,13 +525,15 @@ def exploding_hazards(committed_app):
 
     engine = create_engine(committed_app[2])
     with engine.begin() as conn:
-        conn.execute(text("""
+        conn.execute(
+            text("""
             CREATE FUNCTION boom() RETURNS trigger LANGUAGE plpgsql AS $$
             BEGIN
               IF NEW.description = 'boom' THEN RAISE EXCEPTION 'boom'; END IF;
               RETURN NEW;
             END $$;
-            CREATE TRIGGER boom BEFORE INSERT ON hazards FOR EACH ROW EXECUTE FUNCTION boom();"""))
+            CREATE TRIGGER boom BEFORE INSERT ON hazards FOR EACH ROW EXECUTE FUNCTION boom();""")
+        )
     engine.dispose()
     return committed_app
 
@@ -445,8 +551,10 @@ def test_an_unexpected_error_in_one_change_rejects_that_change_alone(exploding_h
     app = _served_app(exploding_hazards[2], tmp_path, testing=False)
     try:
         client = app.test_client()
-        token = client.post("/api/v1/auth/login", json={"username": "gridworker1", "password": "anxun-demo",
-                                                        "device": {"id": "boom-phone"}}).get_json()["token"]
+        token = client.post(
+            "/api/v1/auth/login",
+            json={"username": "gridworker1", "password": "anxun-demo", "device": {"id": "boom-phone"}},
+        ).get_json()["token"]
         changes = [hazard_change(demo), hazard_change(demo, description="boom"), hazard_change(demo)]
         response = push(client, {"Authorization": f"Bearer {token}"}, changes)
         assert response.status_code == 200
@@ -461,7 +569,8 @@ def test_under_testing_an_unexpected_error_in_a_change_fails_the_test(exploding_
     from sqlalchemy.exc import InternalError
 
     client = exploding_hazards[0].test_client()
-    token = client.post("/api/v1/auth/login", json={"username": "gridworker1", "password": "anxun-demo",
-                                                    "device": {"id": "boom-phone"}}).get_json()["token"]
+    token = client.post(
+        "/api/v1/auth/login", json={"username": "gridworker1", "password": "anxun-demo", "device": {"id": "boom-phone"}}
+    ).get_json()["token"]
     with pytest.raises(InternalError):
         push(client, {"Authorization": f"Bearer {token}"}, [hazard_change(demo, description="boom")])

@@ -1,5 +1,6 @@
 """The OpenAPI document is exact enough to generate a client from: every operation named and tagged,
 sync bodies typed as discriminated unions, geometry as GeoJSON."""
+
 from __future__ import annotations
 
 import re
@@ -69,16 +70,24 @@ def test_push_changes_are_a_union_of_one_schema_per_entity_and_op_built_from_the
 def test_push_results_and_pull_changes_are_typed(document):
     from sync.schemas import PULLED
 
-    push_out = _resolve(document, document["paths"]["/api/v1/sync/push"]["post"]["responses"]["200"]["content"]
-                        ["application/json"]["schema"]["$ref"])
+    push_out = _resolve(
+        document,
+        document["paths"]["/api/v1/sync/push"]["post"]["responses"]["200"]["content"]["application/json"]["schema"][
+            "$ref"
+        ],
+    )
     results = _resolve(document, push_out["properties"]["results"]["items"]["$ref"])
     assert set(results["discriminator"]["mapping"]) == {"applied", "duplicate", "conflict", "rejected"}
     rejected = _branch(document, results, status="rejected")
     assert {"retryable", "code", "errors"} <= set(rejected["required"])
     assert "current" in _branch(document, results, status="conflict")["properties"]
 
-    pull_out = _resolve(document, document["paths"]["/api/v1/sync/pull"]["get"]["responses"]["200"]["content"]
-                        ["application/json"]["schema"]["$ref"])
+    pull_out = _resolve(
+        document,
+        document["paths"]["/api/v1/sync/pull"]["get"]["responses"]["200"]["content"]["application/json"]["schema"][
+            "$ref"
+        ],
+    )
     changes = _resolve(document, pull_out["properties"]["changes"]["items"]["$ref"])
     for entity, schema in PULLED.items():
         upsert = _branch(document, changes, op="upsert", entity=entity)

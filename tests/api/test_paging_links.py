@@ -1,5 +1,6 @@
 """Paged lists carry RFC 8288 ``Link`` headers (first, prev, next, last) beside the body's page,
 per_page and total; following ``next`` from the first page visits every record once."""
+
 import math
 import re
 from urllib.parse import parse_qs, urlsplit
@@ -7,8 +8,14 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 
 LINK = re.compile(r'<(?P<url>[^>]*)>;\s*rel="(?P<rel>[a-z]+)"')
-LISTS = ["/api/v1/enterprises", "/api/v1/grids", "/api/v1/people", "/api/v1/hazards", "/api/v1/plans",
-         "/api/v1/public/random-draws"]
+LISTS = [
+    "/api/v1/enterprises",
+    "/api/v1/grids",
+    "/api/v1/people",
+    "/api/v1/hazards",
+    "/api/v1/plans",
+    "/api/v1/public/random-draws",
+]
 
 
 def links(response) -> dict:

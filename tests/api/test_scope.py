@@ -1,5 +1,6 @@
 """Every read endpoint is scoped: admin all; desk officer/inspector their region subtree; grid worker
 their grids; enterprise officer their enterprise. Outside the scope a record is 404, never 403."""
+
 import pytest
 from sqlalchemy import func, select
 
@@ -42,15 +43,18 @@ def test_enterprise_officer_sees_only_their_enterprise(client, login, demo):
     assert _all_items(client, headers, "/api/v1/grids") == []
 
 
-@pytest.mark.parametrize("viewer, owner, visible", [
-    ("gridworker1", "gridworker1", True),
-    ("gridworker2", "gridworker1", False),   # same town, neighbouring village
-    ("gridworker3", "gridworker1", False),   # another town
-    ("desk", "gridworker3", True),
-    ("inspector1", "gridworker3", True),
-    ("enterprise1", "gridworker2", False),
-    ("admin", "gridworker3", True),
-])
+@pytest.mark.parametrize(
+    "viewer, owner, visible",
+    [
+        ("gridworker1", "gridworker1", True),
+        ("gridworker2", "gridworker1", False),  # same town, neighbouring village
+        ("gridworker3", "gridworker1", False),  # another town
+        ("desk", "gridworker3", True),
+        ("inspector1", "gridworker3", True),
+        ("enterprise1", "gridworker2", False),
+        ("admin", "gridworker3", True),
+    ],
+)
 def test_enterprise_and_grid_reads_are_404_outside_the_scope(client, login, session, demo, viewer, owner, visible):
     headers = login(viewer)
     grid_id = demo.grid_of[owner]
@@ -75,12 +79,17 @@ def test_grid_workers_see_only_their_grid_with_geometry_and_worker(client, login
 
 def test_town_officer_sees_their_town_not_the_neighbour(client, login, session, demo):
     town1, town2 = demo.towns[0], demo.towns[1]
-    create_user(session, username="desk-town1", name="镇内勤", password="anxun-demo", roles=["desk_officer"],
-                region_id=town1.id)
+    create_user(
+        session, username="desk-town1", name="镇内勤", password="anxun-demo", roles=["desk_officer"], region_id=town1.id
+    )
     headers = login("desk-town1")
     enterprises = _all_items(client, headers, "/api/v1/enterprises")
-    in_town1 = session.scalar(select(func.count()).select_from(Enterprise).join(Region, Region.id == Enterprise.region_id)
-                              .where(Region.parent_id == town1.id))
+    in_town1 = session.scalar(
+        select(func.count())
+        .select_from(Enterprise)
+        .join(Region, Region.id == Enterprise.region_id)
+        .where(Region.parent_id == town1.id)
+    )
     assert len(enterprises) == in_town1
     assert all(e["region_code"].startswith(town1.code[:9]) for e in enterprises)
     grids = _all_items(client, headers, "/api/v1/grids")

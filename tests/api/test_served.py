@@ -1,5 +1,6 @@
 """The API as ``make run`` serves it — gunicorn (gthread) importing wsgi.py, settings from the environment
 with their defaults — and as phones talk to it: over persistent connections."""
+
 from __future__ import annotations
 
 import hashlib
@@ -31,8 +32,9 @@ def connect(served) -> http.client.HTTPConnection:
     return http.client.HTTPConnection(parts.hostname, parts.port, timeout=30)
 
 
-def ask(conn: http.client.HTTPConnection, method: str, path: str, body: bytes | None = None,
-        headers: dict | None = None) -> tuple[int, http.client.HTTPMessage, bytes]:
+def ask(
+    conn: http.client.HTTPConnection, method: str, path: str, body: bytes | None = None, headers: dict | None = None
+) -> tuple[int, http.client.HTTPMessage, bytes]:
     conn.request(method, path, body=body, headers=headers or {})
     response = conn.getresponse()
     return response.status, response.headers, response.read()
@@ -41,10 +43,19 @@ def ask(conn: http.client.HTTPConnection, method: str, path: str, body: bytes | 
 def login(served, username: str = "gridworker1") -> dict:
     conn = connect(served)
     try:
-        status, _, body = ask(conn, "POST", "/api/v1/auth/login", json.dumps({
-            "username": username, "password": "anxun-demo",
-            "device": {"id": f"served-{username}-{uuid.uuid4().hex[:8]}"}}).encode(),
-            {"Content-Type": "application/json"})
+        status, _, body = ask(
+            conn,
+            "POST",
+            "/api/v1/auth/login",
+            json.dumps(
+                {
+                    "username": username,
+                    "password": "anxun-demo",
+                    "device": {"id": f"served-{username}-{uuid.uuid4().hex[:8]}"},
+                }
+            ).encode(),
+            {"Content-Type": "application/json"},
+        )
     finally:
         conn.close()
     assert status == 200, body
@@ -54,8 +65,13 @@ def login(served, username: str = "gridworker1") -> dict:
 def put_photo(served, headers: dict, data: bytes) -> tuple[int, bytes]:
     conn = connect(served)
     try:
-        status, _, body = ask(conn, "PUT", f"/api/v1/photos/{hashlib.sha256(data).hexdigest()}", data,
-                              {**headers, "Content-Type": "image/jpeg"})
+        status, _, body = ask(
+            conn,
+            "PUT",
+            f"/api/v1/photos/{hashlib.sha256(data).hexdigest()}",
+            data,
+            {**headers, "Content-Type": "image/jpeg"},
+        )
         return status, body
     finally:
         conn.close()
@@ -101,24 +117,54 @@ def _cases(served) -> list[tuple[str, int, str, str, bytes, dict]]:
     json_body = json.dumps({"username": "x", "padding": "y" * BIG}).encode()
     image = {"Content-Type": "image/jpeg"}
     return [
-        ("repeat PUT of a held photo", 200, "PUT", f"/api/v1/photos/{hashlib.sha256(held).hexdigest()}", held,
-         {**user, **image}),
+        (
+            "repeat PUT of a held photo",
+            200,
+            "PUT",
+            f"/api/v1/photos/{hashlib.sha256(held).hexdigest()}",
+            held,
+            {**user, **image},
+        ),
         ("no token", 401, "PUT", f"/api/v1/photos/{some_sha}", junk, image),
         ("forged token", 401, "PUT", f"/api/v1/photos/{some_sha}", junk, {"Authorization": "Bearer forged", **image}),
         ("revoked token", 401, "PUT", f"/api/v1/photos/{some_sha}", junk, {**revoked, **image}),
         ("role not allowed", 403, "DELETE", "/api/v1/devices/somebodys-phone", junk, user),
         ("unknown path", 404, "POST", "/api/v1/no-such-thing", junk, user),
         ("method not allowed", 405, "POST", "/api/v1/health", junk, user),
-        ("Content-Range total past the limit", 413, "PUT", f"/api/v1/photos/{some_sha}", junk,
-         {**user, **image, "Content-Range": f"bytes 0-{len(junk) - 1}/{10 ** 11}"}),
+        (
+            "Content-Range total past the limit",
+            413,
+            "PUT",
+            f"/api/v1/photos/{some_sha}",
+            junk,
+            {**user, **image, "Content-Range": f"bytes 0-{len(junk) - 1}/{10**11}"},
+        ),
         ("bad sha", 422, "PUT", "/api/v1/photos/not-a-sha", junk, {**user, **image}),
-        ("bad Content-Range", 422, "PUT", f"/api/v1/photos/{some_sha}", junk,
-         {**user, **image, "Content-Range": "bytes garbage"}),
-        ("Content-Range not matching the body", 422, "PUT", f"/api/v1/photos/{some_sha}", junk,
-         {**user, **image, "Content-Range": "bytes 0-9/100"}),
+        (
+            "bad Content-Range",
+            422,
+            "PUT",
+            f"/api/v1/photos/{some_sha}",
+            junk,
+            {**user, **image, "Content-Range": "bytes garbage"},
+        ),
+        (
+            "Content-Range not matching the body",
+            422,
+            "PUT",
+            f"/api/v1/photos/{some_sha}",
+            junk,
+            {**user, **image, "Content-Range": "bytes 0-9/100"},
+        ),
         ("JSON sent as text/plain", 422, "POST", "/api/v1/auth/login", json_body, {"Content-Type": "text/plain"}),
-        ("unknown Content-Encoding", 400, "POST", "/api/v1/sync/push", junk,
-         {**user, "Content-Type": "application/json", "Content-Encoding": "br"}),
+        (
+            "unknown Content-Encoding",
+            400,
+            "POST",
+            "/api/v1/sync/push",
+            junk,
+            {**user, "Content-Type": "application/json", "Content-Encoding": "br"},
+        ),
         ("logout with a body", 204, "POST", "/api/v1/auth/logout", junk, login(served)),
     ]
 
@@ -155,8 +201,9 @@ def test_several_requests_go_over_one_connection(served, body_size):
         status, _, _ = ask(conn, "GET", "/api/v1/health")
         local = conn.sock.getsockname()
         for _ in range(3):
-            status, _, _ = ask(conn, "POST", "/api/v1/auth/logout", b"x" * body_size,
-                               {"Authorization": "Bearer forged"})
+            status, _, _ = ask(
+                conn, "POST", "/api/v1/auth/logout", b"x" * body_size, {"Authorization": "Bearer forged"}
+            )
             assert status == 401
             assert ask(conn, "GET", "/api/v1/sync/config", headers=headers)[0] == 200
         assert conn.sock.getsockname() == local

@@ -1,4 +1,5 @@
 """Checklist templates in the database and over HTTP: publishing, immutability, versions, ETag/304."""
+
 import dataclasses
 import os
 import re
@@ -22,10 +23,17 @@ def test_list_gives_latest_version_of_every_template(client, login):
     assert response.status_code == 200
     items = response.get_json()["items"]
     codes = {i["code"] for i in items}
-    assert {"fireworks.retail", "fireworks.production_wholesale", "hazardous_chemicals.production",
-            "hazardous_chemicals.trading_storage", "hazardous_chemicals.filling_station",
-            "construction.housing_municipal", "special_equipment.user_unit", "gas.operator",
-            "gas.user"} <= codes
+    assert {
+        "fireworks.retail",
+        "fireworks.production_wholesale",
+        "hazardous_chemicals.production",
+        "hazardous_chemicals.trading_storage",
+        "hazardous_chemicals.filling_station",
+        "construction.housing_municipal",
+        "special_equipment.user_unit",
+        "gas.operator",
+        "gas.user",
+    } <= codes
     assert all(i["item_count"] > 0 for i in items)
 
 
@@ -61,19 +69,38 @@ def test_construction_checklist_cites_the_2024_standard_item_by_item(client, log
     sources = {s["id"]: s for s in body["sources"]}
     assert "建质规〔2022〕2号" not in {s["number"] for s in sources.values()}
     standard = sources["cn-major-2024"]
-    assert (standard["title"], standard["number"]) == ("《房屋市政工程生产安全重大事故隐患判定标准（2024版）》",
-                                                       "建质规〔2024〕5号")
+    assert (standard["title"], standard["number"]) == (
+        "《房屋市政工程生产安全重大事故隐患判定标准（2024版）》",
+        "建质规〔2024〕5号",
+    )
     majors = [i for i in body["items"] if i["major"]]
     assert {i["basis"]["document"] for i in majors} == {"cn-major-2024"}
     clauses = {i["basis"]["clause"] for i in majors}
     assert len(clauses) == 53  # 第四至十七条: 五十三项
     articles = {re.match(r"第([一二三四五六七八九十]+)条", c).group(1) for c in clauses}
-    assert articles == {"四", "五", "六", "七", "八", "九", "十", "十一", "十二", "十三", "十四", "十五", "十六",
-                        "十七"}
+    assert articles == {
+        "四",
+        "五",
+        "六",
+        "七",
+        "八",
+        "九",
+        "十",
+        "十一",
+        "十二",
+        "十三",
+        "十四",
+        "十五",
+        "十六",
+        "十七",
+    }
     assert all(re.fullmatch(r"第[一二三四五六七八九十]+条(第（[一二三四五六七八九]）项)?", c) for c in clauses)
     by_code = {i["code"]: i for i in body["items"]}
-    assert by_code["CN-HM-132"]["basis"] == {"document": "cn-major-2024", "clause": "第十五条第（三）项",
-                                             "title": standard["title"]}
+    assert by_code["CN-HM-132"]["basis"] == {
+        "document": "cn-major-2024",
+        "clause": "第十五条第（三）项",
+        "title": standard["title"],
+    }
     assert by_code["CN-HM-132"]["evidence"] == {"photo_required_when_failed": True}
     local = {code for code, i in by_code.items() if sources[i["basis"]["document"]].get("kind") == "local_practice"}
     assert local == {"CN-HM-005", "CN-HM-007", "CN-HM-024", "CN-HM-063"}
@@ -83,8 +110,9 @@ def test_construction_checklist_cites_the_2024_standard_item_by_item(client, log
     assert "建质规〔2022〕2号" in {s["number"] for s in old["sources"]}
 
 
-@pytest.mark.parametrize("path", ["/api/v1/checklists", "/api/v1/checklists/gas.user",
-                                  "/api/v1/checklists/gas.user/versions/1"])
+@pytest.mark.parametrize(
+    "path", ["/api/v1/checklists", "/api/v1/checklists/gas.user", "/api/v1/checklists/gas.user/versions/1"]
+)
 def test_etag_and_if_none_match_give_304(client, login, path):
     headers = login("gridworker1")
     first = client.get(path, headers=headers)
@@ -137,9 +165,15 @@ def test_withdrawn_version_is_not_handed_out_but_stays_readable(client, login, s
 
 def test_the_validate_command_passes_the_shipped_templates_and_names_a_bad_file(tmp_path):
     """The one command a county's editor runs (docs/checklists.md), as they run it: no database needed."""
+
     def validate(*args):
-        return subprocess.run([sys.executable, "-m", "checklists.cli_validate", *args], cwd=ROOT,
-                              capture_output=True, text=True, env={"PATH": os.environ["PATH"]})
+        return subprocess.run(
+            [sys.executable, "-m", "checklists.cli_validate", *args],
+            cwd=ROOT,
+            capture_output=True,
+            text=True,
+            env={"PATH": os.environ["PATH"]},
+        )
 
     ok = validate()
     assert ok.returncode == 0, ok.stdout + ok.stderr

@@ -1,5 +1,6 @@
 """Template files: the shipped ones load; bad ones are refused naming file, item and problem;
 content hashes; applicability. Pure: temporary files only, no database."""
+
 from __future__ import annotations
 
 import copy
@@ -9,17 +10,31 @@ import json
 import pytest
 import yaml
 
-from checklists import (INDUSTRIES, Template, TemplateInvalid, content_hash, find_template, load_all,
-                        load_template, templates_for, validate_all)
+from checklists import (
+    INDUSTRIES,
+    Template,
+    TemplateInvalid,
+    content_hash,
+    find_template,
+    load_all,
+    load_template,
+    templates_for,
+    validate_all,
+)
 from checklists.cli_validate import main as cli_main
 from checklists.definition import UNFINISHED
 from core.errors import NotFound, ValidationFailed
 
 REQUIRED_CODES = {
-    "fireworks.production_wholesale", "fireworks.retail",
-    "hazardous_chemicals.production", "hazardous_chemicals.trading_storage",
-    "hazardous_chemicals.filling_station", "construction.housing_municipal",
-    "special_equipment.user_unit", "gas.operator", "gas.user",
+    "fireworks.production_wholesale",
+    "fireworks.retail",
+    "hazardous_chemicals.production",
+    "hazardous_chemicals.trading_storage",
+    "hazardous_chemicals.filling_station",
+    "construction.housing_municipal",
+    "special_equipment.user_unit",
+    "gas.operator",
+    "gas.user",
 }
 
 MINIMAL = {
@@ -32,14 +47,26 @@ MINIMAL = {
     "sources": [{"id": "doc", "title": "《测试判定标准》", "number": "测〔2024〕1号"}],
     "sections": [{"code": "main", "title": "主要"}],
     "items": [
-        {"code": "T-001", "section": "main", "text": "零售点与居民居住场所设置在同一建筑物内。",
-         "check_method": "现场查看。", "basis": {"document": "doc", "clause": "第二十项"},
-         "major": True, "hazard_level_if_failed": "major",
-         "evidence": {"photo_required_when_failed": True}},
-        {"code": "T-002", "section": "main", "text": "零售场所面积小于10平方米。",
-         "check_method": "现场测量。", "basis": {"document": "doc", "clause": "第十六条"},
-         "major": False, "hazard_level_if_failed": "general",
-         "answer": {"type": "number", "unit": "平方米", "min": 10}},
+        {
+            "code": "T-001",
+            "section": "main",
+            "text": "零售点与居民居住场所设置在同一建筑物内。",
+            "check_method": "现场查看。",
+            "basis": {"document": "doc", "clause": "第二十项"},
+            "major": True,
+            "hazard_level_if_failed": "major",
+            "evidence": {"photo_required_when_failed": True},
+        },
+        {
+            "code": "T-002",
+            "section": "main",
+            "text": "零售场所面积小于10平方米。",
+            "check_method": "现场测量。",
+            "basis": {"document": "doc", "clause": "第十六条"},
+            "major": False,
+            "hazard_level_if_failed": "general",
+            "answer": {"type": "number", "unit": "平方米", "min": 10},
+        },
     ],
 }
 
@@ -96,27 +123,33 @@ def test_every_subtype_of_every_industry_has_a_template(shipped):
             assert templates_for(industry.code, subtype, shipped), (industry.code, subtype)
 
 
-@pytest.mark.parametrize("concept,words", [
-    ("证照", ("许可证", "使用登记", "经营许可")),
-    ("全员安全生产责任制", ("责任制",)),
-    ("培训与持证", ("培训", "持证", "考核合格", "取得相应资格")),
-    ("隐患排查治理", ("隐患排查", "隐患自查", "隐患治理", "安全自查")),
-    ("应急预案与演练", ("应急",)),
-])
+@pytest.mark.parametrize(
+    "concept,words",
+    [
+        ("证照", ("许可证", "使用登记", "经营许可")),
+        ("全员安全生产责任制", ("责任制",)),
+        ("培训与持证", ("培训", "持证", "考核合格", "取得相应资格")),
+        ("隐患排查治理", ("隐患排查", "隐患自查", "隐患治理", "安全自查")),
+        ("应急预案与演练", ("应急",)),
+    ],
+)
 def test_every_template_has_the_general_items(shipped, concept, words):
     for t in shipped:
         assert any(any(w in i.text for w in words) for i in t.items), (t.code, concept)
 
 
-@pytest.mark.parametrize("code,words", [
-    ("fireworks.retail", ("下店上宅", "超量储存", "明火", "试放", "超规格")),
-    ("fireworks.production_wholesale", ("超量储存", "乱堆乱放", "监封签")),
-    ("gas.user", ("可燃气体报警装置", "软管", "熄火保护")),
-    ("gas.operator", ("老化",)),
-    ("construction.housing_municipal", ("安全带", "生命线", "到岗履职", "人工挖孔", "无证施工", "挂靠")),
-    ("hazardous_chemicals.filling_station", ("动火", "紧急切断", "检测报警")),
-    ("special_equipment.user_unit", ("使用登记", "定期检验", "无证上岗", "双重预防机制")),
-])
+@pytest.mark.parametrize(
+    "code,words",
+    [
+        ("fireworks.retail", ("下店上宅", "超量储存", "明火", "试放", "超规格")),
+        ("fireworks.production_wholesale", ("超量储存", "乱堆乱放", "监封签")),
+        ("gas.user", ("可燃气体报警装置", "软管", "熄火保护")),
+        ("gas.operator", ("老化",)),
+        ("construction.housing_municipal", ("安全带", "生命线", "到岗履职", "人工挖孔", "无证施工", "挂靠")),
+        ("hazardous_chemicals.filling_station", ("动火", "紧急切断", "检测报警")),
+        ("special_equipment.user_unit", ("使用登记", "定期检验", "无证上岗", "双重预防机制")),
+    ],
+)
 def test_items_the_seed_work_plans_name_are_there(shipped, code, words):
     text = "".join(i.text for i in find_template(shipped, code).items)
     for word in words:
@@ -124,8 +157,12 @@ def test_items_the_seed_work_plans_name_are_there(shipped, code, words):
 
 
 def test_number_limits_are_only_those_the_reference_gives(shipped):
-    limits = {(t.code, i.code): (i.answer.unit, i.answer.min, i.answer.max)
-              for t in shipped for i in t.items if i.answer.type == "number"}
+    limits = {
+        (t.code, i.code): (i.answer.unit, i.answer.min, i.answer.max)
+        for t in shipped
+        for i in t.items
+        if i.answer.type == "number"
+    }
     assert limits == {
         ("fireworks.retail", "FW-R-011"): ("平方米", 10, None),
         ("fireworks.retail", "FW-R-012"): ("米", 50, None),
@@ -137,18 +174,33 @@ def test_number_limits_are_only_those_the_reference_gives(shipped):
 
 def test_no_published_template_cites_an_unfinished_clause(shipped):
     """A court accepts a clause, not a promise of one (待核, 待定, TODO …)."""
-    unfinished = [(t.code, t.version, i.code, i.basis.clause) for t in shipped if t.published
-                  for i in t.items if UNFINISHED.search(i.basis.clause)]
-    unfinished += [(t.code, t.version, s.id, f"{s.title} {s.number or ''}") for t in shipped if t.published
-                   for s in t.sources if UNFINISHED.search(f"{s.title} {s.number or ''}")]
+    unfinished = [
+        (t.code, t.version, i.code, i.basis.clause)
+        for t in shipped
+        if t.published
+        for i in t.items
+        if UNFINISHED.search(i.basis.clause)
+    ]
+    unfinished += [
+        (t.code, t.version, s.id, f"{s.title} {s.number or ''}")
+        for t in shipped
+        if t.published
+        for s in t.sources
+        if UNFINISHED.search(f"{s.title} {s.number or ''}")
+    ]
     assert unfinished == []
 
 
 def test_work_plans_are_cited_as_local_practice(shipped):
     """A county or township 工作要点/工作方案 is not national law: a published version marks it
     `kind: local_practice`, so clients print its items as 地方做法, not as a statute."""
-    plans = [(t.code, t.version, s.id, s.kind) for t in shipped if t.published for s in t.sources
-             if any(word in s.title for word in ("工作要点", "工作方案", "工作意见", "工作计划"))]
+    plans = [
+        (t.code, t.version, s.id, s.kind)
+        for t in shipped
+        if t.published
+        for s in t.sources
+        if any(word in s.title for word in ("工作要点", "工作方案", "工作意见", "工作计划"))
+    ]
     assert plans and {kind for *_, kind in plans} == {"local_practice"}, plans
 
 
@@ -275,8 +327,7 @@ def test_duplicate_yaml_key_is_not_silently_overwritten(tmp_path):
 
 def test_yaml_11_booleans_are_not_booleans(tmp_path):
     path = _write(tmp_path, MINIMAL)
-    path.write_text(path.read_text(encoding="utf-8").replace("major: false", "major: no", 1),
-                    encoding="utf-8")
+    path.write_text(path.read_text(encoding="utf-8").replace("major: false", "major: no", 1), encoding="utf-8")
     assert "应为布尔值" in _refused(path).detail
 
 
@@ -290,25 +341,55 @@ def test_missing_file(tmp_path):
     assert "文件不存在" in _refused(tmp_path / "gas.user.v1.yaml").detail
 
 
-@pytest.mark.parametrize("change,expected", [
-    (lambda d: d["items"][1].update(section="nowhere"), "条目 T-002：items.1.section：分部 “nowhere” 未在 sections 中定义"),
-    (lambda d: d["items"][1].update(subtypes=["wholesale"]), "条目 T-002：items.1.subtypes.0：子类 “wholesale” 不在模板的 subtypes 中"),
-    (lambda d: d.update(subtypes=["retail", "bakery"]), "subtypes.1：子类 “bakery” 不属于行业 fireworks"),
-    (lambda d: d.update(industry="mining"), "industry：应为 fireworks | hazardous_chemicals"),
-    (lambda d: d.update(version=0), "version：应为不小于 1 的整数"),
-    (lambda d: d.update(status="draft"), "status：应为 published | withdrawn 之一"),
-    (lambda d: d["items"][1]["answer"].update(max=5), "条目 T-002：items.1.answer：限值不一致：min（10）大于 max（5）"),
-    (lambda d: d["items"][1]["answer"].pop("unit"), "条目 T-002：items.1.answer.unit：number 类型的答案必须给出计量单位 unit"),
-    (lambda d: d["items"][1]["answer"].update(min="10"), "条目 T-002：items.1.answer.min：应为数值"),
-    (lambda d: d["items"][1].update(answer={"type": "pass_fail", "min": 1}), "条目 T-002：items.1.answer.min：min 只用于 number 类型的答案"),
-    (lambda d: d["items"][1].update(answer={"type": "choice", "options": [
-        {"value": "ok", "label": "好", "fails": False}, {"value": "ok2", "label": "也好", "fails": False}]}),
-     "条目 T-002：items.1.answer.options：choice 类型至少需要一个判为不合格的选项"),
-    (lambda d: d["items"][1].update(code="t-2"), "条目 t-2：items.1.code：条目代码格式不正确"),
-    (lambda d: d["sections"].append({"code": "empty", "title": "空"}), "sections.1：分部 “empty” 没有任何条目"),
-    (lambda d: d["sources"].append({"id": "unused", "title": "《未引用》"}), "sources.1：引用文件 “unused” 未被任何条目引用"),
-    (lambda d: d.update(code="gas.retail"), "code：模板代码应以行业代码 “fireworks.” 开头"),
-])
+@pytest.mark.parametrize(
+    "change,expected",
+    [
+        (
+            lambda d: d["items"][1].update(section="nowhere"),
+            "条目 T-002：items.1.section：分部 “nowhere” 未在 sections 中定义",
+        ),
+        (
+            lambda d: d["items"][1].update(subtypes=["wholesale"]),
+            "条目 T-002：items.1.subtypes.0：子类 “wholesale” 不在模板的 subtypes 中",
+        ),
+        (lambda d: d.update(subtypes=["retail", "bakery"]), "subtypes.1：子类 “bakery” 不属于行业 fireworks"),
+        (lambda d: d.update(industry="mining"), "industry：应为 fireworks | hazardous_chemicals"),
+        (lambda d: d.update(version=0), "version：应为不小于 1 的整数"),
+        (lambda d: d.update(status="draft"), "status：应为 published | withdrawn 之一"),
+        (
+            lambda d: d["items"][1]["answer"].update(max=5),
+            "条目 T-002：items.1.answer：限值不一致：min（10）大于 max（5）",
+        ),
+        (
+            lambda d: d["items"][1]["answer"].pop("unit"),
+            "条目 T-002：items.1.answer.unit：number 类型的答案必须给出计量单位 unit",
+        ),
+        (lambda d: d["items"][1]["answer"].update(min="10"), "条目 T-002：items.1.answer.min：应为数值"),
+        (
+            lambda d: d["items"][1].update(answer={"type": "pass_fail", "min": 1}),
+            "条目 T-002：items.1.answer.min：min 只用于 number 类型的答案",
+        ),
+        (
+            lambda d: d["items"][1].update(
+                answer={
+                    "type": "choice",
+                    "options": [
+                        {"value": "ok", "label": "好", "fails": False},
+                        {"value": "ok2", "label": "也好", "fails": False},
+                    ],
+                }
+            ),
+            "条目 T-002：items.1.answer.options：choice 类型至少需要一个判为不合格的选项",
+        ),
+        (lambda d: d["items"][1].update(code="t-2"), "条目 t-2：items.1.code：条目代码格式不正确"),
+        (lambda d: d["sections"].append({"code": "empty", "title": "空"}), "sections.1：分部 “empty” 没有任何条目"),
+        (
+            lambda d: d["sources"].append({"id": "unused", "title": "《未引用》"}),
+            "sources.1：引用文件 “unused” 未被任何条目引用",
+        ),
+        (lambda d: d.update(code="gas.retail"), "code：模板代码应以行业代码 “fireworks.” 开头"),
+    ],
+)
 def test_semantic_problems(tmp_path, change, expected):
     data = _data()
     change(data)
@@ -317,15 +398,26 @@ def test_semantic_problems(tmp_path, change, expected):
     assert any(p.startswith(f"{name}：") and expected in p for p in problems), problems
 
 
-@pytest.mark.parametrize("clause", ["起重机械相关条款（正式条款号待核）", "瓶装燃气相关条款（条号待核）", "第X条（待定）",
-                                    "第十条 TODO", "第 xxx 条", "第十条？"])
+@pytest.mark.parametrize(
+    "clause",
+    [
+        "起重机械相关条款（正式条款号待核）",
+        "瓶装燃气相关条款（条号待核）",
+        "第X条（待定）",
+        "第十条 TODO",
+        "第 xxx 条",
+        "第十条？",
+    ],
+)
 def test_an_unfinished_clause_is_refused_in_a_published_version(tmp_path, clause):
     data = _data()
     data["items"][1]["basis"]["clause"] = clause
     problems = _refused(_write(tmp_path, data)).problems
-    assert problems == [f"fireworks.retail.v1.yaml：条目 T-002：items.1.basis.clause：引用的条款“{clause}”"
-                        "尚未确定；已发布的版本只能引用确有其文的条款，无法确定条款的要求请标为地方做法"
-                        "（引用 kind: local_practice 的来源）"]
+    assert problems == [
+        f"fireworks.retail.v1.yaml：条目 T-002：items.1.basis.clause：引用的条款“{clause}”"
+        "尚未确定；已发布的版本只能引用确有其文的条款，无法确定条款的要求请标为地方做法"
+        "（引用 kind: local_practice 的来源）"
+    ]
     # A withdrawn version stays readable as it was published.
     data["status"] = "withdrawn"
     assert load_template(_write(tmp_path, data)).item("T-002").basis.clause == clause
@@ -339,8 +431,9 @@ def test_an_unfinished_source_number_is_refused(tmp_path):
 
 
 def _local_practice(data):
-    data["sources"].append({"id": "practice", "title": "区燃气安全整治工作要点", "kind": "local_practice",
-                            "issuer": "区人民政府"})
+    data["sources"].append(
+        {"id": "practice", "title": "区燃气安全整治工作要点", "kind": "local_practice", "issuer": "区人民政府"}
+    )
     data["items"][1]["basis"] = {"document": "practice", "clause": "第15条"}
     return data
 
@@ -360,8 +453,10 @@ def test_a_major_item_cannot_rest_on_local_practice(tmp_path):
     data["items"][1]["basis"] = {"document": "doc", "clause": "第十六条"}
     data["items"][0]["basis"] = {"document": "practice", "clause": "第15条"}
     problems = _refused(_write(tmp_path, data)).problems
-    assert problems == ["fireworks.retail.v1.yaml：条目 T-001：items.0.basis.document：重大事故隐患条目必须引用"
-                        "法律、法规、规章或标准的条款，不能以地方做法（“practice”）为依据"]
+    assert problems == [
+        "fireworks.retail.v1.yaml：条目 T-001：items.0.basis.document：重大事故隐患条目必须引用"
+        "法律、法规、规章或标准的条款，不能以地方做法（“practice”）为依据"
+    ]
 
 
 def test_source_kind_is_a_known_word(tmp_path):
@@ -402,12 +497,13 @@ def test_load_all_is_all_or_nothing_and_validate_all_lists(tmp_path):
 def test_an_item_code_keeps_its_meaning_across_versions(tmp_path):
     _write(tmp_path, MINIMAL)
     v2 = _data(version=2)
-    v2["items"][1].update(major=True, hazard_level_if_failed="major",
-                          evidence={"photo_required_when_failed": True})
+    v2["items"][1].update(major=True, hazard_level_if_failed="major", evidence={"photo_required_when_failed": True})
     _write(tmp_path, v2)
     problems = validate_all(tmp_path)
-    assert problems == ["fireworks.retail.v2.yaml：条目 T-002：条目代码在 v1 中含义不同（major 或答案类型已改变）；"
-                        "改变含义必须使用新的条目代码"]
+    assert problems == [
+        "fireworks.retail.v2.yaml：条目 T-002：条目代码在 v1 中含义不同（major 或答案类型已改变）；"
+        "改变含义必须使用新的条目代码"
+    ]
 
 
 def test_a_new_version_may_reword_and_add_items(tmp_path):
@@ -444,8 +540,9 @@ def test_content_hash_ignores_key_order_and_formatting(tmp_path):
     (tmp_path / "other").mkdir()
     reordered = tmp_path / "other" / "fireworks.retail.v1.yaml"
     # Reversed keys, flow style, a comment and a float written 10.0: the same content.
-    text = "# 注释\n" + yaml.safe_dump(_reorder(MINIMAL), allow_unicode=True, sort_keys=False,
-                                      default_flow_style=True, width=60)
+    text = "# 注释\n" + yaml.safe_dump(
+        _reorder(MINIMAL), allow_unicode=True, sort_keys=False, default_flow_style=True, width=60
+    )
     text = text.replace("min: 10", "min: 10.0")
     assert "min: 10.0" in text and text.index("status") < text.index("code: fireworks.retail")
     reordered.write_text(text, encoding="utf-8")
@@ -456,8 +553,7 @@ def test_content_hash_ignores_key_order_and_formatting(tmp_path):
 
 def test_content_hash_changes_with_the_text_but_not_the_status(tmp_path):
     base = load_template(_write(tmp_path, MINIMAL))
-    edited = dataclasses.replace(base, items=(dataclasses.replace(base.items[0], text="改动后的文字。"),
-                                              base.items[1]))
+    edited = dataclasses.replace(base, items=(dataclasses.replace(base.items[0], text="改动后的文字。"), base.items[1]))
     assert content_hash(edited) != content_hash(base)
     withdrawn = dataclasses.replace(base, status="withdrawn")
     assert content_hash(withdrawn) == content_hash(base)

@@ -1,4 +1,5 @@
 """score(): outcomes, hazards, summary, and every way answers are refused. Pure, no database."""
+
 from __future__ import annotations
 
 import copy
@@ -7,8 +8,19 @@ import json
 
 import pytest
 
-from checklists import (AnswerSpec, Basis, Evidence, Item, Option, Section, Source, Template,
-                        find_template, load_all, score)
+from checklists import (
+    AnswerSpec,
+    Basis,
+    Evidence,
+    Item,
+    Option,
+    Section,
+    Source,
+    Template,
+    find_template,
+    load_all,
+    score,
+)
 from core.errors import ValidationFailed
 
 PHOTO = "0123456789abcdef" * 4
@@ -26,11 +38,19 @@ def retail(shipped):
 
 
 def _item(code, answer=None, *, major=False, photo=False, na_allowed=False, subtypes=()):
-    return Item(code=code, section="main", text=f"{code} 的问题。", check_method="查看。",
-                basis=Basis("doc", "第一条", "《测试文件》"), major=major,
-                hazard_level_if_failed="major" if major else "general",
-                answer=answer or AnswerSpec("pass_fail"), evidence=Evidence(photo or major),
-                na_allowed=na_allowed, subtypes=subtypes)
+    return Item(
+        code=code,
+        section="main",
+        text=f"{code} 的问题。",
+        check_method="查看。",
+        basis=Basis("doc", "第一条", "《测试文件》"),
+        major=major,
+        hazard_level_if_failed="major" if major else "general",
+        answer=answer or AnswerSpec("pass_fail"),
+        evidence=Evidence(photo or major),
+        na_allowed=na_allowed,
+        subtypes=subtypes,
+    )
 
 
 @pytest.fixture(scope="module")
@@ -41,14 +61,24 @@ def small():
         _item("T-002"),
         _item("T-003", AnswerSpec("number", unit="米", min=0.5, max=2)),
         _item("T-004", AnswerSpec("text")),
-        _item("T-005", AnswerSpec("choice", options=(Option("ok", "正常", False),
-                                                     Option("broken", "损坏", True))), photo=True),
+        _item(
+            "T-005",
+            AnswerSpec("choice", options=(Option("ok", "正常", False), Option("broken", "损坏", True))),
+            photo=True,
+        ),
         _item("T-006", na_allowed=True, subtypes=("catering",)),
     )
-    return Template(code="gas.user", version=3, title="测试", industry="gas",
-                    subtypes=("catering", "other_user"), status="published",
-                    sources=(Source("doc", "《测试文件》"),), sections=(Section("main", "主要"),),
-                    items=items)
+    return Template(
+        code="gas.user",
+        version=3,
+        title="测试",
+        industry="gas",
+        subtypes=("catering", "other_user"),
+        status="published",
+        sources=(Source("doc", "《测试文件》"),),
+        sections=(Section("main", "主要"),),
+        items=items,
+    )
 
 
 def _refusal(template, answers, **kw):
@@ -61,9 +91,14 @@ def _refusal(template, answers, **kw):
 
 
 def test_all_pass(small):
-    result = score(small, [{"item": "T-001", "result": "pass"},
-                           {"item": "T-003", "result": "pass", "value": 1.2},
-                           {"item": "T-005", "result": "pass", "value": "ok"}])
+    result = score(
+        small,
+        [
+            {"item": "T-001", "result": "pass"},
+            {"item": "T-003", "result": "pass", "value": 1.2},
+            {"item": "T-005", "result": "pass", "value": "ok"},
+        ],
+    )
     assert result.failed == () and result.hazards == () and result.major_failed == 0
     s = result.summary
     assert (s.total, s.applicable, s.answered, s.passed, s.failed, s.na, s.unanswered) == (6, 6, 3, 3, 0, 0, 3)
@@ -80,8 +115,11 @@ def test_general_failure_raises_a_general_hazard(small):
 
 
 def test_major_failure(retail):
-    answers = [{"item": "FW-R-010", "result": "fail", "photos": [PHOTO, PHOTO2], "note": "二楼住人"},
-               {"item": "FW-R-030", "result": "pass"}, {"item": "FW-R-002", "result": "pass"}]
+    answers = [
+        {"item": "FW-R-010", "result": "fail", "photos": [PHOTO, PHOTO2], "note": "二楼住人"},
+        {"item": "FW-R-030", "result": "pass"},
+        {"item": "FW-R-002", "result": "pass"},
+    ]
     result = score(retail, answers)
     assert result.failed == ("FW-R-010",) and result.major_failed == 1
     (hazard,) = result.hazards
@@ -99,28 +137,37 @@ def test_major_failure_without_photo_is_refused(retail):
 
 
 def test_item_of_another_template_is_refused(retail):
-    errors, err = _refusal(retail, [{"item": "FW-R-030", "result": "pass"},
-                                    {"item": "FW-PW-031", "result": "fail", "photos": [PHOTO]}])
+    errors, err = _refusal(
+        retail, [{"item": "FW-R-030", "result": "pass"}, {"item": "FW-PW-031", "result": "fail", "photos": [PHOTO]}]
+    )
     assert errors == [("checklist.unknown_item", "answers.1.item")]
     assert f"fireworks.retail 第 {retail.version} 版" in err.errors[0].message
 
 
 def test_duplicate_answer_is_refused(retail):
-    errors, _ = _refusal(retail, [{"item": "FW-R-030", "result": "pass"},
-                                  {"item": "FW-R-002", "result": "pass"},
-                                  {"item": "FW-R-030", "result": "fail", "photos": [PHOTO]}])
+    errors, _ = _refusal(
+        retail,
+        [
+            {"item": "FW-R-030", "result": "pass"},
+            {"item": "FW-R-002", "result": "pass"},
+            {"item": "FW-R-030", "result": "fail", "photos": [PHOTO]},
+        ],
+    )
     assert errors == [("checklist.duplicate_answer", "answers.2.item")]
 
 
 def test_every_problem_is_reported_once(retail):
-    errors, err = _refusal(retail, [
-        {"item": "FW-R-010", "result": "fail"},
-        {"item": "NOPE-001", "result": "pass"},
-        {"item": "FW-R-002", "result": "na"},
-        {"item": "FW-R-011", "result": "pass", "value": "12"},
-        "FW-R-012 pass",
-        {"item": "FW-R-013", "result": "ok", "extra": 1, "photos": ["not-a-hash"]},
-    ])
+    errors, err = _refusal(
+        retail,
+        [
+            {"item": "FW-R-010", "result": "fail"},
+            {"item": "NOPE-001", "result": "pass"},
+            {"item": "FW-R-002", "result": "na"},
+            {"item": "FW-R-011", "result": "pass", "value": "12"},
+            "FW-R-012 pass",
+            {"item": "FW-R-013", "result": "ok", "extra": 1, "photos": ["not-a-hash"]},
+        ],
+    )
     assert errors == [
         ("checklist.photo_required", "answers.0.photos"),
         ("checklist.unknown_item", "answers.1.item"),
@@ -142,16 +189,16 @@ def test_answers_must_be_a_list(small):
 
 def test_missing_fields(small):
     errors, err = _refusal(small, [{"value": 1}])
-    assert errors == [("checklist.answer_invalid", "answers.0.item"),
-                      ("checklist.answer_invalid", "answers.0.result")]
+    assert errors == [("checklist.answer_invalid", "answers.0.item"), ("checklist.answer_invalid", "answers.0.result")]
     assert err.errors[0].message == "缺少条目代码"
 
 
 # --------------------------------------------------------------------------- numbers
 
 
-@pytest.mark.parametrize("value,outcome", [(0.5, "pass"), (2, "pass"), (1, "pass"),
-                                           (0.49, "fail"), (2.01, "fail"), (-3, "fail")])
+@pytest.mark.parametrize(
+    "value,outcome", [(0.5, "pass"), (2, "pass"), (1, "pass"), (0.49, "fail"), (2.01, "fail"), (-3, "fail")]
+)
 def test_number_limits_are_inclusive_and_outside_fails(small, value, outcome):
     result = score(small, [{"item": "T-003", "result": "pass", "value": value}])
     assert result.outcomes[0].outcome == outcome
@@ -187,8 +234,7 @@ def test_inspector_fail_stands_even_within_limits(small):
 
 
 def test_out_of_limits_needs_photo_when_item_requires_it(small):
-    strict = dataclasses.replace(small, items=(
-        _item("T-003", AnswerSpec("number", unit="米", max=2), photo=True),))
+    strict = dataclasses.replace(small, items=(_item("T-003", AnswerSpec("number", unit="米", max=2), photo=True),))
     errors, err = _refusal(strict, [{"item": "T-003", "result": "pass", "value": 3}])
     assert errors == [("checklist.photo_required", "answers.0.photos")]
     assert "数值或选项判定为不合格" in err.errors[0].message
@@ -210,8 +256,7 @@ def test_choice(small):
 
 def test_shipped_choice_item(shipped):
     gas = find_template(shipped, "gas.user")
-    result = score(gas, [{"item": "GS-U-001", "result": "fail", "value": "not_installed",
-                          "photos": [PHOTO]}])
+    result = score(gas, [{"item": "GS-U-001", "result": "fail", "value": "not_installed", "photos": [PHOTO]}])
     assert result.hazards[0].description.endswith("现场情况：未安装。")
 
 
@@ -244,21 +289,27 @@ def test_na_takes_no_value(small):
     assert errors == [("checklist.bad_value", "answers.0.value")]
 
 
-@pytest.mark.parametrize("template,item", [
-    ("fireworks.production_wholesale", "FW-PW-012"),  # sub-type item: na by default
-    ("construction.housing_municipal", "CN-HM-020"),  # section 基坑工程 allows na
-    ("hazardous_chemicals.filling_station", "HC-FS-022"),  # item says na_allowed
-    ("special_equipment.user_unit", "SE-BL-001"),  # no boiler at this unit
-])
+@pytest.mark.parametrize(
+    "template,item",
+    [
+        ("fireworks.production_wholesale", "FW-PW-012"),  # sub-type item: na by default
+        ("construction.housing_municipal", "CN-HM-020"),  # section 基坑工程 allows na
+        ("hazardous_chemicals.filling_station", "HC-FS-022"),  # item says na_allowed
+        ("special_equipment.user_unit", "SE-BL-001"),  # no boiler at this unit
+    ],
+)
 def test_na_where_shipped_templates_allow_it(shipped, template, item):
     assert score(find_template(shipped, template), [{"item": item, "result": "na"}]).summary.na == 1
 
 
-@pytest.mark.parametrize("template,item", [
-    ("construction.housing_municipal", "CN-HM-001"),
-    ("special_equipment.user_unit", "SE-GEN-002"),
-    ("hazardous_chemicals.filling_station", "HC-FS-033"),
-])
+@pytest.mark.parametrize(
+    "template,item",
+    [
+        ("construction.housing_municipal", "CN-HM-001"),
+        ("special_equipment.user_unit", "SE-GEN-002"),
+        ("hazardous_chemicals.filling_station", "HC-FS-033"),
+    ],
+)
 def test_na_refused_on_items_that_always_apply(shipped, template, item):
     errors, _ = _refusal(find_template(shipped, template), [{"item": item, "result": "na"}])
     assert errors == [("checklist.na_not_allowed", "answers.0.result")]
@@ -282,8 +333,10 @@ def test_empty_answers(small):
 
 
 def test_pure_and_serialisable(small):
-    answers = [{"item": "T-001", "result": "fail", "photos": [PHOTO], "note": "说明"},
-               {"item": "T-003", "result": "pass", "value": 3}]
+    answers = [
+        {"item": "T-001", "result": "fail", "photos": [PHOTO], "note": "说明"},
+        {"item": "T-003", "result": "pass", "value": 3},
+    ]
     before = copy.deepcopy(answers)
     first, second = score(small, answers), score(small, answers)
     assert first == second and answers == before

@@ -1,4 +1,5 @@
 """Documents are issued from real records: the inspection builders and hazard steps of tests/inspections."""
+
 import subprocess
 
 import pytest
@@ -19,7 +20,8 @@ def issue(client, login):
     """``issue(username, "hazards", hazard_id, kind, **extra)`` → the response of issuing a document."""
 
     def post(username, plural, record_id, kind, **extra):
-        return client.post(f"/api/v1/{plural}/{record_id}/documents", headers=login(username),
-                           json={"kind": kind, **extra})
+        return client.post(
+            f"/api/v1/{plural}/{record_id}/documents", headers=login(username), json={"kind": kind, **extra}
+        )
 
     return post

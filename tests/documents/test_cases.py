@@ -1,6 +1,7 @@
 """行政处罚 cases: 简易程序 decided on site within its limit, 一般程序 through its steps with the deadlines
 of the law from the clock, the documents each step issues (立案审批表, 行政处罚告知书, 听证告知书,
 行政处罚决定书, 结案审批表), scope."""
+
 import re
 import uuid
 
@@ -10,16 +11,23 @@ FACTS = "2026年11月22日现场检查发现，该单位使用的 1 台叉车未
 
 
 def _case(demo, **extra):
-    body = {"procedure": "general", "enterprise_id": str(demo.retailer.id),
-            "officers": [str(demo.users["inspector1"].id), str(demo.users["inspector2"].id)],
-            "facts": FACTS, "violated": "《中华人民共和国特种设备安全法》第四十条第三款"}
+    body = {
+        "procedure": "general",
+        "enterprise_id": str(demo.retailer.id),
+        "officers": [str(demo.users["inspector1"].id), str(demo.users["inspector2"].id)],
+        "facts": FACTS,
+        "violated": "《中华人民共和国特种设备安全法》第四十条第三款",
+    }
     body.update(extra)
     return body
 
 
 def _step(client, headers, case, action, **data):
-    return client.post(f"/api/v1/cases/{case['id']}/transitions", headers=headers,
-                       json={"action": action, "base_version": case["version"], **data})
+    return client.post(
+        f"/api/v1/cases/{case['id']}/transitions",
+        headers=headers,
+        json={"action": action, "base_version": case["version"], **data},
+    )
 
 
 def _documents(client, headers, case) -> dict:
@@ -37,12 +45,29 @@ def _text(client, headers, document) -> str:
 
 def test_a_simple_procedure_is_decided_on_site_within_3000_yuan(client, login, demo, issue):
     headers = login("inspector1")
-    over = client.post("/api/v1/cases", headers=headers, json=_case(
-        demo, procedure="simple", penalty_basis="《安全生产违法行为行政处罚办法》第四十五条", penalty="罚款", amount=3000.01))
+    over = client.post(
+        "/api/v1/cases",
+        headers=headers,
+        json=_case(
+            demo,
+            procedure="simple",
+            penalty_basis="《安全生产违法行为行政处罚办法》第四十五条",
+            penalty="罚款",
+            amount=3000.01,
+        ),
+    )
     assert over.status_code == 422 and over.get_json()["errors"][0]["code"] == "case.simple_amount_exceeded"
-    made = client.post("/api/v1/cases", headers=headers, json=_case(
-        demo, procedure="simple", penalty_basis="《安全生产违法行为行政处罚办法》第四十五条", penalty="警告并处罚款",
-        amount=2000))
+    made = client.post(
+        "/api/v1/cases",
+        headers=headers,
+        json=_case(
+            demo,
+            procedure="simple",
+            penalty_basis="《安全生产违法行为行政处罚办法》第四十五条",
+            penalty="警告并处罚款",
+            amount=2000,
+        ),
+    )
     assert made.status_code == 201, made.get_json()
     case = made.get_json()
     assert case["status"] == "decided" and case["deadlines"]["payment"].startswith("2026-12-07T23:59:59")
@@ -53,13 +78,23 @@ def test_a_simple_procedure_is_decided_on_site_within_3000_yuan(client, login, d
     again = issue("inspector1", "cases", case["id"], "penalty_decision")
     assert again.status_code == 409 and again.get_json()["code"] == "document.already_issued"
     text_ = _text(client, headers, document)
-    for field in ("行政处罚决定书（简易程序）", "当事人", demo.retailer.name, demo.retailer.uscc, "2,000.00元",
-                  "第四十五条", "第四十条第三款", "2026年12月7日", demo.users["inspector2"].name):
+    for field in (
+        "行政处罚决定书（简易程序）",
+        "当事人",
+        demo.retailer.name,
+        demo.retailer.uscc,
+        "2,000.00元",
+        "第四十五条",
+        "第四十条第三款",
+        "2026年12月7日",
+        demo.users["inspector2"].name,
+    ):
         assert field in text_, field
 
 
-def test_a_general_procedure_runs_file_investigate_notify_decide_execute_close(client, login, demo, clock, issue,
-                                                                               inspection_body, first_items):
+def test_a_general_procedure_runs_file_investigate_notify_decide_execute_close(
+    client, login, demo, clock, issue, inspection_body, first_items
+):
     headers = login("inspector1")
     body = inspection_body(fail=[first_items[0]])
     assert client.post("/api/v1/inspections", headers=headers, json=body).status_code == 201
@@ -70,22 +105,53 @@ def test_a_general_procedure_runs_file_investigate_notify_decide_execute_close(c
     assert re.fullmatch(r"（安巡示范）应急立〔2026〕\d+号", filing["number"])
     assert client.get(f"/api/v1/cases/{case['id']}", headers=headers).get_json()["number"] == filing["number"]
     text_ = _text(client, headers, filing)
-    for field in ("立案审批表", "案由", "案件来源", record["number"], demo.retailer.name, demo.retailer.uscc,
-                  "叉车未经定期检验", "第四十条第三款", "第五十四条", "2027年2月20日", demo.users["inspector2"].name,
-                  demo.users["inspector2"].enforcement_cert_no, "负责人（签名）"):
+    for field in (
+        "立案审批表",
+        "案由",
+        "案件来源",
+        record["number"],
+        demo.retailer.name,
+        demo.retailer.uscc,
+        "叉车未经定期检验",
+        "第四十条第三款",
+        "第五十四条",
+        "2027年2月20日",
+        demo.users["inspector2"].name,
+        demo.users["inspector2"].enforcement_cert_no,
+        "负责人（签名）",
+    ):
         assert field in text_, field
     assert issue("inspector1", "cases", case["id"], "penalty_decision").get_json()["code"] == "document.not_applicable"
     assert issue("inspector1", "cases", case["id"], "penalty_notice").get_json()["code"] == "document.not_applicable"
     case = _step(client, headers, case, "investigate").get_json()
     assert list(_documents(client, headers, case)) == ["case_filing_approval"]
-    case = _step(client, headers, case, "notify", hearing_offered=True, penalty_basis="《中华人民共和国特种设备安全法》第八十四条第（一）项",
-                 penalty="罚款", amount=30000).get_json()
-    assert case["deadlines"]["statement"].startswith("2026-11-25") and case["deadlines"]["hearing_request"].startswith("2026-11-27")
+    case = _step(
+        client,
+        headers,
+        case,
+        "notify",
+        hearing_offered=True,
+        penalty_basis="《中华人民共和国特种设备安全法》第八十四条第（一）项",
+        penalty="罚款",
+        amount=30000,
+    ).get_json()
+    assert case["deadlines"]["statement"].startswith("2026-11-25") and case["deadlines"]["hearing_request"].startswith(
+        "2026-11-27"
+    )
     documents = _documents(client, headers, case)
     notice, hearing = documents["penalty_notice"], documents["hearing_notice"]
     text_ = _text(client, headers, notice)
-    for field in ("行政处罚告知书", notice["number"], filing["number"], "30,000.00元", "第八十四条第（一）项",
-                  "陈述和申辩", "第四十四条", "2026年11月25日前", "当事人（签名）"):
+    for field in (
+        "行政处罚告知书",
+        notice["number"],
+        filing["number"],
+        "30,000.00元",
+        "第八十四条第（一）项",
+        "陈述和申辩",
+        "第四十四条",
+        "2026年11月25日前",
+        "当事人（签名）",
+    ):
         assert field in text_, field
     text_ = _text(client, headers, hearing)
     for field in ("听证告知书", hearing["number"], "要求举行听证", "第六十三条", "2026年11月27日前", "30,000.00元"):
@@ -109,17 +175,36 @@ def test_a_general_procedure_runs_file_investigate_notify_decide_execute_close(c
     case = _step(client, headers, case, "execute", note="当事人已于2026年12月10日缴纳罚款").get_json()
     case = _step(client, headers, case, "close").get_json()
     assert case["status"] == "closed" and [e["action"] for e in case["events"]] == [
-        "file", "investigate", "notify", "decide", "execute", "close"]
+        "file",
+        "investigate",
+        "notify",
+        "decide",
+        "execute",
+        "close",
+    ]
     assert _step(client, headers, case, "close").status_code == 409
     documents = _documents(client, headers, case)
-    assert set(documents) == {"case_filing_approval", "penalty_notice", "hearing_notice", "penalty_decision",
-                              "case_closing_approval"}
+    assert set(documents) == {
+        "case_filing_approval",
+        "penalty_notice",
+        "hearing_notice",
+        "penalty_decision",
+        "case_closing_approval",
+    }
     text_ = _text(client, headers, documents["case_closing_approval"])
-    for field in ("结案审批表", filing["number"], decision["number"], "当事人已于2026年12月10日缴纳罚款",
-                  "建议结案", "20,000.00元"):
+    for field in (
+        "结案审批表",
+        filing["number"],
+        decision["number"],
+        "当事人已于2026年12月10日缴纳罚款",
+        "建议结案",
+        "20,000.00元",
+    ):
         assert field in text_, field
     # A correction names the one it replaces; the case number printed stays the first 立案审批表's.
-    corrected = issue("desk", "cases", case["id"], "case_closing_approval", replaces=documents["case_closing_approval"]["id"])
+    corrected = issue(
+        "desk", "cases", case["id"], "case_closing_approval", replaces=documents["case_closing_approval"]["id"]
+    )
     assert corrected.status_code == 201, corrected.get_json()
     assert "更正并替代" in _text(client, headers, corrected.get_json())
 
@@ -128,8 +213,9 @@ def test_a_notice_without_a_hearing_issues_no_hearing_notice(client, login, demo
     headers = login("inspector1")
     case = client.post("/api/v1/cases", headers=headers, json=_case(demo)).get_json()
     case = _step(client, headers, case, "investigate").get_json()
-    case = _step(client, headers, case, "notify", penalty_basis="《安全生产违法行为行政处罚办法》第四十五条",
-                 penalty="警告").get_json()
+    case = _step(
+        client, headers, case, "notify", penalty_basis="《安全生产违法行为行政处罚办法》第四十五条", penalty="警告"
+    ).get_json()
     documents = _documents(client, headers, case)
     assert set(documents) == {"case_filing_approval", "penalty_notice"}
     assert "听证告知书" not in _text(client, headers, documents["penalty_notice"])
@@ -140,10 +226,16 @@ def test_cases_are_scoped_and_need_two_certified_officers(client, login, demo):
     headers = login("inspector1")
     alone = client.post("/api/v1/cases", headers=headers, json=_case(demo, officers=[str(demo.users["inspector1"].id)]))
     assert alone.status_code == 422 and alone.get_json()["errors"][0]["code"] == "case.two_officers"
-    with_desk = client.post("/api/v1/cases", headers=headers, json=_case(
-        demo, officers=[str(demo.users["inspector1"].id), str(demo.users["desk"].id)]))
-    assert with_desk.get_json()["errors"][0] == {"code": "case.officer_not_certified", "field": "officers.1",
-                                                 "message": "须为持有效执法证的执法人员"}
+    with_desk = client.post(
+        "/api/v1/cases",
+        headers=headers,
+        json=_case(demo, officers=[str(demo.users["inspector1"].id), str(demo.users["desk"].id)]),
+    )
+    assert with_desk.get_json()["errors"][0] == {
+        "code": "case.officer_not_certified",
+        "field": "officers.1",
+        "message": "须为持有效执法证的执法人员",
+    }
     case = client.post("/api/v1/cases", headers=headers, json=_case(demo)).get_json()
     assert client.get(f"/api/v1/cases/{case['id']}", headers=login("enterprise1")).status_code == 200
     assert client.get(f"/api/v1/cases/{case['id']}", headers=login("gridworker3")).status_code == 404
@@ -160,8 +252,17 @@ def test_cases_are_scoped_and_need_two_certified_officers(client, login, demo):
 def test_decided_cases_and_their_fines_count_in_the_monthly_figures(client, login, demo):
     headers = login("inspector1")
     for amount in (2000, 500):
-        made = client.post("/api/v1/cases", headers=headers, json=_case(
-            demo, procedure="simple", penalty_basis="《安全生产违法行为行政处罚办法》第四十五条", penalty="罚款", amount=amount))
+        made = client.post(
+            "/api/v1/cases",
+            headers=headers,
+            json=_case(
+                demo,
+                procedure="simple",
+                penalty_basis="《安全生产违法行为行政处罚办法》第四十五条",
+                penalty="罚款",
+                amount=amount,
+            ),
+        )
         assert made.status_code == 201
     client.post("/api/v1/cases", headers=headers, json=_case(demo))  # filed, not decided: not counted
     district = client.get("/api/v1/stats/monthly", headers=login("desk"), query_string={"month": "2026-11"}).get_json()
@@ -184,8 +285,13 @@ def test_the_ledger_shows_the_case_a_hazard_led_to(client, login, demo, raise_ha
     case = _step(client, login("inspector1"), case, "investigate").get_json()
     listed = {h["id"]: h for h in client.get("/api/v1/hazards", headers=headers).get_json()["items"]}
     assert listed[general]["penalty_case"] is None
-    assert listed[major]["penalty_case"] == {"id": case["id"], "number": number, "status": "investigating",
-                                             "procedure": "general", "amount": "0.00"}
+    assert listed[major]["penalty_case"] == {
+        "id": case["id"],
+        "number": number,
+        "status": "investigating",
+        "procedure": "general",
+        "amount": "0.00",
+    }
     assert client.get(f"/api/v1/hazards/{major}", headers=headers).get_json()["penalty_case"]["number"] == number
     by_hazard = client.get("/api/v1/cases", headers=headers, query_string={"hazard_id": major}).get_json()
     assert [c["id"] for c in by_hazard["items"]] == [case["id"]]
@@ -193,8 +299,14 @@ def test_the_ledger_shows_the_case_a_hazard_led_to(client, login, demo, raise_ha
 
     export = client.get("/api/v1/hazards/export.xlsx", headers=headers)
     assert export.status_code == 200
-    rows = [dict(zip(HEADERS, row)) for row in
-            load_workbook(io.BytesIO(export.data))["隐患台账"].iter_rows(min_row=2, values_only=True)]
+    rows = [
+        dict(zip(HEADERS, row))
+        for row in load_workbook(io.BytesIO(export.data))["隐患台账"].iter_rows(min_row=2, values_only=True)
+    ]
     by_id = {row["隐患编号"]: row for row in rows}
-    assert (by_id[major]["行政处罚案件"], by_id[major]["案件状态"], by_id[major]["罚款金额（元）"]) == (number, "调查取证", 0)
+    assert (by_id[major]["行政处罚案件"], by_id[major]["案件状态"], by_id[major]["罚款金额（元）"]) == (
+        number,
+        "调查取证",
+        0,
+    )
     assert by_id[general]["行政处罚案件"] is None

@@ -1,5 +1,6 @@
 """Numbers without gaps under concurrent issuers (real connections, committed), a number given back
 when its issue is rolled back, and a worker's memory flat over many renders."""
+
 import re
 import subprocess
 import sys
@@ -26,8 +27,10 @@ def test_eight_concurrent_issuers_get_eight_consecutive_numbers(committed_app, i
     client = app.test_client()
 
     def login(username):
-        response = client.post("/api/v1/auth/login", json={"username": username, "password": "anxun-demo",
-                                                             "device": {"id": f"t-{uuid.uuid4().hex[:8]}"}})
+        response = client.post(
+            "/api/v1/auth/login",
+            json={"username": username, "password": "anxun-demo", "device": {"id": f"t-{uuid.uuid4().hex[:8]}"}},
+        )
         return {"Authorization": f"Bearer {response.get_json()['token']}"}
 
     body = inspection_body(fail=list(first_items))
@@ -38,8 +41,9 @@ def test_eight_concurrent_issuers_get_eight_consecutive_numbers(committed_app, i
     def issue(n):
         own = app.test_client()
         barrier.wait()
-        results[n] = own.post(f"/api/v1/inspections/{body['id']}/documents", headers=headers[n],
-                              json={"kind": "site_inspection_record"})
+        results[n] = own.post(
+            f"/api/v1/inspections/{body['id']}/documents", headers=headers[n], json={"kind": "site_inspection_record"}
+        )
 
     threads = [threading.Thread(target=issue, args=(n,)) for n in range(ISSUERS)]
     for t in threads:
@@ -78,42 +82,71 @@ def test_case_documents_issued_by_eight_concurrent_steps_are_numbered_without_ga
     client = app.test_client()
     engine = create_engine(url)
     with engine.connect() as conn:
-        officers = [str(conn.execute(text("SELECT id FROM users WHERE username = :u"), {"u": u}).scalar_one())
-                    for u in ("inspector1", "inspector2")]
-        enterprises = [str(e) for e in conn.execute(text("SELECT id FROM enterprises ORDER BY id LIMIT :n"),
-                                                    {"n": ISSUERS}).scalars()]
+        officers = [
+            str(conn.execute(text("SELECT id FROM users WHERE username = :u"), {"u": u}).scalar_one())
+            for u in ("inspector1", "inspector2")
+        ]
+        enterprises = [
+            str(e)
+            for e in conn.execute(text("SELECT id FROM enterprises ORDER BY id LIMIT :n"), {"n": ISSUERS}).scalars()
+        ]
 
     def login(username):
-        response = client.post("/api/v1/auth/login", json={"username": username, "password": "anxun-demo",
-                                                             "device": {"id": f"t-{uuid.uuid4().hex[:8]}"}})
+        response = client.post(
+            "/api/v1/auth/login",
+            json={"username": username, "password": "anxun-demo", "device": {"id": f"t-{uuid.uuid4().hex[:8]}"}},
+        )
         return {"Authorization": f"Bearer {response.get_json()['token']}"}
 
     headers = [login("inspector1" if n % 2 else "inspector2") for n in range(ISSUERS)]
 
     def file(n):
-        return app.test_client().post("/api/v1/cases", headers=headers[n], json={
-            "procedure": "general", "enterprise_id": enterprises[n], "officers": officers,
-            "facts": f"第 {n} 家企业未按规定开展隐患排查", "violated": "《中华人民共和国安全生产法》第四十一条第二款"})
+        return app.test_client().post(
+            "/api/v1/cases",
+            headers=headers[n],
+            json={
+                "procedure": "general",
+                "enterprise_id": enterprises[n],
+                "officers": officers,
+                "facts": f"第 {n} 家企业未按规定开展隐患排查",
+                "violated": "《中华人民共和国安全生产法》第四十一条第二款",
+            },
+        )
 
     opened = _concurrently(ISSUERS, file)
     assert [r.status_code for r in opened] == [201] * ISSUERS, [r.get_json() for r in opened]
     cases = [r.get_json() for r in opened]
     for n, case in enumerate(cases):
-        step = client.post(f"/api/v1/cases/{case['id']}/transitions", headers=headers[n],
-                           json={"action": "investigate", "base_version": case["version"]})
+        step = client.post(
+            f"/api/v1/cases/{case['id']}/transitions",
+            headers=headers[n],
+            json={"action": "investigate", "base_version": case["version"]},
+        )
         cases[n] = step.get_json()
 
     def notify(n):
-        return app.test_client().post(f"/api/v1/cases/{cases[n]['id']}/transitions", headers=headers[n], json={
-            "action": "notify", "base_version": cases[n]["version"], "hearing_offered": True,
-            "penalty_basis": "《中华人民共和国安全生产法》第九十七条", "penalty": "罚款", "amount": 50000})
+        return app.test_client().post(
+            f"/api/v1/cases/{cases[n]['id']}/transitions",
+            headers=headers[n],
+            json={
+                "action": "notify",
+                "base_version": cases[n]["version"],
+                "hearing_offered": True,
+                "penalty_basis": "《中华人民共和国安全生产法》第九十七条",
+                "penalty": "罚款",
+                "amount": 50000,
+            },
+        )
 
     notified = _concurrently(ISSUERS, notify)
     assert [r.status_code for r in notified] == [200] * ISSUERS, [r.get_json() for r in notified]
     with engine.connect() as conn:
         for kind in ("case_filing_approval", "penalty_notice", "hearing_notice"):
-            serials = conn.execute(text("SELECT serial FROM documents WHERE kind = :k ORDER BY serial"),
-                                   {"k": kind}).scalars().all()
+            serials = (
+                conn.execute(text("SELECT serial FROM documents WHERE kind = :k ORDER BY serial"), {"k": kind})
+                .scalars()
+                .all()
+            )
             assert serials == list(range(1, ISSUERS + 1)), (kind, serials)
         assert conn.execute(text("SELECT count(DISTINCT number) FROM documents")).scalar_one() == 3 * ISSUERS
     engine.dispose()
@@ -131,8 +164,15 @@ def test_a_rolled_back_issue_gives_its_number_back(session, demo, inspection_bod
     clock = FixedClock(START)
 
     def issue():
-        return issue_document(session, clock, principal, "inspection", uuid.UUID(body["id"]),
-                              {"kind": "site_inspection_record"}, issuer=Issuer("http://localhost:8000"))
+        return issue_document(
+            session,
+            clock,
+            principal,
+            "inspection",
+            uuid.UUID(body["id"]),
+            {"kind": "site_inspection_record"},
+            issuer=Issuer("http://localhost:8000"),
+        )
 
     savepoint = session.begin_nested()
     lost = issue().serial
@@ -144,8 +184,13 @@ def test_a_rolled_back_issue_gives_its_number_back(session, demo, inspection_bod
 
 def _peak_rss_kib(renders: int) -> int:
     root = Path(__file__).resolve().parents[2]
-    done = subprocess.run([sys.executable, "-m", "bench.documents", "rss", str(renders)], cwd=root,
-                          capture_output=True, text=True, check=True)
+    done = subprocess.run(
+        [sys.executable, "-m", "bench.documents", "rss", str(renders)],
+        cwd=root,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
     return int(done.stdout.split()[-1])
 
 

@@ -1,4 +1,5 @@
 """Enterprise create and edit: USCC check digit, optimistic locking, grid from location, audit."""
+
 from sqlalchemy import select
 
 from audit.models import AuditEntry
@@ -7,8 +8,15 @@ from geo.coords import wgs84_to_gcj02
 
 
 def _new(demo, **overrides):
-    body = {"name": "新开烟花零售点", "uscc": make_uscc("91500299MA9999999"), "industry": "fireworks",
-            "subtype": "retail", "risk": "orange", "address": "石桥社区", "location": None}
+    body = {
+        "name": "新开烟花零售点",
+        "uscc": make_uscc("91500299MA9999999"),
+        "industry": "fireworks",
+        "subtype": "retail",
+        "risk": "orange",
+        "address": "石桥社区",
+        "location": None,
+    }
     body.update(overrides)
     return body
 
@@ -18,14 +26,18 @@ def _point_in(session, region):
 
     from geo.models import Region
 
-    return session.execute(select(func.ST_X(func.ST_PointOnSurface(Region.geometry)),
-                                  func.ST_Y(func.ST_PointOnSurface(Region.geometry))).where(Region.id == region.id)).one()
+    return session.execute(
+        select(
+            func.ST_X(func.ST_PointOnSurface(Region.geometry)), func.ST_Y(func.ST_PointOnSurface(Region.geometry))
+        ).where(Region.id == region.id)
+    ).one()
 
 
 def test_create_places_enterprise_in_its_village_and_grid(client, login, session, demo):
     lon, lat = _point_in(session, demo.villages[0])
-    response = client.post("/api/v1/enterprises", headers=login("desk"),
-                           json=_new(demo, location={"lon": lon, "lat": lat}))
+    response = client.post(
+        "/api/v1/enterprises", headers=login("desk"), json=_new(demo, location={"lon": lon, "lat": lat})
+    )
     assert response.status_code == 201, response.get_json()
     body = response.get_json()
     assert body["region_code"] == demo.villages[0].code
@@ -36,8 +48,11 @@ def test_create_places_enterprise_in_its_village_and_grid(client, login, session
 def test_create_converts_gcj02_locations_to_wgs84(client, login, session, demo):
     lon, lat = _point_in(session, demo.villages[0])
     glon, glat = wgs84_to_gcj02(lon, lat)
-    body = client.post("/api/v1/enterprises", headers=login("desk"),
-                       json=_new(demo, location={"lon": glon, "lat": glat, "crs": "gcj02"})).get_json()
+    body = client.post(
+        "/api/v1/enterprises",
+        headers=login("desk"),
+        json=_new(demo, location={"lon": glon, "lat": glat, "crs": "gcj02"}),
+    ).get_json()
     assert abs(body["location"]["lon"] - lon) < 1e-7 and abs(body["location"]["lat"] - lat) < 1e-7
 
 
@@ -45,8 +60,9 @@ def test_create_refuses_a_bad_check_digit(client, login, session, demo):
     lon, lat = _point_in(session, demo.villages[0])
     good = make_uscc("91500299MA9999998")
     bad = good[:-1] + ("0" if good[-1] != "0" else "1")
-    response = client.post("/api/v1/enterprises", headers=login("desk"),
-                           json=_new(demo, uscc=bad, location={"lon": lon, "lat": lat}))
+    response = client.post(
+        "/api/v1/enterprises", headers=login("desk"), json=_new(demo, uscc=bad, location={"lon": lon, "lat": lat})
+    )
     assert response.status_code == 422
     body = response.get_json()
     assert body["code"] == "enterprise.invalid_uscc"
@@ -56,23 +72,30 @@ def test_create_refuses_a_bad_check_digit(client, login, session, demo):
 def test_grid_workers_cannot_create_or_edit(client, login, demo):
     headers = login("gridworker1")
     assert client.post("/api/v1/enterprises", headers=headers, json={}).status_code == 403
-    assert client.patch(f"/api/v1/enterprises/{demo.retailer.id}", headers=headers,
-                        json={"version": 1, "risk": "red"}).status_code == 403
+    assert (
+        client.patch(
+            f"/api/v1/enterprises/{demo.retailer.id}", headers=headers, json={"version": 1, "risk": "red"}
+        ).status_code
+        == 403
+    )
 
 
 def test_patch_with_stale_version_is_409_with_current(client, login, demo, session):
     headers = login("desk")
     current = client.get(f"/api/v1/enterprises/{demo.retailer.id}", headers=headers).get_json()
-    ok = client.patch(f"/api/v1/enterprises/{demo.retailer.id}", headers=headers,
-                      json={"version": current["version"], "risk": "red"})
+    ok = client.patch(
+        f"/api/v1/enterprises/{demo.retailer.id}", headers=headers, json={"version": current["version"], "risk": "red"}
+    )
     assert ok.status_code == 200
     assert ok.get_json()["version"] == current["version"] + 1
-    stale = client.patch(f"/api/v1/enterprises/{demo.retailer.id}", headers=headers,
-                         json={"version": current["version"], "risk": "blue"})
+    stale = client.patch(
+        f"/api/v1/enterprises/{demo.retailer.id}", headers=headers, json={"version": current["version"], "risk": "blue"}
+    )
     assert stale.status_code == 409
     assert stale.get_json()["current"]["risk"] == "red"
-    entries = session.scalars(select(AuditEntry).where(AuditEntry.entity == "enterprise",
-                                                      AuditEntry.entity_id == str(demo.retailer.id))).all()
+    entries = session.scalars(
+        select(AuditEntry).where(AuditEntry.entity == "enterprise", AuditEntry.entity_id == str(demo.retailer.id))
+    ).all()
     assert [e.action for e in entries] == ["update"]
     assert entries[0].summary["after"] == {"risk": "red"}
 
@@ -81,8 +104,11 @@ def test_moving_an_enterprise_moves_it_to_the_new_grid(client, login, session, d
     headers = login("desk")
     lon, lat = _point_in(session, demo.villages[1])
     current = client.get(f"/api/v1/enterprises/{demo.retailer.id}", headers=headers).get_json()
-    moved = client.patch(f"/api/v1/enterprises/{demo.retailer.id}", headers=headers,
-                         json={"version": current["version"], "location": {"lon": lon, "lat": lat}}).get_json()
+    moved = client.patch(
+        f"/api/v1/enterprises/{demo.retailer.id}",
+        headers=headers,
+        json={"version": current["version"], "location": {"lon": lon, "lat": lat}},
+    ).get_json()
     assert moved["grid_id"] == str(demo.grid_of["gridworker2"])
     assert moved["region_code"] == demo.villages[1].code
     assert moved["version"] == current["version"] + 1

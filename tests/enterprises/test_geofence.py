@@ -1,5 +1,6 @@
 """enterprises.geofence.check: distance in metres on the spheroid from a point to an enterprise, against a
 threshold; points in GCJ-02/BD-09 are converted first."""
+
 import math
 import uuid
 

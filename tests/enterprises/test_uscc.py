@@ -1,4 +1,5 @@
 """统一社会信用代码 (GB 32100-2015) validation (enterprises.uscc)."""
+
 import pytest
 
 from core.errors import ValidationFailed
@@ -28,16 +29,19 @@ def test_published_codes_are_valid(code):
     assert uscc_check_char(code[:17]) == code[17]
 
 
-@pytest.mark.parametrize("first17", [
-    "91110108MA01ABCDE",  # 企业, Beijing Haidian, new-style MA… identifier
-    "92500112MA5U00001",  # 个体工商户, Chongqing
-    "93510100MA6C12345",  # 农民专业合作社, Chengdu
-    "12100000400000001",  # 机构编制: 事业单位
-    "51110000500000002",  # 民政: 社会团体
-    "Y1500103MA0N00003",  # 其他
-    "N2320102MA1B00004",  # 农业: 村级集体经济组织
-    "A1110000MB1C00005",
-])
+@pytest.mark.parametrize(
+    "first17",
+    [
+        "91110108MA01ABCDE",  # 企业, Beijing Haidian, new-style MA… identifier
+        "92500112MA5U00001",  # 个体工商户, Chongqing
+        "93510100MA6C12345",  # 农民专业合作社, Chengdu
+        "12100000400000001",  # 机构编制: 事业单位
+        "51110000500000002",  # 民政: 社会团体
+        "Y1500103MA0N00003",  # 其他
+        "N2320102MA1B00004",  # 农业: 村级集体经济组织
+        "A1110000MB1C00005",
+    ],
+)
 def test_made_codes_validate(first17):
     code = make_uscc(first17)
     assert code[:17] == first17
@@ -89,7 +93,7 @@ def test_every_single_character_change_is_caught():
         for ch in ALPHABET:
             if ch != good[pos]:
                 with pytest.raises(ValidationFailed):
-                    validate_uscc(good[:pos] + ch + good[pos + 1:])
+                    validate_uscc(good[:pos] + ch + good[pos + 1 :])
 
 
 @pytest.mark.parametrize("code", ["", "91350100M000100Y4", "91350100M000100Y433", "9135"])

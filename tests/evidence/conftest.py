@@ -1,4 +1,5 @@
 """Who uploads and names photos in these tests."""
+
 import pytest
 
 

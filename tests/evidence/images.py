@@ -1,5 +1,6 @@
 """Real test images, made on the spot: JPEG with EXIF (GPS, times, orientation,
 camera), PNG, HEIC, a 12 MP JPEG, broken files and pixel bombs."""
+
 from __future__ import annotations
 
 import functools
@@ -21,16 +22,23 @@ def dms(value: str) -> tuple[IFDRational, IFDRational, IFDRational]:
     seconds = abs(Fraction(value)) * 3600
     degrees, rest = divmod(seconds, 3600)
     minutes, seconds = divmod(rest, 60)
-    return (IFDRational(int(degrees)), IFDRational(int(minutes)),
-            IFDRational(seconds.numerator, seconds.denominator))
+    return (IFDRational(int(degrees)), IFDRational(int(minutes)), IFDRational(seconds.numerator, seconds.denominator))
 
 
-def make_exif(*, lon: str | None = str(LON), lat: str | None = str(LAT),
-              taken: str | None = "2024:05:06 09:30:15", offset: str | None = None,
-              subsec: str | None = None, datetime_ifd0: str | None = None,
-              orientation: int | None = None, make: str | None = "HUAWEI",
-              model: str | None = "HUAWEI P40", altitude: Fraction | None = Fraction(3215, 10),
-              below_sea: bool = False) -> Image.Exif:
+def make_exif(
+    *,
+    lon: str | None = str(LON),
+    lat: str | None = str(LAT),
+    taken: str | None = "2024:05:06 09:30:15",
+    offset: str | None = None,
+    subsec: str | None = None,
+    datetime_ifd0: str | None = None,
+    orientation: int | None = None,
+    make: str | None = "HUAWEI",
+    model: str | None = "HUAWEI P40",
+    altitude: Fraction | None = Fraction(3215, 10),
+    below_sea: bool = False,
+) -> Image.Exif:
     """EXIF as phones write it. Negative lon/lat strings give W/S refs."""
     exif = Image.Exif()
     tags, gps = ExifTags.Base, ExifTags.GPS
@@ -70,11 +78,13 @@ def marked(size: tuple[int, int], mode: str = "RGB") -> Image.Image:
     return img.convert(mode) if mode != "RGB" else img
 
 
-def jpeg(size: tuple[int, int] = (800, 600), exif: Image.Exif | None = None, *,
-         quality: int = 90, progressive: bool = False) -> bytes:
+def jpeg(
+    size: tuple[int, int] = (800, 600), exif: Image.Exif | None = None, *, quality: int = 90, progressive: bool = False
+) -> bytes:
     out = io.BytesIO()
-    marked(size).save(out, "JPEG", quality=quality, progressive=progressive,
-                      **({"exif": exif} if exif is not None else {}))
+    marked(size).save(
+        out, "JPEG", quality=quality, progressive=progressive, **({"exif": exif} if exif is not None else {})
+    )
     return out.getvalue()
 
 
@@ -99,8 +109,7 @@ def heic(size: tuple[int, int] = (640, 480), exif: Image.Exif | None = None) -> 
 
     register_heif_opener()
     out = io.BytesIO()
-    marked(size).save(out, "HEIF", quality=60,
-                      **({"exif": exif.tobytes()} if exif is not None else {}))
+    marked(size).save(out, "HEIF", quality=60, **({"exif": exif.tobytes()} if exif is not None else {}))
     return out.getvalue()
 
 
@@ -137,13 +146,12 @@ def png_pixel_bomb(side: int = 30_000) -> bytes:
     compressor = zlib.compressobj(9)
     idat = b"".join(compressor.compress(row) for _ in range(side)) + compressor.flush()
     ihdr = struct.pack(">IIBBBBB", side, side, 1, 0, 0, 0, 0)  # 1 bit, greyscale
-    return (b"\x89PNG\r\n\x1a\n" + _png_chunk(b"IHDR", ihdr) + _png_chunk(b"IDAT", idat)
-            + _png_chunk(b"IEND", b""))
+    return b"\x89PNG\r\n\x1a\n" + _png_chunk(b"IHDR", ihdr) + _png_chunk(b"IDAT", idat) + _png_chunk(b"IEND", b"")
 
 
 def jpeg_header_bomb(width: int = 60_000, height: int = 60_000) -> bytes:
     """A small JPEG whose frame header (SOF0) claims width x height pixels."""
     data = bytearray(jpeg((64, 64)))
     at = data.index(b"\xff\xc0")  # SOF0: marker, length(2), precision(1), height(2), width(2)
-    data[at + 5:at + 9] = struct.pack(">HH", height, width)
+    data[at + 5 : at + 9] = struct.pack(">HH", height, width)
     return bytes(data)

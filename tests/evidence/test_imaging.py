@@ -1,4 +1,5 @@
 """evidence.imaging against real images made by tests/evidence/images.py."""
+
 from __future__ import annotations
 
 import io
@@ -48,8 +49,7 @@ def test_jpeg_exif_gps_time_camera():
     assert lon == pytest.approx(107.8123, abs=1e-6)
     assert lat == pytest.approx(30.7123, abs=1e-6)
     assert info.gps_altitude == pytest.approx(321.5)
-    assert info.taken_at == datetime(2024, 5, 6, 9, 30, 15, 250000,
-                                     tzinfo=timezone(timedelta(hours=8)))
+    assert info.taken_at == datetime(2024, 5, 6, 9, 30, 15, 250000, tzinfo=timezone(timedelta(hours=8)))
     assert info.taken_at.utcoffset() == timedelta(hours=8)
     assert (info.camera_make, info.camera_model, info.camera) == ("HUAWEI", "HUAWEI P40", "HUAWEI P40")
     assert info.size_bytes == len(data)
@@ -216,12 +216,15 @@ def test_thumbnail_png_transparency_goes_white():
 GREY_RED, GREY_BLUE = (76, 76, 76), (29, 29, 29)  # their luma
 
 
-@pytest.mark.parametrize("mode, corner, rest", [
-    ("P", images.RED, images.BLUE),
-    ("L", GREY_RED, GREY_BLUE),
-    ("I;16", GREY_RED, GREY_BLUE),  # 16-bit samples scaled down, not clipped to white
-    ("1", None, None),  # dithered: only the size and mode are meaningful
-])
+@pytest.mark.parametrize(
+    "mode, corner, rest",
+    [
+        ("P", images.RED, images.BLUE),
+        ("L", GREY_RED, GREY_BLUE),
+        ("I;16", GREY_RED, GREY_BLUE),  # 16-bit samples scaled down, not clipped to white
+        ("1", None, None),  # dithered: only the size and mode are meaningful
+    ],
+)
 def test_thumbnail_other_png_modes(mode, corner, rest):
     thumb = _open_jpeg(make_thumbnail(images.png((600, 300), mode)))
     assert thumb.mode == "RGB" and thumb.size == (512, 256)
@@ -286,8 +289,9 @@ def _png_with_exif_after_the_pixels(size: tuple[int, int], exif: Image.Exif, mod
     return plain[:end] + images._png_chunk(b"eXIf", exif.tobytes()) + plain[end:]
 
 
-@pytest.mark.parametrize("size, mode", [((600, 200), "RGB"), ((3000, 1000), "RGB"), ((3000, 1000), "P"),
-                                        ((3000, 1000), "RGBA")])
+@pytest.mark.parametrize(
+    "size, mode", [((600, 200), "RGB"), ((3000, 1000), "RGB"), ((3000, 1000), "P"), ((3000, 1000), "RGBA")]
+)
 def test_png_exif_behind_the_pixels_turns_and_places_a_picture_reduced_before_it_is_turned(size, mode):
     data = _png_with_exif_after_the_pixels(size, images.make_exif(orientation=6), mode=mode)
     info, thumb = inspect_and_thumbnail(data, max_pixels=MAX_PIXELS, max_decode_bytes=64 * 2**20)

@@ -1,5 +1,6 @@
 """Who sees a photo (its uploader, and whoever may see a record naming it; everyone else
 gets 404), the owner registry, naming photos from records, and the geotag check."""
+
 from __future__ import annotations
 
 import uuid
@@ -22,8 +23,9 @@ from tests.evidence.uploads import sha_of, statuses, upload
 
 
 def retailer_lonlat(session, demo) -> tuple[float, float]:
-    return session.execute(select(func.ST_X(Enterprise.location), func.ST_Y(Enterprise.location))
-                           .where(Enterprise.id == demo.retailer.id)).one()
+    return session.execute(
+        select(func.ST_X(Enterprise.location), func.ST_Y(Enterprise.location)).where(Enterprise.id == demo.retailer.id)
+    ).one()
 
 
 def photo_at(lon: float, lat: float, *, taken: str | None = "2026:11:22 09:30:00", size=(320, 240)) -> bytes:
@@ -47,8 +49,9 @@ def test_unnamed_photo_is_seen_by_its_uploader_only(client, users):
     assert body["code"] == "photo.not_found"
 
 
-def test_photo_named_by_an_enterprise_is_seen_by_whoever_sees_the_enterprise(client, users, session, clock, demo,
-                                                                            uploader):
+def test_photo_named_by_an_enterprise_is_seen_by_whoever_sees_the_enterprise(
+    client, users, session, clock, demo, uploader
+):
     sha = upload(client, users("gridworker1"), images.jpeg((320, 240), images.make_exif()))
     assert name_photos(session, clock, uploader, "enterprise", demo.retailer.id, [sha]) == []
     for insider in ("gridworker1", "desk", "inspector1", "enterprise1", "admin"):
@@ -58,10 +61,14 @@ def test_photo_named_by_an_enterprise_is_seen_by_whoever_sees_the_enterprise(cli
         assert statuses(client, users(outsider), sha) == [404, 404, 404], outsider
 
 
-def test_photo_of_another_enterprise_is_not_seen_by_this_enterprise_officer(client, users, session, clock, demo,
-                                                                           uploader):
-    other = session.scalar(select(Enterprise.id).where(Enterprise.id != demo.retailer.id,
-                                                       Enterprise.grid_id == demo.retailer.grid_id).limit(1))
+def test_photo_of_another_enterprise_is_not_seen_by_this_enterprise_officer(
+    client, users, session, clock, demo, uploader
+):
+    other = session.scalar(
+        select(Enterprise.id)
+        .where(Enterprise.id != demo.retailer.id, Enterprise.grid_id == demo.retailer.grid_id)
+        .limit(1)
+    )
     sha = upload(client, users("gridworker1"), images.png((50, 50)))
     name_photos(session, clock, uploader, "enterprise", other, [sha])
     assert statuses(client, users("enterprise1"), sha) == [404, 404, 404]
@@ -171,24 +178,30 @@ def visit_owner(monkeypatch, session, demo):
     start = datetime(2026, 11, 22, 9, 0, tzinfo=SHANGHAI)
 
     def visible_ids(principal):
-        return select(literal(visit_id, Uuid())).where(exists().where(
-            Enterprise.id == demo.retailer.id, principal.enterprise_filter(Enterprise)))
+        return select(literal(visit_id, Uuid())).where(
+            exists().where(Enterprise.id == demo.retailer.id, principal.enterprise_filter(Enterprise))
+        )
 
     def context(session, entity_id):
         if entity_id != visit_id:
             return None
-        return PhotoContext(location=(lon, offset_north(lat, 200)), enterprise_id=demo.retailer.id,
-                            enterprise_location=(lon, lat),
-                            window=(start, start + timedelta(hours=1)))
+        return PhotoContext(
+            location=(lon, offset_north(lat, 200)),
+            enterprise_id=demo.retailer.id,
+            enterprise_location=(lon, lat),
+            window=(start, start + timedelta(hours=1)),
+        )
 
     register_photo_owner("visit", visible_ids, context)
     return visit_id
 
 
-@pytest.mark.parametrize("taken, in_window", [("2026:11:22 09:30:00", True), ("2026:11:22 10:30:00", False),
-                                              ("2026:11:22 01:30:00", False)])
-def test_geotag_check_against_a_record_with_location_and_time_window(client, users, session, clock, demo,
-                                                                      visit_owner, taken, in_window, uploader):
+@pytest.mark.parametrize(
+    "taken, in_window", [("2026:11:22 09:30:00", True), ("2026:11:22 10:30:00", False), ("2026:11:22 01:30:00", False)]
+)
+def test_geotag_check_against_a_record_with_location_and_time_window(
+    client, users, session, clock, demo, visit_owner, taken, in_window, uploader
+):
     lon, lat = retailer_lonlat(session, demo)
     sha = upload(client, users("gridworker1"), photo_at(lon, lat, taken=taken))
     name_photos(session, clock, uploader, "visit", visit_owner, [sha])
@@ -210,9 +223,12 @@ def test_geotag_check_against_a_record_with_location_and_time_window(client, use
 def test_geotag_lists_only_records_the_caller_sees(client, users, session, clock, demo, uploader):
     sha = upload(client, users("gridworker1"), images.jpeg((320, 240), images.make_exif()))
     # An enterprise in gridworker3's grid, in the other town.
-    other_town = session.scalar(select(Enterprise.id).join(Region, Region.id == Enterprise.region_id)
-                                .where(Region.path.descendant_of(demo.towns[1].path),
-                                       Enterprise.grid_id == demo.grid_of["gridworker3"]).limit(1))
+    other_town = session.scalar(
+        select(Enterprise.id)
+        .join(Region, Region.id == Enterprise.region_id)
+        .where(Region.path.descendant_of(demo.towns[1].path), Enterprise.grid_id == demo.grid_of["gridworker3"])
+        .limit(1)
+    )
     assert other_town is not None
     name_photos(session, clock, uploader, "enterprise", demo.retailer.id, [sha])
     name_photos(session, clock, uploader, "enterprise", other_town, [sha])

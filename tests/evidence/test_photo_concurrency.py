@@ -2,6 +2,7 @@
 fixtures share one rolled-back connection, which cannot race with itself). Each test
 removes the rows it committed; the audit log is append-only, so its entries stay in the
 throwaway database."""
+
 from __future__ import annotations
 
 import http.client
@@ -45,16 +46,25 @@ def live(engine, settings, clock):
         for username in ("gridworker1", "gridworker3"):
             device = f"live-{username}-{uuid.uuid4().hex[:8]}"
             attempt = reserve_login_attempt(session, clock, settings, username=username, address=address)
-            result = login(session, clock, settings, attempt=attempt, username=username, password="anxun-demo",
-                           device=DeviceInfo(id=device, name="pytest live"), address=address)
+            result = login(
+                session,
+                clock,
+                settings,
+                attempt=attempt,
+                username=username,
+                password="anxun-demo",
+                device=DeviceInfo(id=device, name="pytest live"),
+                address=address,
+            )
             devices.append(device)
             headers[username] = {"Authorization": f"Bearer {result.token}"}
     app = create_app(settings, session_factory=factory, clock=clock)
     server = make_server("127.0.0.1", 0, app, threaded=True)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
-    state = SimpleNamespace(port=server.server_port, headers=headers, factory=factory, shas=[],
-                            store=app.extensions["anxun"].photo_store)
+    state = SimpleNamespace(
+        port=server.server_port, headers=headers, factory=factory, shas=[], store=app.extensions["anxun"].photo_store
+    )
     try:
         yield state
     finally:
@@ -68,8 +78,9 @@ def live(engine, settings, clock):
             session.execute(delete(LoginAttempt).where(LoginAttempt.address == address))
 
 
-def call(live, method: str, path: str, body: bytes | None = None, headers: dict | None = None, *,
-         port: int | None = None):
+def call(
+    live, method: str, path: str, body: bytes | None = None, headers: dict | None = None, *, port: int | None = None
+):
     conn = http.client.HTTPConnection("127.0.0.1", port or live.port, timeout=60)
     try:
         conn.request(method, path, body=body, headers=headers or {})
@@ -121,11 +132,18 @@ def test_two_concurrent_uploads_of_the_same_bytes_store_one_copy(live, monkeypat
     assert not [p for p in live.store.staging_dir.iterdir() if p.suffix == ".tmp"]
     winner = next(name for name, status in results.items() if status == 201)
     with live.factory() as session:
-        uploader = session.scalar(select(User.username).join(Photo, Photo.uploaded_by == User.id)
-                                  .where(Photo.sha256 == sha))
+        uploader = session.scalar(
+            select(User.username).join(Photo, Photo.uploaded_by == User.id).where(Photo.sha256 == sha)
+        )
         assert uploader == winner
-        assert session.scalar(select(func.count()).select_from(AuditEntry).where(
-            AuditEntry.entity == "photo", AuditEntry.entity_id == sha, AuditEntry.action == "upload")) == 1
+        assert (
+            session.scalar(
+                select(func.count())
+                .select_from(AuditEntry)
+                .where(AuditEntry.entity == "photo", AuditEntry.entity_id == sha, AuditEntry.action == "upload")
+            )
+            == 1
+        )
 
 
 def resumable(live, username: str, data: bytes, chunk: int, log: list) -> int:
@@ -134,8 +152,13 @@ def resumable(live, username: str, data: bytes, chunk: int, log: list) -> int:
     headers = live.headers[username]
     for _ in range(200):
         end = min(offset + chunk, total) - 1
-        status, answer, _ = call(live, "PUT", f"/api/v1/photos/{sha}", data[offset:end + 1],
-                                 {**headers, "Content-Range": f"bytes {offset}-{end}/{total}"})
+        status, answer, _ = call(
+            live,
+            "PUT",
+            f"/api/v1/photos/{sha}",
+            data[offset : end + 1],
+            {**headers, "Content-Range": f"bytes {offset}-{end}/{total}"},
+        )
         log.append(status)
         if status in (200, 201):
             return status
@@ -187,9 +210,11 @@ def test_upload_resumes_after_the_connection_really_breaks(live):
 
     # Announce the first half, send a quarter, and drop the connection.
     sock = socket.create_connection(("127.0.0.1", live.port))
-    request = (f"PUT /api/v1/photos/{sha} HTTP/1.1\r\nHost: 127.0.0.1\r\n"
-               f"Authorization: {headers['Authorization']}\r\n"
-               f"Content-Range: bytes 0-{first_end}/{total}\r\nContent-Length: {first_end + 1}\r\n\r\n")
+    request = (
+        f"PUT /api/v1/photos/{sha} HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+        f"Authorization: {headers['Authorization']}\r\n"
+        f"Content-Range: bytes 0-{first_end}/{total}\r\nContent-Length: {first_end + 1}\r\n\r\n"
+    )
     sock.sendall(request.encode() + data[:half])
     sock.close()
 
@@ -201,11 +226,21 @@ def test_upload_resumes_after_the_connection_really_breaks(live):
         assert time.monotonic() < deadline, (status, dict(answer))
         time.sleep(0.05)
 
-    status, answer, _ = call(live, "PUT", f"/api/v1/photos/{sha}", data[half:first_end + 1],
-                             {**headers, "Content-Range": f"bytes {half}-{first_end}/{total}"})
+    status, answer, _ = call(
+        live,
+        "PUT",
+        f"/api/v1/photos/{sha}",
+        data[half : first_end + 1],
+        {**headers, "Content-Range": f"bytes {half}-{first_end}/{total}"},
+    )
     assert status == 308 and answer["Range"] == f"bytes=0-{first_end}"
-    status, _, body = call(live, "PUT", f"/api/v1/photos/{sha}", data[first_end + 1:],
-                           {**headers, "Content-Range": f"bytes {first_end + 1}-{total - 1}/{total}"})
+    status, _, body = call(
+        live,
+        "PUT",
+        f"/api/v1/photos/{sha}",
+        data[first_end + 1 :],
+        {**headers, "Content-Range": f"bytes {first_end + 1}-{total - 1}/{total}"},
+    )
     assert status == 201, body
     assert live.store.read(sha) == data
 
@@ -246,13 +281,23 @@ def test_an_upload_whose_worker_was_killed_completing_it_succeeds_at_once_next_t
     first_half = {**headers, "Content-Range": f"bytes 0-{half - 1}/{total}"}
     assert call(live, "PUT", path, data[:half], first_half)[0] == 308
 
-    worker = subprocess.Popen([sys.executable, "-c", DYING_WORKER, settings.database_url, settings.photo_root],
-                              cwd=REPO, stdout=subprocess.PIPE, text=True)
+    worker = subprocess.Popen(
+        [sys.executable, "-c", DYING_WORKER, settings.database_url, settings.photo_root],
+        cwd=REPO,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
     try:
         port = int(worker.stdout.readline())
         with pytest.raises((ConnectionError, http.client.HTTPException)):
-            call(live, "PUT", path, data[half:], {**headers, "Content-Range": f"bytes {half}-{total - 1}/{total}"},
-                 port=port)
+            call(
+                live,
+                "PUT",
+                path,
+                data[half:],
+                {**headers, "Content-Range": f"bytes {half}-{total - 1}/{total}"},
+                port=port,
+            )
         assert worker.wait(30) == -signal.SIGKILL
     finally:
         if worker.poll() is None:
@@ -282,9 +327,19 @@ def old_photo(engine, clock, tmp_path, demo):
     store.put(sha, data)
     store.put(sha, data, "thumb")
     with Session(engine) as session, session.begin():
-        session.add(Photo(sha256=sha, mime="image/png", size_bytes=len(data), width=16, height=16, orientation=1,
-                          uploaded_by=demo.users["gridworker1"].id, uploaded_at=clock.now() - timedelta(days=90),
-                          thumb_stored=True))
+        session.add(
+            Photo(
+                sha256=sha,
+                mime="image/png",
+                size_bytes=len(data),
+                width=16,
+                height=16,
+                orientation=1,
+                uploaded_by=demo.users["gridworker1"].id,
+                uploaded_at=clock.now() - timedelta(days=90),
+                thumb_stored=True,
+            )
+        )
     enterprise_id = demo.retailer.id
     try:
         yield SimpleNamespace(sha=sha, store=store, enterprise_id=enterprise_id)
@@ -348,8 +403,9 @@ def test_naming_waits_for_a_sweep_in_progress_and_then_reports_the_photo_missing
 
         def name():
             with Session(engine) as session, session.begin():
-                outcome["missing"] = name_photos(session, clock, uploader, "enterprise", old_photo.enterprise_id,
-                                                 [old_photo.sha])
+                outcome["missing"] = name_photos(
+                    session, clock, uploader, "enterprise", old_photo.enterprise_id, [old_photo.sha]
+                )
 
         thread = threading.Thread(target=name)
         thread.start()

@@ -1,6 +1,7 @@
 """A photo's hash is a name, not a key: naming a photo in one's own record shows it to the record's
 viewers only when the namer uploaded it, could see it already, or proves its bytes; and a PUT to a
 held name proves the bytes before it says anything about the photo."""
+
 from __future__ import annotations
 
 import uuid
@@ -13,10 +14,20 @@ from evidence.models import Photo
 from tests.evidence import images
 from tests.evidence.uploads import sha_of, statuses, upload
 
+
 def report(client, headers, enterprise_id, photos) -> dict:
-    response = client.post("/api/v1/hazards", headers=headers, json={
-        "id": str(uuid.uuid4()), "enterprise_id": str(enterprise_id), "level": "general",
-        "description": "现场堆放杂物", "photos": photos, "found_at": "2026-11-22T08:00:00+08:00"})
+    response = client.post(
+        "/api/v1/hazards",
+        headers=headers,
+        json={
+            "id": str(uuid.uuid4()),
+            "enterprise_id": str(enterprise_id),
+            "level": "general",
+            "description": "现场堆放杂物",
+            "photos": photos,
+            "found_at": "2026-11-22T08:00:00+08:00",
+        },
+    )
     assert response.status_code == 201, response.get_json()
     return response.get_json()
 
@@ -49,8 +60,7 @@ def test_a_photo_named_before_its_upload_is_shown_once_the_namer_uploads_it(clie
         assert statuses(client, users(name), sha) == [200, 200, 200], name
 
 
-def test_a_photo_the_namer_could_see_through_another_record_is_shown_through_the_new_one(
-        client, users, demo, session):
+def test_a_photo_the_namer_could_see_through_another_record_is_shown_through_the_new_one(client, users, demo, session):
     data = images.jpeg((200, 150), images.make_exif())
     sha = upload(client, users("gridworker1"), data)
     report(client, users("gridworker1"), demo.retailer.id, [sha])
@@ -72,8 +82,13 @@ def test_a_put_to_a_held_name_must_bring_the_bytes_of_that_name(client, users, v
         assert "width" not in body and "size_bytes" not in body
     response = put(client, users("gridworker1"), sha, data)
     assert response.status_code == 200
-    assert response.get_json() == {"sha256": sha, "mime": "image/jpeg", "size_bytes": len(data),
-                                   "width": 320, "height": 240}
+    assert response.get_json() == {
+        "sha256": sha,
+        "mime": "image/jpeg",
+        "size_bytes": len(data),
+        "width": 320,
+        "height": 240,
+    }
     # Already held: nothing written, the uploader stays who it was.
     assert session.scalar(select(Photo.uploaded_by).where(Photo.sha256 == sha)) == demo_user(session, "gridworker3")
 
@@ -83,8 +98,9 @@ def test_a_resumed_upload_of_a_held_photo_proves_the_bytes_at_its_last_part(clie
     half = len(data) // 2
     first = put(client, users("gridworker1"), sha, data[:half], **{"Content-Range": f"bytes 0-{half - 1}/{len(data)}"})
     assert first.status_code == 308
-    last = put(client, users("gridworker1"), sha, data[half:],
-               **{"Content-Range": f"bytes {half}-{len(data) - 1}/{len(data)}"})
+    last = put(
+        client, users("gridworker1"), sha, data[half:], **{"Content-Range": f"bytes {half}-{len(data) - 1}/{len(data)}"}
+    )
     assert last.status_code == 200
     assert last.get_json()["sha256"] == sha
 

@@ -1,5 +1,6 @@
 """Decoding photos within a memory budget, measured where it matters: the resident memory of a
 gunicorn worker started as ``make run`` starts it (tracemalloc does not see Pillow's C allocations)."""
+
 from __future__ import annotations
 
 import functools
@@ -16,7 +17,6 @@ from PIL import Image
 from api.app import create_app
 
 
-
 MIB = 1024 * 1024
 # 8000 × 7999 = 63,992,000 pixels: under the 64 MP pixel limit.
 SIDE = (8000, 7999)
@@ -27,7 +27,7 @@ def flat_png(mode: str, seed: int) -> bytes:
     """A flat picture of 64 MP that compresses to a few hundred KB; ``seed`` marks one pixel, so each is
     another photo."""
     img = Image.new(mode, SIDE, "red" if mode != "L" else 90)
-    img.putpixel((seed, seed), (seed % 256, 0, 0, 255)[:len(mode)] if mode != "L" else seed % 256)
+    img.putpixel((seed, seed), (seed % 256, 0, 0, 255)[: len(mode)] if mode != "L" else seed % 256)
     out = io.BytesIO()
     img.save(out, "PNG")
     return out.getvalue()
@@ -44,9 +44,12 @@ def test_four_large_pngs_at_once_stay_within_the_decode_budget_and_the_memory_is
     """The issue's case: a 250 KB RGBA PNG of 8000×7999 took a worker from 175 MB to 1.2 GB, four at
     once peaked at 3 GB and the worker stayed at 2.5 GB."""
     conn = _connection(served)
-    conn.request("POST", "/api/v1/auth/login", json.dumps({
-        "username": "gridworker1", "password": "anxun-demo", "device": {"id": "memory-test"}}),
-        {"Content-Type": "application/json"})
+    conn.request(
+        "POST",
+        "/api/v1/auth/login",
+        json.dumps({"username": "gridworker1", "password": "anxun-demo", "device": {"id": "memory-test"}}),
+        {"Content-Type": "application/json"},
+    )
     token = json.loads(conn.getresponse().read())["token"]
     conn.close()
     photos = [flat_png("RGBA", seed) for seed in range(4)]
@@ -59,8 +62,12 @@ def test_four_large_pngs_at_once_stay_within_the_decode_budget_and_the_memory_is
     def upload(data: bytes) -> None:
         conn = _connection(served)
         try:
-            conn.request("PUT", f"/api/v1/photos/{hashlib.sha256(data).hexdigest()}", data,
-                         {"Authorization": f"Bearer {token}", "Content-Type": "image/png"})
+            conn.request(
+                "PUT",
+                f"/api/v1/photos/{hashlib.sha256(data).hexdigest()}",
+                data,
+                {"Authorization": f"Bearer {token}", "Content-Type": "image/png"},
+            )
             statuses.append(conn.getresponse().status)
         finally:
             conn.close()
@@ -89,14 +96,17 @@ def tight(settings, session_factory, clock, tmp_path):
     """An app allowed 64 MiB of decoding at once, and a login on it."""
     app = create_app(settings.replace(max_decode_bytes=64 * MIB), session_factory=session_factory, clock=clock)
     client = app.test_client()
-    response = client.post("/api/v1/auth/login", json={"username": "gridworker1", "password": "anxun-demo",
-                                                       "device": {"id": "memory-tight"}})
+    response = client.post(
+        "/api/v1/auth/login",
+        json={"username": "gridworker1", "password": "anxun-demo", "device": {"id": "memory-tight"}},
+    )
     return client, {"Authorization": f"Bearer {response.get_json()['token']}"}, app.extensions["anxun"].photo_store
 
 
 def _put(client, headers, data: bytes, mime: str):
-    return client.put(f"/api/v1/photos/{hashlib.sha256(data).hexdigest()}", data=data,
-                      headers={**headers, "Content-Type": mime})
+    return client.put(
+        f"/api/v1/photos/{hashlib.sha256(data).hexdigest()}", data=data, headers={**headers, "Content-Type": mime}
+    )
 
 
 def test_a_png_whose_decode_needs_more_than_the_budget_is_refused_before_decoding(tight):

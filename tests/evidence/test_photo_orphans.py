@@ -1,5 +1,6 @@
 """Photos no record names are removed after Settings.orphan_photo_days; named and young
 photos stay."""
+
 from __future__ import annotations
 
 
@@ -35,8 +36,11 @@ def test_orphans_are_removed_after_n_days(app, client, login, session, clock, de
     assert held == {named, named_elsewhere, young}
     assert not store.has(orphan) and not store.has(orphan, "thumb")
     assert store.has(named) and store.has(young, "thumb")
-    entry = session.scalar(select(AuditEntry).where(AuditEntry.action == "remove_orphans",
-                                                    AuditEntry.summary.contains({"sha256": [orphan]})))
+    entry = session.scalar(
+        select(AuditEntry).where(
+            AuditEntry.action == "remove_orphans", AuditEntry.summary.contains({"sha256": [orphan]})
+        )
+    )
     assert entry.summary["count"] == 1 and entry.summary["sha256"] == [orphan]
     assert entry.actor_id is None and entry.at == clock.now()
     # Nothing left to do; and a removed photo can be uploaded again.
@@ -57,8 +61,9 @@ def test_orphan_sweep_leaves_resumable_parts_alone(app, client, login, session, 
     assert store.received(sha) == 10
 
 
-def test_the_scheduled_job_removes_orphans_in_its_own_transaction(app, client, login, session, session_factory,
-                                                                   clock, settings):
+def test_the_scheduled_job_removes_orphans_in_its_own_transaction(
+    app, client, login, session, session_factory, clock, settings
+):
     store = app.extensions["anxun"].photo_store
     sha = upload(client, login("gridworker1"), images.png((15, 15)))
     clock.advance(days=settings.orphan_photo_days + 1)

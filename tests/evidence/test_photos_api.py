@@ -1,5 +1,6 @@
 """PUT/HEAD/GET /photos/{sha256}: content-addressed, idempotent, resumable uploads of real
 images made in the tests; refused uploads store nothing."""
+
 from __future__ import annotations
 
 import io
@@ -22,8 +23,12 @@ def put(client, headers, data: bytes, sha: str | None = None, **kwargs):
 
 
 def put_part(client, headers, data: bytes, start: int, end: int, sha: str | None = None, **kwargs):
-    return client.put(f"/api/v1/photos/{sha or sha_of(data)}", data=data[start:end + 1],
-                      headers={**headers, "Content-Range": f"bytes {start}-{end}/{len(data)}"}, **kwargs)
+    return client.put(
+        f"/api/v1/photos/{sha or sha_of(data)}",
+        data=data[start : end + 1],
+        headers={**headers, "Content-Range": f"bytes {start}-{end}/{len(data)}"},
+        **kwargs,
+    )
 
 
 def files_under(root: Path) -> list[Path]:
@@ -67,13 +72,20 @@ def test_jpeg_with_exif_gps_and_time_is_stored_with_metadata(client, worker, ses
     assert body["thumb_url"] == f"/api/v1/photos/{sha}/thumb"
 
     # Stored as a PostGIS point in WGS-84, once, with its files.
-    srid, lon, lat = session.execute(select(func.ST_SRID(Photo.gps), func.ST_X(Photo.gps), func.ST_Y(Photo.gps))
-                                     .where(Photo.sha256 == sha)).one()
+    srid, lon, lat = session.execute(
+        select(func.ST_SRID(Photo.gps), func.ST_X(Photo.gps), func.ST_Y(Photo.gps)).where(Photo.sha256 == sha)
+    ).one()
     assert srid == 4326 and lon == pytest.approx(LON, abs=1e-7) and lat == pytest.approx(LAT, abs=1e-7)
     assert store.read(sha) == exif_jpeg
     assert store.has(sha, "thumb")
-    assert session.scalar(select(func.count()).select_from(AuditEntry).where(
-        AuditEntry.entity == "photo", AuditEntry.entity_id == sha, AuditEntry.action == "upload")) == 1
+    assert (
+        session.scalar(
+            select(func.count())
+            .select_from(AuditEntry)
+            .where(AuditEntry.entity == "photo", AuditEntry.entity_id == sha, AuditEntry.action == "upload")
+        )
+        == 1
+    )
     # Nothing left in the staging area.
     assert not [p for p in files_under(store.staging_dir) if p.suffix == ".tmp"]
 
@@ -96,8 +108,14 @@ def test_uploading_a_held_photo_again_answers_200_and_writes_nothing(client, wor
 
     assert (original.stat().st_mtime_ns, original.stat().st_ino, files_under(store.root)) == before
     assert session.scalar(select(func.count()).select_from(Photo).where(Photo.sha256 == sha)) == 1
-    assert session.scalar(select(func.count()).select_from(AuditEntry).where(
-        AuditEntry.entity == "photo", AuditEntry.entity_id == sha)) == 1
+    assert (
+        session.scalar(
+            select(func.count())
+            .select_from(AuditEntry)
+            .where(AuditEntry.entity == "photo", AuditEntry.entity_id == sha)
+        )
+        == 1
+    )
 
 
 def test_png_is_stored(client, worker):
@@ -123,19 +141,38 @@ def test_heic_is_stored_with_its_exif(client, worker, store):
     assert thumb.format == "JPEG" and max(thumb.size) <= 512
 
 
-@pytest.mark.parametrize("data, kwargs, status, code", [
-    pytest.param(images.truncated_jpeg(), {"content_type": "image/jpeg"}, 415, "photo.unsupported",
-                 id="truncated-jpeg"),
-    pytest.param(images.text_file(), {"content_type": "image/jpeg",
-                                      "headers": {"Content-Disposition": 'attachment; filename="现场.jpg"'}},
-                 415, "photo.unsupported", id="text-named-jpg"),
-    pytest.param(b"\xff\xd8\xff\xe0" + images.text_file(), {"content_type": "image/jpeg"}, 415,
-                 "photo.unsupported", id="jpeg-magic-then-text"),
-    pytest.param(images.png_pixel_bomb(), {"content_type": "image/png"}, 413, "photo.too_many_pixels",
-                 id="png-pixel-bomb"),
-    pytest.param(images.jpeg_header_bomb(), {"content_type": "image/jpeg"}, 413, "photo.too_many_pixels",
-                 id="jpeg-header-bomb"),
-])
+@pytest.mark.parametrize(
+    "data, kwargs, status, code",
+    [
+        pytest.param(
+            images.truncated_jpeg(), {"content_type": "image/jpeg"}, 415, "photo.unsupported", id="truncated-jpeg"
+        ),
+        pytest.param(
+            images.text_file(),
+            {"content_type": "image/jpeg", "headers": {"Content-Disposition": 'attachment; filename="现场.jpg"'}},
+            415,
+            "photo.unsupported",
+            id="text-named-jpg",
+        ),
+        pytest.param(
+            b"\xff\xd8\xff\xe0" + images.text_file(),
+            {"content_type": "image/jpeg"},
+            415,
+            "photo.unsupported",
+            id="jpeg-magic-then-text",
+        ),
+        pytest.param(
+            images.png_pixel_bomb(), {"content_type": "image/png"}, 413, "photo.too_many_pixels", id="png-pixel-bomb"
+        ),
+        pytest.param(
+            images.jpeg_header_bomb(),
+            {"content_type": "image/jpeg"},
+            413,
+            "photo.too_many_pixels",
+            id="jpeg-header-bomb",
+        ),
+    ],
+)
 def test_refused_uploads_store_nothing(client, worker, session, store, data, kwargs, status, code):
     headers = {**worker, **kwargs.pop("headers", {})}
     response = put(client, headers, data, **kwargs)
@@ -203,9 +240,14 @@ def small(settings, session_factory, clock):
 
     app = create_app(settings.replace(max_photo_bytes=64 * 1024), session_factory=session_factory, clock=clock)
     client = app.test_client()
-    response = client.post("/api/v1/auth/login", json={
-        "username": "gridworker1", "password": "anxun-demo",
-        "device": {"id": "test-small-limit", "name": "pytest", "platform": "android", "app_version": "1"}})
+    response = client.post(
+        "/api/v1/auth/login",
+        json={
+            "username": "gridworker1",
+            "password": "anxun-demo",
+            "device": {"id": "test-small-limit", "name": "pytest", "platform": "android", "app_version": "1"},
+        },
+    )
     return client, {"Authorization": f"Bearer {response.get_json()['token']}"}, app.extensions["anxun"].photo_store
 
 
@@ -232,8 +274,12 @@ class _Zeros(_Body):
 def test_declared_length_over_the_limit_is_refused_before_storing_anything(small):
     client, headers, store = small
     body = _Zeros()
-    response = client.put(f"/api/v1/photos/{'a' * 64}", headers=headers, input_stream=body,
-                          environ_overrides={"CONTENT_LENGTH": str(64 * 1024 + 1)})
+    response = client.put(
+        f"/api/v1/photos/{'a' * 64}",
+        headers=headers,
+        input_stream=body,
+        environ_overrides={"CONTENT_LENGTH": str(64 * 1024 + 1)},
+    )
     assert response.status_code == 413
     assert response.get_json()["code"] == "photo.too_large"
     assert response.get_json()["max_bytes"] == 64 * 1024
@@ -243,8 +289,12 @@ def test_declared_length_over_the_limit_is_refused_before_storing_anything(small
 
 
 def test_declared_length_past_the_app_wide_limit_gets_the_photo_code_and_is_not_read(client, worker):
-    response = client.put(f"/api/v1/photos/{'a' * 64}", headers=worker, input_stream=_Unreadable(),
-                          environ_overrides={"CONTENT_LENGTH": str(100 * 1024 * 1024)})
+    response = client.put(
+        f"/api/v1/photos/{'a' * 64}",
+        headers=worker,
+        input_stream=_Unreadable(),
+        environ_overrides={"CONTENT_LENGTH": str(100 * 1024 * 1024)},
+    )
     assert response.status_code == 413
     assert response.get_json()["code"] == "photo.too_large"
     assert response.get_json()["max_bytes"] == 20 * 1024 * 1024
@@ -254,8 +304,12 @@ def test_streamed_body_over_the_limit_is_refused_while_reading(small):
     client, headers, store = small
     data = big_jpeg()
     # Chunked transfer: no Content-Length, so only counting the bytes can stop it.
-    response = client.put(f"/api/v1/photos/{sha_of(data)}", headers=headers, input_stream=io.BytesIO(data),
-                          environ_overrides={"wsgi.input_terminated": True, "CONTENT_LENGTH": ""})
+    response = client.put(
+        f"/api/v1/photos/{sha_of(data)}",
+        headers=headers,
+        input_stream=io.BytesIO(data),
+        environ_overrides={"wsgi.input_terminated": True, "CONTENT_LENGTH": ""},
+    )
     assert response.status_code == 413
     assert response.get_json()["code"] == "photo.too_large"
     assert files_under(store.root) == []
@@ -264,8 +318,12 @@ def test_streamed_body_over_the_limit_is_refused_while_reading(small):
 def test_chunked_body_within_the_limit_is_stored(small):
     client, headers, store = small
     data = images.jpeg((320, 240), images.make_exif())
-    response = client.put(f"/api/v1/photos/{sha_of(data)}", headers=headers, input_stream=io.BytesIO(data),
-                          environ_overrides={"wsgi.input_terminated": True, "CONTENT_LENGTH": ""})
+    response = client.put(
+        f"/api/v1/photos/{sha_of(data)}",
+        headers=headers,
+        input_stream=io.BytesIO(data),
+        environ_overrides={"wsgi.input_terminated": True, "CONTENT_LENGTH": ""},
+    )
     assert response.status_code == 201, response.get_json()
 
 
@@ -302,9 +360,12 @@ def test_three_part_upload_with_a_broken_connection_between_parts(client, worker
 
     # The second part: the connection drops after half of it (Content-Length says more).
     half = (b - a) // 2
-    broken = client.put(f"/api/v1/photos/{sha}", data=data[a:a + half],
-                        headers={**worker, "Content-Range": f"bytes {a}-{b - 1}/{total}"},
-                        environ_overrides={"CONTENT_LENGTH": str(b - a)})
+    broken = client.put(
+        f"/api/v1/photos/{sha}",
+        data=data[a : a + half],
+        headers={**worker, "Content-Range": f"bytes {a}-{b - 1}/{total}"},
+        environ_overrides={"CONTENT_LENGTH": str(b - a)},
+    )
     assert broken.status_code == 400
     # What came through is kept: resume from there, not from the start of the part.
     head = client.head(f"/api/v1/photos/{sha}", headers=worker)
@@ -345,18 +406,22 @@ def test_part_past_what_is_held_is_a_gap(client, worker):
     assert response.get_json()["received"] == 0
 
 
-@pytest.mark.parametrize("content_range", ["bytes 0-99", "bytes=0-99/1000", "bytes 100-99/1000",
-                                           "bytes 0-1000/1000", "items 0-9/10", "bytes */1000"])
+@pytest.mark.parametrize(
+    "content_range",
+    ["bytes 0-99", "bytes=0-99/1000", "bytes 100-99/1000", "bytes 0-1000/1000", "items 0-9/10", "bytes */1000"],
+)
 def test_invalid_content_range(client, worker, content_range):
-    response = client.put(f"/api/v1/photos/{'b' * 64}", data=b"x" * 100,
-                          headers={**worker, "Content-Range": content_range})
+    response = client.put(
+        f"/api/v1/photos/{'b' * 64}", data=b"x" * 100, headers={**worker, "Content-Range": content_range}
+    )
     assert response.status_code == 422, content_range
     assert response.get_json()["code"] == "photo.range_invalid"
 
 
 def test_content_length_must_match_the_range(client, worker):
-    response = client.put(f"/api/v1/photos/{'b' * 64}", data=b"x" * 50,
-                          headers={**worker, "Content-Range": "bytes 0-99/1000"})
+    response = client.put(
+        f"/api/v1/photos/{'b' * 64}", data=b"x" * 50, headers={**worker, "Content-Range": "bytes 0-99/1000"}
+    )
     assert response.status_code == 422
     assert response.get_json()["code"] == "photo.range_invalid"
 
@@ -364,8 +429,11 @@ def test_content_length_must_match_the_range(client, worker):
 def test_total_may_not_change_during_an_upload(client, worker):
     data = images.jpeg((640, 480))
     assert put_part(client, worker, data, 0, 99).status_code == 308
-    response = client.put(f"/api/v1/photos/{sha_of(data)}", data=data[100:200],
-                          headers={**worker, "Content-Range": f"bytes 100-199/{len(data) + 1}"})
+    response = client.put(
+        f"/api/v1/photos/{sha_of(data)}",
+        data=data[100:200],
+        headers={**worker, "Content-Range": f"bytes 100-199/{len(data) + 1}"},
+    )
     assert response.status_code == 422
     assert response.get_json()["code"] == "photo.range_invalid"
 

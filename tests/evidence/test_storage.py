@@ -1,5 +1,6 @@
 """evidence.storage: the filesystem store on a real temp folder; the S3 store only
 when a test S3 endpoint is configured."""
+
 from __future__ import annotations
 
 import io
@@ -156,7 +157,7 @@ def test_killed_writer_never_leaves_a_half_photo(store, photo, tmp_path):
         import sys, time
         sys.path.insert(0, {str(REPO)!r})
         from evidence.storage import FilesystemStore
-        photo = open({str(tmp_path / 'src.jpg')!r}, 'rb').read()
+        photo = open({str(tmp_path / "src.jpg")!r}, 'rb').read()
 
         class Slow:
             sent = False
@@ -303,7 +304,7 @@ def test_concurrent_appends_end_with_one_correct_copy(store):
                 offset = rng.choice([received, received, max(0, received - size), received + size])
                 offset = min(offset - offset % size, total - 1)
                 try:
-                    store.append_part(sha, offset, data[offset:offset + size], total)
+                    store.append_part(sha, offset, data[offset : offset + size], total)
                 except RangeGap as gap:
                     assert gap.extra["received"] <= offset
         except BaseException as exc:  # pragma: no cover - reported below
@@ -409,9 +410,14 @@ def test_make_store_filesystem(tmp_path):
 
 def test_make_store_s3_from_settings_object(tmp_path):
     # Building the client does not touch the network.
-    settings = SimpleNamespace(photo_storage="s3", photo_root=str(tmp_path), s3_bucket="anxun",
-                               s3_prefix="photos/", s3_endpoint_url="http://127.0.0.1:9",
-                               s3_region="cn-north-1")
+    settings = SimpleNamespace(
+        photo_storage="s3",
+        photo_root=str(tmp_path),
+        s3_bucket="anxun",
+        s3_prefix="photos/",
+        s3_endpoint_url="http://127.0.0.1:9",
+        s3_region="cn-north-1",
+    )
     chosen = make_store(settings)
     assert isinstance(chosen, S3Store) and isinstance(chosen, PhotoStore)
     assert chosen.key("a" * 64) == "photos/originals/" + "a" * 64
@@ -448,9 +454,12 @@ def s3_store(tmp_path):
     return store
 
 
-@pytest.mark.skipif(not S3_ENDPOINT, reason="set ANXUN_TEST_S3_ENDPOINT (and ANXUN_TEST_S3_BUCKET, "
-                                            "ANXUN_TEST_S3_ACCESS_KEY, ANXUN_TEST_S3_SECRET_KEY) "
-                                            "to test against an S3-compatible server, e.g. MinIO")
+@pytest.mark.skipif(
+    not S3_ENDPOINT,
+    reason="set ANXUN_TEST_S3_ENDPOINT (and ANXUN_TEST_S3_BUCKET, "
+    "ANXUN_TEST_S3_ACCESS_KEY, ANXUN_TEST_S3_SECRET_KEY) "
+    "to test against an S3-compatible server, e.g. MinIO",
+)
 def test_s3_store_round_trip(s3_store, photo):
     sha = sha_of(photo)
     assert not s3_store.has(sha)

@@ -1,4 +1,5 @@
 """Putting a photo through the real API in tests."""
+
 import hashlib
 
 

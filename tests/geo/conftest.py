@@ -1,5 +1,6 @@
 """Real polygons for the geo tests: the test town (试点镇, four villages that tile it exactly, in
 tests/geo/fixtures) imported through the API, grids made from it, and shapes planted in it."""
+
 from __future__ import annotations
 
 import copy
@@ -24,7 +25,7 @@ def ellipsoid_rectangle_m2(lon1: float, lat1: float, lon2: float, lat2: float) -
     an independent reference for the areas PostGIS reports."""
     e2 = WGS84_F * (2 - WGS84_F)
     e = math.sqrt(e2)
-    b2 = WGS84_A ** 2 * (1 - e2)
+    b2 = WGS84_A**2 * (1 - e2)
 
     def zone(lat):  # area between the equator and ``lat``, per radian of longitude
         s = math.sin(math.radians(lat))
@@ -43,8 +44,10 @@ def town_collection():
 @pytest.fixture
 def feature_of(town_collection):
     """``feature_of(code)`` -> that feature of the fixture file (a copy)."""
+
     def get(code):
         return next(f for f in town_collection()["features"] if f["properties"]["code"] == code)
+
     return get
 
 
@@ -71,12 +74,14 @@ def imported(client, desk, town_collection):
 @pytest.fixture
 def make_grid(client, desk):
     """``make_grid(name, villages=[...] | geometry=... | split=...)`` -> the created grid Feature."""
+
     def make(name, **body):
         if "geometry" in body and not isinstance(body["geometry"], dict):
             body["geometry"] = mapping(body["geometry"])
         response = client.post("/api/v1/grids", json={"name": name, **body}, headers=desk)
         assert response.status_code == 201, response.get_json()
         return response.get_json()
+
     return make
 
 

@@ -1,6 +1,7 @@
 """Boundary import (POST /regions/import and the import-boundaries command): good files, invalid
 features refused with their code and reason, exact repairs reported, re-import changing nothing,
 coordinate systems, scope."""
+
 import json
 
 import pytest
@@ -39,8 +40,7 @@ def test_import_builds_the_town_and_its_villages(client, desk, session, town_col
     assert response.status_code == 200, response.get_json()
     report = response.get_json()
     assert report["written"] is True
-    assert report["counts"] == {"features": 5, "created": 5, "updated": 0, "unchanged": 0, "refused": 0,
-                                "repaired": 1}
+    assert report["counts"] == {"features": 5, "created": 5, "updated": 0, "unchanged": 0, "refused": 0, "repaired": 1}
     # The town's outline in the file runs clockwise: rewound, and said so.
     assert report["repaired"] == [{"code": TOWN, "repairs": ["rewound"], "message": report["repaired"][0]["message"]}]
 
@@ -53,8 +53,8 @@ def test_import_builds_the_town_and_its_villages(client, desk, session, town_col
         assert (village.level, village.parent_id, village.path) == ("village", town.id, f"{town.path}.{code}")
         stored = to_shape(village.geometry)
         assert stored.geom_type == "MultiPolygon" and stored.equals_exact(
-            shape({"type": "MultiPolygon", "coordinates": [village_shape(code).__geo_interface__["coordinates"]]}),
-            1e-9)
+            shape({"type": "MultiPolygon", "coordinates": [village_shape(code).__geo_interface__["coordinates"]]}), 1e-9
+        )
     assert session.scalar(select(func.ST_IsPolygonCCW(Region.geometry)).where(Region.code == TOWN)) is True
 
     body = client.get(f"/api/v1/regions/{TOWN}", headers=desk).get_json()
@@ -65,8 +65,10 @@ def test_import_builds_the_town_and_its_villages(client, desk, session, town_col
 
 
 def test_importing_the_same_file_again_changes_nothing(client, desk, session, imported, town_collection, clock):
-    before = {code: (r.id, r.name, r.updated_at, r.path, session.scalar(func.ST_AsEWKB(r.geometry)))
-              for code, r in imported_regions(session).items()}
+    before = {
+        code: (r.id, r.name, r.updated_at, r.path, session.scalar(func.ST_AsEWKB(r.geometry)))
+        for code, r in imported_regions(session).items()
+    }
     audit_before = session.scalar(select(func.count()).select_from(AuditEntry))
     session.expire_all()
     clock.advance(hours=1)  # a rewrite would show in updated_at
@@ -75,14 +77,17 @@ def test_importing_the_same_file_again_changes_nothing(client, desk, session, im
     assert report["counts"]["unchanged"] == 5
     assert report["created"] == [] and report["updated"] == [] and report["enterprises_relocated"] == 0
     assert report["written"] is False
-    after = {code: (r.id, r.name, r.updated_at, r.path, session.scalar(func.ST_AsEWKB(r.geometry)))
-             for code, r in imported_regions(session).items()}
+    after = {
+        code: (r.id, r.name, r.updated_at, r.path, session.scalar(func.ST_AsEWKB(r.geometry)))
+        for code, r in imported_regions(session).items()
+    }
     assert after == before
     assert session.scalar(select(func.count()).select_from(AuditEntry)) == audit_before
 
 
-def test_moved_village_border_relocates_exactly_the_enterprises_across_it(client, desk, session, imported,
-                                                                        town_collection, make_enterprise, clock):
+def test_moved_village_border_relocates_exactly_the_enterprises_across_it(
+    client, desk, session, imported, town_collection, make_enterprise, clock
+):
     # The border of 溪口村 and 桥头村 runs through (107.4205557, 30.405); move that vertex 0.002° east.
     crossing = make_enterprise(107.4212, 30.405)  # in 桥头村, will be in 溪口村
     staying_east = make_enterprise(107.4240, 30.405)  # 桥头村 before and after
@@ -96,8 +101,9 @@ def test_moved_village_border_relocates_exactly_the_enterprises_across_it(client
         if feature["properties"]["code"] in (XIKOU, QIAOTOU):
             feature["properties"]["name"] += "（调整后）" if feature["properties"]["code"] == XIKOU else ""
             rings = feature["geometry"]["coordinates"]
-            feature["geometry"]["coordinates"] = [[[107.4225, 30.405] if p == [107.4205557, 30.405] else p
-                                                   for p in ring] for ring in rings]
+            feature["geometry"]["coordinates"] = [
+                [[107.4225, 30.405] if p == [107.4205557, 30.405] else p for p in ring] for ring in rings
+            ]
     clock.advance(hours=1)
     report = client.post(IMPORT, json=collection, headers=desk).get_json()
     assert sorted(report["updated"]) == [XIKOU, QIAOTOU]
@@ -114,41 +120,74 @@ def test_moved_village_border_relocates_exactly_the_enterprises_across_it(client
 
 
 BOW_TIE = {"type": "Polygon", "coordinates": [sq([(0, 0), (4, 4), (4, 0), (0, 4), (0, 0)])]}
-CCW_LOOP = {"type": "Polygon", "coordinates": [sq([(0, 0), (4, 0), (4, 4), (2, 4), (1, 2), (3, 2), (2, 4), (0, 4), (0, 0)])]}
-OVERLAPPING_PARTS = {"type": "MultiPolygon", "coordinates": [
-    [sq([(0, 0), (4, 0), (4, 4), (0, 4), (0, 0)])], [sq([(2, 2), (6, 2), (6, 6), (2, 6), (2, 2)])]]}
-HOLE_OUTSIDE = {"type": "Polygon", "coordinates": [sq([(0, 0), (4, 0), (4, 4), (0, 4), (0, 0)]),
-                                                   sq([(5, 5), (5, 6), (6, 6), (6, 5), (5, 5)])]}
+CCW_LOOP = {
+    "type": "Polygon",
+    "coordinates": [sq([(0, 0), (4, 0), (4, 4), (2, 4), (1, 2), (3, 2), (2, 4), (0, 4), (0, 0)])],
+}
+OVERLAPPING_PARTS = {
+    "type": "MultiPolygon",
+    "coordinates": [[sq([(0, 0), (4, 0), (4, 4), (0, 4), (0, 0)])], [sq([(2, 2), (6, 2), (6, 6), (2, 6), (2, 2)])]],
+}
+HOLE_OUTSIDE = {
+    "type": "Polygon",
+    "coordinates": [sq([(0, 0), (4, 0), (4, 4), (0, 4), (0, 0)]), sq([(5, 5), (5, 6), (6, 6), (6, 5), (5, 5)])],
+}
 UNCLOSED = {"type": "Polygon", "coordinates": [sq([(0, 0), (4, 0), (4, 4), (0, 4), (0, 1)])]}
 COLLINEAR = {"type": "Polygon", "coordinates": [sq([(0, 0), (2, 0), (4, 0), (0, 0)])]}
 PARIS = {"type": "Polygon", "coordinates": [[[2.35, 48.85], [2.36, 48.85], [2.36, 48.86], [2.35, 48.85]]]}
-WEB_MERCATOR = {"type": "Polygon", "coordinates": [[[11957000, 3555000], [11958000, 3555000],
-                                                    [11958000, 3556000], [11957000, 3555000]]]}
+WEB_MERCATOR = {
+    "type": "Polygon",
+    "coordinates": [[[11957000, 3555000], [11958000, 3555000], [11958000, 3556000], [11957000, 3555000]]],
+}
 NAMED_MERCATOR = {**BOW_TIE, "crs": {"type": "name", "properties": {"name": "EPSG:3857"}}}
-LAT_LON_SWAPPED = {"type": "Polygon", "coordinates": [[[30.40, 107.40], [30.41, 107.40], [30.41, 107.41],
-                                                       [30.40, 107.40]]]}
+LAT_LON_SWAPPED = {
+    "type": "Polygon",
+    "coordinates": [[[30.40, 107.40], [30.41, 107.40], [30.41, 107.41], [30.40, 107.40]]],
+}
 
 
-@pytest.mark.parametrize(("geometry", "reason", "words"), [
-    (BOW_TIE, "geo.invalid_geometry", "自相交（经度 107.402，纬度 30.402）"),
-    (CCW_LOOP, "geo.invalid_geometry", "环自相交"),
-    (OVERLAPPING_PARTS, "geo.invalid_geometry", "自相交"),
-    (HOLE_OUTSIDE, "geo.invalid_geometry", "内环位于外环之外"),
-    (UNCLOSED, "geo.unclosed_ring", "未闭合"),
-    (COLLINEAR, "geo.zero_area", "面积为零"),
-    (None, "geo.empty_geometry", "为空"),
-    ({"type": "Polygon", "coordinates": []}, "geo.empty_geometry", "为空"),
-    (PARIS, "geo.outside_china", "超出中国范围"),
-    (WEB_MERCATOR, "geo.wrong_crs", "不是经纬度"),
-    (LAT_LON_SWAPPED, "geo.wrong_crs", "不是经纬度"),
-    (NAMED_MERCATOR, "geo.wrong_crs", "EPSG:3857"),
-    ({"type": "Point", "coordinates": [107.41, 30.41]}, "geo.wrong_geometry_type", "Point"),
-    ({"type": "Polygon", "coordinates": [[[107.4, 30.4], "x", [107.41, 30.41], [107.4, 30.4]]]},
-     "geo.malformed_geometry", "无效的坐标"),
-], ids=["bow-tie", "ring-loop", "overlapping-parts", "hole-outside", "unclosed", "collinear", "null", "empty",
-        "outside-china", "projected", "lat-lon-swapped", "named-crs", "point", "malformed"])
-def test_invalid_boundary_is_refused_with_its_code_and_reason(client, desk, session, town_collection,
-                                                              geometry, reason, words):
+@pytest.mark.parametrize(
+    ("geometry", "reason", "words"),
+    [
+        (BOW_TIE, "geo.invalid_geometry", "自相交（经度 107.402，纬度 30.402）"),
+        (CCW_LOOP, "geo.invalid_geometry", "环自相交"),
+        (OVERLAPPING_PARTS, "geo.invalid_geometry", "自相交"),
+        (HOLE_OUTSIDE, "geo.invalid_geometry", "内环位于外环之外"),
+        (UNCLOSED, "geo.unclosed_ring", "未闭合"),
+        (COLLINEAR, "geo.zero_area", "面积为零"),
+        (None, "geo.empty_geometry", "为空"),
+        ({"type": "Polygon", "coordinates": []}, "geo.empty_geometry", "为空"),
+        (PARIS, "geo.outside_china", "超出中国范围"),
+        (WEB_MERCATOR, "geo.wrong_crs", "不是经纬度"),
+        (LAT_LON_SWAPPED, "geo.wrong_crs", "不是经纬度"),
+        (NAMED_MERCATOR, "geo.wrong_crs", "EPSG:3857"),
+        ({"type": "Point", "coordinates": [107.41, 30.41]}, "geo.wrong_geometry_type", "Point"),
+        (
+            {"type": "Polygon", "coordinates": [[[107.4, 30.4], "x", [107.41, 30.41], [107.4, 30.4]]]},
+            "geo.malformed_geometry",
+            "无效的坐标",
+        ),
+    ],
+    ids=[
+        "bow-tie",
+        "ring-loop",
+        "overlapping-parts",
+        "hole-outside",
+        "unclosed",
+        "collinear",
+        "null",
+        "empty",
+        "outside-china",
+        "projected",
+        "lat-lon-swapped",
+        "named-crs",
+        "point",
+        "malformed",
+    ],
+)
+def test_invalid_boundary_is_refused_with_its_code_and_reason(
+    client, desk, session, town_collection, geometry, reason, words
+):
     collection = with_village_geometry(town_collection(), SONGLING, geometry)
     response = client.post(IMPORT, json=collection, headers=desk)
     assert response.status_code == 422
@@ -164,18 +203,22 @@ def test_invalid_boundary_is_refused_with_its_code_and_reason(client, desk, sess
     assert imported_regions(session) == {}  # all or nothing
 
 
-@pytest.mark.parametrize(("change", "reason"), [
-    (lambda f: f["properties"].update(code="50029920020"), "geo.bad_code"),
-    (lambda f: f["properties"].update(code="500299000000"), "geo.unsupported_level"),
-    (lambda f: f["properties"].update(parent_code="500299100000"), "geo.parent_mismatch"),
-    (lambda f: f["properties"].update(level="town"), "geo.level_mismatch"),
-    (lambda f: f["properties"].update(name="  "), "geo.missing_name"),
-    (lambda f: f["properties"].update(name="村" * 101), "geo.name_too_long"),
-    (lambda f: f["properties"].update(code="500299300201", parent_code=None), "geo.unknown_parent"),
-    (lambda f: f["properties"].update(code=XIKOU), "geo.duplicate_code"),
-    (lambda f: f.update(type="Topology"), "geo.not_a_feature"),
-    (lambda f: f.update(properties=True), "geo.not_a_feature"),  # RFC 7946: an object or null
-], ids=lambda value: value if isinstance(value, str) else "change")
+@pytest.mark.parametrize(
+    ("change", "reason"),
+    [
+        (lambda f: f["properties"].update(code="50029920020"), "geo.bad_code"),
+        (lambda f: f["properties"].update(code="500299000000"), "geo.unsupported_level"),
+        (lambda f: f["properties"].update(parent_code="500299100000"), "geo.parent_mismatch"),
+        (lambda f: f["properties"].update(level="town"), "geo.level_mismatch"),
+        (lambda f: f["properties"].update(name="  "), "geo.missing_name"),
+        (lambda f: f["properties"].update(name="村" * 101), "geo.name_too_long"),
+        (lambda f: f["properties"].update(code="500299300201", parent_code=None), "geo.unknown_parent"),
+        (lambda f: f["properties"].update(code=XIKOU), "geo.duplicate_code"),
+        (lambda f: f.update(type="Topology"), "geo.not_a_feature"),
+        (lambda f: f.update(properties=True), "geo.not_a_feature"),  # RFC 7946: an object or null
+    ],
+    ids=lambda value: value if isinstance(value, str) else "change",
+)
 def test_feature_with_bad_properties_is_refused(client, desk, session, town_collection, change, reason):
     collection = town_collection()
     change(collection["features"][3])
@@ -200,32 +243,61 @@ def test_villages_of_a_refused_town_are_refused_too(client, desk, session, town_
     collection["features"][0]["geometry"] = BOW_TIE
     report = client.post(f"{IMPORT}?partial=true", json=collection, headers=desk).get_json()
     reasons = {r["code"]: r["reason"] for r in report["refused"]}
-    assert reasons == {TOWN: "geo.invalid_geometry", XIKOU: "geo.parent_refused", QIAOTOU: "geo.parent_refused",
-                       SONGLING: "geo.parent_refused", SHIBA: "geo.parent_refused"}
+    assert reasons == {
+        TOWN: "geo.invalid_geometry",
+        XIKOU: "geo.parent_refused",
+        QIAOTOU: "geo.parent_refused",
+        SONGLING: "geo.parent_refused",
+        SHIBA: "geo.parent_refused",
+    }
     assert imported_regions(session) == {}
 
 
-@pytest.mark.parametrize(("geometry", "repairs", "area_deg2"), [
-    ({"type": "Polygon", "coordinates": [sq([(0, 0), (4, 0), (4, 4), (6, 6), (4, 4), (0, 4), (0, 0)])]},
-     ["made_valid"], 16e-6),  # a spike sticking out
-    ({"type": "Polygon", "coordinates": [sq([(0, 0), (4, 0), (4, 4), (2, 4), (3, 2), (1, 2), (2, 4), (0, 4), (0, 0)])]},
-     ["made_valid"], 14e-6),  # a ring touching itself around an inverted hole
-    ({"type": "Polygon", "coordinates": [sq([(0, 0), (0, 4), (4, 4), (4, 0), (0, 0)])]}, ["rewound"], 16e-6),
-    ({"type": "Polygon", "coordinates": [sq([(0, 0), (4, 0), (4, 4), (0, 4), (0, 0)]),
-                                         sq([(1, 1), (2, 1), (2, 2), (1, 2), (1, 1)])]},
-     ["rewound"], 15e-6),  # a hole wound like a shell
-], ids=["spike", "inverted-hole", "clockwise", "counter-clockwise-hole"])
+@pytest.mark.parametrize(
+    ("geometry", "repairs", "area_deg2"),
+    [
+        (
+            {"type": "Polygon", "coordinates": [sq([(0, 0), (4, 0), (4, 4), (6, 6), (4, 4), (0, 4), (0, 0)])]},
+            ["made_valid"],
+            16e-6,
+        ),  # a spike sticking out
+        (
+            {
+                "type": "Polygon",
+                "coordinates": [sq([(0, 0), (4, 0), (4, 4), (2, 4), (3, 2), (1, 2), (2, 4), (0, 4), (0, 0)])],
+            },
+            ["made_valid"],
+            14e-6,
+        ),  # a ring touching itself around an inverted hole
+        ({"type": "Polygon", "coordinates": [sq([(0, 0), (0, 4), (4, 4), (4, 0), (0, 0)])]}, ["rewound"], 16e-6),
+        (
+            {
+                "type": "Polygon",
+                "coordinates": [
+                    sq([(0, 0), (4, 0), (4, 4), (0, 4), (0, 0)]),
+                    sq([(1, 1), (2, 1), (2, 2), (1, 2), (1, 1)]),
+                ],
+            },
+            ["rewound"],
+            15e-6,
+        ),  # a hole wound like a shell
+    ],
+    ids=["spike", "inverted-hole", "clockwise", "counter-clockwise-hole"],
+)
 def test_exact_repairs_are_made_and_reported(client, desk, session, town_collection, geometry, repairs, area_deg2):
     collection = town_collection()
-    collection["features"] = collection["features"][:1] + [{
-        "type": "Feature", "properties": {"code": "500299200299", "name": "修复村"}, "geometry": geometry}]
+    collection["features"] = collection["features"][:1] + [
+        {"type": "Feature", "properties": {"code": "500299200299", "name": "修复村"}, "geometry": geometry}
+    ]
     report = client.post(IMPORT, json=collection, headers=desk).get_json()
     assert report["refused"] == []
     [repaired] = [r for r in report["repaired"] if r["code"] == "500299200299"]
     assert repaired["repairs"] == repairs
     valid, ccw, area = session.execute(
-        select(func.ST_IsValid(Region.geometry), func.ST_IsPolygonCCW(Region.geometry), func.ST_Area(Region.geometry))
-        .where(Region.code == "500299200299")).one()
+        select(
+            func.ST_IsValid(Region.geometry), func.ST_IsPolygonCCW(Region.geometry), func.ST_Area(Region.geometry)
+        ).where(Region.code == "500299200299")
+    ).one()
     assert valid is True and ccw is True
     assert area == pytest.approx(area_deg2, rel=1e-6)  # the repair kept the area
 
@@ -235,8 +307,9 @@ def test_gcj02_boundaries_are_stored_in_wgs84(client, desk, session, town_collec
     for feature in collection["features"]:
         g = feature["geometry"]
         polygons = g["coordinates"] if g["type"] == "MultiPolygon" else [g["coordinates"]]
-        converted = [[[list(from_wgs84(lon, lat, "gcj02")) for lon, lat in ring] for ring in polygon]
-                     for polygon in polygons]
+        converted = [
+            [[list(from_wgs84(lon, lat, "gcj02")) for lon, lat in ring] for ring in polygon] for polygon in polygons
+        ]
         feature["geometry"] = {"type": "MultiPolygon", "coordinates": converted}
     report = client.post(f"{IMPORT}?crs=gcj02", json=collection, headers=desk).get_json()
     assert report["counts"]["created"] == 5
@@ -274,14 +347,30 @@ def test_only_officers_import_and_only_below_their_region(client, login, session
         assert client.post(IMPORT, json=town_collection(), headers=login(username)).status_code == 403
     # A desk officer of one town (青石镇) may import villages of that town, not a new town of the district.
     qingshi = demo.towns[0]
-    create_user(session, username="desk_qingshi", name="青石镇内勤", password="anxun-demo",
-                roles=["desk_officer"], region_id=qingshi.id)
+    create_user(
+        session,
+        username="desk_qingshi",
+        name="青石镇内勤",
+        password="anxun-demo",
+        roles=["desk_officer"],
+        region_id=qingshi.id,
+    )
     town_desk = login("desk_qingshi")
     report = client.post(f"{IMPORT}?partial=true", json=town_collection(), headers=town_desk).get_json()
     assert {r["reason"] for r in report["refused"]} == {"geo.unknown_parent", "geo.parent_refused"}
-    own = {"type": "FeatureCollection", "features": [{
-        "type": "Feature", "properties": {"code": qingshi.code[:9] + "299", "name": "新建村"},
-        "geometry": {"type": "Polygon", "coordinates": [sq([(0, 0), (1, 0), (1, 1), (0, 1), (0, 0)], 107.8, 30.7)]}}]}
+    own = {
+        "type": "FeatureCollection",
+        "features": [
+            {
+                "type": "Feature",
+                "properties": {"code": qingshi.code[:9] + "299", "name": "新建村"},
+                "geometry": {
+                    "type": "Polygon",
+                    "coordinates": [sq([(0, 0), (1, 0), (1, 1), (0, 1), (0, 0)], 107.8, 30.7)],
+                },
+            }
+        ],
+    }
     assert client.post(IMPORT, json=own, headers=town_desk).get_json()["created"] == [qingshi.code[:9] + "299"]
 
 

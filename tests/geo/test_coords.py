@@ -1,4 +1,5 @@
 """GCJ-02 / BD-09 ↔ WGS-84 conversions (geo.coords)."""
+
 import math
 
 import pytest
@@ -36,11 +37,27 @@ CT_BD_TO_GCJ = (116.39762729119315, 39.90865673957631)
 # Spread over the country, including the protocol's example point (107.8, 30.7, Chongqing area),
 # the corners of inhabited China and points near the latitude/longitude wrap of the sine terms.
 CHINA_POINTS = [
-    (107.8, 30.7), (107.81234, 30.68765), (116.391, 39.907), (121.4737, 31.2304),
-    (113.2644, 23.1291), (104.0665, 30.5723), (87.6168, 43.8256), (91.1409, 29.6456),
-    (126.6424, 45.7567), (110.3312, 20.0311), (109.5, 18.25), (75.99, 39.47),
-    (134.28, 47.7), (100.0, 25.0), (105.0, 35.0), (120.0, 30.0), (112.5, 37.8),
-    (123.4315, 41.8057), (102.8329, 24.8801), (114.1694, 22.3193), (101.77, 36.62),
+    (107.8, 30.7),
+    (107.81234, 30.68765),
+    (116.391, 39.907),
+    (121.4737, 31.2304),
+    (113.2644, 23.1291),
+    (104.0665, 30.5723),
+    (87.6168, 43.8256),
+    (91.1409, 29.6456),
+    (126.6424, 45.7567),
+    (110.3312, 20.0311),
+    (109.5, 18.25),
+    (75.99, 39.47),
+    (134.28, 47.7),
+    (100.0, 25.0),
+    (105.0, 35.0),
+    (120.0, 30.0),
+    (112.5, 37.8),
+    (123.4315, 41.8057),
+    (102.8329, 24.8801),
+    (114.1694, 22.3193),
+    (101.77, 36.62),
 ]
 
 OUTSIDE_CHINA = [
@@ -183,21 +200,24 @@ def test_location_converts_gcj02_and_bd09():
     assert distance_m(loaded["lon"], loaded["lat"], *wgs) < 0.01
 
 
-@pytest.mark.parametrize(("data", "expected"), [
-    ({"lat": 30.7}, {"lon"}),
-    ({"lon": None, "lat": 30.7}, {"lon"}),
-    ({"lon": True, "lat": 30.7}, {"lon"}),
-    ({"lon": float("nan"), "lat": 30.7}, {"lon"}),
-    ({"lon": float("inf"), "lat": 30.7}, {"lon"}),
-    ({"lon": 180.5, "lat": 30.7}, {"lon"}),
-    ({"lon": -181, "lat": 30.7}, {"lon"}),
-    ({"lon": 107.8, "lat": 90.01}, {"lat"}),
-    ({"lon": 107.8, "lat": [30.7]}, {"lat"}),
-    ({"lon": 107.8, "lat": 30.7, "crs": "gps"}, {"crs"}),
-    ({"lon": 107.8, "lat": 30.7, "accuracy_m": -1}, {"accuracy_m"}),
-    ({"lng": 107.8, "lat": 30.7}, {"lng", "lon"}),
-    ({"lon": "x", "lat": 100, "crs": "utm"}, {"lon", "lat", "crs"}),
-])
+@pytest.mark.parametrize(
+    ("data", "expected"),
+    [
+        ({"lat": 30.7}, {"lon"}),
+        ({"lon": None, "lat": 30.7}, {"lon"}),
+        ({"lon": True, "lat": 30.7}, {"lon"}),
+        ({"lon": float("nan"), "lat": 30.7}, {"lon"}),
+        ({"lon": float("inf"), "lat": 30.7}, {"lon"}),
+        ({"lon": 180.5, "lat": 30.7}, {"lon"}),
+        ({"lon": -181, "lat": 30.7}, {"lon"}),
+        ({"lon": 107.8, "lat": 90.01}, {"lat"}),
+        ({"lon": 107.8, "lat": [30.7]}, {"lat"}),
+        ({"lon": 107.8, "lat": 30.7, "crs": "gps"}, {"crs"}),
+        ({"lon": 107.8, "lat": 30.7, "accuracy_m": -1}, {"accuracy_m"}),
+        ({"lng": 107.8, "lat": 30.7}, {"lng", "lon"}),
+        ({"lon": "x", "lat": 100, "crs": "utm"}, {"lon", "lat", "crs"}),
+    ],
+)
 def test_location_errors_name_their_fields(data, expected):
     with pytest.raises(ValidationError) as exc:
         _load(data)

@@ -1,6 +1,7 @@
 """GET /regions/{code}/coverage: a planted gap and a planted overlap are found exactly (area within
 1 m² of the analytic area on the WGS-84 ellipsoid), with the share covered, villages without a grid
 and grids without a worker."""
+
 import pytest
 from shapely.geometry import MultiPolygon, shape
 
@@ -37,8 +38,9 @@ def test_planted_gap_and_overlap_are_found_exactly(client, desk, imported, make_
     make_grid("溪口村网格", villages=[XIKOU])
     make_grid("桥头村网格", villages=[QIAOTOU])
     # 松岭村's grid also takes a square of 溪口村; 石坝社区's grid leaves a square hole.
-    songling = make_grid("松岭村网格", geometry=MultiPolygon([village_shape(SONGLING), rectangle(*OVERLAP)]),
-                         town_code=TOWN)
+    songling = make_grid(
+        "松岭村网格", geometry=MultiPolygon([village_shape(SONGLING), rectangle(*OVERLAP)]), town_code=TOWN
+    )
     shiba = make_grid("石坝社区网格", geometry=village_shape(SHIBA).difference(rectangle(*GAP)))
 
     report = coverage(client, desk)
@@ -69,25 +71,32 @@ def test_gaps_below_the_threshold_are_not_listed_but_counted(client, desk, impor
     make_grid("石坝社区网格", geometry=village_shape(SHIBA).difference(rectangle(*GAP)))
     listed = coverage(client, desk)  # min_area_m2 defaults to 1
     assert [f["properties"]["area_m2"] for f in listed["gaps"]["features"]] == [
-        pytest.approx(ellipsoid_rectangle_m2(*GAP), abs=1)]
+        pytest.approx(ellipsoid_rectangle_m2(*GAP), abs=1)
+    ]
     everything = coverage(client, desk, min_area_m2=0)
     assert [f["properties"]["area_m2"] for f in everything["gaps"]["features"]] == [
-        pytest.approx(ellipsoid_rectangle_m2(*GAP), abs=1), pytest.approx(ellipsoid_rectangle_m2(*speck), abs=0.01)]
+        pytest.approx(ellipsoid_rectangle_m2(*GAP), abs=1),
+        pytest.approx(ellipsoid_rectangle_m2(*speck), abs=0.01),
+    ]
     # The share covered counts every gap, listed or not.
     assert listed["covered_share"] == everything["covered_share"]
     assert listed["covered_m2"] == pytest.approx(
-        listed["area_m2"] - ellipsoid_rectangle_m2(*GAP) - ellipsoid_rectangle_m2(*speck), abs=1)
+        listed["area_m2"] - ellipsoid_rectangle_m2(*GAP) - ellipsoid_rectangle_m2(*speck), abs=1
+    )
 
 
 def test_villages_without_a_grid_and_grids_without_a_worker(client, desk, demo, imported, make_grid, region_area):
     xikou = make_grid("溪口村网格", villages=[XIKOU])
     qiaotou = make_grid("桥头村网格", villages=[QIAOTOU])
-    assigned = client.put(f"/api/v1/grids/{xikou['id']}/workers", headers=desk,
-                          json={"worker_ids": [str(demo.users["gridworker3"].id)]})
+    assigned = client.put(
+        f"/api/v1/grids/{xikou['id']}/workers", headers=desk, json={"worker_ids": [str(demo.users["gridworker3"].id)]}
+    )
     assert assigned.status_code == 200
     report = coverage(client, desk)
-    assert report["villages_without_grid"] == [{"code": SONGLING, "name": "松岭村"},
-                                               {"code": SHIBA, "name": "石坝社区"}]
+    assert report["villages_without_grid"] == [
+        {"code": SONGLING, "name": "松岭村"},
+        {"code": SHIBA, "name": "石坝社区"},
+    ]
     assert report["grids_without_worker"] == [{"id": qiaotou["id"], "name": "桥头村网格"}]
     assert report["gap_area_m2"] == pytest.approx(region_area(SONGLING) + region_area(SHIBA), abs=1)
     assert len(report["gaps"]["features"]) == 1  # the two villages touch: one gap
@@ -115,8 +124,14 @@ def test_coverage_is_per_town_and_scoped(client, login, desk, session, demo, imp
     assert client.get(f"/api/v1/regions/{XIKOU}/coverage", headers=desk).get_json()["code"] == "geo.not_a_town"
     assert client.get("/api/v1/regions/500299900000/coverage", headers=desk).status_code == 404
     assert client.get(f"/api/v1/regions/{TOWN}/coverage", headers=login("gridworker1")).status_code == 403
-    create_user(session, username="desk_qingshi", name="青石镇内勤", password="anxun-demo",
-                roles=["desk_officer"], region_id=demo.towns[0].id)
+    create_user(
+        session,
+        username="desk_qingshi",
+        name="青石镇内勤",
+        password="anxun-demo",
+        roles=["desk_officer"],
+        region_id=demo.towns[0].id,
+    )
     assert client.get(f"/api/v1/regions/{TOWN}/coverage", headers=login("desk_qingshi")).status_code == 404
     bad = client.get(f"/api/v1/regions/{TOWN}/coverage?min_area_m2=-1", headers=desk)
     assert bad.status_code == 422 and bad.get_json()["errors"][0]["field"] == "min_area_m2"

@@ -1,5 +1,6 @@
 """Retiring grids (撤销网格): after a merge or a split the old grids go — their history stays, their
 workers are taken off, their enterprises are placed again, phones drop them; a split gives both halves."""
+
 from datetime import datetime
 
 import pytest
@@ -18,19 +19,22 @@ GRIDS = "/api/v1/grids"
 def staffed(client, desk, demo, village_grids):
     """gridworker1 also works 溪口村's grid."""
     grid = village_grids[XIKOU]
-    response = client.put(f"{GRIDS}/{grid['id']}/workers", headers=desk,
-                          json={"worker_ids": [str(demo.users["gridworker1"].id)]})
+    response = client.put(
+        f"{GRIDS}/{grid['id']}/workers", headers=desk, json={"worker_ids": [str(demo.users["gridworker1"].id)]}
+    )
     assert response.status_code == 200
     return grid
 
 
-def test_a_merge_replaces_the_village_grids_it_covers(client, desk, login, session, demo, village_grids, staffed,
-                                                      make_enterprise, clock):
+def test_a_merge_replaces_the_village_grids_it_covers(
+    client, desk, login, session, demo, village_grids, staffed, make_enterprise, clock
+):
     in_xikou, in_qiaotou = make_enterprise(107.4100, 30.4050), make_enterprise(107.4300, 30.4050)
     old = [village_grids[XIKOU]["id"], village_grids[QIAOTOU]["id"]]
     clock.advance(hours=1)
-    response = client.post(GRIDS, headers=desk, json={"name": "溪口桥头联合网格", "villages": [XIKOU, QIAOTOU],
-                                                      "replaces": old})
+    response = client.post(
+        GRIDS, headers=desk, json={"name": "溪口桥头联合网格", "villages": [XIKOU, QIAOTOU], "replaces": old}
+    )
     assert response.status_code == 201, response.get_json()
     merged = response.get_json()
     assert merged["placement"] == {"enterprises_relocated": 2}
@@ -43,8 +47,11 @@ def test_a_merge_replaces_the_village_grids_it_covers(client, desk, login, sessi
     kept = client.get(f"{GRIDS}/{old[0]}", headers=desk).get_json()
     assert datetime.fromisoformat(kept["properties"]["retired_at"]) == clock.now()
     listed = client.get(f"{GRIDS}?region={TOWN}", headers=desk).get_json()
-    assert {f["id"] for f in listed["features"]} == {merged["id"], village_grids[SONGLING]["id"],
-                                                    village_grids[SHIBA]["id"]}
+    assert {f["id"] for f in listed["features"]} == {
+        merged["id"],
+        village_grids[SONGLING]["id"],
+        village_grids[SHIBA]["id"],
+    }
     with_retired = client.get(f"{GRIDS}?region={TOWN}&retired=true", headers=desk).get_json()
     assert with_retired["total"] == 5
     coverage = client.get(f"/api/v1/regions/{TOWN}/coverage", headers=desk).get_json()
@@ -54,17 +61,24 @@ def test_a_merge_replaces_the_village_grids_it_covers(client, desk, login, sessi
     assert old[0] not in {f["id"] for f in client.get(GRIDS, headers=login("gridworker1")).get_json()["features"]}
 
     # A retired grid is history: no more edits, workers or retiring.
-    assert client.patch(f"{GRIDS}/{old[0]}", headers=desk, json={"version": 2, "name": "x"}).get_json()["code"] \
+    assert (
+        client.patch(f"{GRIDS}/{old[0]}", headers=desk, json={"version": 2, "name": "x"}).get_json()["code"]
         == "geo.grid_retired"
+    )
     assert client.put(f"{GRIDS}/{old[0]}/workers", headers=desk, json={"worker_ids": []}).status_code == 409
     again = client.delete(f"{GRIDS}/{old[0]}", headers=desk)
     assert again.status_code == 409 and again.get_json()["code"] == "geo.grid_retired"
-    assert [a for a, in session.execute(select(AuditEntry.action).where(AuditEntry.entity_id == old[0])
-                                        .order_by(AuditEntry.id))][-1] == "retire"
+    assert [
+        a
+        for (a,) in session.execute(
+            select(AuditEntry.action).where(AuditEntry.entity_id == old[0]).order_by(AuditEntry.id)
+        )
+    ][-1] == "retire"
 
 
-def test_retiring_a_grid_alone_leaves_its_enterprises_outside_every_grid(client, desk, login, session, demo,
-                                                                         village_grids, make_enterprise):
+def test_retiring_a_grid_alone_leaves_its_enterprises_outside_every_grid(
+    client, desk, login, session, demo, village_grids, make_enterprise
+):
     in_shiba = make_enterprise(107.4300, 30.4250)
     grid = village_grids[SHIBA]
     assert client.delete(f"{GRIDS}/{grid['id']}", headers=login("gridworker1")).status_code == 403
@@ -83,26 +97,37 @@ def test_retiring_a_grid_alone_leaves_its_enterprises_outside_every_grid(client,
     assert session.get(Grid, grid["id"]) is not None  # kept for the records naming it
 
 
-@pytest.mark.parametrize("split", [
-    {"blade": {"type": "LineString", "coordinates": [[107.409, 30.39], [107.409, 30.42]]},
-     "at": {"lon": 107.403, "lat": 30.407}},
-    {"blade": mapping(rectangle(107.405, 30.403, 107.412, 30.409)), "keep": "inside"},
-])
-def test_a_split_gives_both_halves_and_replaces_the_village_grid(client, desk, session, village_grids,
-                                                                 make_enterprise, split):
+@pytest.mark.parametrize(
+    "split",
+    [
+        {
+            "blade": {"type": "LineString", "coordinates": [[107.409, 30.39], [107.409, 30.42]]},
+            "at": {"lon": 107.403, "lat": 30.407},
+        },
+        {"blade": mapping(rectangle(107.405, 30.403, 107.412, 30.409)), "keep": "inside"},
+    ],
+)
+def test_a_split_gives_both_halves_and_replaces_the_village_grid(
+    client, desk, session, village_grids, make_enterprise, split
+):
     enterprises = [make_enterprise(107.4065, 30.4045), make_enterprise(107.4180, 30.4120)]
     old = village_grids[XIKOU]["id"]
-    response = client.post(GRIDS, headers=desk, json={
-        "name": "溪口村甲", "rest_name": "溪口村乙", "split": {"village": XIKOU, **split}, "replaces": [old]})
+    response = client.post(
+        GRIDS,
+        headers=desk,
+        json={"name": "溪口村甲", "rest_name": "溪口村乙", "split": {"village": XIKOU, **split}, "replaces": [old]},
+    )
     assert response.status_code == 201, response.get_json()
     body = response.get_json()
     one, rest = body["id"], body["rest"]["id"]
     assert body["rest"]["properties"]["name"] == "溪口村乙" and body["rest"]["properties"]["villages"] == [XIKOU]
-    overlap, union_vs_village = session.execute(text("""
+    overlap, union_vs_village = session.execute(
+        text("""
         SELECT ST_Area(ST_Intersection(a.geometry, b.geometry)),
                ST_Area(ST_Segmentize(ST_SymDifference(ST_Union(a.geometry, b.geometry), v.geometry), 0.001)::geography)
           FROM grids a, grids b, regions v WHERE a.id = :a AND b.id = :b AND v.code = :v"""),
-        {"a": one, "b": rest, "v": XIKOU}).one()
+        {"a": one, "b": rest, "v": XIKOU},
+    ).one()
     assert overlap == 0 and union_vs_village < 0.01
     assert body["retired"] == [old] and body["placement"] == {"enterprises_relocated": 2}
     session.expire_all()
@@ -113,6 +138,9 @@ def test_a_remainder_needs_a_split_and_replaced_grids_must_be_live_and_yours(cli
     body = {"name": "溪口村网格", "villages": [XIKOU], "rest_name": "其余"}
     refused = client.post(GRIDS, headers=desk, json=body)
     assert refused.status_code == 422 and refused.get_json()["errors"][0]["field"] == "rest_name"
-    unknown = client.post(GRIDS, headers=desk, json={"name": "x", "villages": [XIKOU],
-                                                     "replaces": ["00000000-0000-0000-0000-000000000000"]})
+    unknown = client.post(
+        GRIDS,
+        headers=desk,
+        json={"name": "x", "villages": [XIKOU], "replaces": ["00000000-0000-0000-0000-000000000000"]},
+    )
     assert unknown.status_code == 422 and unknown.get_json()["errors"][0]["field"] == "replaces.0"

@@ -20,16 +20,24 @@ def world(committed_app):
     engine = create_engine(url)
     with Session(engine) as session:
         users = {u.username: u.id for u in session.scalars(select(User))}
-        grid_of = dict(session.execute(select(GridAssignment.user_id, GridAssignment.grid_id)
-                                       .where(GridAssignment.ended_at.is_(None))).all())
+        grid_of = dict(
+            session.execute(
+                select(GridAssignment.user_id, GridAssignment.grid_id).where(GridAssignment.ended_at.is_(None))
+            ).all()
+        )
 
         def enterprises_in(grid_id):
             return {str(i) for i in session.scalars(select(Enterprise.id).where(Enterprise.grid_id == grid_id))}
 
         client = app.test_client()
-        yield {"client": client, "users": users, "grid_of": {n: str(grid_of.get(i)) for n, i in users.items()},
-               "enterprises_in": enterprises_in, "session": session,
-               "desk": Phone(client, "desk").headers}
+        yield {
+            "client": client,
+            "users": users,
+            "grid_of": {n: str(grid_of.get(i)) for n, i in users.items()},
+            "enterprises_in": enterprises_in,
+            "session": session,
+            "desk": Phone(client, "desk").headers,
+        }
     engine.dispose()
 
 
@@ -40,8 +48,11 @@ def test_assignment_changes_reach_the_workers_phone_as_a_regrid(world):
     phone.pull_all()
     assert phone.ids("grid") == {own}
 
-    put_on = client.put(f"/api/v1/grids/{neighbours}/workers", headers=desk,
-                        json={"worker_ids": [str(users["gridworker2"]), str(users["gridworker1"])]})
+    put_on = client.put(
+        f"/api/v1/grids/{neighbours}/workers",
+        headers=desk,
+        json={"worker_ids": [str(users["gridworker2"]), str(users["gridworker1"])]},
+    )
     assert put_on.status_code == 200
     received = phone.pull_all()
     assert {c["id"] for c in received if c["entity"] == "grid"} == {neighbours}
@@ -74,14 +85,22 @@ def test_redrawn_grid_reaches_the_phone_and_takes_the_cut_enterprises_away(world
 
     feature = client.get(f"/api/v1/grids/{own}", headers=desk).get_json()
     outline = shape(feature["geometry"])
-    points = {str(i): Point(x, y) for i, x, y in session.execute(
-        select(Enterprise.id, Enterprise.location.ST_X(), Enterprise.location.ST_Y()).where(Enterprise.grid_id == own))}
+    points = {
+        str(i): Point(x, y)
+        for i, x, y in session.execute(
+            select(Enterprise.id, Enterprise.location.ST_X(), Enterprise.location.ST_Y()).where(
+                Enterprise.grid_id == own
+            )
+        )
+    }
     cut = points[sorted(points)[0]].buffer(0.0008, quad_segs=2)  # an octagon ~80 m across the first one
     expected_out = {i for i, p in points.items() if cut.covers(p)}
     assert expected_out and expected_out < before
-    response = client.patch(f"/api/v1/grids/{own}", headers=desk,
-                            json={"version": feature["properties"]["version"],
-                                  "geometry": mapping(outline.difference(cut))})
+    response = client.patch(
+        f"/api/v1/grids/{own}",
+        headers=desk,
+        json={"version": feature["properties"]["version"], "geometry": mapping(outline.difference(cut))},
+    )
     assert response.status_code == 200, response.get_json()
     assert response.get_json()["placement"] == {"enterprises_relocated": len(expected_out)}
 

@@ -1,5 +1,6 @@
 """enterprises.placement.place_enterprises: every enterprise in the village and grid that cover it (ST_Covers),
 set-based in one statement; enterprises in no grid keep grid NULL and stay listed."""
+
 import re
 
 import pytest
@@ -39,8 +40,10 @@ def test_placing_everyone_is_one_statement_and_agrees_with_the_point_by_point_an
     statements.clear()
     assert place_enterprises(session) == 400
     assert len(statements) == 1 and re.search(r"UPDATE enterprises", statements[0])
-    placed = {row.id: (row.region_id, row.grid_id) for row in session.execute(
-        select(Enterprise.id, Enterprise.region_id, Enterprise.grid_id))}
+    placed = {
+        row.id: (row.region_id, row.grid_id)
+        for row in session.execute(select(Enterprise.id, Enterprise.region_id, Enterprise.grid_id))
+    }
     reference = {row.id: (row.region_id, row.grid_id) for row in session.execute(REFERENCE)}
     assert placed == reference
     assert all(region and grid for region, grid in placed.values())
@@ -48,8 +51,7 @@ def test_placing_everyone_is_one_statement_and_agrees_with_the_point_by_point_an
 
 def test_only_the_enterprises_asked_for_are_placed(session, demo):
     first, second, third = session.scalars(select(Enterprise).order_by(Enterprise.id).limit(3))
-    session.execute(update(Enterprise).where(Enterprise.id.in_([first.id, second.id, third.id]))
-                    .values(grid_id=None))
+    session.execute(update(Enterprise).where(Enterprise.id.in_([first.id, second.id, third.id])).values(grid_id=None))
     assert place_enterprises(session, [first.id]) == 1
     assert place_enterprises(session, grid_ids=[]) == 0 and place_enterprises(session, []) == 0
     session.expire_all()
@@ -71,13 +73,17 @@ def test_enterprise_outside_every_grid_and_village_is_kept_with_nulls(session, d
     assert session.get(Enterprise, lost.id) is not None
 
 
-def test_moving_an_enterprise_in_bd09_places_it_in_the_grid_it_now_lies_in(client, desk, session, village_grids,
-                                                                            make_enterprise):
+def test_moving_an_enterprise_in_bd09_places_it_in_the_grid_it_now_lies_in(
+    client, desk, session, village_grids, make_enterprise
+):
     enterprise = make_enterprise(107.4100, 30.4050)
     assert str(enterprise.grid_id) == village_grids[XIKOU]["id"]
     lon, lat = from_wgs84(107.4300, 30.4050, "bd09")
-    response = client.patch(f"/api/v1/enterprises/{enterprise.id}", headers=desk, json={
-        "version": enterprise.version, "location": {"lon": lon, "lat": lat, "crs": "bd09"}})
+    response = client.patch(
+        f"/api/v1/enterprises/{enterprise.id}",
+        headers=desk,
+        json={"version": enterprise.version, "location": {"lon": lon, "lat": lat, "crs": "bd09"}},
+    )
     assert response.status_code == 200, response.get_json()
     assert response.get_json()["grid_id"] == village_grids[QIAOTOU]["id"]
     assert response.get_json()["location"]["lon"] == pytest.approx(107.4300, abs=1e-7)

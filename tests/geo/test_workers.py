@@ -1,5 +1,6 @@
 """PUT/GET /grids/{id}/workers: desk officers put grid workers on grids; the history keeps who
 assigned whom, when, and who ended it; the worker's view (and phone) follows."""
+
 import uuid
 
 import pytest
@@ -8,6 +9,7 @@ from sqlalchemy import func, select
 from audit.models import AuditEntry
 from geo.models import GridAssignment
 from tests.geo.conftest import QIAOTOU, XIKOU
+
 
 def workers_url(grid):
     return f"/api/v1/grids/{grid['id']}/workers"
@@ -29,8 +31,16 @@ def test_assigning_and_replacing_workers_keeps_the_history(client, desk, demo, s
     second = client.put(workers_url(grid), json={"worker_ids": [str(gw2.id)], "version": 2}, headers=desk).get_json()
     assert [w["worker"]["username"] for w in second["workers"]] == ["gridworker2"]
     assert second["version"] == 3
-    history = [(h["worker"]["username"], h["assigned_at"], h["assigned_by"]["id"], h["ended_at"],
-                (h["ended_by"] or {}).get("id")) for h in second["history"]]
+    history = [
+        (
+            h["worker"]["username"],
+            h["assigned_at"],
+            h["assigned_by"]["id"],
+            h["ended_at"],
+            (h["ended_by"] or {}).get("id"),
+        )
+        for h in second["history"]
+    ]
     assert history == [
         ("gridworker2", second["workers"][0]["assigned_at"], str(desk_user.id), None, None),
         ("gridworker1", assigned_at, str(desk_user.id), second["workers"][0]["assigned_at"], str(desk_user.id)),
@@ -44,11 +54,15 @@ def test_assigning_and_replacing_workers_keeps_the_history(client, desk, demo, s
     assert feature["properties"]["version"] == 3
     rows = session.scalars(select(GridAssignment).where(GridAssignment.grid_id == grid["id"])).all()
     assert sorted((r.user_id == gw1.id, r.ended_at is None) for r in rows) == [(False, True), (True, False)]
-    audit = session.scalars(select(AuditEntry).where(AuditEntry.entity_id == grid["id"],
-                                                     AuditEntry.action == "assign_workers")
-                            .order_by(AuditEntry.id)).all()
-    assert [a.summary for a in audit] == [{"added": [str(gw1.id)], "removed": []},
-                                          {"added": [str(gw2.id)], "removed": [str(gw1.id)]}]
+    audit = session.scalars(
+        select(AuditEntry)
+        .where(AuditEntry.entity_id == grid["id"], AuditEntry.action == "assign_workers")
+        .order_by(AuditEntry.id)
+    ).all()
+    assert [a.summary for a in audit] == [
+        {"added": [str(gw1.id)], "removed": []},
+        {"added": [str(gw2.id)], "removed": [str(gw1.id)]},
+    ]
 
 
 def test_the_same_list_again_changes_nothing(client, desk, demo, session, village_grids):
@@ -57,8 +71,10 @@ def test_the_same_list_again_changes_nothing(client, desk, demo, session, villag
     client.put(workers_url(grid), json={"worker_ids": ids}, headers=desk)
     again = client.put(workers_url(grid), json={"worker_ids": list(reversed(ids))}, headers=desk).get_json()
     assert again["version"] == 2 and len(again["history"]) == 2
-    assert session.scalar(select(func.count()).select_from(GridAssignment)
-                          .where(GridAssignment.grid_id == grid["id"])) == 2
+    assert (
+        session.scalar(select(func.count()).select_from(GridAssignment).where(GridAssignment.grid_id == grid["id"]))
+        == 2
+    )
 
 
 def test_an_empty_list_takes_everyone_off(client, desk, demo, village_grids):
@@ -79,29 +95,37 @@ def test_a_worker_may_work_several_grids_and_sees_them(client, login, desk, demo
     assert client.get(workers_url(village_grids[XIKOU]), headers=login("gridworker2")).status_code == 404
 
 
-@pytest.mark.parametrize(("who", "code"), [
-    ("inspector1", "geo.not_a_grid_worker"),
-    ("desk", "geo.not_a_grid_worker"),
-    (None, "geo.unknown_worker"),
-])
+@pytest.mark.parametrize(
+    ("who", "code"),
+    [
+        ("inspector1", "geo.not_a_grid_worker"),
+        ("desk", "geo.not_a_grid_worker"),
+        (None, "geo.unknown_worker"),
+    ],
+)
 def test_only_grid_workers_of_the_area_can_be_assigned(client, desk, demo, session, village_grids, who, code):
     user_id = demo.users[who].id if who else uuid.uuid4()
     grid = village_grids[XIKOU]
-    response = client.put(workers_url(grid), headers=desk,
-                          json={"worker_ids": [str(demo.users["gridworker1"].id), str(user_id)]})
+    response = client.put(
+        workers_url(grid), headers=desk, json={"worker_ids": [str(demo.users["gridworker1"].id), str(user_id)]}
+    )
     assert response.status_code == 422
     problem = response.get_json()
     assert problem["code"] == code and problem["errors"] == [
-        {"code": code, "field": "worker_ids.1", "message": problem["errors"][0]["message"]}]
-    assert session.scalar(select(func.count()).select_from(GridAssignment)
-                          .where(GridAssignment.grid_id == grid["id"])) == 0
+        {"code": code, "field": "worker_ids.1", "message": problem["errors"][0]["message"]}
+    ]
+    assert (
+        session.scalar(select(func.count()).select_from(GridAssignment).where(GridAssignment.grid_id == grid["id"]))
+        == 0
+    )
 
 
 def test_inactive_grid_worker_cannot_be_assigned(client, desk, demo, session, village_grids):
     demo.users["gridworker2"].active = False
     session.flush()
-    response = client.put(workers_url(village_grids[XIKOU]), headers=desk,
-                          json={"worker_ids": [str(demo.users["gridworker2"].id)]})
+    response = client.put(
+        workers_url(village_grids[XIKOU]), headers=desk, json={"worker_ids": [str(demo.users["gridworker2"].id)]}
+    )
     assert response.get_json()["code"] == "geo.not_a_grid_worker"
 
 

@@ -1,4 +1,5 @@
 """Builders for inspection payloads against the real published checklist versions."""
+
 import uuid
 
 import pytest
@@ -14,6 +15,7 @@ def template_of(session):
     def get(enterprise):
         latest = list_latest(session, industry=enterprise.industry, subtype=enterprise.subtype)[0]
         return template_for_inspection(session, latest["code"], latest["version"])
+
     return get
 
 
@@ -31,11 +33,19 @@ def inspection_body(demo, template_of):
             answers.append(failing_answer(item, PHOTO) if item.code in fail else passing_answer(item))
         if inspectors is None:
             inspectors = [demo.users["inspector1"].id, demo.users["inspector2"].id]
-        body = {"id": str(uuid.uuid4()), "enterprise_id": str(enterprise.id), "kind": kind,
-                "checklist": {"code": template.code, "version": template.version},
-                "inspectors": [str(i) for i in inspectors],
-                "started_at": "2026-11-22T09:30:00+08:00", "finished_at": "2026-11-22T10:15:00+08:00",
-                "location": location, "answers": answers, "photos": [], "remarks": "现场检查"}
+        body = {
+            "id": str(uuid.uuid4()),
+            "enterprise_id": str(enterprise.id),
+            "kind": kind,
+            "checklist": {"code": template.code, "version": template.version},
+            "inspectors": [str(i) for i in inspectors],
+            "started_at": "2026-11-22T09:30:00+08:00",
+            "finished_at": "2026-11-22T10:15:00+08:00",
+            "location": location,
+            "answers": answers,
+            "photos": [],
+            "remarks": "现场检查",
+        }
         body.update(extra)
         return body
 
@@ -57,12 +67,20 @@ def push(client, login):
     change pushed through ``/sync/push``, as a phone would send it."""
 
     def send(username, entity, op, record_id, data, base_version=None):
-        change = {"entity": entity, "op": op, "id": str(record_id), "recorded_at": "2026-11-22T10:00:00+08:00",
-                  "data": data}
+        change = {
+            "entity": entity,
+            "op": op,
+            "id": str(record_id),
+            "recorded_at": "2026-11-22T10:00:00+08:00",
+            "data": data,
+        }
         if base_version is not None:
             change["base_version"] = base_version
-        response = client.post("/api/v1/sync/push", headers=login(username), json={
-            "batch_id": str(uuid.uuid4()), "sent_at": "2026-11-22T10:00:00+08:00", "changes": [change]})
+        response = client.post(
+            "/api/v1/sync/push",
+            headers=login(username),
+            json={"batch_id": str(uuid.uuid4()), "sent_at": "2026-11-22T10:00:00+08:00", "changes": [change]},
+        )
         assert response.status_code == 200, response.get_json()
         return response.get_json()["results"][0]
 

@@ -1,4 +1,5 @@
 """The hazard state machine: every allowed transition, every refused one, overdue from the clock."""
+
 import uuid
 from datetime import datetime, timedelta
 
@@ -9,8 +10,13 @@ from audit.models import AuditEntry
 from inspections.models import HazardEvent
 
 PHOTO = "b" * 64
-FIVE = {"responsibility": "企业主要负责人张三", "measures": "更换防爆电气", "funds": "5 万元",
-        "deadline": "2026-12-31", "contingency_plan": "停产整改期间的应急预案"}
+FIVE = {
+    "responsibility": "企业主要负责人张三",
+    "measures": "更换防爆电气",
+    "funds": "5 万元",
+    "deadline": "2026-12-31",
+    "contingency_plan": "停产整改期间的应急预案",
+}
 
 
 @pytest.fixture
@@ -27,8 +33,9 @@ def raise_hazards(client, login, inspection_body, first_items):
 
 
 def _transition(client, headers, hazard_id, base_version, **data):
-    return client.post(f"/api/v1/hazards/{hazard_id}/transitions", headers=headers,
-                       json={"base_version": base_version, **data})
+    return client.post(
+        f"/api/v1/hazards/{hazard_id}/transitions", headers=headers, json={"base_version": base_version, **data}
+    )
 
 
 def _deadline(clock, days):
@@ -36,8 +43,17 @@ def _deadline(clock, days):
 
 
 def _order(client, headers, clock, hazard_id, version=1, days=7, **extra):
-    return _transition(client, headers, hazard_id, version, action="order", deadline=_deadline(clock, days),
-                       responsible_person="企业负责人", measures="立即整改", **extra)
+    return _transition(
+        client,
+        headers,
+        hazard_id,
+        version,
+        action="order",
+        deadline=_deadline(clock, days),
+        responsible_person="企业负责人",
+        measures="立即整改",
+        **extra,
+    )
 
 
 def test_full_loop_for_a_general_hazard(client, login, clock, raise_hazards, session):
@@ -46,23 +62,28 @@ def test_full_loop_for_a_general_hazard(client, login, clock, raise_hazards, ses
     ordered = _order(client, inspector, clock, general)
     assert ordered.status_code == 200, ordered.get_json()
     assert ordered.get_json()["status"] == "ordered" and ordered.get_json()["version"] == 2
-    submitted = _transition(client, login("enterprise1"), general, 2, action="submit", photos=[PHOTO],
-                            note="已整改")
+    submitted = _transition(client, login("enterprise1"), general, 2, action="submit", photos=[PHOTO], note="已整改")
     assert submitted.get_json()["status"] == "submitted"
     closed = _transition(client, login("inspector2"), general, 3, action="verify", note="复查合格")
     body = closed.get_json()
     assert body["status"] == "closed" and body["closed_at"] and body["version"] == 4
     actions = [e["action"] for e in body["events"]]
     assert actions == ["report", "order", "submit", "verify"]
-    submit_event = session.scalar(select(HazardEvent).where(HazardEvent.hazard_id == uuid.UUID(general),
-                                                            HazardEvent.action == "submit"))
+    submit_event = session.scalar(
+        select(HazardEvent).where(HazardEvent.hazard_id == uuid.UUID(general), HazardEvent.action == "submit")
+    )
     assert submit_event.photos == [PHOTO] and submit_event.device_id.startswith("test-enterprise1")
-    audited = session.execute(select(AuditEntry.action, AuditEntry.device_id, AuditEntry.summary)
-                              .where(AuditEntry.entity == "hazard", AuditEntry.entity_id == general)
-                              .order_by(AuditEntry.id)).all()
+    audited = session.execute(
+        select(AuditEntry.action, AuditEntry.device_id, AuditEntry.summary)
+        .where(AuditEntry.entity == "hazard", AuditEntry.entity_id == general)
+        .order_by(AuditEntry.id)
+    ).all()
     # Raised by the inspection, whose own audit entry covers it; each transition has its own entry.
     assert [(a, s["from"], s["to"]) for a, _, s in audited] == [
-        ("order", "reported", "ordered"), ("submit", "ordered", "submitted"), ("verify", "submitted", "closed")]
+        ("order", "reported", "ordered"),
+        ("submit", "ordered", "submitted"),
+        ("verify", "submitted", "closed"),
+    ]
     assert audited[1].device_id.startswith("test-enterprise1")
 
 
@@ -73,8 +94,9 @@ def test_rejected_rectification_goes_back_to_ordered_with_a_new_deadline(client,
     _transition(client, login("enterprise1"), general, 2, action="submit", photos=[PHOTO], note="已整改")
     missing_note = _transition(client, inspector, general, 3, action="reject")
     assert missing_note.status_code == 422 and missing_note.get_json()["errors"][0]["field"] == "note"
-    rejected = _transition(client, inspector, general, 3, action="reject", note="未彻底整改",
-                           deadline=_deadline(clock, 14))
+    rejected = _transition(
+        client, inspector, general, 3, action="reject", note="未彻底整改", deadline=_deadline(clock, 14)
+    )
     assert rejected.get_json()["status"] == "ordered"
     assert datetime.fromisoformat(rejected.get_json()["deadline"]) == clock.now() + timedelta(days=14)
 
@@ -171,7 +193,9 @@ def test_overdue_is_derived_from_the_clock(client, login, clock, raise_hazards):
     desk = login("desk")
     _order(client, login("inspector1"), clock, general, days=1)
     assert client.get(f"/api/v1/hazards/{general}", headers=desk).get_json()["overdue"] is False
-    assert general not in {h["id"] for h in client.get("/api/v1/hazards?overdue=true", headers=desk).get_json()["items"]}
+    assert general not in {
+        h["id"] for h in client.get("/api/v1/hazards?overdue=true", headers=desk).get_json()["items"]
+    }
     clock.advance(days=2)
     assert client.get(f"/api/v1/hazards/{general}", headers=desk).get_json()["overdue"] is True
     assert general in {h["id"] for h in client.get("/api/v1/hazards?overdue=true", headers=desk).get_json()["items"]}
@@ -189,17 +213,24 @@ def test_free_report_by_a_grid_worker(client, login, session, demo):
 
     from enterprises.models import Enterprise
 
-    lon, lat = session.execute(select(func.ST_X(Enterprise.location), func.ST_Y(Enterprise.location))
-                               .where(Enterprise.id == demo.retailer.id)).one()
-    body = {"level": "general", "description": "店外堆放烟花", "location": {"lon": lon, "lat": lat},
-            "photos": [PHOTO], "found_at": "2026-11-22T08:00:00+08:00"}
+    lon, lat = session.execute(
+        select(func.ST_X(Enterprise.location), func.ST_Y(Enterprise.location)).where(Enterprise.id == demo.retailer.id)
+    ).one()
+    body = {
+        "level": "general",
+        "description": "店外堆放烟花",
+        "location": {"lon": lon, "lat": lat},
+        "photos": [PHOTO],
+        "found_at": "2026-11-22T08:00:00+08:00",
+    }
     response = client.post("/api/v1/hazards", headers=login("gridworker1"), json=body)
     assert response.status_code == 201, response.get_json()
     assert response.get_json()["grid_id"] == str(demo.grid_of["gridworker1"])
     outside = client.post("/api/v1/hazards", headers=login("gridworker2"), json=body)
     assert outside.status_code == 422 and outside.get_json()["errors"][0]["code"] == "scope.outside"
-    neither = client.post("/api/v1/hazards", headers=login("gridworker1"),
-                          json={k: v for k, v in body.items() if k != "location"})
+    neither = client.post(
+        "/api/v1/hazards", headers=login("gridworker1"), json={k: v for k, v in body.items() if k != "location"}
+    )
     assert neither.status_code == 422
 
 
@@ -228,14 +259,20 @@ def test_etag_of_a_hazard_guards_its_transitions(client, login, clock, raise_haz
     tag = first.headers["ETag"]
     assert client.get(path, headers={**inspector, "If-None-Match": tag}).status_code == 304
     assert _order(client, inspector, clock, general).status_code == 200  # no If-Match: base_version alone
-    stale = client.post(f"{path}/transitions", headers={**inspector, "If-Match": tag},
-                        json={"base_version": 2, "action": "supervise", "office": "县应急管理局"})
+    stale = client.post(
+        f"{path}/transitions",
+        headers={**inspector, "If-Match": tag},
+        json={"base_version": 2, "action": "supervise", "office": "县应急管理局"},
+    )
     assert stale.status_code == 412 and stale.get_json()["code"] == "precondition_failed"
     assert client.get(path, headers=inspector).get_json()["supervised"] is False
     enterprise = login("enterprise1")
     fresh = client.get(path, headers=enterprise).headers["ETag"]
-    ok = client.post(f"{path}/transitions", headers={**enterprise, "If-Match": fresh},
-                     json={"base_version": 2, "action": "submit", "photos": [PHOTO], "note": "已整改"})
+    ok = client.post(
+        f"{path}/transitions",
+        headers={**enterprise, "If-Match": fresh},
+        json={"base_version": 2, "action": "submit", "photos": [PHOTO], "note": "已整改"},
+    )
     assert ok.status_code == 200 and ok.get_json()["status"] == "submitted", ok.get_json()
     assert ok.headers["ETag"] == client.get(path, headers=enterprise).headers["ETag"] != fresh
     transitions = client.get("/api/v1/openapi.json").get_json()["paths"]["/api/v1/hazards/{hazard_id}/transitions"]

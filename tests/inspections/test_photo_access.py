@@ -1,4 +1,5 @@
 """Photos named by inspections, hazards and patrols: visible exactly to who may see those records."""
+
 import hashlib
 
 from tests.evidence.images import jpeg, make_exif
@@ -8,8 +9,10 @@ def test_photo_of_an_inspection_follows_the_inspection_scope(client, login, insp
     data = jpeg(exif=make_exif())
     sha = hashlib.sha256(data).hexdigest()
     inspector = login("inspector1")
-    assert client.put(f"/api/v1/photos/{sha}", headers={**inspector, "Content-Type": "image/jpeg"},
-                      data=data).status_code == 201
+    assert (
+        client.put(f"/api/v1/photos/{sha}", headers={**inspector, "Content-Type": "image/jpeg"}, data=data).status_code
+        == 201
+    )
     body = inspection_body(fail=[first_items[0]])
     for answer in body["answers"]:
         if answer["result"] == "fail":

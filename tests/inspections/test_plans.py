@@ -1,4 +1,5 @@
 """Plans, the secrecy of unannounced (四不两直) plans, and reproducible 双随机 draws."""
+
 import uuid
 from datetime import date
 
@@ -12,15 +13,26 @@ from inspections.draw import compute_draw, conflicts
 
 
 def _plan(demo, kind="unannounced", enterprises=None, inspectors=("inspector1", "inspector2")):
-    return {"kind": kind, "title": "节前烟花爆竹暗查暗访", "window_start": "2026-11-23", "window_end": "2026-11-30",
-            "enterprise_ids": [str(e) for e in (enterprises or [demo.retailer.id])],
-            "inspector_ids": [str(demo.users[u].id) for u in inspectors]}
+    return {
+        "kind": kind,
+        "title": "节前烟花爆竹暗查暗访",
+        "window_start": "2026-11-23",
+        "window_end": "2026-11-30",
+        "enterprise_ids": [str(e) for e in (enterprises or [demo.retailer.id])],
+        "inspector_ids": [str(demo.users[u].id) for u in inspectors],
+    }
 
 
 @pytest.fixture
 def second_desk(session, demo):
-    return create_user(session, username="desk2", name="另一位内勤", password="anxun-demo",
-                       roles=["desk_officer"], region_id=demo.towns[0].id)
+    return create_user(
+        session,
+        username="desk2",
+        name="另一位内勤",
+        password="anxun-demo",
+        roles=["desk_officer"],
+        region_id=demo.towns[0].id,
+    )
 
 
 def test_unannounced_plan_exists_only_for_its_team_and_author(client, login, demo, second_desk):
@@ -56,11 +68,15 @@ def test_announced_plans_are_visible_in_scope(client, login, demo):
 
 
 def test_plan_team_must_be_certified_inspectors(client, login, demo):
-    response = client.post("/api/v1/plans", headers=login("desk"),
-                           json=_plan(demo, inspectors=("inspector1", "gridworker1")))
+    response = client.post(
+        "/api/v1/plans", headers=login("desk"), json=_plan(demo, inspectors=("inspector1", "gridworker1"))
+    )
     assert response.status_code == 422
-    assert response.get_json()["errors"][0] == {"code": "plan.not_an_inspector", "field": "inspector_ids.1",
-                                                "message": "不是本辖区持执法证的执法人员"}
+    assert response.get_json()["errors"][0] == {
+        "code": "plan.not_an_inspector",
+        "field": "inspector_ids.1",
+        "message": "不是本辖区持执法证的执法人员",
+    }
     one = client.post("/api/v1/plans", headers=login("desk"), json=_plan(demo, inspectors=("inspector1",)))
     assert one.status_code == 422
     assert client.post("/api/v1/plans", headers=login("gridworker1"), json=_plan(demo)).status_code == 403
@@ -68,8 +84,9 @@ def test_plan_team_must_be_certified_inspectors(client, login, demo):
 
 def test_inspection_under_a_plan_must_match_it(client, login, demo, inspection_body):
     plan_id = client.post("/api/v1/plans", headers=login("desk"), json=_plan(demo)).get_json()["id"]
-    wrong_kind = client.post("/api/v1/inspections", headers=login("inspector1"),
-                             json=inspection_body(kind="routine", plan_id=plan_id))
+    wrong_kind = client.post(
+        "/api/v1/inspections", headers=login("inspector1"), json=inspection_body(kind="routine", plan_id=plan_id)
+    )
     assert wrong_kind.get_json()["errors"][0]["code"] == "inspection.kind_mismatch"
 
 
@@ -78,33 +95,64 @@ def local_inspectors(session, demo):
     """Two more inspectors who belong to places: one to town 1, one to gridworker1's village and grid."""
     from geo.models import GridAssignment
 
-    town_inspector = create_user(session, username="insp-town1", name="镇执法", password="anxun-demo",
-                                 roles=["inspector"], region_id=demo.towns[0].id, enforcement_cert_no="T-1")
+    town_inspector = create_user(
+        session,
+        username="insp-town1",
+        name="镇执法",
+        password="anxun-demo",
+        roles=["inspector"],
+        region_id=demo.towns[0].id,
+        enforcement_cert_no="T-1",
+    )
     village = demo.users["gridworker1"].region_id
-    village_inspector = create_user(session, username="insp-village", name="村执法", password="anxun-demo",
-                                    roles=["inspector", "grid_worker"], region_id=village, enforcement_cert_no="V-1")
-    session.add(GridAssignment(grid_id=demo.grid_of["gridworker1"], user_id=village_inspector.id,
-                               assigned_at=demo.users["gridworker1"].created_at))
+    village_inspector = create_user(
+        session,
+        username="insp-village",
+        name="村执法",
+        password="anxun-demo",
+        roles=["inspector", "grid_worker"],
+        region_id=village,
+        enforcement_cert_no="V-1",
+    )
+    session.add(
+        GridAssignment(
+            grid_id=demo.grid_of["gridworker1"],
+            user_id=village_inspector.id,
+            assigned_at=demo.users["gridworker1"].created_at,
+        )
+    )
     session.flush()
     return town_inspector, village_inspector
 
 
 def test_random_draw_is_reproducible_and_never_pairs_an_inspector_with_their_own_area(
-        client, login, session, demo, local_inspectors):
+    client, login, session, demo, local_inspectors
+):
     town_inspector, village_inspector = local_inspectors
-    body = {"count": 60, "team_size": 2, "window_start": "2026-12-01", "window_end": "2026-12-15",
-            "seed": "county-2026-12-draw", "industry": "fireworks"}
+    body = {
+        "count": 60,
+        "team_size": 2,
+        "window_start": "2026-12-01",
+        "window_end": "2026-12-15",
+        "seed": "county-2026-12-draw",
+        "industry": "fireworks",
+    }
     response = client.post("/api/v1/plans/random-draw", headers=login("desk"), json=body)
     assert response.status_code == 201, response.get_json()
     draw = response.get_json()
     assert draw["seed"] == "county-2026-12-draw"
     # Anyone with the seed and the pool snapshot recomputes the same draw.
-    assert compute_draw(draw["seed"], draw["enterprise_pool"], draw["inspector_pool"], draw["count"],
-                        draw["team_size"]) == draw["result"]
+    assert (
+        compute_draw(draw["seed"], draw["enterprise_pool"], draw["inspector_pool"], draw["count"], draw["team_size"])
+        == draw["result"]
+    )
     fireworks = session.scalar(select(func.count()).select_from(Enterprise).where(Enterprise.industry == "fireworks"))
     assert len(draw["result"]) == min(60, fireworks)
-    paths = dict(session.execute(select(Enterprise.id, func.ltree2text(Region.path))
-                                 .join(Region, Region.id == Enterprise.region_id)).all())
+    paths = dict(
+        session.execute(
+            select(Enterprise.id, func.ltree2text(Region.path)).join(Region, Region.id == Enterprise.region_id)
+        ).all()
+    )
     grids = dict(session.execute(select(Enterprise.id, Enterprise.grid_id)).all())
     town1 = demo.towns[0].code
     for entry in draw["result"]:
@@ -123,10 +171,14 @@ def test_random_draw_is_reproducible_and_never_pairs_an_inspector_with_their_own
 def test_conflict_rule():
     inspector = {"id": "i", "region_level": "town", "region_path": "500299000000.500299100000", "grid_ids": ["g9"]}
     assert conflicts(inspector, {"id": "e", "region_path": "500299000000.500299100000.500299100201", "grid_id": "g1"})
-    assert not conflicts(inspector, {"id": "e", "region_path": "500299000000.500299101000.500299101201", "grid_id": "g2"})
+    assert not conflicts(
+        inspector, {"id": "e", "region_path": "500299000000.500299101000.500299101201", "grid_id": "g2"}
+    )
     assert conflicts(inspector, {"id": "e", "region_path": "500299000000.500299101000.500299101201", "grid_id": "g9"})
     district = {"id": "d", "region_level": "district", "region_path": "500299000000", "grid_ids": []}
-    assert not conflicts(district, {"id": "e", "region_path": "500299000000.500299100000.500299100201", "grid_id": "g1"})
+    assert not conflicts(
+        district, {"id": "e", "region_path": "500299000000.500299100000.500299100201", "grid_id": "g1"}
+    )
 
 
 def test_same_seed_same_pool_same_result_and_different_seed_differs():
@@ -138,8 +190,15 @@ def test_same_seed_same_pool_same_result_and_different_seed_differs():
 
 
 def test_publication_shows_draws_and_results(client, login, session, demo, inspection_body):
-    body = {"count": 1, "window_start": "2026-12-01", "window_end": "2026-12-15", "seed": "publication-test",
-            "region": demo.villages[0].code, "industry": "fireworks", "risk": ["red", "orange", "yellow", "blue"]}
+    body = {
+        "count": 1,
+        "window_start": "2026-12-01",
+        "window_end": "2026-12-15",
+        "seed": "publication-test",
+        "region": demo.villages[0].code,
+        "industry": "fireworks",
+        "risk": ["red", "orange", "yellow", "blue"],
+    }
     draw = client.post("/api/v1/plans/random-draw", headers=login("desk"), json=body).get_json()
     entry = draw["publication"][0]
     assert entry["result"] is None
@@ -153,7 +212,8 @@ def test_publication_shows_draws_and_results(client, login, session, demo, inspe
 
 
 def test_an_inspection_under_an_earlier_plan_does_not_reveal_a_later_unannounced_plan(
-        client, login, demo, inspection_body):
+    client, login, demo, inspection_body
+):
     """不发通知、不打招呼: what was carried out under plan A says nothing about plan B."""
     desk, team = login("desk"), login("inspector2")
     earlier = client.post("/api/v1/plans", headers=desk, json=_plan(demo)).get_json()["id"]
@@ -170,20 +230,32 @@ def test_an_inspection_under_an_earlier_plan_does_not_reveal_a_later_unannounced
         listed = {p["id"] for p in client.get("/api/v1/plans?per_page=500", headers=headers).get_json()["items"]}
         assert earlier in listed and later not in listed, user
     # Once carried out under its own plan, the later one is revealed too.
-    assert client.post("/api/v1/inspections", headers=team,
-                       json=inspection_body(kind="unannounced", plan_id=later)).status_code == 201
+    assert (
+        client.post(
+            "/api/v1/inspections", headers=team, json=inspection_body(kind="unannounced", plan_id=later)
+        ).status_code
+        == 201
+    )
     assert client.get(f"/api/v1/plans/{later}", headers=login("enterprise1")).status_code == 200
 
 
 @pytest.mark.parametrize("inspected", [(), (0,), (1,), (0, 1)])
 def test_a_plan_for_several_enterprises_is_revealed_when_every_one_was_inspected_under_it(
-        client, login, session, demo, inspection_body, inspected):
-    other = session.scalar(select(Enterprise).where(Enterprise.grid_id == demo.retailer.grid_id,
-                                                    Enterprise.id != demo.retailer.id,
-                                                    Enterprise.industry == "fireworks").limit(1))
+    client, login, session, demo, inspection_body, inspected
+):
+    other = session.scalar(
+        select(Enterprise)
+        .where(
+            Enterprise.grid_id == demo.retailer.grid_id,
+            Enterprise.id != demo.retailer.id,
+            Enterprise.industry == "fireworks",
+        )
+        .limit(1)
+    )
     targets = [demo.retailer, other]
-    plan_id = client.post("/api/v1/plans", headers=login("desk"),
-                          json=_plan(demo, enterprises=[e.id for e in targets])).get_json()["id"]
+    plan_id = client.post(
+        "/api/v1/plans", headers=login("desk"), json=_plan(demo, enterprises=[e.id for e in targets])
+    ).get_json()["id"]
     for n in inspected:
         body = inspection_body(targets[n], kind="unannounced", plan_id=plan_id)
         assert client.post("/api/v1/inspections", headers=login("inspector1"), json=body).status_code == 201
@@ -192,15 +264,22 @@ def test_a_plan_for_several_enterprises_is_revealed_when_every_one_was_inspected
 
 
 def _published_draw(client, login, demo, seed="public-draw-2026"):
-    body = {"count": 2, "window_start": "2026-12-01", "window_end": "2026-12-15", "seed": seed,
-            "region": demo.towns[0].code, "industry": "fireworks"}
+    body = {
+        "count": 2,
+        "window_start": "2026-12-01",
+        "window_end": "2026-12-15",
+        "seed": seed,
+        "region": demo.towns[0].code,
+        "industry": "fireworks",
+    }
     response = client.post("/api/v1/plans/random-draw", headers=login("desk"), json=body)
     assert response.status_code == 201, response.get_json()
     return response.get_json()
 
 
 def test_the_publication_of_a_draw_is_public_and_carries_no_personal_data_of_the_pool(
-        client, login, session, demo, inspection_body):
+    client, login, session, demo, inspection_body
+):
     from datetime import datetime
 
     draw = _published_draw(client, login, demo)
@@ -218,12 +297,15 @@ def test_the_publication_of_a_draw_is_public_and_carries_no_personal_data_of_the
     assert body["seed"] == "public-draw-2026" and body["count"] == 2 and body["team_size"] == 2
     assert "compute_draw" in body["recompute"]
     # Anyone recomputes the draw from what is published, and gets what was drawn.
-    assert compute_draw(body["seed"], body["enterprise_pool"], body["inspector_pool"], body["count"],
-                        body["team_size"]) == draw["result"]
+    assert (
+        compute_draw(body["seed"], body["enterprise_pool"], body["inspector_pool"], body["count"], body["team_size"])
+        == draw["result"]
+    )
     drawn = {e["enterprise_id"]: e for e in body["publication"]}
     assert set(drawn) == {e["enterprise_id"] for e in draw["result"]}
     assert sorted(drawn[entry["enterprise_id"]]["inspectors"]) == sorted(
-        [demo.users["inspector1"].name, demo.users["inspector2"].name])
+        [demo.users["inspector1"].name, demo.users["inspector2"].name]
+    )
     # Times are RFC 3339, like the rest of the API (not an HTTP date).
     for value in (body["created_at"], drawn[entry["enterprise_id"]]["result"]["finished_at"]):
         assert datetime.fromisoformat(value).tzinfo is not None, value
@@ -242,15 +324,25 @@ def test_a_random_inspection_must_belong_to_a_drawn_plan(client, login, session,
 
     without = client.post("/api/v1/inspections", headers=login("inspector1"), json=inspection_body(kind="random"))
     assert without.status_code == 422 and without.get_json()["errors"][0] == {
-        "code": "inspection.random_needs_draw", "field": "plan_id", "message": "双随机检查须属于一次双随机抽取的检查计划"}
+        "code": "inspection.random_needs_draw",
+        "field": "plan_id",
+        "message": "双随机检查须属于一次双随机抽取的检查计划",
+    }
     by_hand = client.post("/api/v1/plans", headers=login("desk"), json=_plan(demo, kind="random"))
     assert by_hand.status_code == 422 and by_hand.get_json()["errors"][0]["code"] == "plan.random_needs_draw"
     # A random plan made without a draw (as older data may hold) carries no random inspection either.
-    undrawn = Plan(id=uuid.uuid4(), kind="random", title="手工计划", window_start=date(2026, 11, 23),
-                   window_end=date(2026, 11, 30), enterprise_ids=[demo.retailer.id],
-                   inspector_ids=[demo.users["inspector1"].id, demo.users["inspector2"].id],
-                   region_id=demo.users["desk"].region_id, created_by=demo.users["desk"].id,
-                   created_at=demo.users["desk"].created_at)
+    undrawn = Plan(
+        id=uuid.uuid4(),
+        kind="random",
+        title="手工计划",
+        window_start=date(2026, 11, 23),
+        window_end=date(2026, 11, 30),
+        enterprise_ids=[demo.retailer.id],
+        inspector_ids=[demo.users["inspector1"].id, demo.users["inspector2"].id],
+        region_id=demo.users["desk"].region_id,
+        created_by=demo.users["desk"].id,
+        created_at=demo.users["desk"].created_at,
+    )
     session.add(undrawn)
     session.flush()
     body = inspection_body(kind="random", plan_id=str(undrawn.id))

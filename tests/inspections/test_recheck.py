@@ -1,5 +1,6 @@
 """复查 (recheck): a hazard closes on a recheck recorded after its latest submission that passes the
 item; a failing recheck sends it back to 整改 with the recheck as the reason and raises no duplicate."""
+
 import uuid
 
 import pytest
@@ -33,12 +34,16 @@ def _entry(recheck, hazard_id):
 
 def _hazards_of_item(session, hazard_id):
     hazard = session.get(Hazard, uuid.UUID(hazard_id))
-    return session.scalar(select(func.count()).select_from(Hazard).where(
-        Hazard.enterprise_id == hazard.enterprise_id, Hazard.item_code == hazard.item_code))
+    return session.scalar(
+        select(func.count())
+        .select_from(Hazard)
+        .where(Hazard.enterprise_id == hazard.enterprise_id, Hazard.item_code == hazard.item_code)
+    )
 
 
 def test_a_failing_recheck_sends_the_hazard_back_and_raises_no_duplicate(
-        client, login, session, clock, inspection_body, submitted_major):
+    client, login, session, clock, inspection_body, submitted_major
+):
     major, item = submitted_major
     recheck = _recheck(client, login, inspection_body, fail=[item])
     assert recheck["derived"] == []
@@ -57,8 +62,9 @@ def test_a_failing_recheck_sends_the_hazard_back_and_raises_no_duplicate(
     assert refused.get_json()["errors"][0]["code"] == "hazard.recheck_before_submission"
 
 
-def test_verify_on_a_recheck_that_fails_the_item_is_refused(client, login, session, clock, inspection_body,
-                                                            submitted_major):
+def test_verify_on_a_recheck_that_fails_the_item_is_refused(
+    client, login, session, clock, inspection_body, submitted_major
+):
     """A failing recheck recorded while the hazard was still ordered: no duplicate, and no closure."""
     major, item = submitted_major
     # Put the hazard back to ordered by hand, recheck (failing) while ordered, then submit again.
@@ -71,13 +77,15 @@ def test_verify_on_a_recheck_that_fails_the_item_is_refused(client, login, sessi
     later_fail = _recheck(client, login, inspection_body, fail=[item])  # 14:00: after the submission
     assert _entry(later_fail, major)["sent_back"] is True
     hazard = client.get(f"/api/v1/hazards/{major}", headers=login("desk")).get_json()
-    refused = _transition(client, login("inspector1"), major, hazard["version"], action="verify",
-                          recheck_inspection_id=later_fail["id"])
+    refused = _transition(
+        client, login("inspector1"), major, hazard["version"], action="verify", recheck_inspection_id=later_fail["id"]
+    )
     assert refused.status_code == 409  # back in 整改: nothing to verify
 
 
-def test_a_recheck_recorded_before_the_submission_cannot_close(client, login, clock, raise_hazards, inspection_body,
-                                                               first_items):
+def test_a_recheck_recorded_before_the_submission_cannot_close(
+    client, login, clock, raise_hazards, inspection_body, first_items
+):
     _, major = raise_hazards()
     _order(client, login("inspector1"), clock, major, five=FIVE)
     early = _recheck(client, login, inspection_body, started_at="2026-11-22T08:00:00+08:00")
@@ -86,18 +94,19 @@ def test_a_recheck_recorded_before_the_submission_cannot_close(client, login, cl
     assert refused.status_code == 422
     assert refused.get_json()["errors"][0]["code"] == "hazard.recheck_before_submission"
     passing = _recheck(client, login, inspection_body)
-    assert _entry(passing, major) == {"hazard_id": major, "item": first_items[1], "result": "pass",
-                                      "sent_back": False}
+    assert _entry(passing, major) == {"hazard_id": major, "item": first_items[1], "result": "pass", "sent_back": False}
     closed = _transition(client, login("inspector1"), major, 3, action="verify", recheck_inspection_id=passing["id"])
     assert closed.status_code == 200 and closed.get_json()["status"] == "closed"
 
 
-def test_a_recheck_that_does_not_pass_the_item_cannot_close_it(client, login, session, inspection_body,
-                                                               submitted_major, template_of, demo):
+def test_a_recheck_that_does_not_pass_the_item_cannot_close_it(
+    client, login, session, inspection_body, submitted_major, template_of, demo
+):
     """Answered 不适用, the item was not rechecked: no closure on that recheck."""
     major, item = submitted_major
-    body = inspection_body(kind="recheck", started_at="2026-11-22T14:00:00+08:00",
-                           finished_at="2026-11-22T14:30:00+08:00")
+    body = inspection_body(
+        kind="recheck", started_at="2026-11-22T14:00:00+08:00", finished_at="2026-11-22T14:30:00+08:00"
+    )
     body["answers"] = [a for a in body["answers"] if a["item"] != item]
     assert client.post("/api/v1/inspections", headers=login("inspector2"), json=body).status_code == 201
     refused = _transition(client, login("inspector1"), major, 3, action="verify", recheck_inspection_id=body["id"])

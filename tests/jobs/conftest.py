@@ -1,5 +1,6 @@
 """Factories for the job tests: hazards put through the real state machine, principals of demo
 accounts, and a runner bound to the test's transaction."""
+
 from __future__ import annotations
 
 import uuid
@@ -16,8 +17,13 @@ from inspections.records import Provenance
 from jobs.jobs import JobEnv
 from jobs.runner import run_job
 
-FIVE = {"responsibility": "企业主要负责人", "measures": "更换防爆电气", "funds": "5 万元",
-        "deadline": "2026-12-31", "contingency_plan": "停产整改期间的应急预案"}
+FIVE = {
+    "responsibility": "企业主要负责人",
+    "measures": "更换防爆电气",
+    "funds": "5 万元",
+    "deadline": "2026-12-31",
+    "contingency_plan": "停产整改期间的应急预案",
+}
 
 
 @pytest.fixture
@@ -35,14 +41,32 @@ def make_hazard(session, clock, demo, principal_of):
     """``make_hazard(enterprise, level=…, deadline=…, by=…)``: found now by ``by``; ordered with the
     deadline when one is given (the officer who orders is ``by``)."""
 
-    def make(enterprise=None, *, level: str = "general", deadline: datetime | None = None, by: str = "inspector1",
-             description: str = "灭火器过期未检验", found_at: datetime | None = None):
+    def make(
+        enterprise=None,
+        *,
+        level: str = "general",
+        deadline: datetime | None = None,
+        by: str = "inspector1",
+        description: str = "灭火器过期未检验",
+        found_at: datetime | None = None,
+    ):
         enterprise = enterprise or demo.retailer
         principal = principal_of(by)
-        hazard = new_hazard(session, clock, principal, uuid.uuid4(), enterprise=enterprise, level=level,
-                            description=description, location=None, photos=[],
-                            found_at=found_at or clock.now() - timedelta(minutes=5),
-                            digest=uuid.uuid4().hex * 2, provenance=Provenance(), source="inspection")
+        hazard = new_hazard(
+            session,
+            clock,
+            principal,
+            uuid.uuid4(),
+            enterprise=enterprise,
+            level=level,
+            description=description,
+            location=None,
+            photos=[],
+            found_at=found_at or clock.now() - timedelta(minutes=5),
+            digest=uuid.uuid4().hex * 2,
+            provenance=Provenance(),
+            source="inspection",
+        )
         session.flush()
         if deadline is not None:
             order(hazard.id, deadline, by=by, major=level == "major")

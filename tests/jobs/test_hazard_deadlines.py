@@ -1,5 +1,6 @@
 """Overdue hazards and rechecks: the clock moves past deadlines and exactly the right tasks and overdue
 marks appear, once."""
+
 from datetime import timedelta
 
 from sqlalchemy import select
@@ -17,8 +18,9 @@ def _ledger_overdue(client, headers):
     return {item["id"] for item in body["items"]}
 
 
-def test_overdue_hazards_get_one_task_each_for_the_desk_officer(client, login, session, clock, demo, make_hazard,
-                                                               run, tasks_of):
+def test_overdue_hazards_get_one_task_each_for_the_desk_officer(
+    client, login, session, clock, demo, make_hazard, run, tasks_of
+):
     soon = make_hazard(deadline=clock.now() + timedelta(days=2))
     later = make_hazard(deadline=clock.now() + timedelta(days=5))
     make_hazard()  # reported, no deadline yet: never overdue
@@ -53,10 +55,17 @@ def test_overdue_hazards_get_one_task_each_for_the_desk_officer(client, login, s
 
 def test_the_nearest_desk_officer_gets_the_task(session, clock, demo, make_hazard, run, tasks_of):
     town = demo.towns[0]
-    town_officer = create_user(session, username="town-desk", name="镇内勤", password="x" * 12,
-                               roles=["desk_officer"], region_id=town.id)
-    other_town_officer = create_user(session, username="town2-desk", name="邻镇内勤", password="x" * 12,
-                                     roles=["desk_officer"], region_id=demo.towns[1].id)
+    town_officer = create_user(
+        session, username="town-desk", name="镇内勤", password="x" * 12, roles=["desk_officer"], region_id=town.id
+    )
+    other_town_officer = create_user(
+        session,
+        username="town2-desk",
+        name="邻镇内勤",
+        password="x" * 12,
+        roles=["desk_officer"],
+        region_id=demo.towns[1].id,
+    )
     hazard = make_hazard(deadline=clock.now() + timedelta(hours=1))
     clock.advance(hours=2)
     run("overdue_hazards")
@@ -65,19 +74,31 @@ def test_the_nearest_desk_officer_gets_the_task(session, clock, demo, make_hazar
     assert other_town_officer.id not in assignees and demo.users["desk"].id not in assignees
 
 
-def test_a_hazard_sent_back_with_a_new_deadline_can_fall_overdue_again(session, clock, demo, make_hazard, run,
-                                                                       tasks_of, principal_of):
+def test_a_hazard_sent_back_with_a_new_deadline_can_fall_overdue_again(
+    session, clock, demo, make_hazard, run, tasks_of, principal_of
+):
     from inspections.hazards import transition_hazard
 
     hazard = make_hazard(deadline=clock.now() + timedelta(days=1))
     clock.advance(days=2)
     run("overdue_hazards")
-    transition_hazard(session, clock, principal_of("enterprise1"), hazard.id,
-                      {"action": "submit", "photos": ["c" * 64], "note": "已整改"}, base_version=2)
+    transition_hazard(
+        session,
+        clock,
+        principal_of("enterprise1"),
+        hazard.id,
+        {"action": "submit", "photos": ["c" * 64], "note": "已整改"},
+        base_version=2,
+    )
     assert run("overdue_hazards")["overdue"] == 0
-    transition_hazard(session, clock, principal_of("inspector2"), hazard.id,
-                      {"action": "reject", "note": "未整改到位", "deadline": clock.now() + timedelta(days=3)},
-                      base_version=3)
+    transition_hazard(
+        session,
+        clock,
+        principal_of("inspector2"),
+        hazard.id,
+        {"action": "reject", "note": "未整改到位", "deadline": clock.now() + timedelta(days=3)},
+        base_version=3,
+    )
     clock.advance(days=4)
     assert run("overdue_hazards")["tasks_created"] == 1
     tasks = tasks_of("overdue_hazard", target_id=hazard.id)
@@ -108,32 +129,56 @@ def test_overdue_major_hazards_are_supervised_when_configured(session, clock, se
     assert supervised.supervised and supervised.supervising_office == "示范县安委会办公室"
     assert supervised.version == 3 and supervised.status == "ordered"
     assert not session.get(Hazard, general.id).supervised and not session.get(Hazard, not_yet.id).supervised
-    event = session.scalar(select(HazardEvent).where(HazardEvent.hazard_id == major.id,
-                                                     HazardEvent.action == "supervise"))
+    event = session.scalar(
+        select(HazardEvent).where(HazardEvent.hazard_id == major.id, HazardEvent.action == "supervise")
+    )
     system = session.scalar(select(User).where(User.username == SYSTEM_USERNAME))
     assert event.actor_id == system.id and not system.active
     [task] = tasks_of("overdue_hazard", target_id=major.id)
     assert task.title.startswith("重大事故隐患逾期未整改（已挂牌督办）")
 
     assert run("overdue_hazards", settings=apply)["supervised"] == []
-    assert session.scalar(select(HazardEvent.id).where(HazardEvent.hazard_id == major.id,
-                                                       HazardEvent.action == "supervise").offset(1)) is None
+    assert (
+        session.scalar(
+            select(HazardEvent.id).where(HazardEvent.hazard_id == major.id, HazardEvent.action == "supervise").offset(1)
+        )
+        is None
+    )
 
 
-def test_recheck_task_for_the_officer_who_set_the_deadline(session, clock, settings, make_hazard, run, tasks_of,
-                                                            principal_of):
+def test_recheck_task_for_the_officer_who_set_the_deadline(
+    session, clock, settings, make_hazard, run, tasks_of, principal_of
+):
     from inspections.hazards import transition_hazard
 
     deadline = clock.now() + timedelta(days=3)
     ordered = make_hazard(deadline=deadline, by="inspector2")
     submitted = make_hazard(deadline=deadline, by="inspector1")
-    transition_hazard(session, clock, principal_of("enterprise1"), submitted.id,
-                      {"action": "submit", "photos": ["c" * 64], "note": "已整改"}, base_version=2)
+    transition_hazard(
+        session,
+        clock,
+        principal_of("enterprise1"),
+        submitted.id,
+        {"action": "submit", "photos": ["c" * 64], "note": "已整改"},
+        base_version=2,
+    )
     closed_early = make_hazard(deadline=deadline)
-    transition_hazard(session, clock, principal_of("enterprise1"), closed_early.id,
-                      {"action": "submit", "photos": ["c" * 64], "note": "已整改"}, base_version=2)
-    transition_hazard(session, clock, principal_of("inspector2"), closed_early.id,
-                      {"action": "verify", "note": "复查合格"}, base_version=3)
+    transition_hazard(
+        session,
+        clock,
+        principal_of("enterprise1"),
+        closed_early.id,
+        {"action": "submit", "photos": ["c" * 64], "note": "已整改"},
+        base_version=2,
+    )
+    transition_hazard(
+        session,
+        clock,
+        principal_of("inspector2"),
+        closed_early.id,
+        {"action": "verify", "note": "复查合格"},
+        base_version=3,
+    )
 
     clock.advance(days=2, hours=23)
     assert run("recheck_tasks")["tasks_created"] == 0
@@ -149,8 +194,10 @@ def test_recheck_task_for_the_officer_who_set_the_deadline(session, clock, setti
     # The change feed carries the new tasks to their assignees' phones.
     from sqlalchemy import text
 
-    logged = session.execute(text("SELECT count(*) FROM change_log WHERE entity = 'task' AND entity_id = :id"),
-                             {"id": str(tasks[ordered.id].id)}).scalar()
+    logged = session.execute(
+        text("SELECT count(*) FROM change_log WHERE entity = 'task' AND entity_id = :id"),
+        {"id": str(tasks[ordered.id].id)},
+    ).scalar()
     assert logged == 1
 
 

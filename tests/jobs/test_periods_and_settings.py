@@ -1,4 +1,5 @@
 """Calendar periods in Beijing time with stable keys, and the job settings read from the environment."""
+
 from datetime import datetime, timedelta, timezone
 
 import pytest
@@ -42,27 +43,43 @@ def test_fortnights_run_on_without_a_one_week_fortnight_in_53_week_years():
 
 
 def test_job_settings_from_the_environment():
-    settings = Settings.from_env({**URL, "ANXUN_PATROL_FREQUENCIES": "red=daily, blue=off",
-                                  "ANXUN_SELF_INSPECTION_CADENCES": "weekly,monthly",
-                                  "ANXUN_SUPERVISE_OVERDUE_MAJOR": "apply", "ANXUN_RECHECK_WITHIN_DAYS": "5",
-                                  "ANXUN_FIGURES_GRACE_DAYS": "0", "ANXUN_FEED_RETENTION_DAYS": "45"})
+    settings = Settings.from_env(
+        {
+            **URL,
+            "ANXUN_PATROL_FREQUENCIES": "red=daily, blue=off",
+            "ANXUN_SELF_INSPECTION_CADENCES": "weekly,monthly",
+            "ANXUN_SUPERVISE_OVERDUE_MAJOR": "apply",
+            "ANXUN_RECHECK_WITHIN_DAYS": "5",
+            "ANXUN_FIGURES_GRACE_DAYS": "0",
+            "ANXUN_FEED_RETENTION_DAYS": "45",
+        }
+    )
     assert settings.patrol_frequencies == {"red": "daily", "orange": "biweekly", "yellow": "monthly", "blue": "off"}
     assert settings.self_inspection_cadences == ("weekly", "monthly")
     assert settings.supervise_overdue_major == "apply"
     assert (settings.recheck_within_days, settings.figures_grace_days) == (5, 0)
     assert settings.feed_retention_days == 45
     defaults = Settings.from_env(URL)
-    assert defaults.patrol_frequencies == {"red": "weekly", "orange": "biweekly", "yellow": "monthly",
-                                           "blue": "quarterly"}
+    assert defaults.patrol_frequencies == {
+        "red": "weekly",
+        "orange": "biweekly",
+        "yellow": "monthly",
+        "blue": "quarterly",
+    }
     assert defaults.supervise_overdue_major == "propose"
 
 
-@pytest.mark.parametrize("name, value", [("ANXUN_PATROL_FREQUENCIES", "purple=weekly"),
-                                         ("ANXUN_PATROL_FREQUENCIES", "red=hourly"),
-                                         ("ANXUN_SELF_INSPECTION_CADENCES", "yearly"),
-                                         ("ANXUN_SUPERVISE_OVERDUE_MAJOR", "maybe"),
-                                         ("ANXUN_SCHEDULER_RETRY_SECONDS", "0"),
-                                         ("ANXUN_FEED_RETENTION_DAYS", "0")])
+@pytest.mark.parametrize(
+    "name, value",
+    [
+        ("ANXUN_PATROL_FREQUENCIES", "purple=weekly"),
+        ("ANXUN_PATROL_FREQUENCIES", "red=hourly"),
+        ("ANXUN_SELF_INSPECTION_CADENCES", "yearly"),
+        ("ANXUN_SUPERVISE_OVERDUE_MAJOR", "maybe"),
+        ("ANXUN_SCHEDULER_RETRY_SECONDS", "0"),
+        ("ANXUN_FEED_RETENTION_DAYS", "0"),
+    ],
+)
 def test_bad_job_settings_are_refused_naming_the_variable(name, value):
     with pytest.raises(SettingsError, match=name):
         Settings.from_env({**URL, name: value})

@@ -1,5 +1,6 @@
 """Recurring tasks: patrols by risk colour and 日周月 self-inspections, with the clock moved across days,
 weeks and a month end."""
+
 from datetime import datetime, timezone
 
 import pytest
@@ -14,13 +15,17 @@ from inspections.tasks import transition_task
 @pytest.fixture
 def grid1(session, demo):
     """gridworker1's enterprises, coloured: one red, one orange, one yellow, the rest blue."""
-    ids = list(session.scalars(select(Enterprise.id).where(Enterprise.grid_id == demo.grid_of["gridworker1"])
-                               .order_by(Enterprise.uscc)))
+    ids = list(
+        session.scalars(
+            select(Enterprise.id).where(Enterprise.grid_id == demo.grid_of["gridworker1"]).order_by(Enterprise.uscc)
+        )
+    )
     assert len(ids) >= 4
     colours = {ids[0]: "red", ids[1]: "orange", ids[2]: "yellow"}
     for enterprise_id in ids:
-        session.execute(update(Enterprise).where(Enterprise.id == enterprise_id)
-                        .values(risk=colours.get(enterprise_id, "blue")))
+        session.execute(
+            update(Enterprise).where(Enterprise.id == enterprise_id).values(risk=colours.get(enterprise_id, "blue"))
+        )
     session.flush()
     return {"red": ids[0], "orange": ids[1], "yellow": ids[2], "blue": ids[3:]}
 
@@ -34,12 +39,12 @@ def _complete(session, clock, principal_of, task):
 
 
 def test_patrol_tasks_follow_the_risk_colour_across_weeks_and_a_month_end(
-        session, clock, demo, grid1, run, tasks_of, principal_of):
+    session, clock, demo, grid1, run, tasks_of, principal_of
+):
     worker = demo.users["gridworker1"]
     # Sunday 2026-11-22 09:00 in Shanghai: ISO week 47, fortnight W47–W48, November, Q4.
     result = run("patrol_tasks")
-    assert result["periods"] == {"red": "2026-W47", "orange": "2026-W47-W48", "yellow": "2026-11",
-                                 "blue": "2026-Q4"}
+    assert result["periods"] == {"red": "2026-W47", "orange": "2026-W47-W48", "yellow": "2026-11", "blue": "2026-Q4"}
     expected = {(grid1["red"], "2026-W47"), (grid1["orange"], "2026-W47-W48"), (grid1["yellow"], "2026-11")}
     expected |= {(blue, "2026-Q4") for blue in grid1["blue"]}
     assert _keys(tasks_of, worker) == expected
@@ -48,8 +53,11 @@ def test_patrol_tasks_follow_the_risk_colour_across_weeks_and_a_month_end(
     assert red_task.grid_id == demo.grid_of["gridworker1"] and red_task.title.startswith("巡查（每周）：")
     # Every task went to a worker of the enterprise's grid; grids nobody works get none.
     for task in tasks_of("patrol"):
-        assert session.scalar(select(GridAssignment.id).where(GridAssignment.grid_id == task.grid_id,
-                                                              GridAssignment.user_id == task.assignee_id))
+        assert session.scalar(
+            select(GridAssignment.id).where(
+                GridAssignment.grid_id == task.grid_id, GridAssignment.user_id == task.assignee_id
+            )
+        )
     assert run("patrol_tasks")["tasks_created"] == 0
 
     # Monday: a new week, but the red enterprise's task of last week is still open: no duplicate.
@@ -74,8 +82,9 @@ def test_patrol_tasks_follow_the_risk_colour_across_weeks_and_a_month_end(
 
 
 def test_patrol_frequencies_are_configurable(session, clock, demo, settings, grid1, run, tasks_of):
-    custom = settings.replace(patrol_frequencies={"red": "daily", "orange": "weekly", "yellow": "quarterly",
-                                                  "blue": "off"})
+    custom = settings.replace(
+        patrol_frequencies={"red": "daily", "orange": "weekly", "yellow": "quarterly", "blue": "off"}
+    )
     run("patrol_tasks", settings=custom)
     keys = _keys(tasks_of, demo.users["gridworker1"])
     assert keys == {(grid1["red"], "2026-11-22"), (grid1["orange"], "2026-W47"), (grid1["yellow"], "2026-Q4")}
@@ -93,8 +102,12 @@ def test_patrol_tasks_go_to_the_longest_serving_active_worker(session, clock, de
     session.execute(update(User).where(User.id == demo.users["gridworker1"].id).values(active=False))
     clock.at = datetime(2026, 11, 22, 16, 30, tzinfo=timezone.utc)
     run("patrol_tasks")
-    assert {t.target_id for t in tasks_of("patrol", grid_id=grid, assignee_id=demo.users["gridworker2"].id)} \
-        == {grid1["red"], grid1["orange"], grid1["yellow"], *grid1["blue"]}
+    assert {t.target_id for t in tasks_of("patrol", grid_id=grid, assignee_id=demo.users["gridworker2"].id)} == {
+        grid1["red"],
+        grid1["orange"],
+        grid1["yellow"],
+        *grid1["blue"],
+    }
 
 
 def test_self_inspection_reminders_follow_the_day_week_month_rule(session, clock, demo, run, tasks_of):
@@ -123,7 +136,8 @@ def test_self_inspection_reminders_follow_the_day_week_month_rule(session, clock
 
 
 def test_self_inspection_cadences_are_configurable_and_inactive_officers_get_none(
-        session, clock, demo, settings, run, tasks_of):
+    session, clock, demo, settings, run, tasks_of
+):
     run("self_inspection_tasks", settings=settings.replace(self_inspection_cadences=("weekly",)))
     assert {t.period_key for t in tasks_of("self_inspection")} == {"2026-W47"}
     session.execute(update(User).where(User.id == demo.users["enterprise1"].id).values(active=False))

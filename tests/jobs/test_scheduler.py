@@ -1,5 +1,6 @@
 """Exactly one scheduler acts: two started together on one database run each job once; a job already
 running elsewhere is skipped; a failing job rolls its work back and is logged."""
+
 from __future__ import annotations
 
 import threading
@@ -24,8 +25,7 @@ def _scheduler(app, runner: str, jobs=JOBS) -> JobScheduler:
 
 def _runs(app) -> list[tuple[str, str, bool]]:
     with app.extensions["anxun"].session_factory() as session:
-        return [tuple(row) for row in session.execute(select(JobRun.job, JobRun.runner, JobRun.ok)
-                                                      .order_by(JobRun.id))]
+        return [tuple(row) for row in session.execute(select(JobRun.job, JobRun.runner, JobRun.ok).order_by(JobRun.id))]
 
 
 def _task_count(app) -> int:
@@ -70,7 +70,7 @@ def test_two_schedulers_started_together_act_once(committed_app):
         clock.advance(hours=1)
         assert standby.check_leadership()
         assert not leader.check_leadership()
-        later = _runs(app)[2 * len(JOBS):]
+        later = _runs(app)[2 * len(JOBS) :]
         assert sorted(job for job, _, _ in later) == sorted(JOBS)
         assert {runner for _, runner, _ in later} == {standby.runner}
         assert _task_count(app) == tasks
@@ -148,8 +148,10 @@ def test_cli_runs_a_job_by_hand_as_of_a_given_time(committed_app):
 @pytest.mark.parametrize("name", sorted(JOBS))
 def test_every_job_runs_and_a_second_run_changes_nothing(name, run, session):
     def state():
-        return {table: session.scalar(text(f"SELECT count(*) FROM {table}"))
-                for table in ("tasks", "hazards", "hazard_events", "monthly_figures", "photos")}
+        return {
+            table: session.scalar(text(f"SELECT count(*) FROM {table}"))
+            for table in ("tasks", "hazards", "hazard_events", "monthly_figures", "photos")
+        }
 
     run(name)
     before = state()

@@ -1,4 +1,5 @@
 """Public reports with an easy proof-of-work (8 bits), solved as a browser would."""
+
 import base64
 import itertools
 
@@ -12,8 +13,9 @@ from public_reports.challenge import solves
 def settings(database_url, tmp_path):
     from config.settings import Settings
 
-    return Settings.from_env({}, database_url=database_url, testing=True, photo_root=str(tmp_path / "photos"),
-                             public_challenge_bits=8)
+    return Settings.from_env(
+        {}, database_url=database_url, testing=True, photo_root=str(tmp_path / "photos"), public_challenge_bits=8
+    )
 
 
 def solve(challenge: dict) -> str:
@@ -24,8 +26,9 @@ def solve(challenge: dict) -> str:
 def retailer_point(session, demo):
     from enterprises.models import Enterprise
 
-    lon, lat = session.execute(select(func.ST_X(Enterprise.location), func.ST_Y(Enterprise.location))
-                               .where(Enterprise.id == demo.retailer.id)).one()
+    lon, lat = session.execute(
+        select(func.ST_X(Enterprise.location), func.ST_Y(Enterprise.location)).where(Enterprise.id == demo.retailer.id)
+    ).one()
     return {"lon": lon, "lat": lat}
 
 
@@ -35,9 +38,14 @@ def send_report(client, retailer_point):
 
     def send(address="203.0.113.7", *, photos=(), solved=True, challenge=None, **fields):
         challenge = challenge or client.get("/api/v1/public/challenge").get_json()
-        body = {"challenge": challenge["challenge"], "nonce": solve(challenge) if solved else "0",
-                "what": "某小区地下室私存大量烟花爆竹", "place": "青石镇老街 12 号",
-                "location": retailer_point, "photos": [base64.b64encode(p).decode() for p in photos]}
+        body = {
+            "challenge": challenge["challenge"],
+            "nonce": solve(challenge) if solved else "0",
+            "what": "某小区地下室私存大量烟花爆竹",
+            "place": "青石镇老街 12 号",
+            "location": retailer_point,
+            "photos": [base64.b64encode(p).decode() for p in photos],
+        }
         body.update(fields)
         return client.post("/api/v1/public/reports", json=body, environ_base={"REMOTE_ADDR": address})
 

@@ -1,5 +1,6 @@
 """12350 群众举报: the public sends, follows by code; the desk triages, assigns, concludes, rewards.
 The challenge, the daily limit per address, and who may see the reporter's identity."""
+
 import uuid
 
 
@@ -9,8 +10,9 @@ from tests.public_reports.conftest import solve
 
 
 def _act(client, headers, report_id, version, **data):
-    return client.post(f"/api/v1/public-reports/{report_id}/actions", headers=headers,
-                       json={"base_version": version, **data})
+    return client.post(
+        f"/api/v1/public-reports/{report_id}/actions", headers=headers, json={"base_version": version, **data}
+    )
 
 
 def _report_id(client, login, code):
@@ -52,8 +54,10 @@ def test_the_reporter_identity_is_for_the_desk_of_the_region_only(client, login,
     # Outside the report's grid: not there at all.
     assert client.get(f"/api/v1/public-reports/{report_id}", headers=login("gridworker3")).status_code == 404
     assert client.get(f"/api/v1/public-reports/{report_id}", headers=login("enterprise1")).status_code == 403
-    assert client.get(f"/api/v1/public-reports/{report_id}", headers=login("admin")).get_json()["reporter"][
-        "name"] == "王五"
+    assert (
+        client.get(f"/api/v1/public-reports/{report_id}", headers=login("admin")).get_json()["reporter"]["name"]
+        == "王五"
+    )
     # Only the desk handles reports.
     refused = _act(client, login("inspector1"), report_id, 1, action="triage", decision="to_verify")
     assert refused.status_code == 403
@@ -85,8 +89,17 @@ def test_triage_assignment_outcome_and_reward(client, login, send_report, demo, 
     assert task.kind == "verify_report" and task.assignee_id == demo.users["gridworker1"].id
     assert task.target_entity == "public_report" and str(task.target_id) == first
 
-    concluded = _act(client, desk, first, 3, action="conclude", result="verified",
-                     outcome="经核查属实，已责令整改", enterprise_id=str(demo.retailer.id), case_ref="应急罚〔2026〕12号")
+    concluded = _act(
+        client,
+        desk,
+        first,
+        3,
+        action="conclude",
+        result="verified",
+        outcome="经核查属实，已责令整改",
+        enterprise_id=str(demo.retailer.id),
+        case_ref="应急罚〔2026〕12号",
+    )
     assert concluded.status_code == 200, concluded.get_json()
     body = concluded.get_json()
     assert body["status"] == "verified" and body["enterprise_id"] == str(demo.retailer.id)
@@ -106,7 +119,9 @@ def test_the_challenge_is_required_solved_and_single_use(client, send_report):
     wrong = send_report(challenge=challenge, solved=False, nonce="not-a-solution")
     assert wrong.status_code == 422 and wrong.get_json()["code"] == "public.challenge_failed"
     last = challenge["challenge"][-1]
-    forged = send_report(challenge={**challenge, "challenge": challenge["challenge"][:-1] + ("1" if last == "0" else "0")})
+    forged = send_report(
+        challenge={**challenge, "challenge": challenge["challenge"][:-1] + ("1" if last == "0" else "0")}
+    )
     assert forged.status_code == 422 and forged.get_json()["code"] == "public.challenge_failed"
     assert send_report(challenge=challenge).status_code == 201
     reused = send_report(challenge=challenge)
@@ -127,23 +142,34 @@ def test_the_31st_report_from_one_address_in_a_day_is_refused(client, send_repor
     assert send_report(address="198.51.100.9").status_code == 201  # a new local day
 
 
-def test_behind_the_trusted_proxy_the_limit_counts_the_forwarded_client(settings, session_factory, clock,
-                                                                       retailer_point):
+def test_behind_the_trusted_proxy_the_limit_counts_the_forwarded_client(
+    settings, session_factory, clock, retailer_point
+):
     """ANXUN_TRUSTED_PROXIES=1: the address is the client the proxy saw, not the proxy's own."""
     from dataclasses import replace
 
     from api.app import create_app
 
-    app = create_app(replace(settings, trusted_proxies=1, public_reports_per_address_per_day=1),
-                     session_factory=session_factory, clock=clock)
+    app = create_app(
+        replace(settings, trusted_proxies=1, public_reports_per_address_per_day=1),
+        session_factory=session_factory,
+        clock=clock,
+    )
     client = app.test_client()
 
     def send(forwarded_for):
         challenge = client.get("/api/v1/public/challenge").get_json()
-        return client.post("/api/v1/public/reports", environ_base={"REMOTE_ADDR": "10.0.0.1"},
-                           headers={"X-Forwarded-For": forwarded_for},
-                           json={"challenge": challenge["challenge"], "nonce": solve(challenge), "what": "非法储存",
-                                 "location": retailer_point})
+        return client.post(
+            "/api/v1/public/reports",
+            environ_base={"REMOTE_ADDR": "10.0.0.1"},
+            headers={"X-Forwarded-For": forwarded_for},
+            json={
+                "challenge": challenge["challenge"],
+                "nonce": solve(challenge),
+                "what": "非法储存",
+                "location": retailer_point,
+            },
+        )
 
     assert send("198.51.100.1").status_code == 201
     assert send("198.51.100.2").status_code == 201  # the proxy's address is shared, the clients' are not

@@ -1,5 +1,6 @@
 """The hazard ledger as .xlsx: opened with openpyxl, headers and rows as a safety office keeps them, the
 same hazards as the ledger list with the same filters, and flat memory for long ledgers."""
+
 from __future__ import annotations
 
 import gc
@@ -46,8 +47,24 @@ def test_the_workbook_has_the_ledger_headers_and_rows(client, login, session, cl
     sheet = workbook["隐患台账"]
     headers = [cell.value for cell in sheet[1]]
     assert headers == HEADERS
-    for required in ("序号", "企业名称", "统一社会信用代码", "行业", "所在网格", "隐患描述", "隐患等级", "发现时间",
-                     "发现人", "发现来源", "整改期限", "整改责任人", "整改措施", "整改状态", "复查时间", "销号时间"):
+    for required in (
+        "序号",
+        "企业名称",
+        "统一社会信用代码",
+        "行业",
+        "所在网格",
+        "隐患描述",
+        "隐患等级",
+        "发现时间",
+        "发现人",
+        "发现来源",
+        "整改期限",
+        "整改责任人",
+        "整改措施",
+        "整改状态",
+        "复查时间",
+        "销号时间",
+    ):
         assert required in headers
     assert sheet.freeze_panes == "C2"
     description = get_column_letter(HEADERS.index("隐患描述") + 1)
@@ -91,15 +108,27 @@ def test_text_from_phones_stays_text_in_the_workbook(client, login, demo, make_h
 
 def test_the_export_and_the_ledger_list_agree_on_filters_and_scope(client, login, session, clock, demo, make_hazard):
     other = session.scalar(select(Enterprise).where(Enterprise.grid_id == demo.grid_of["gridworker3"]).limit(1))
-    hazards = [make_hazard(deadline=clock.now() + timedelta(hours=1)), make_hazard(level="major"),
-               make_hazard(other), make_hazard(other, level="major", deadline=clock.now() + timedelta(days=9))]
+    hazards = [
+        make_hazard(deadline=clock.now() + timedelta(hours=1)),
+        make_hazard(level="major"),
+        make_hazard(other),
+        make_hazard(other, level="major", deadline=clock.now() + timedelta(days=9)),
+    ]
     clock.advance(hours=2)
-    for username, query in (("desk", {}), ("desk", {"level": "major"}), ("desk", {"overdue": "true"}),
-                            ("desk", {"region": demo.towns[1].code}), ("desk", {"status": "reported"}),
-                            ("gridworker1", {}), ("gridworker3", {}), ("enterprise1", {"level": "general"})):
+    for username, query in (
+        ("desk", {}),
+        ("desk", {"level": "major"}),
+        ("desk", {"overdue": "true"}),
+        ("desk", {"region": demo.towns[1].code}),
+        ("desk", {"status": "reported"}),
+        ("gridworker1", {}),
+        ("gridworker3", {}),
+        ("enterprise1", {"level": "general"}),
+    ):
         headers = login(username)
-        listed = client.get("/api/v1/hazards", headers=headers,
-                            query_string={**query, "sort": "found_at", "per_page": 500}).get_json()
+        listed = client.get(
+            "/api/v1/hazards", headers=headers, query_string={**query, "sort": "found_at", "per_page": 500}
+        ).get_json()
         exported = [row["隐患编号"] for row in _rows(_export(client, headers, **query))]
         assert exported == [item["id"] for item in listed["items"]], (username, query)
     assert len(_rows(_export(client, login("desk")))) == len(hazards)
@@ -109,8 +138,9 @@ def test_the_export_and_the_ledger_list_agree_on_filters_and_scope(client, login
     assert client.get("/api/v1/hazards/export.xlsx").status_code == 401
 
 
-def test_the_ledger_has_the_town_the_five_implementations_and_the_verifier(client, login, session, clock, demo,
-                                                                           make_hazard):
+def test_the_ledger_has_the_town_the_five_implementations_and_the_verifier(
+    client, login, session, clock, demo, make_hazard
+):
     """乡镇、五落实（责任、措施、资金、时限、预案）and 复查人 are columns of the sheet."""
     major = make_hazard(level="major", deadline=clock.now() + timedelta(days=30))
     closed = make_hazard(description="已复查销号")
@@ -120,12 +150,18 @@ def test_the_ledger_has_the_town_the_five_implementations_and_the_verifier(clien
     for header in ("乡镇（街道）", "五落实·责任", "五落实·措施", "五落实·资金", "五落实·时限", "五落实·预案", "复查人"):
         assert header in HEADERS
     rows = {row["隐患编号"]: row for row in _rows(_export(client, login("desk")))}
-    town = next(t for t in demo.towns if any(v.parent_id == t.id and v.id == demo.retailer.region_id
-                                             for v in demo.villages))
+    town = next(
+        t for t in demo.towns if any(v.parent_id == t.id and v.id == demo.retailer.region_id for v in demo.villages)
+    )
     first = rows[str(major.id)]
     assert first["乡镇（街道）"] == town.name
     assert [first[f"五落实·{k}"] for k in ("责任", "措施", "资金", "时限", "预案")] == [
-        FIVE["responsibility"], FIVE["measures"], FIVE["funds"], FIVE["deadline"], FIVE["contingency_plan"]]
+        FIVE["responsibility"],
+        FIVE["measures"],
+        FIVE["funds"],
+        FIVE["deadline"],
+        FIVE["contingency_plan"],
+    ]
     assert first["复查人"] is None
     assert rows[str(closed.id)]["复查人"] == demo.users["inspector2"].name
     assert rows[str(closed.id)]["五落实·责任"] is None
@@ -138,10 +174,13 @@ def test_the_ledger_filters_by_found_time_grid_and_town(client, login, session, 
     elsewhere = make_hazard(other, found_at=clock.now() - timedelta(hours=2))
     desk = login("desk")
     cut = (clock.now() - timedelta(days=1)).isoformat()
-    for query, expected in (({"found_from": cut}, {late, elsewhere}), ({"found_to": cut}, {early}),
-                            ({"grid_id": str(demo.grid_of["gridworker3"])}, {elsewhere}),
-                            ({"region": demo.towns[1].code}, {elsewhere}),
-                            ({"found_from": cut, "grid_id": str(demo.retailer.grid_id)}, {late})):
+    for query, expected in (
+        ({"found_from": cut}, {late, elsewhere}),
+        ({"found_to": cut}, {early}),
+        ({"grid_id": str(demo.grid_of["gridworker3"])}, {elsewhere}),
+        ({"region": demo.towns[1].code}, {elsewhere}),
+        ({"found_from": cut, "grid_id": str(demo.retailer.grid_id)}, {late}),
+    ):
         listed = client.get("/api/v1/hazards", headers=desk, query_string={**query, "per_page": 500}).get_json()
         assert {item["id"] for item in listed["items"]} == {str(h.id) for h in expected}, query
         exported = {row["隐患编号"] for row in _rows(_export(client, desk, **query))}
@@ -152,7 +191,8 @@ def test_the_ledger_filters_by_found_time_grid_and_town(client, login, session, 
 
 def _bulk_hazards(session, demo, count: int) -> None:
     """``count`` hazards spread over the demo's enterprises, written by one INSERT … SELECT."""
-    session.execute(text("""
+    session.execute(
+        text("""
         INSERT INTO hazards (id, enterprise_id, level, description, photos, status, source, found_at, found_by, deadline,
                              responsible_person, measures, region_id, grid_id, content_hash, created_at,
                              updated_at, version)
@@ -165,8 +205,9 @@ def _bulk_hazards(session, demo, count: int) -> None:
                e.region_id, e.grid_id, md5(n::text) || md5(n::text), :now, :now, 1
           FROM generate_series(1, :count) AS n
           JOIN (SELECT id, region_id, grid_id, row_number() OVER (ORDER BY uscc) - 1 AS k FROM enterprises) e
-            ON e.k = n % (SELECT count(*) FROM enterprises)"""), {"now": datetime(2026, 11, 20, tzinfo=timezone.utc), "by": demo.users["inspector1"].id,
-                          "count": count})
+            ON e.k = n % (SELECT count(*) FROM enterprises)"""),
+        {"now": datetime(2026, 11, 20, tzinfo=timezone.utc), "by": demo.users["inspector1"].id, "count": count},
+    )
 
 
 def _peak_bytes(session, clock, principal, out) -> int:

@@ -1,5 +1,6 @@
 """The four-colour risk map as GeoJSON: RFC 7946 structure, valid WGS-84 geometries, the right grids
 and enterprises with their colours, scoped like the rest."""
+
 from __future__ import annotations
 
 import json
@@ -69,10 +70,15 @@ def test_a_towns_grids_and_enterprises_with_their_colours(client, login, session
 
     grids = [f for f in document["features"] if f["properties"]["layer"] == "grid"]
     enterprises = [f for f in document["features"] if f["properties"]["layer"] == "enterprise"]
-    assert {f["id"] for f in grids} == {f"grid/{g}" for g in session.scalars(select(Grid.id)
-                                                                             .where(Grid.town_id == town.id))}
-    in_town = session.scalar(select(func.count()).select_from(Enterprise)
-                             .join(Region, Region.id == Enterprise.region_id).where(Region.parent_id == town.id))
+    assert {f["id"] for f in grids} == {
+        f"grid/{g}" for g in session.scalars(select(Grid.id).where(Grid.town_id == town.id))
+    }
+    in_town = session.scalar(
+        select(func.count())
+        .select_from(Enterprise)
+        .join(Region, Region.id == Enterprise.region_id)
+        .where(Region.parent_id == town.id)
+    )
     assert len(enterprises) == in_town
 
     mine = next(f for f in grids if f["id"] == f"grid/{grid}")["properties"]
@@ -83,8 +89,9 @@ def test_a_towns_grids_and_enterprises_with_their_colours(client, login, session
     props = retailer["properties"]
     assert props["name"] == demo.retailer.name and props["uscc"] == demo.retailer.uscc
     assert props["risk_label"] == RISK_LABELS[props["risk"]] and props["fill"] == RISK_FILL[props["risk"]]
-    lon, lat = session.execute(select(func.ST_X(Enterprise.location), func.ST_Y(Enterprise.location))
-                               .where(Enterprise.id == demo.retailer.id)).one()
+    lon, lat = session.execute(
+        select(func.ST_X(Enterprise.location), func.ST_Y(Enterprise.location)).where(Enterprise.id == demo.retailer.id)
+    ).one()
     assert math.isclose(retailer["geometry"]["coordinates"][0], lon, abs_tol=1e-7)
     assert math.isclose(retailer["geometry"]["coordinates"][1], lat, abs_tol=1e-7)
 
@@ -106,8 +113,14 @@ def test_the_map_is_scoped_and_wants_a_town_or_district(client, login, session, 
     village = _map(client, login("desk"), region=demo.villages[0].code)
     assert village.status_code == 422 and village.get_json()["errors"][0]["code"] == "riskmap.region_level"
     assert _map(client, login("gridworker1"), region=demo.towns[0].code).status_code == 403
-    create_user(session, username="town2-desk", name="白沙镇内勤", password="anxun-demo", roles=["desk_officer"],
-                region_id=demo.towns[1].id)
+    create_user(
+        session,
+        username="town2-desk",
+        name="白沙镇内勤",
+        password="anxun-demo",
+        roles=["desk_officer"],
+        region_id=demo.towns[1].id,
+    )
     assert _map(client, login("town2-desk"), region=demo.towns[0].code).status_code == 404
     assert _map(client, login("town2-desk"), region=demo.towns[1].code).status_code == 200
     assert _map(client, login("desk"), layer="all").status_code == 422  # region is required

@@ -1,5 +1,6 @@
 """Sync tests run on their own committed copy of the demo database (``committed_app``): pushes
 commit for real, pulls read what other transactions committed."""
+
 import threading
 import time
 import uuid
@@ -19,8 +20,10 @@ class Phone:
     def __init__(self, client, username, device=None):
         self.client = client
         self.device = device or f"{username}-{uuid.uuid4().hex[:6]}"
-        response = client.post("/api/v1/auth/login", json={
-            "username": username, "password": "anxun-demo", "device": {"id": self.device, "platform": "android"}})
+        response = client.post(
+            "/api/v1/auth/login",
+            json={"username": username, "password": "anxun-demo", "device": {"id": self.device, "platform": "android"}},
+        )
         assert response.status_code == 200, response.get_json()
         self.user = response.get_json()["user"]
         self.headers = {"Authorization": f"Bearer {response.get_json()['token']}"}
@@ -86,8 +89,11 @@ def world(db_session):
     from geo.models import GridAssignment
 
     users = {u.username: u for u in db_session.scalars(select(User))}
-    grid_of = dict(db_session.execute(select(GridAssignment.user_id, GridAssignment.grid_id)
-                                      .where(GridAssignment.ended_at.is_(None))).all())
+    grid_of = dict(
+        db_session.execute(
+            select(GridAssignment.user_id, GridAssignment.grid_id).where(GridAssignment.ended_at.is_(None))
+        ).all()
+    )
     retailer = users["enterprise1"].enterprise_id
     return {"users": users, "grid_of": {n: grid_of.get(u.id) for n, u in users.items()}, "retailer": retailer}
 
@@ -102,9 +108,11 @@ def wait_until_blocked(session, what: str, timeout: float = 20.0) -> None:
     while time.monotonic() < deadline:
         # The activity view is cached for the transaction once read (a pull reads it): read it afresh.
         session.execute(text("SELECT pg_stat_clear_snapshot()"))
-        waiting = session.execute(text("""
+        waiting = session.execute(
+            text("""
             SELECT count(*) FROM pg_stat_activity
-             WHERE datname = current_database() AND wait_event_type = 'Lock' AND pid <> pg_backend_pid()""")).scalar()
+             WHERE datname = current_database() AND wait_event_type = 'Lock' AND pid <> pg_backend_pid()""")
+        ).scalar()
         if waiting:
             return
         time.sleep(0.05)

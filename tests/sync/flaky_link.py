@@ -4,6 +4,7 @@ It can be offline, lose an answer after the server sent it, cut a request part-w
 inside its headers, or stand in for a busy gateway (503 + Retry-After); faults are armed per request
 (``fail``). The client tests use it (tests/sync/test_client.py); so can a fault or soak run of many
 phones against a werkzeug or gunicorn server."""
+
 from __future__ import annotations
 
 import socket
@@ -75,13 +76,15 @@ class FlakyLink:
             self.seen.append(entry)
             fault = self._fault_for(lines[0])
             if fault and fault["kind"] == "busy":
-                conn.sendall(b"HTTP/1.1 503 Service Unavailable\r\nRetry-After: %d\r\nContent-Length: 0\r\n"
-                             b"Connection: close\r\n\r\n" % fault["retry_after"])
+                conn.sendall(
+                    b"HTTP/1.1 503 Service Unavailable\r\nRetry-After: %d\r\nContent-Length: 0\r\n"
+                    b"Connection: close\r\n\r\n" % fault["retry_after"]
+                )
                 entry["status"] = 503
                 return
             with socket.create_connection(self.upstream) as upstream:
                 if fault and fault["kind"] == "cut":
-                    upstream.sendall(head + body[:fault["after"]])
+                    upstream.sendall(head + body[: fault["after"]])
                     upstream.shutdown(socket.SHUT_WR)
                     _read_all(upstream)  # the server has dealt with the broken request before the phone retries
                     entry["forwarded"] = fault["after"]
@@ -128,7 +131,7 @@ def _cut_in_headers(answer: bytes, before: str | None, into: int) -> bytes:
     """The answer up to ``into`` bytes into its header line ``before`` (None: the first header line)."""
     head = answer.partition(b"\r\n\r\n")[0]
     at = head.index(b"\r\n") if before is None else head.lower().index(b"\r\n" + before.lower().encode() + b":")
-    return answer[:at + 2 + into]
+    return answer[: at + 2 + into]
 
 
 def _read_all(sock: socket.socket) -> bytes:

@@ -5,6 +5,7 @@ sits ``FlakyLink`` (tests/sync/flaky_link.py), a TCP relay standing for a villag
 offline, lose an answer after the server sent it, cut a request part-way, cut an answer inside its
 headers or stand in for a busy gateway (503 + Retry-After).
 Nothing of ours is mocked: the clients speak HTTP to the app, which commits to PostGIS."""
+
 from __future__ import annotations
 
 import dataclasses
@@ -34,9 +35,19 @@ from tests.sync.payloads import hazard_change, inspection_change
 
 REPO = Path(__file__).resolve().parents[2]
 PUSH, PHOTOS = "POST /api/v1/sync/push", "PUT /api/v1/photos/"
-ORDER = {"action": "order", "deadline": "2026-12-01T00:00:00+08:00", "responsible_person": "店主", "measures": "清理通道"}
-FIVE = {"responsibility": "店主", "measures": "清理通道、增设灭火器", "funds": "2000 元", "deadline": "2026-12-01",
-        "contingency_plan": "停业整改预案"}
+ORDER = {
+    "action": "order",
+    "deadline": "2026-12-01T00:00:00+08:00",
+    "responsible_person": "店主",
+    "measures": "清理通道",
+}
+FIVE = {
+    "responsibility": "店主",
+    "measures": "清理通道、增设灭火器",
+    "funds": "2000 元",
+    "deadline": "2026-12-01",
+    "contingency_plan": "停业整改预案",
+}
 
 
 # --------------------------------------------------------------------------- the network
@@ -126,7 +137,10 @@ def transition(hazard_id, **data) -> dict:
 def test_changes_recorded_offline_go_once_signal_returns(link, field_phone, world, db_session):
     worker = field_phone("gridworker1")
     link.offline = True
-    recorded = [worker.record(hazard_change(world["retailer"], description=f"离线记录 {i}：门口堆放杂物，占用疏散通道")) for i in range(3)]
+    recorded = [
+        worker.record(hazard_change(world["retailer"], description=f"离线记录 {i}：门口堆放杂物，占用疏散通道"))
+        for i in range(3)
+    ]
     with pytest.raises(Unreachable):
         worker.push()
     in_flight = worker.state.pending_batch()
@@ -139,8 +153,11 @@ def test_changes_recorded_offline_go_once_signal_returns(link, field_phone, worl
     assert report.batches[0] == in_flight and len(report.batches) == 2
     assert [c["id"] for c in report.applied] == [c.id for c in recorded] + [later.id]
     assert worker.status()["queued"] == 0 and worker.status()["batch_in_flight"] is None
-    stored = dict(db_session.execute(select(SyncBatch.batch_id, SyncBatch.change_count)
-                                     .where(SyncBatch.device_id == worker.device_id)).all())
+    stored = dict(
+        db_session.execute(
+            select(SyncBatch.batch_id, SyncBatch.change_count).where(SyncBatch.device_id == worker.device_id)
+        ).all()
+    )
     assert stored == {in_flight: 3, report.batches[1]: 1}
     ids = [uuid.UUID(c.id) for c in recorded + [later]]
     assert count(db_session, Hazard, Hazard.id.in_(ids)) == 4
@@ -195,12 +212,19 @@ def test_a_busy_server_is_asked_again_after_the_time_it_names(link, field_phone,
 
 # Where an answer can break off inside its headers: right after the status line, before a header,
 # half-way through the line that gives the body's length, after it (the body then falls short).
-HEADER_CUTS = [(None, 0), ("Date", 0), ("Content-Type", 0), ("Content-Length", 0), ("Content-Length", 9),
-               ("Connection", 0)]
+HEADER_CUTS = [
+    (None, 0),
+    ("Date", 0),
+    ("Content-Type", 0),
+    ("Content-Length", 0),
+    ("Content-Length", 9),
+    ("Connection", 0),
+]
 
 
-def test_a_push_answer_cut_inside_its_headers_counts_as_lost_and_the_batch_goes_again(link, field_phone, world,
-                                                                                      db_session):
+def test_a_push_answer_cut_inside_its_headers_counts_as_lost_and_the_batch_goes_again(
+    link, field_phone, world, db_session
+):
     """The server stored the batch; its answer breaks off inside the headers. http.client takes the
     end of the stream for the end of the headers, so the client sees a 200 without a body, or with
     less of it than announced: a lost answer, not an error. The same batch goes again, applied once."""
@@ -227,8 +251,9 @@ def test_a_pull_page_cut_inside_its_headers_is_asked_for_again(link, field_phone
     assert len({(c["entity"], c["id"]) for c in report.changes}) == len(report.changes)
 
 
-def test_a_long_queue_goes_in_batches_no_larger_than_the_server_advertises(link, field_phone, committed_app, world,
-                                                                           db_session):
+def test_a_long_queue_goes_in_batches_no_larger_than_the_server_advertises(
+    link, field_phone, committed_app, world, db_session
+):
     services = committed_app[0].extensions["anxun"]
     services.settings = dataclasses.replace(services.settings, max_batch_changes=3)
     worker = field_phone("gridworker1")  # learns the limits when it logs in
@@ -263,8 +288,9 @@ def test_a_batch_refused_for_its_size_is_split_and_nothing_is_lost(link, field_p
     assert count(db_session, Hazard, Hazard.id.in_([uuid.UUID(c.id) for c in recorded])) == 5
 
 
-def test_an_expired_token_keeps_the_queue_until_the_user_logs_in_again(link, field_phone, committed_app, world,
-                                                                       db_session):
+def test_an_expired_token_keeps_the_queue_until_the_user_logs_in_again(
+    link, field_phone, committed_app, world, db_session
+):
     clock = committed_app[1]
     worker = field_phone("gridworker1")
     recorded = [worker.record(hazard_change(world["retailer"])) for _ in range(2)]
@@ -317,8 +343,9 @@ def test_a_change_for_a_record_not_yet_on_the_server_waits_in_the_queue(field_ph
 def test_an_inspection_and_the_order_of_the_hazard_it_raised_go_together(field_phone, world, db_session):
     users = world["users"]
     inspector = field_phone("inspector1")
-    inspection, failing = inspection_change(db_session, world["retailer"], [users["inspector1"].id, users["inspector2"].id],
-                                          fail_first=1)
+    inspection, failing = inspection_change(
+        db_session, world["retailer"], [users["inspector1"].id, users["inspector2"].id], fail_first=1
+    )
     derived = str(uuid.uuid5(uuid.UUID(inspection["id"]), failing[0]))
     inspector.record(inspection)
     order = inspector.record(transition(derived, **ORDER))
@@ -372,8 +399,9 @@ def test_a_conflicting_transition_is_rebased_on_current_and_applies(field_phone,
     db_session.expire_all()
     stored = db_session.get(Hazard, uuid.UUID(hazard_id))
     assert (stored.status, stored.version, stored.supervised) == ("submitted", 4, True)
-    actions = db_session.scalars(select(HazardEvent.action).where(HazardEvent.hazard_id == stored.id)
-                                 .order_by(HazardEvent.version)).all()
+    actions = db_session.scalars(
+        select(HazardEvent.action).where(HazardEvent.hazard_id == stored.id).order_by(HazardEvent.version)
+    ).all()
     assert actions == ["report", "order", "supervise", "submit"]
 
 
@@ -402,8 +430,9 @@ def test_an_intent_that_no_longer_applies_is_left_for_the_user(field_phone, worl
     assert db_session.get(Hazard, uuid.UUID(reported.id)).measures == "清理通道"
 
 
-def test_a_stored_answer_retried_late_never_takes_the_local_copy_backwards(link, field_phone, world, db_session,
-                                                                            tmp_path):
+def test_a_stored_answer_retried_late_never_takes_the_local_copy_backwards(
+    link, field_phone, world, db_session, tmp_path
+):
     """inspector1 pulls the hazard (v1); inspector2 orders it (v2); inspector1's stale order meets a
     conflict whose answer is lost; the worker submits the rectification (v3) and inspector1 pulls v3.
     The retry is answered with the stored conflict, ``current`` v2: the copy stays at v3 (the feed will
@@ -445,8 +474,9 @@ def test_a_stored_answer_retried_late_never_takes_the_local_copy_backwards(link,
     pull_until(fresh, lambda: fresh.versions() == inspector.versions(), limit=2000)
 
 
-def test_a_stored_answer_retried_late_does_not_bring_back_a_record_that_left_the_view(link, field_phone, world,
-                                                                                     db_session):
+def test_a_stored_answer_retried_late_does_not_bring_back_a_record_that_left_the_view(
+    link, field_phone, world, db_session
+):
     """The worker's new hazard is stored but the answer is lost; then the hazard is moved to another
     grid, and the worker's pull brings its tombstone. The retry is answered ``applied`` (stored): the
     hazard must not come back into the copy, since no later pull would take it away again."""
@@ -455,8 +485,9 @@ def test_a_stored_answer_retried_late_does_not_bring_back_a_record_that_left_the
     link.fail("lose_answer", PUSH)
     with pytest.raises(Unreachable):
         worker.push()
-    db_session.execute(update(Hazard).where(Hazard.id == uuid.UUID(reported.id))
-                       .values(grid_id=world["grid_of"]["gridworker2"]))
+    db_session.execute(
+        update(Hazard).where(Hazard.id == uuid.UUID(reported.id)).values(grid_id=world["grid_of"]["gridworker2"])
+    )
     db_session.commit()
     tombstone = ("hazard", "delete", reported.id)
     deadline = time.monotonic() + 120
@@ -478,8 +509,9 @@ def test_rebase_replays_the_intents_in_order_on_current():
     rebased, stuck = rules.rebase("hazard", current, [(1, "submit", None), (2, "order", None), (3, "supervise", None)])
     assert [(r.seq, r.base_version) for r in rebased] == [(1, 5), (3, 6)]
     assert [s.seq for s in stuck] == [2]
-    rebased, stuck = rules.rebase("task", {"status": "accepted", "version": 2},
-                                  [(7, "accept", None), (8, "complete", None)])
+    rebased, stuck = rules.rebase(
+        "task", {"status": "accepted", "version": 2}, [(7, "accept", None), (8, "complete", None)]
+    )
     assert [(r.seq, r.base_version) for r in rebased] == [(8, 2)] and [s.seq for s in stuck] == [7]
 
 
@@ -500,7 +532,8 @@ def test_a_recheck_decision_is_rebased_only_onto_the_submission_it_judged():
 
 @pytest.mark.parametrize("pulled_before_pushing", [False, True])
 def test_an_offline_verification_is_not_applied_to_a_rectification_submitted_again(
-        field_phone, committed_app, world, db_session, tmp_path, pulled_before_pushing):
+    field_phone, committed_app, world, db_session, tmp_path, pulled_before_pushing
+):
     """inspector1 verifies (销号) the rectification on the phone, offline. Meanwhile inspector2 sends
     it back (退回) and the worker submits new evidence. inspector1's verification must not close the
     hazard on evidence nobody looked at: it stays with inspector1 as a conflict — also when the phone
@@ -522,8 +555,9 @@ def test_an_offline_verification_is_not_applied_to_a_rectification_submitted_aga
 
     pull_until(inspector, lambda: (inspector.record_of("hazard", reported.id) or {}).get("status") == "submitted")
     verification = inspector.record(transition(reported.id, action="verify", note="现场核实已整改"))
-    pull_until(colleague, lambda: (colleague.record_of("hazard", reported.id) or {}).get("status") == "submitted",
-               limit=2000)
+    pull_until(
+        colleague, lambda: (colleague.record_of("hazard", reported.id) or {}).get("status") == "submitted", limit=2000
+    )
     colleague.record(transition(reported.id, action="reject", note="照片看不清，重新整改"))
     colleague.push()
     clock.advance(hours=3)
@@ -564,9 +598,12 @@ def test_a_photo_upload_resumes_after_a_broken_connection(link, field_phone, wor
     assert report.photos == {"uploaded": [sha], "already_held": [], "failed": []}
     resumed_at = 2 * part + 10_000
     ranges = [r["headers"]["content-range"] for r in link.requests(PHOTOS)]
-    assert ranges[:4] == [f"bytes 0-{part - 1}/{size}", f"bytes {part}-{2 * part - 1}/{size}",
-                          f"bytes {2 * part}-{3 * part - 1}/{size}",
-                          f"bytes {resumed_at}-{min(resumed_at + part, size) - 1}/{size}"]
+    assert ranges[:4] == [
+        f"bytes 0-{part - 1}/{size}",
+        f"bytes {part}-{2 * part - 1}/{size}",
+        f"bytes {2 * part}-{3 * part - 1}/{size}",
+        f"bytes {resumed_at}-{min(resumed_at + part, size) - 1}/{size}",
+    ]
     assert len(link.requests(f"HEAD /api/v1/photos/{sha}")) == 2  # before starting, and after the break
     assert sum(r["forwarded"] for r in link.requests(PHOTOS)) == size  # no byte sent twice
     assert db_session.get(Photo, sha).size_bytes == size
@@ -638,8 +675,11 @@ def test_pull_builds_the_local_copy_and_then_follows_changes(field_phone, world,
     assert worker.record_of("hazard", reported.id)["description"] == "灭火器过期"
 
     # The retailer moves to another grid: a tombstone removes it from the local copy.
-    db_session.execute(update(Enterprise).where(Enterprise.id == world["retailer"])
-                       .values(grid_id=world["grid_of"]["gridworker2"], version=Enterprise.version + 1))
+    db_session.execute(
+        update(Enterprise)
+        .where(Enterprise.id == world["retailer"])
+        .values(grid_id=world["grid_of"]["gridworker2"], version=Enterprise.version + 1)
+    )
     db_session.commit()
     received = pull_until(worker, lambda: retailer not in worker.ids("enterprise"))
     assert ("enterprise", "delete", retailer) in [(c["entity"], c["op"], c["id"]) for c in received]
@@ -656,7 +696,6 @@ def test_a_cursor_the_server_cannot_honour_replaces_the_local_copy(field_phone, 
     report = worker.pull(limit=2000)
     assert report.reset
     assert worker.ids("enterprise") == _in_grid(db_session, world["grid_of"]["gridworker1"])
-
 
 
 def test_a_pull_without_a_cursor_starts_the_local_copy_afresh(field_phone, world, db_session):
@@ -682,8 +721,14 @@ def cli(tmp_path):
     env = os.environ | {"ANXUN_PASSWORD": "anxun-demo"}
 
     def run(*args, expect=0):
-        done = subprocess.run([sys.executable, "-m", "sync", "--state", str(state), "--backoff", "0.01", *args],
-                              cwd=REPO, env=env, capture_output=True, text=True, timeout=300)
+        done = subprocess.run(
+            [sys.executable, "-m", "sync", "--state", str(state), "--backoff", "0.01", *args],
+            cwd=REPO,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=300,
+        )
         assert done.returncode == expect, done.stderr
         return json.loads(done.stdout) if expect == 0 else json.loads(done.stderr)
 
@@ -743,7 +788,9 @@ def test_command_line_says_no_signal_for_answers_cut_short(link, cli, world, tmp
     assert cli("--attempts", "1", "photos", expect=3)["kind"] == "Unreachable"
     assert cli("photos")["uploaded"] == [sha]
     assert [r["headers"]["content-range"].split("-")[0] for r in link.requests(PHOTOS)] == [
-        "bytes 0", f"bytes {1024 * 1024}"]
+        "bytes 0",
+        f"bytes {1024 * 1024}",
+    ]
 
 
 # --------------------------------------------------------------------------- the contract vs the server
@@ -757,4 +804,6 @@ def test_a_major_hazard_is_ordered_with_the_fields_the_contract_names(field_phon
     worker.push()
     inspector.record(transition(reported["id"], **ORDER, five=FIVE) | {"base_version": 1})
     report = inspector.push()
-    assert [c["state"] for c in report.applied] == ["applied"], json.dumps(report.rejected[0]["result"]["errors"], ensure_ascii=False)
+    assert [c["state"] for c in report.applied] == ["applied"], json.dumps(
+        report.rejected[0]["result"]["errors"], ensure_ascii=False
+    )

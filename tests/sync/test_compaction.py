@@ -1,6 +1,7 @@
 """Compaction of the change feed: superseded rows and tombstones older than the retention go, each
 record's latest row stays, a cursor from before the floor answers reset, and a phone that keeps
 pulling is never sent back to the start — not even one whose view sees no change for months."""
+
 import uuid
 from datetime import timedelta
 
@@ -33,25 +34,31 @@ def _age_the_log(db_session, clock, days):
 def _compact(committed_app):
     app, clock, _ = committed_app
     services = app.extensions["anxun"]
-    outcome = run_job(services.session_factory, clock, JobEnv(settings=services.settings), "compact_feed",
-                      runner="pytest")
+    outcome = run_job(
+        services.session_factory, clock, JobEnv(settings=services.settings), "compact_feed", runner="pytest"
+    )
     assert outcome.ok, outcome
     return outcome.result
 
 
 def _rename(db_session, enterprise_id, name):
-    db_session.execute(update(Enterprise).where(Enterprise.id == enterprise_id)
-                       .values(name=name, version=Enterprise.version + 1))
+    db_session.execute(
+        update(Enterprise).where(Enterprise.id == enterprise_id).values(name=name, version=Enterprise.version + 1)
+    )
     db_session.commit()
 
 
 def _rows_of(db_session, entity, entity_id):
-    return db_session.scalar(select(func.count()).select_from(ChangeLogEntry).where(
-        ChangeLogEntry.entity == entity, ChangeLogEntry.entity_id == str(entity_id)))
+    return db_session.scalar(
+        select(func.count())
+        .select_from(ChangeLogEntry)
+        .where(ChangeLogEntry.entity == entity, ChangeLogEntry.entity_id == str(entity_id))
+    )
 
 
-def test_superseded_rows_and_old_tombstones_go_and_every_record_keeps_its_latest(committed_app, db_session, world,
-                                                                                phone):
+def test_superseded_rows_and_old_tombstones_go_and_every_record_keeps_its_latest(
+    committed_app, db_session, world, phone
+):
     clock = committed_app[1]
     before = phone("gridworker1")
     before.pull_all()
@@ -59,9 +66,13 @@ def test_superseded_rows_and_old_tombstones_go_and_every_record_keeps_its_latest
     for name in ("第一次改名", "第二次改名", "第三次改名"):
         _rename(db_session, retailer, name)
     gone = str(uuid.uuid4())
-    db_session.execute(text("INSERT INTO change_log (entity, entity_id, op, version, grid_id) "
-                            "VALUES ('hazard', :id, 'delete', 2, :grid)"),
-                       {"id": gone, "grid": world["grid_of"]["gridworker1"]})
+    db_session.execute(
+        text(
+            "INSERT INTO change_log (entity, entity_id, op, version, grid_id) "
+            "VALUES ('hazard', :id, 'delete', 2, :grid)"
+        ),
+        {"id": gone, "grid": world["grid_of"]["gridworker1"]},
+    )
     db_session.commit()
     in_view = set(db_session.execute(text(LATEST_UPSERTS)).all())
     assert _rows_of(db_session, "enterprise", retailer) >= 4
@@ -91,8 +102,11 @@ def test_a_cursor_before_the_floor_answers_reset_and_a_recent_one_goes_on(commit
     away.pull_all()
     active.pull_all()
     retailer = world["retailer"]
-    db_session.execute(update(Enterprise).where(Enterprise.id == retailer)
-                       .values(grid_id=world["grid_of"]["gridworker2"], version=Enterprise.version + 1))
+    db_session.execute(
+        update(Enterprise)
+        .where(Enterprise.id == retailer)
+        .values(grid_id=world["grid_of"]["gridworker2"], version=Enterprise.version + 1)
+    )
     db_session.commit()
     assert [(c["op"], c["id"]) for c in active.pull_all()] == [("delete", str(retailer))]
     _rename(db_session, retailer, "迁出之后改名")  # supersedes the row that carried the move

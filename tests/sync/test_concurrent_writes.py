@@ -2,6 +2,7 @@
 transaction and then meets a unique violation. A push answers that change as retryable (the rest of
 the batch is applied); REST answers 409. Made deterministic by holding the first transaction open
 until the second is seen waiting on its lock."""
+
 import uuid
 
 from sqlalchemy import func, select, text
@@ -44,15 +45,26 @@ def test_two_officers_registering_one_enterprise_at_once_get_201_and_409(db_sess
     """REST: the unique USCC is checked before the insert; a registration in flight elsewhere slips
     past the check, and its commit turns ours into a unique violation: 409, try again."""
     client = server[0]
-    token = client.post("/api/v1/auth/login", json={"username": "desk", "password": "anxun-demo",
-                                                     "device": {"id": "desk-web", "platform": "web"}}).get_json()
+    token = client.post(
+        "/api/v1/auth/login",
+        json={"username": "desk", "password": "anxun-demo", "device": {"id": "desk-web", "platform": "web"}},
+    ).get_json()
     headers = {"Authorization": f"Bearer {token['token']}"}
-    lon, lat = db_session.execute(select(func.ST_X(Enterprise.location), func.ST_Y(Enterprise.location))
-                                  .where(Enterprise.id == world["retailer"])).one()
-    body = {"name": "同时登记的烟花零售点", "uscc": make_uscc("91500299MA9999997"), "industry": "fireworks",
-            "subtype": "retail", "risk": "orange", "address": "石桥社区", "location": {"lon": lon, "lat": lat}}
-    create_enterprise(db_session, FixedClock(START), principal_of_user(db_session, "desk", "desk-other"),
-                      EnterpriseIn().load(body))
+    lon, lat = db_session.execute(
+        select(func.ST_X(Enterprise.location), func.ST_Y(Enterprise.location)).where(Enterprise.id == world["retailer"])
+    ).one()
+    body = {
+        "name": "同时登记的烟花零售点",
+        "uscc": make_uscc("91500299MA9999997"),
+        "industry": "fireworks",
+        "subtype": "retail",
+        "risk": "orange",
+        "address": "石桥社区",
+        "location": {"lon": lon, "lat": lat},
+    }
+    create_enterprise(
+        db_session, FixedClock(START), principal_of_user(db_session, "desk", "desk-other"), EnterpriseIn().load(body)
+    )
     db_session.flush()
 
     raced = run_while_held(db_session, lambda: client.post("/api/v1/enterprises", headers=headers, json=body))
@@ -95,8 +107,14 @@ def test_a_set_based_run_raced_by_another_phone_falls_back_change_by_change(db_s
     other, _ = inspection_change(db_session, world["retailer"], team)
     # The first phone of inspector1: the same inspection recorded and flushed, not yet committed.
     first = principal_of_user(db_session, "inspector1", "first-phone")
-    record_inspection(db_session, FixedClock(START), first, uuid.UUID(raced["id"]),
-                      InspectionData().load(raced["data"]), geofence_m=300)
+    record_inspection(
+        db_session,
+        FixedClock(START),
+        first,
+        uuid.UUID(raced["id"]),
+        InspectionData().load(raced["data"]),
+        geofence_m=300,
+    )
     db_session.flush()
 
     second = phone("inspector1")
@@ -108,7 +126,13 @@ def test_a_set_based_run_raced_by_another_phone_falls_back_change_by_change(db_s
     assert first_result["status"] == "duplicate", first_result
     assert second_result["status"] == "applied", second_result
     db_session.expire_all()
-    assert db_session.scalar(select(func.count()).select_from(Inspection)
-                             .where(Inspection.id.in_([uuid.UUID(raced["id"]), uuid.UUID(other["id"])]))) == 2
+    assert (
+        db_session.scalar(
+            select(func.count())
+            .select_from(Inspection)
+            .where(Inspection.id.in_([uuid.UUID(raced["id"]), uuid.UUID(other["id"])]))
+        )
+        == 2
+    )
     # The raced one, sent again, is a duplicate: the phone converges.
     assert second.push([raced]).get_json()["results"][0]["status"] == "duplicate"

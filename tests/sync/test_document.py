@@ -1,5 +1,6 @@
 """Real sync answers agree with the OpenAPI document: a push answering each status, and whole pulls
 of two roles, validated against the document's schemas (discriminated unions, GeoJSON geometry)."""
+
 from __future__ import annotations
 
 import uuid
@@ -63,8 +64,17 @@ def test_a_whole_pull_matches_the_document(phone, world, username, conforms):
 def test_a_wrongly_typed_answer_does_not_conform(conforms):
     """The check above can fail: an upsert without its data, a geometry that is no GeoJSON."""
     with pytest.raises(AssertionError):
-        conforms({"changes": [{"entity": "enterprise", "op": "upsert", "id": "x", "version": 1}],
-                  "cursor": "c", "has_more": False, "reset": False}, "PullOut")
+        conforms(
+            {
+                "changes": [{"entity": "enterprise", "op": "upsert", "id": "x", "version": 1}],
+                "cursor": "c",
+                "has_more": False,
+                "reset": False,
+            },
+            "PullOut",
+        )
     with pytest.raises(AssertionError):
-        conforms({"id": str(uuid.uuid4()), "version": 1, "geometry": {"type": "Circle", "coordinates": [1, 2]}},
-                 "GridRecordOut")
+        conforms(
+            {"id": str(uuid.uuid4()), "version": 1, "geometry": {"type": "Circle", "coordinates": [1, 2]}},
+            "GridRecordOut",
+        )

@@ -2,6 +2,7 @@
 loses and cuts answers, a gunicorn worker killed with requests in flight and PostgreSQL crashed
 mid-push on a cluster of the test's own; then nothing lost, nothing applied twice, every phone equal
 to a fresh pull of its user. ``make soak`` runs it with 24 phones for 150 s."""
+
 import shutil
 from dataclasses import asdict
 from pathlib import Path

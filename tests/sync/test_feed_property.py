@@ -7,6 +7,7 @@ once wrapped the horizon (issue 15). Other sessions take transaction ids and sit
 
 ANXUN_FEED_PROPERTY_SECONDS (default 12) and ANXUN_FEED_PROPERTY_SEED set the run; a failure names the
 seed. A longer run with faults is ``make soak`` (bench/soak.py)."""
+
 from __future__ import annotations
 
 import os
@@ -104,16 +105,22 @@ def test_every_reader_ends_equal_to_a_fresh_pull_under_concurrent_writers(commit
         me.pull_all(limit=500)
         fresh = Phone(app.test_client(), name)
         fresh.pull_all(limit=500)
-        behind = {key: (me.records.get(key, {}).get("version"), data.get("version"))
-                  for key, data in fresh.records.items() if me.records.get(key) != data}
+        behind = {
+            key: (me.records.get(key, {}).get("version"), data.get("version"))
+            for key, data in fresh.records.items()
+            if me.records.get(key) != data
+        }
         extra = set(me.records) - set(fresh.records)
-        assert not behind and not extra, (f"seed {seed}, reader {name}: {len(behind)} records differ "
-                                          f"(mine, fresh): {dict(list(behind.items())[:5])}; extra {list(extra)[:5]}; "
-                                          f"counts {counts}")
+        assert not behind and not extra, (
+            f"seed {seed}, reader {name}: {len(behind)} records differ "
+            f"(mine, fresh): {dict(list(behind.items())[:5])}; extra {list(extra)[:5]}; "
+            f"counts {counts}"
+        )
 
 
-def _one_write(me: Phone, username: str, rng: random.Random, shared: list[str], in_grid: list[str], world, clock,
-               tally) -> None:
+def _one_write(
+    me: Phone, username: str, rng: random.Random, shared: list[str], in_grid: list[str], world, clock, tally
+) -> None:
     """One write of the kind this user makes, through push or REST, on a shared hazard where it can."""
     if username == "gridworker1" and rng.random() < 0.4:
         change = hazard_change(rng.choice(in_grid + [str(world["retailer"])]))
@@ -125,8 +132,11 @@ def _one_write(me: Phone, username: str, rng: random.Random, shared: list[str], 
     if username == "desk" and rng.random() < 0.3:
         enterprise = rng.choice(in_grid)
         current = me.client.get(f"/api/v1/enterprises/{enterprise}", headers=me.headers).get_json()
-        answer = me.client.patch(f"/api/v1/enterprises/{enterprise}", headers=me.headers,
-                                 json={"address": f"地址 {rng.randrange(10**6)}", "version": current["version"]})
+        answer = me.client.patch(
+            f"/api/v1/enterprises/{enterprise}",
+            headers=me.headers,
+            json={"address": f"地址 {rng.randrange(10**6)}", "version": current["version"]},
+        )
         tally("applied" if answer.status_code == 200 else "conflict")
         return
     hazard_id = rng.choice(shared)
@@ -141,8 +151,11 @@ def _one_write(me: Phone, username: str, rng: random.Random, shared: list[str], 
         result = me.push([transition(hazard_id, hazard["version"], **data)]).get_json()["results"][0]
         tally(result["status"])
     else:
-        answer = me.client.post(f"/api/v1/hazards/{hazard_id}/transitions", headers=me.headers,
-                                json={"base_version": hazard["version"], **data})
+        answer = me.client.post(
+            f"/api/v1/hazards/{hazard_id}/transitions",
+            headers=me.headers,
+            json={"base_version": hazard["version"], **data},
+        )
         tally("applied" if answer.status_code == 200 else "conflict" if answer.status_code == 409 else "rejected")
 
 

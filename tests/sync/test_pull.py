@@ -1,5 +1,6 @@
 """GET /sync/pull: scoped feed, each record once at its latest version, tombstones, nothing skipped
 when transactions commit out of sequence order, unannounced plans only for their team."""
+
 import uuid
 from datetime import date, datetime, timezone
 
@@ -47,17 +48,22 @@ def test_an_officers_first_pull_is_a_snapshot_and_the_feed_goes_on_after_it(phon
 
     district = db_session.get(Region, world["users"]["desk"].region_id).path
     gone = str(uuid.uuid4())
-    db_session.execute(text("""INSERT INTO change_log (entity, entity_id, op, version, region_path)
+    db_session.execute(
+        text("""INSERT INTO change_log (entity, entity_id, op, version, region_path)
                                VALUES ('hazard', :id, 'delete', 2, CAST(:path AS ltree))"""),
-                       {"id": gone, "path": str(district)})
+        {"id": gone, "path": str(district)},
+    )
     db_session.commit()
     desk, worker = phone("desk"), phone("gridworker1")
     received = []
     while not any(c["entity"] == "enterprise" for c in received):
         received += desk.pull_page(limit=7)["changes"]
     served = next(c["id"] for c in received if c["entity"] == "enterprise")
-    db_session.execute(update(Enterprise).where(Enterprise.id == uuid.UUID(served))
-                       .values(name="快照期间改名", version=Enterprise.version + 1))
+    db_session.execute(
+        update(Enterprise)
+        .where(Enterprise.id == uuid.UUID(served))
+        .values(name="快照期间改名", version=Enterprise.version + 1)
+    )
     db_session.commit()
     hazard = hazard_change(world["retailer"])
     assert worker.push([hazard]).get_json()["results"][0]["status"] == "applied"
@@ -68,8 +74,14 @@ def test_an_officers_first_pull_is_a_snapshot_and_the_feed_goes_on_after_it(phon
     assert keys.count(("enterprise", served)) == 2, "a record changed during the snapshot comes again"
     assert len(keys) - 1 == len(set(keys)), "nothing else comes twice"
     assert desk.records[("enterprise", served)]["name"] == "快照期间改名"
-    in_district = {str(i) for i in db_session.scalars(select(Enterprise.id).join(Region, Region.id == Enterprise.region_id)
-                                                      .where(Region.path.descendant_of(district)))}
+    in_district = {
+        str(i)
+        for i in db_session.scalars(
+            select(Enterprise.id)
+            .join(Region, Region.id == Enterprise.region_id)
+            .where(Region.path.descendant_of(district))
+        )
+    }
     assert desk.ids("enterprise") == in_district and len(in_district) == 400
     assert hazard["id"] in desk.ids("hazard") and len(desk.ids("grid")) == 40
     assert desk.pull_all() == []
@@ -80,8 +92,18 @@ def test_incremental_pull_brings_a_record_once_at_its_latest_version(phone, worl
     worker.pull_all()
     hazard = hazard_change(world["retailer"])
     worker.push([hazard])
-    inspector.push([transition(hazard["id"], 1, action="order", deadline="2026-12-01T00:00:00+08:00",
-                               responsible_person="店主", measures="清理")])
+    inspector.push(
+        [
+            transition(
+                hazard["id"],
+                1,
+                action="order",
+                deadline="2026-12-01T00:00:00+08:00",
+                responsible_person="店主",
+                measures="清理",
+            )
+        ]
+    )
     worker.push([transition(hazard["id"], 2, action="submit", photos=[PHOTO], note="已整改")])
     changes = worker.pull_all()
     mine = [c for c in changes if c["id"] == hazard["id"]]
@@ -98,8 +120,12 @@ def test_out_of_order_commits_are_not_skipped(phone, committed_app, world, db_se
     first, second = uuid.UUID(ids[0]), uuid.UUID(ids[1])
     engine = create_engine(committed_app[2])
     with engine.connect() as t1, engine.connect() as t2:
-        t1.execute(update(Enterprise).where(Enterprise.id == first).values(address="T1 改", version=Enterprise.version + 1))
-        t2.execute(update(Enterprise).where(Enterprise.id == second).values(address="T2 改", version=Enterprise.version + 1))
+        t1.execute(
+            update(Enterprise).where(Enterprise.id == first).values(address="T1 改", version=Enterprise.version + 1)
+        )
+        t2.execute(
+            update(Enterprise).where(Enterprise.id == second).values(address="T2 改", version=Enterprise.version + 1)
+        )
         t2.commit()
         between = worker.pull_all()
         t1.commit()
@@ -128,8 +154,11 @@ def _move_gridworker1_to_gridworker2s_grid(db_session, world):
     old_grid = world["grid_of"]["gridworker1"]
     new_grid = world["grid_of"]["gridworker2"]
     now = datetime.now(timezone.utc)
-    db_session.execute(update(GridAssignment).where(GridAssignment.user_id == world["users"]["gridworker1"].id,
-                                                    GridAssignment.ended_at.is_(None)).values(ended_at=now))
+    db_session.execute(
+        update(GridAssignment)
+        .where(GridAssignment.user_id == world["users"]["gridworker1"].id, GridAssignment.ended_at.is_(None))
+        .values(ended_at=now)
+    )
     db_session.add(GridAssignment(grid_id=new_grid, user_id=world["users"]["gridworker1"].id, assigned_at=now))
     db_session.commit()
     return old_grid, new_grid
@@ -149,8 +178,11 @@ def test_moved_grid_worker_loses_the_old_grid_and_gets_the_new(phone, db_session
 def test_enterprise_moved_out_of_the_grid_comes_as_delete(phone, db_session, world):
     worker = phone("gridworker1")
     worker.pull_all()
-    db_session.execute(update(Enterprise).where(Enterprise.id == world["retailer"])
-                       .values(grid_id=world["grid_of"]["gridworker2"], version=Enterprise.version + 1))
+    db_session.execute(
+        update(Enterprise)
+        .where(Enterprise.id == world["retailer"])
+        .values(grid_id=world["grid_of"]["gridworker2"], version=Enterprise.version + 1)
+    )
     db_session.commit()
     changes = worker.pull_all()
     assert [(c["op"], c["id"]) for c in changes] == [("delete", str(world["retailer"]))]
@@ -161,10 +193,18 @@ def test_enterprise_moved_out_of_the_grid_comes_as_delete(phone, db_session, wor
 
 def test_unannounced_plan_reaches_only_its_team(phone, db_session, world):
     users = world["users"]
-    plan = Plan(id=uuid.uuid4(), kind="unannounced", title="暗查暗访", window_start=date(2026, 11, 23),
-                window_end=date(2026, 11, 30), enterprise_ids=[world["retailer"]],
-                inspector_ids=[users["inspector1"].id, users["inspector2"].id], region_id=users["desk"].region_id,
-                created_by=users["desk"].id, created_at=datetime.now(timezone.utc))
+    plan = Plan(
+        id=uuid.uuid4(),
+        kind="unannounced",
+        title="暗查暗访",
+        window_start=date(2026, 11, 23),
+        window_end=date(2026, 11, 30),
+        enterprise_ids=[world["retailer"]],
+        inspector_ids=[users["inspector1"].id, users["inspector2"].id],
+        region_id=users["desk"].region_id,
+        created_by=users["desk"].id,
+        created_at=datetime.now(timezone.utc),
+    )
     db_session.add(plan)
     db_session.commit()
     for username in ("inspector1", "inspector2", "desk"):
@@ -185,8 +225,9 @@ def test_bad_cursor_and_changed_scope_answer_reset(phone, server, db_session, wo
     worker.pull_all()
     from accounts.models import User
 
-    db_session.execute(update(User).where(User.username == "gridworker1")
-                       .values(region_id=world["users"]["gridworker2"].region_id))
+    db_session.execute(
+        update(User).where(User.username == "gridworker1").values(region_id=world["users"]["gridworker2"].region_id)
+    )
     db_session.commit()
     answer = client.get(f"/api/v1/sync/pull?cursor={worker.cursor}", headers=worker.headers).get_json()
     assert answer["reset"] is True
@@ -210,10 +251,12 @@ def test_positions_are_ordered_as_numbers_when_transaction_ids_gain_a_digit(phon
     grid = world["grid_of"]["gridworker1"]
     planted = {9: str(uuid.uuid4()), 10: str(uuid.uuid4())}
     for txid, entity_id in planted.items():
-        db_session.execute(text("""
+        db_session.execute(
+            text("""
             INSERT INTO change_log (txid, entity, entity_id, op, version, grid_id)
             VALUES (CAST(:txid AS text)::xid8, 'hazard', :id, 'delete', 1, :grid)"""),
-            {"txid": str(txid), "id": entity_id, "grid": grid})
+            {"txid": str(txid), "id": entity_id, "grid": grid},
+        )
     db_session.commit()
     received = phone("gridworker1").pull_all(limit=1)  # one change per page: every page boundary tested
     assert [c["id"] for c in received[:2]] == [planted[9], planted[10]]
@@ -223,9 +266,12 @@ def test_positions_are_ordered_as_numbers_when_transaction_ids_gain_a_digit(phon
 def test_a_new_grid_is_replayed_up_to_the_real_head_of_the_feed(phone, db_session, world):
     """The replay of a newly assigned grid runs up to the newest change; read as text, a change at
     txid 9 would look newer than every real one and the replay would stop before them."""
-    db_session.execute(text("""
+    db_session.execute(
+        text("""
         INSERT INTO change_log (txid, entity, entity_id, op, version)
-        VALUES (CAST('9' AS text)::xid8, 'hazard', :id, 'delete', 1)"""), {"id": str(uuid.uuid4())})
+        VALUES (CAST('9' AS text)::xid8, 'hazard', :id, 'delete', 1)"""),
+        {"id": str(uuid.uuid4())},
+    )
     db_session.commit()
     worker = phone("gridworker1")
     worker.pull_all()
@@ -268,8 +314,9 @@ def unprivileged_app(committed_app, tmp_path):
         owner.dispose()
 
 
-def test_a_hidden_writer_holds_the_feed_back_instead_of_being_skipped(unprivileged_app, committed_app, world,
-                                                                     db_session):
+def test_a_hidden_writer_holds_the_feed_back_instead_of_being_skipped(
+    unprivileged_app, committed_app, world, db_session
+):
     """The API's role cannot see whether another role's session is writing, so the horizon falls back
     to the cluster-wide oldest transaction: the change committed after the hidden writer began waits
     for it, and when the writer commits both arrive — nothing is skipped."""
@@ -280,8 +327,11 @@ def test_a_hidden_writer_holds_the_feed_back_instead_of_being_skipped(unprivileg
     enterprise = sorted(_in_grid(db_session, world["grid_of"]["gridworker1"]))[0]
     superuser = create_engine(committed_app[2])
     with superuser.connect() as hidden:
-        hidden.execute(update(Enterprise).where(Enterprise.id == uuid.UUID(enterprise))
-                       .values(address="另一角色改", version=Enterprise.version + 1))  # holds its xid
+        hidden.execute(
+            update(Enterprise)
+            .where(Enterprise.id == uuid.UUID(enterprise))
+            .values(address="另一角色改", version=Enterprise.version + 1)
+        )  # holds its xid
         hazard = hazard_change(world["retailer"])
         assert worker.push([hazard]).get_json()["results"][0]["status"] == "applied"
         while_open = worker.pull_all()
@@ -304,8 +354,9 @@ def test_writers_that_started_after_the_pulls_snapshot_do_not_wrap_the_horizon(p
     worker.pull_all()
     engine = create_engine(committed_app[2])
     with engine.connect() as a, engine.connect() as d1, engine.connect() as d2:
-        a.execute(text("UPDATE hazards SET description = 'A 改', version = version + 1 WHERE id = :id"),
-                  {"id": first["id"]})
+        a.execute(
+            text("UPDATE hazards SET description = 'A 改', version = version + 1 WHERE id = :id"), {"id": first["id"]}
+        )
         second = hazard_change(world["retailer"])
         assert worker.push([second]).get_json()["results"][0]["status"] == "applied"
         d1.execute(text("SELECT pg_current_xact_id()"))
@@ -333,8 +384,9 @@ def test_a_prepared_transaction_holds_the_feed_back_until_it_commits(phone, comm
     engine = create_engine(committed_app[2])
     gid = f"anxun-test-{uuid.uuid4().hex[:8]}"
     with engine.connect() as a, engine.connect().execution_options(isolation_level="AUTOCOMMIT") as admin:
-        a.execute(text("UPDATE hazards SET description = '两阶段', version = version + 1 WHERE id = :id"),
-                  {"id": first["id"]})
+        a.execute(
+            text("UPDATE hazards SET description = '两阶段', version = version + 1 WHERE id = :id"), {"id": first["id"]}
+        )
         a.execute(text(f"PREPARE TRANSACTION '{gid}'"))
         a.commit()  # the connection is free again; the transaction lives on as prepared
         try:

@@ -1,5 +1,6 @@
 """POST /sync/push: per-change results in order, exactly-once batches, duplicates vs reused ids,
 conflicts with current, retryable unknown references, missing photos, size limits and gzip."""
+
 import dataclasses
 import gzip
 import json
@@ -19,16 +20,18 @@ from tests.sync.payloads import PHOTO, hazard_change, inspection_change, transit
 def test_results_come_one_per_change_in_order(phone, db_session, world):
     inspector = phone("inspector1")
     users = world["users"]
-    inspection, failing = inspection_change(db_session, world["retailer"], [users["inspector1"].id, users["inspector2"].id],
-                                            fail_first=1)
+    inspection, failing = inspection_change(
+        db_session, world["retailer"], [users["inspector1"].id, users["inspector2"].id], fail_first=1
+    )
     derived = str(uuid.uuid5(uuid.UUID(inspection["id"]), failing[0]))
     bad = hazard_change(world["retailer"])
     bad["data"]["level"] = "catastrophic"
     changes = [
         inspection,
         # A later change may refer to a record created earlier in the same batch.
-        transition(derived, 1, action="order", deadline="2026-12-01T00:00:00+08:00", responsible_person="店主",
-                   measures="清理"),
+        transition(
+            derived, 1, action="order", deadline="2026-12-01T00:00:00+08:00", responsible_person="店主", measures="清理"
+        ),
         bad,
         transition(uuid.uuid4(), 1, action="submit", photos=[PHOTO], note="已整改"),
     ]
@@ -101,8 +104,9 @@ def test_two_phones_transition_the_same_hazard(phone, db_session, world):
     assert second["status"] == "conflict" and second["retryable"] is False
     assert second["current"]["status"] == "ordered" and second["version"] == 2
     # Phone B rebases on current: its rectification follow-up now applies.
-    rebased = b.push([transition(hazard["id"], second["version"], action="submit", photos=[PHOTO],
-                                 note="已整改")]).get_json()["results"][0]
+    rebased = b.push(
+        [transition(hazard["id"], second["version"], action="submit", photos=[PHOTO], note="已整改")]
+    ).get_json()["results"][0]
     assert rebased["status"] == "applied" and rebased["version"] == 3
     assert count(db_session, HazardEvent, HazardEvent.hazard_id == uuid.UUID(hazard["id"])) == 3
 
@@ -136,9 +140,13 @@ def test_twenty_phones_with_random_retries_end_with_exactly_their_union(phone, d
     [t.start() for t in threads]
     [t.join() for t in threads]
     assert errors == []
-    stored = {str(i) for i in db_session.scalars(select(Hazard.id).where(Hazard.id.in_([uuid.UUID(i) for i in expected])))}
+    stored = {
+        str(i) for i in db_session.scalars(select(Hazard.id).where(Hazard.id.in_([uuid.UUID(i) for i in expected])))
+    }
     assert stored == expected
-    descriptions = set(db_session.scalars(select(Hazard.description).where(Hazard.id.in_([uuid.UUID(i) for i in expected]))))
+    descriptions = set(
+        db_session.scalars(select(Hazard.description).where(Hazard.id.in_([uuid.UUID(i) for i in expected])))
+    )
     assert descriptions == {"门口堆放杂物"}
     assert count(db_session, SyncBatch, SyncBatch.device_id.like("phone-%")) == len(batches)
 
@@ -174,21 +182,32 @@ def test_limits_gzip_and_bad_bodies(phone, server, world, committed_app):
     client = server[0]
     worker = phone("gridworker1")
     settings = committed_app[0].extensions["anxun"].settings
-    too_many = {"batch_id": "big", "sent_at": "2026-11-22T09:00:00+08:00",
-                "changes": [hazard_change(world["retailer"]) for _ in range(settings.max_batch_changes + 1)]}
+    too_many = {
+        "batch_id": "big",
+        "sent_at": "2026-11-22T09:00:00+08:00",
+        "changes": [hazard_change(world["retailer"]) for _ in range(settings.max_batch_changes + 1)],
+    }
     response = client.post("/api/v1/sync/push", headers=worker.headers, json=too_many)
     assert response.status_code == 413 and response.get_json()["code"] == "sync.batch_too_large"
     # A gzip bomb: 64 MiB of zeros in about 64 KiB. Refused after inflating at most the limit.
     bomb = gzip.compress(b'{"batch_id": "x", "changes": [' + b" " * (64 * 1024 * 1024) + b"]}", 9)
     assert len(bomb) < 200_000
-    response = client.post("/api/v1/sync/push", data=bomb,
-                           headers={**worker.headers, "Content-Encoding": "gzip", "Content-Type": "application/json"})
+    response = client.post(
+        "/api/v1/sync/push",
+        data=bomb,
+        headers={**worker.headers, "Content-Encoding": "gzip", "Content-Type": "application/json"},
+    )
     assert response.status_code == 413 and response.get_json()["code"] == "sync.batch_too_large"
     good = {"batch_id": "gz", "sent_at": "2026-11-22T09:00:00+08:00", "changes": [hazard_change(world["retailer"])]}
-    response = client.post("/api/v1/sync/push", data=gzip.compress(json.dumps(good).encode()),
-                           headers={**worker.headers, "Content-Encoding": "gzip", "Content-Type": "application/json"})
+    response = client.post(
+        "/api/v1/sync/push",
+        data=gzip.compress(json.dumps(good).encode()),
+        headers={**worker.headers, "Content-Encoding": "gzip", "Content-Type": "application/json"},
+    )
     assert response.status_code == 200 and response.get_json()["results"][0]["status"] == "applied"
-    not_json = client.post("/api/v1/sync/push", data=b"{nope", headers={**worker.headers, "Content-Type": "application/json"})
+    not_json = client.post(
+        "/api/v1/sync/push", data=b"{nope", headers={**worker.headers, "Content-Type": "application/json"}
+    )
     assert not_json.status_code == 400 and not_json.get_json()["code"] == "sync.bad_body"
     not_gzip = client.post("/api/v1/sync/push", data=b"plain", headers={**worker.headers, "Content-Encoding": "gzip"})
     assert not_gzip.status_code == 400
@@ -203,20 +222,52 @@ def test_patrol_and_task_changes(phone, db_session, world):
 
     worker = phone("gridworker1")
     user_id = world["users"]["gridworker1"].id
-    task = Task(kind="patrol", title="巡查", assignee_id=user_id, target_entity="enterprise",
-                target_id=world["retailer"], enterprise_id=world["retailer"], due=datetime(2026, 11, 30, tzinfo=timezone.utc),
-                period_key="2026-W48", created_at=datetime.now(timezone.utc), updated_at=datetime.now(timezone.utc))
+    task = Task(
+        kind="patrol",
+        title="巡查",
+        assignee_id=user_id,
+        target_entity="enterprise",
+        target_id=world["retailer"],
+        enterprise_id=world["retailer"],
+        due=datetime(2026, 11, 30, tzinfo=timezone.utc),
+        period_key="2026-W48",
+        created_at=datetime.now(timezone.utc),
+        updated_at=datetime.now(timezone.utc),
+    )
     db_session.add(task)
     db_session.commit()
     patrol_id = str(uuid.uuid4())
-    patrol = {"entity": "patrol", "op": "create", "id": patrol_id, "recorded_at": "2026-11-22T09:00:00+08:00",
-              "data": {"grid_id": str(world["grid_of"]["gridworker1"]), "started_at": "2026-11-22T08:00:00+08:00",
-                       "ended_at": "2026-11-22T09:00:00+08:00", "track": None,
-                       "visits": [{"enterprise_id": str(world["retailer"]), "at": "2026-11-22T08:30:00+08:00",
-                                   "location": None, "outcome": "normal", "note": "", "photos": []}], "notes": ""}}
-    complete = {"entity": "task", "op": "transition", "id": str(task.id), "base_version": 1,
-                "recorded_at": "2026-11-22T09:00:00+08:00",
-                "data": {"action": "complete", "note": "", "result": {"entity": "patrol", "id": patrol_id}}}
+    patrol = {
+        "entity": "patrol",
+        "op": "create",
+        "id": patrol_id,
+        "recorded_at": "2026-11-22T09:00:00+08:00",
+        "data": {
+            "grid_id": str(world["grid_of"]["gridworker1"]),
+            "started_at": "2026-11-22T08:00:00+08:00",
+            "ended_at": "2026-11-22T09:00:00+08:00",
+            "track": None,
+            "visits": [
+                {
+                    "enterprise_id": str(world["retailer"]),
+                    "at": "2026-11-22T08:30:00+08:00",
+                    "location": None,
+                    "outcome": "normal",
+                    "note": "",
+                    "photos": [],
+                }
+            ],
+            "notes": "",
+        },
+    }
+    complete = {
+        "entity": "task",
+        "op": "transition",
+        "id": str(task.id),
+        "base_version": 1,
+        "recorded_at": "2026-11-22T09:00:00+08:00",
+        "data": {"action": "complete", "note": "", "result": {"entity": "patrol", "id": patrol_id}},
+    }
     answer = worker.push([patrol, complete]).get_json()
     assert [r["status"] for r in answer["results"]] == ["applied", "applied"]
     db_session.expire_all()
@@ -231,8 +282,12 @@ def test_batch_limits_are_set_by_the_operator_and_advertised(committed_app, worl
     from tests.sync.conftest import Phone
 
     app, clock, url = committed_app
-    settings = Settings.from_env({"ANXUN_MAX_BATCH_CHANGES": "2", "ANXUN_MAX_BATCH_BYTES": "65536"},
-                                 database_url=url, testing=True, photo_root=str(tmp_path / "photos-limits"))
+    settings = Settings.from_env(
+        {"ANXUN_MAX_BATCH_CHANGES": "2", "ANXUN_MAX_BATCH_BYTES": "65536"},
+        database_url=url,
+        testing=True,
+        photo_root=str(tmp_path / "photos-limits"),
+    )
     limited = create_app(settings, clock=clock)
     try:
         worker = Phone(limited.test_client(), "gridworker1")

@@ -4,6 +4,7 @@ outside scope, hazard transitions and other kinds in between — pushed into two
 database, one change by change (``push_set_based`` off), one set-based; the answers and the rows
 written (inspections, hazards, events, patrols and visits, photo references, audit, change feed,
 stored answers) must be identical, but for serial ids."""
+
 from __future__ import annotations
 
 import contextlib
@@ -26,12 +27,40 @@ from tests.answers import failing_answer, passing_answer
 from tests.conftest import START, clone_database, drop_database
 
 # Table -> columns that legitimately differ (serial ids, the feed's position and its database-clock time).
-TABLES = {"inspections": [], "hazards": [], "hazard_events": ["id"], "patrols": [], "patrol_visits": ["id"],
-          "photo_refs": [], "photos": [], "audit_log": ["id"], "change_log": ["seq", "txid", "at"], "sync_batches": []}
+TABLES = {
+    "inspections": [],
+    "hazards": [],
+    "hazard_events": ["id"],
+    "patrols": [],
+    "patrol_visits": ["id"],
+    "photo_refs": [],
+    "photos": [],
+    "audit_log": ["id"],
+    "change_log": ["seq", "txid", "at"],
+    "sync_batches": [],
+}
 
-OPS = ("inspection", "inspection", "inspection", "patrol", "patrol", "bad_answers", "schema_error",
-       "unknown_enterprise", "outside_scope", "repeat", "reuse", "transition", "unknown_hazard", "hazard",
-       "recheck", "supersedes", "patrol_bad_grid", "patrol_unknown_visit", "twice_in_batch")
+OPS = (
+    "inspection",
+    "inspection",
+    "inspection",
+    "patrol",
+    "patrol",
+    "bad_answers",
+    "schema_error",
+    "unknown_enterprise",
+    "outside_scope",
+    "repeat",
+    "reuse",
+    "transition",
+    "unknown_hazard",
+    "hazard",
+    "recheck",
+    "supersedes",
+    "patrol_bad_grid",
+    "patrol_unknown_visit",
+    "twice_in_batch",
+)
 
 
 class Side:
@@ -42,25 +71,34 @@ class Side:
         from config.settings import Settings
 
         self.url = clone_database(server_url, template_url)
-        settings = Settings.from_env({}, database_url=self.url, testing=True, photo_root=str(photo_root),
-                                     push_set_based=set_based)
+        settings = Settings.from_env(
+            {}, database_url=self.url, testing=True, photo_root=str(photo_root), push_set_based=set_based
+        )
         self.app = create_app(settings, clock=FixedClock(START))
         self.client = self.app.test_client()
         self.headers = {}
         for username in ("gridworker1", "inspector1"):
-            reply = self.client.post("/api/v1/auth/login", json={
-                "username": username, "password": "anxun-demo", "device": {"id": f"eq-{username}", "platform": "android"}})
+            reply = self.client.post(
+                "/api/v1/auth/login",
+                json={
+                    "username": username,
+                    "password": "anxun-demo",
+                    "device": {"id": f"eq-{username}", "platform": "android"},
+                },
+            )
             assert reply.status_code == 200, reply.get_json()
             self.headers[username] = {"Authorization": f"Bearer {reply.get_json()['token']}"}
         # Photos the server holds: one gridworker1 uploaded (named by them, a vouched reference), one
         # inspector2 did (held, but not gridworker1's to vouch for).
         with self.app.extensions["anxun"].engine.begin() as conn:
             for sha, username in HELD.items():
-                conn.execute(text("""
+                conn.execute(
+                    text("""
                     INSERT INTO photos (sha256, mime, size_bytes, width, height, orientation, uploaded_by, uploaded_at,
                                         thumb_stored)
                     SELECT :sha, 'image/jpeg', 1000, 10, 10, 1, id, :at, true FROM users WHERE username = :username"""),
-                             {"sha": sha, "username": username, "at": START})
+                    {"sha": sha, "username": username, "at": START},
+                )
 
     def __repr__(self):
         return f"Side({self.url.rsplit('/', 1)[-1]})"
@@ -76,9 +114,11 @@ class Side:
         with engine.connect() as conn:
             for table, ignored in TABLES.items():
                 drop = "".join(f" - '{c}'" for c in ignored)
-                out[table] = conn.execute(text(
-                    f"SELECT coalesce(jsonb_agg(x ORDER BY x::text), '[]') FROM (SELECT to_jsonb(t){drop} AS x FROM {table} t) s"
-                )).scalar()
+                out[table] = conn.execute(
+                    text(
+                        f"SELECT coalesce(jsonb_agg(x ORDER BY x::text), '[]') FROM (SELECT to_jsonb(t){drop} AS x FROM {table} t) s"
+                    )
+                ).scalar()
         return out
 
     def close(self, server_url):
@@ -104,10 +144,16 @@ def demo_world(sides):
     engine = create_engine(sides[0].url)
     with Session(engine) as session:
         users = {u.username: u.id for u in session.scalars(select(User))}
-        grid = session.scalar(select(GridAssignment.grid_id).where(GridAssignment.user_id == users["gridworker1"],
-                                                                   GridAssignment.ended_at.is_(None)))
-        other_grid = session.scalar(select(GridAssignment.grid_id).where(
-            GridAssignment.user_id == users["gridworker3"], GridAssignment.ended_at.is_(None)))
+        grid = session.scalar(
+            select(GridAssignment.grid_id).where(
+                GridAssignment.user_id == users["gridworker1"], GridAssignment.ended_at.is_(None)
+            )
+        )
+        other_grid = session.scalar(
+            select(GridAssignment.grid_id).where(
+                GridAssignment.user_id == users["gridworker3"], GridAssignment.ended_at.is_(None)
+            )
+        )
 
         def described(enterprises):
             out = []
@@ -118,14 +164,27 @@ def demo_world(sides):
                 template = template_for_inspection(session, latest[0]["code"], latest[0]["version"])
                 items = [i for i in template.items if i.applies_to(e.subtype)]
                 from geoalchemy2.shape import to_shape
+
                 point = to_shape(e.location) if e.location is not None else None
-                out.append({"id": str(e.id), "template": template, "items": items,
-                            "lon": point.x if point else None, "lat": point.y if point else None})
+                out.append(
+                    {
+                        "id": str(e.id),
+                        "template": template,
+                        "items": items,
+                        "lon": point.x if point else None,
+                        "lat": point.y if point else None,
+                    }
+                )
             return out
 
-        mine = described(session.scalars(select(Enterprise).where(Enterprise.grid_id == grid).order_by(Enterprise.uscc).limit(6)))
-        elsewhere = described(session.scalars(select(Enterprise).where(Enterprise.grid_id == other_grid)
-                                              .order_by(Enterprise.uscc).limit(1)))
+        mine = described(
+            session.scalars(select(Enterprise).where(Enterprise.grid_id == grid).order_by(Enterprise.uscc).limit(6))
+        )
+        elsewhere = described(
+            session.scalars(
+                select(Enterprise).where(Enterprise.grid_id == other_grid).order_by(Enterprise.uscc).limit(1)
+            )
+        )
     engine.dispose()
     assert mine and elsewhere
     return {"users": users, "grid": str(grid), "other_grid": str(other_grid), "mine": mine, "elsewhere": elsewhere}
@@ -164,31 +223,72 @@ class Generator:
         location = None
         if enterprise["lon"] is not None and rng.random() < 0.7:
             far = rng.random() < 0.3
-            location = {"lon": round(enterprise["lon"] + (0.01 if far else 0.0001), 7),
-                        "lat": round(enterprise["lat"], 7), "crs": rng.choice(("wgs84", "gcj02")), "accuracy_m": 10}
-        change = {"entity": "inspection", "op": "create", "id": str(uuid.uuid4()), "recorded_at": STAMP.format(40),
-                  "data": {"enterprise_id": enterprise["id"], "kind": kind, "plan_id": None,
-                           "checklist": {"code": enterprise["template"].code, "version": enterprise["template"].version},
-                           "inspectors": [str(i) for i in inspectors], "started_at": STAMP.format(rng.randrange(0, 30)),
-                           "finished_at": STAMP.format(40), "location": location, "answers": answers,
-                           "photos": [_sha(rng) for _ in range(rng.randrange(0, 3))],
-                           "remarks": rng.choice(("", "企业负责人在场")), "supersedes": None}}
+            location = {
+                "lon": round(enterprise["lon"] + (0.01 if far else 0.0001), 7),
+                "lat": round(enterprise["lat"], 7),
+                "crs": rng.choice(("wgs84", "gcj02")),
+                "accuracy_m": 10,
+            }
+        change = {
+            "entity": "inspection",
+            "op": "create",
+            "id": str(uuid.uuid4()),
+            "recorded_at": STAMP.format(40),
+            "data": {
+                "enterprise_id": enterprise["id"],
+                "kind": kind,
+                "plan_id": None,
+                "checklist": {"code": enterprise["template"].code, "version": enterprise["template"].version},
+                "inspectors": [str(i) for i in inspectors],
+                "started_at": STAMP.format(rng.randrange(0, 30)),
+                "finished_at": STAMP.format(40),
+                "location": location,
+                "answers": answers,
+                "photos": [_sha(rng) for _ in range(rng.randrange(0, 3))],
+                "remarks": rng.choice(("", "企业负责人在场")),
+                "supersedes": None,
+            },
+        }
         self.inspections.append((change, enterprise, sorted(failing)))
         return change
 
     def patrol(self, rng, grid=None, visited=None) -> dict:
         enterprises = rng.sample(self.world["mine"], min(len(self.world["mine"]), rng.randrange(1, 4)))
-        visits = [{"enterprise_id": visited or e["id"], "at": STAMP.format(10 + n),
-                   "location": ({"lon": e["lon"], "lat": e["lat"], "crs": "wgs84", "accuracy_m": 10}
-                                if e["lon"] is not None and rng.random() < 0.7 else None),
-                   "outcome": rng.choice(("normal", "hazard_found")), "note": "",
-                   "photos": [_sha(rng)] if rng.random() < 0.4 else []} for n, e in enumerate(enterprises)]
-        return {"entity": "patrol", "op": "create", "id": str(uuid.uuid4()), "recorded_at": STAMP.format(50),
-                "data": {"grid_id": grid or self.world["grid"], "started_at": STAMP.format(0),
-                         "ended_at": STAMP.format(50),
-                         "track": {"crs": "gcj02", "coordinates": [[107.8, 30.7], [107.801, 30.701]],
-                                   "times": [STAMP.format(0), STAMP.format(5)]} if rng.random() < 0.5 else None,
-                         "visits": visits, "notes": ""}}
+        visits = [
+            {
+                "enterprise_id": visited or e["id"],
+                "at": STAMP.format(10 + n),
+                "location": (
+                    {"lon": e["lon"], "lat": e["lat"], "crs": "wgs84", "accuracy_m": 10}
+                    if e["lon"] is not None and rng.random() < 0.7
+                    else None
+                ),
+                "outcome": rng.choice(("normal", "hazard_found")),
+                "note": "",
+                "photos": [_sha(rng)] if rng.random() < 0.4 else [],
+            }
+            for n, e in enumerate(enterprises)
+        ]
+        return {
+            "entity": "patrol",
+            "op": "create",
+            "id": str(uuid.uuid4()),
+            "recorded_at": STAMP.format(50),
+            "data": {
+                "grid_id": grid or self.world["grid"],
+                "started_at": STAMP.format(0),
+                "ended_at": STAMP.format(50),
+                "track": {
+                    "crs": "gcj02",
+                    "coordinates": [[107.8, 30.7], [107.801, 30.701]],
+                    "times": [STAMP.format(0), STAMP.format(5)],
+                }
+                if rng.random() < 0.5
+                else None,
+                "visits": visits,
+                "notes": "",
+            },
+        }
 
     def derived_hazard(self, rng):
         failed = [(c, item) for c, _, items in self.inspections for item in items]
@@ -230,23 +330,62 @@ class Generator:
         elif op == "transition":
             hazard = self.derived_hazard(rng) or uuid.uuid4()
             if username == "inspector1":
-                data = {"action": "order", "deadline": "2026-12-01T00:00:00+08:00", "responsible_person": "店主",
-                        "measures": "清理", "five": {"responsibility": "店主", "measures": "清理", "funds": "100元",
-                                                   "deadline": "2026-12-01T00:00:00+08:00", "contingency_plan": "有"}}
+                data = {
+                    "action": "order",
+                    "deadline": "2026-12-01T00:00:00+08:00",
+                    "responsible_person": "店主",
+                    "measures": "清理",
+                    "five": {
+                        "responsibility": "店主",
+                        "measures": "清理",
+                        "funds": "100元",
+                        "deadline": "2026-12-01T00:00:00+08:00",
+                        "contingency_plan": "有",
+                    },
+                }
                 base = 1
             else:
                 data = {"action": "submit", "photos": [_sha(rng)], "note": "已整改"}
                 base = 2
-            made = [{"entity": "hazard", "op": "transition", "id": str(hazard), "base_version": base,
-                     "recorded_at": STAMP.format(55), "data": data}]
+            made = [
+                {
+                    "entity": "hazard",
+                    "op": "transition",
+                    "id": str(hazard),
+                    "base_version": base,
+                    "recorded_at": STAMP.format(55),
+                    "data": data,
+                }
+            ]
         elif op == "unknown_hazard":
-            made = [{"entity": "hazard", "op": "transition", "id": str(uuid.uuid4()), "base_version": 1,
-                     "recorded_at": STAMP.format(55), "data": {"action": "submit", "photos": [_sha(rng)], "note": "x"}}]
+            made = [
+                {
+                    "entity": "hazard",
+                    "op": "transition",
+                    "id": str(uuid.uuid4()),
+                    "base_version": 1,
+                    "recorded_at": STAMP.format(55),
+                    "data": {"action": "submit", "photos": [_sha(rng)], "note": "x"},
+                }
+            ]
         elif op == "hazard":
             enterprise = rng.choice(world["mine"])
-            made = [{"entity": "hazard", "op": "create", "id": str(uuid.uuid4()), "recorded_at": STAMP.format(20),
-                     "data": {"enterprise_id": enterprise["id"], "level": "general", "description": "门口堆放杂物",
-                              "location": None, "photos": [_sha(rng)], "found_at": STAMP.format(20)}}]
+            made = [
+                {
+                    "entity": "hazard",
+                    "op": "create",
+                    "id": str(uuid.uuid4()),
+                    "recorded_at": STAMP.format(20),
+                    "data": {
+                        "enterprise_id": enterprise["id"],
+                        "level": "general",
+                        "description": "门口堆放杂物",
+                        "location": None,
+                        "photos": [_sha(rng)],
+                        "found_at": STAMP.format(20),
+                    },
+                }
+            ]
         elif op == "recheck" and self.inspections:
             _, enterprise, _ = rng.choice(self.inspections)
             made = [self.inspection(rng, username, enterprise=enterprise, kind="recheck")]
@@ -268,13 +407,19 @@ class Generator:
         return made
 
 
-batches = st.lists(st.tuples(st.sampled_from(("gridworker1", "inspector1")),
-                             st.lists(st.tuples(st.sampled_from(OPS), st.integers(0, 2**32)), min_size=1, max_size=12)),
-                   min_size=1, max_size=3)
+batches = st.lists(
+    st.tuples(
+        st.sampled_from(("gridworker1", "inspector1")),
+        st.lists(st.tuples(st.sampled_from(OPS), st.integers(0, 2**32)), min_size=1, max_size=12),
+    ),
+    min_size=1,
+    max_size=3,
+)
 
 
-@hsettings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture,
-                                                                   HealthCheck.too_slow])
+@hsettings(
+    max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow]
+)
 @given(batches=batches, store_at_once=st.sampled_from((1, 3, push.STORE_AT_ONCE)))
 def test_set_based_push_answers_and_stores_exactly_as_change_by_change(sides, demo_world, batches, store_at_once):
     one_by_one, set_based = sides
@@ -335,8 +480,12 @@ def test_the_generated_batches_reach_every_kind_of_answer(sides, demo_world):
     codes = {r.get("code") for r in expected["results"]}
     assert {"applied", "duplicate", "rejected"} <= statuses
     assert {"sync.id_reused", "validation", "sync.unknown_reference", "scope.not_visible"} <= codes | {
-        e["code"] for r in expected["results"] for e in r.get("errors", [])}
+        e["code"] for r in expected["results"] for e in r.get("errors", [])
+    }
     assert expected["missing_photos"]
     with sides[1].app.extensions["anxun"].engine.connect() as conn:  # held photos named, vouched and not
-        assert set(conn.execute(text("SELECT DISTINCT vouched FROM photo_refs WHERE sha256 = ANY(:held)"),
-                                {"held": sorted(HELD)}).scalars()) == {True, False}
+        assert set(
+            conn.execute(
+                text("SELECT DISTINCT vouched FROM photo_refs WHERE sha256 = ANY(:held)"), {"held": sorted(HELD)}
+            ).scalars()
+        ) == {True, False}

@@ -3,6 +3,7 @@
 Revision ID: 0002_checklists
 Revises: 0001
 """
+
 from alembic import op
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql

@@ -3,6 +3,7 @@
 Revision ID: 0004_photos
 Revises: 0002_checklists
 """
+
 from alembic import op
 import sqlalchemy as sa
 from geoalchemy2 import Geometry
@@ -22,8 +23,18 @@ def upgrade() -> None:
         sa.Column("width", sa.Integer(), nullable=False),
         sa.Column("height", sa.Integer(), nullable=False),
         sa.Column("taken_at", sa.DateTime(timezone=True), nullable=True),
-        sa.Column("gps", Geometry(geometry_type="POINT", srid=4326, dimension=2, spatial_index=False,
-                                  from_text="ST_GeomFromEWKT", name="geometry"), nullable=True),
+        sa.Column(
+            "gps",
+            Geometry(
+                geometry_type="POINT",
+                srid=4326,
+                dimension=2,
+                spatial_index=False,
+                from_text="ST_GeomFromEWKT",
+                name="geometry",
+            ),
+            nullable=True,
+        ),
         sa.Column("altitude_m", sa.Float(), nullable=True),
         sa.Column("orientation", sa.SmallInteger(), nullable=False),
         sa.Column("camera", sa.String(length=200), nullable=True),

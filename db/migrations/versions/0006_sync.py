@@ -3,6 +3,7 @@
 Revision ID: 0006_sync
 Revises: 0005_inspections
 """
+
 from alembic import op
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql
@@ -129,8 +130,15 @@ CREATE TRIGGER change_log AFTER INSERT OR UPDATE ON checklist_templates
 """
 
 TABLES = ["enterprises", "grids", "grid_assignments", "hazards", "tasks", "plans", "checklist_templates"]
-FUNCTIONS = ["log_enterprise_change", "log_grid_change", "log_grid_assignment_change", "log_hazard_change",
-             "log_task_change", "log_plan_change", "log_checklist_change"]
+FUNCTIONS = [
+    "log_enterprise_change",
+    "log_grid_change",
+    "log_grid_assignment_change",
+    "log_hazard_change",
+    "log_task_change",
+    "log_plan_change",
+    "log_checklist_change",
+]
 
 
 def upgrade() -> None:

@@ -3,6 +3,7 @@
 Revision ID: 0007_jobs
 Revises: 0006_sync
 """
+
 from alembic import op
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql
@@ -49,8 +50,9 @@ def upgrade() -> None:
         sa.Column("rank", sa.Integer(), nullable=False),
         sa.Column("rank_of", sa.Integer(), nullable=False),
         sa.Column("office", postgresql.JSONB(astext_type=sa.Text()), nullable=False),
-        sa.ForeignKeyConstraint(["region_id"], ["regions.id"], name=op.f("fk_monthly_figures_region_id_regions"),
-                                ondelete="CASCADE"),
+        sa.ForeignKeyConstraint(
+            ["region_id"], ["regions.id"], name=op.f("fk_monthly_figures_region_id_regions"), ondelete="CASCADE"
+        ),
         sa.PrimaryKeyConstraint("region_id", "month", name=op.f("pk_monthly_figures")),
     )
 

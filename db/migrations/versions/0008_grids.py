@@ -3,6 +3,7 @@
 Revision ID: 0008_grids
 Revises: 0007_jobs
 """
+
 from alembic import op
 
 revision = "0008_grids"

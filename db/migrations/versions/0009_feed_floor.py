@@ -3,6 +3,7 @@
 Revision ID: 0009_feed_floor
 Revises: 0008_grids
 """
+
 import sqlalchemy as sa
 from alembic import op
 

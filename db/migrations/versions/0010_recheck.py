@@ -3,6 +3,7 @@
 Revision ID: 0010_recheck
 Revises: 0009_feed_floor
 """
+
 import sqlalchemy as sa
 from alembic import op
 from sqlalchemy.dialects import postgresql
@@ -14,8 +15,12 @@ depends_on = None
 
 
 def upgrade() -> None:
-    op.add_column("inspections", sa.Column("rechecked", postgresql.JSONB(astext_type=sa.Text()),
-                                           server_default=sa.text("'[]'::jsonb"), nullable=False))
+    op.add_column(
+        "inspections",
+        sa.Column(
+            "rechecked", postgresql.JSONB(astext_type=sa.Text()), server_default=sa.text("'[]'::jsonb"), nullable=False
+        ),
+    )
 
 
 def downgrade() -> None:

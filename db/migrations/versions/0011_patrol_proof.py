@@ -3,6 +3,7 @@
 Revision ID: 0011_patrol_proof
 Revises: 0010_recheck
 """
+
 import sqlalchemy as sa
 from alembic import op
 
@@ -17,8 +18,9 @@ DEFAULT_GEOFENCE_M = 300
 
 def upgrade() -> None:
     op.add_column("patrol_visits", sa.Column("outside_geofence", sa.Boolean(), nullable=True))
-    op.execute(f"UPDATE patrol_visits SET outside_geofence = distance_m > {DEFAULT_GEOFENCE_M} "
-               "WHERE distance_m IS NOT NULL")
+    op.execute(
+        f"UPDATE patrol_visits SET outside_geofence = distance_m > {DEFAULT_GEOFENCE_M} WHERE distance_m IS NOT NULL"
+    )
 
 
 def downgrade() -> None:

@@ -3,6 +3,7 @@
 Revision ID: 0012_people
 Revises: 0011_patrol_proof
 """
+
 import sqlalchemy as sa
 from alembic import op
 

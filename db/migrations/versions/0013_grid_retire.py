@@ -3,6 +3,7 @@
 Revision ID: 0013_grid_retire
 Revises: 0012_people
 """
+
 import sqlalchemy as sa
 from alembic import op
 
@@ -44,8 +45,10 @@ END $$;
 
 # A retired grid is logged as a delete: its row stays, but phones drop it (the assignment trigger fires
 # while its assignments are closed, so it follows the same rule).
-FEED = _feed("CASE WHEN NEW.retired_at IS NULL THEN 'upsert' ELSE 'delete' END",
-             "CASE WHEN g.retired_at IS NULL THEN 'upsert' ELSE 'delete' END")
+FEED = _feed(
+    "CASE WHEN NEW.retired_at IS NULL THEN 'upsert' ELSE 'delete' END",
+    "CASE WHEN g.retired_at IS NULL THEN 'upsert' ELSE 'delete' END",
+)
 # As 0006_sync made them.
 FEED_BEFORE = _feed("'upsert'", "'upsert'")
 

@@ -3,6 +3,7 @@
 Revision ID: 0014_photo_ref_grants
 Revises: 0013_grid_retire
 """
+
 import sqlalchemy as sa
 from alembic import op
 

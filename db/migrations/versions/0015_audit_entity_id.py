@@ -4,6 +4,7 @@ device with an id of 65–128 characters failed with a 500)
 Revision ID: 0015_audit_entity_id
 Revises: 0014_photo_ref_grants
 """
+
 import sqlalchemy as sa
 from alembic import op
 
@@ -16,10 +17,8 @@ depends_on = None
 def upgrade() -> None:
     # Widening a varchar rewrites nothing and fires no trigger (the log's append-only triggers are
     # on UPDATE and DELETE of rows).
-    op.alter_column("audit_log", "entity_id", type_=sa.String(128), existing_type=sa.String(64),
-                    existing_nullable=True)
+    op.alter_column("audit_log", "entity_id", type_=sa.String(128), existing_type=sa.String(64), existing_nullable=True)
 
 
 def downgrade() -> None:
-    op.alter_column("audit_log", "entity_id", type_=sa.String(64), existing_type=sa.String(128),
-                    existing_nullable=True)
+    op.alter_column("audit_log", "entity_id", type_=sa.String(64), existing_type=sa.String(128), existing_nullable=True)

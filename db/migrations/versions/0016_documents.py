@@ -4,6 +4,7 @@
 Revision ID: 0016_documents
 Revises: 0015_audit_entity_id
 """
+
 import sqlalchemy as sa
 from alembic import op
 from sqlalchemy.dialects import postgresql
@@ -45,8 +46,10 @@ def upgrade() -> None:
         sa.Column("grid_id", UUID, sa.ForeignKey("grids.id", ondelete="SET NULL"), nullable=True),
         sa.Column("version", sa.Integer, nullable=False, server_default="1"),
         sa.CheckConstraint("procedure IN ('simple','general')", name=op.f("ck_cases_procedure_known")),
-        sa.CheckConstraint("status IN ('filed','investigating','notified','decided','executed','closed')",
-                           name=op.f("ck_cases_status_known")),
+        sa.CheckConstraint(
+            "status IN ('filed','investigating','notified','decided','executed','closed')",
+            name=op.f("ck_cases_status_known"),
+        ),
         sa.CheckConstraint("amount >= 0", name=op.f("ck_cases_amount_not_negative")),
     )
     op.create_table(
@@ -100,7 +103,9 @@ def upgrade() -> None:
         sa.Column("sha256", sa.String(64), nullable=False),
         sa.Column("region_id", UUID, sa.ForeignKey("regions.id"), nullable=True, index=True),
         sa.Column("grid_id", UUID, sa.ForeignKey("grids.id", ondelete="SET NULL"), nullable=True),
-        sa.UniqueConstraint("office_id", "kind", "year", "serial", name=op.f("uq_documents_office_id_kind_year_serial")),
+        sa.UniqueConstraint(
+            "office_id", "kind", "year", "serial", name=op.f("uq_documents_office_id_kind_year_serial")
+        ),
         sa.CheckConstraint("num_nonnulls(inspection_id, hazard_id, case_id) = 1", name=op.f("ck_documents_one_record")),
     )
     # An issued document is evidence: never changed, never deleted (a correction is a new document that

@@ -4,6 +4,7 @@ enterprise closed them itself (``self_fixed``, 自改); monthly figures count ha
 Revision ID: 0017_hazard_source
 Revises: 0016_documents
 """
+
 import sqlalchemy as sa
 from alembic import op
 from sqlalchemy.dialects.postgresql import JSONB
@@ -33,11 +34,16 @@ def upgrade() -> None:
           JOIN users u ON u.id = h2.found_by
          WHERE h2.id = h.id""")
     op.alter_column("hazards", "source", nullable=False)
-    op.create_check_constraint(op.f("ck_hazards_source_known"), "hazards",
-                               "source IN ('inspection','patrol','grid_report','self','public')")
-    op.create_check_constraint(op.f("ck_hazards_self_fixed_only_general"), "hazards", "NOT self_fixed OR level = 'general'")
-    op.add_column("monthly_figures", sa.Column("hazards_found_by_source", JSONB(),
-                                               server_default=sa.text("'{}'::jsonb"), nullable=False))
+    op.create_check_constraint(
+        op.f("ck_hazards_source_known"), "hazards", "source IN ('inspection','patrol','grid_report','self','public')"
+    )
+    op.create_check_constraint(
+        op.f("ck_hazards_self_fixed_only_general"), "hazards", "NOT self_fixed OR level = 'general'"
+    )
+    op.add_column(
+        "monthly_figures",
+        sa.Column("hazards_found_by_source", JSONB(), server_default=sa.text("'{}'::jsonb"), nullable=False),
+    )
 
 
 def downgrade() -> None:

@@ -4,6 +4,7 @@ have no uploader account (a member of the public); a task to verify a report
 Revision ID: 0018_public_reports
 Revises: 0017_hazard_source
 """
+
 import geoalchemy2
 import sqlalchemy as sa
 from alembic import op
@@ -27,26 +28,51 @@ def upgrade() -> None:
         sa.Column("place", sa.String(200), server_default="", nullable=False),
         sa.Column("location", geoalchemy2.Geometry("POINT", srid=4326, spatial_index=False), nullable=False),
         sa.Column("location_given", postgresql.JSONB(), nullable=False),
-        sa.Column("region_id", sa.Uuid(), sa.ForeignKey("regions.id", name=op.f("fk_public_reports_region_id_regions")),
-                  nullable=True),
-        sa.Column("grid_id", sa.Uuid(), sa.ForeignKey("grids.id", ondelete="SET NULL",
-                                                      name=op.f("fk_public_reports_grid_id_grids")), nullable=True),
+        sa.Column(
+            "region_id",
+            sa.Uuid(),
+            sa.ForeignKey("regions.id", name=op.f("fk_public_reports_region_id_regions")),
+            nullable=True,
+        ),
+        sa.Column(
+            "grid_id",
+            sa.Uuid(),
+            sa.ForeignKey("grids.id", ondelete="SET NULL", name=op.f("fk_public_reports_grid_id_grids")),
+            nullable=True,
+        ),
         sa.Column("photos", postgresql.ARRAY(sa.Text()), nullable=False),
         sa.Column("reporter_name", sa.String(50), nullable=True),
         sa.Column("reporter_phone", sa.String(20), nullable=True),
         sa.Column("client_address", sa.String(64), nullable=False),
         sa.Column("status", sa.String(16), server_default="received", nullable=False),
-        sa.Column("duplicate_of", sa.Uuid(), sa.ForeignKey(
-            "public_reports.id", name=op.f("fk_public_reports_duplicate_of_public_reports")), nullable=True),
+        sa.Column(
+            "duplicate_of",
+            sa.Uuid(),
+            sa.ForeignKey("public_reports.id", name=op.f("fk_public_reports_duplicate_of_public_reports")),
+            nullable=True,
+        ),
         sa.Column("desk_note", sa.Text(), server_default="", nullable=False),
-        sa.Column("assigned_to", sa.Uuid(), sa.ForeignKey("users.id", name=op.f("fk_public_reports_assigned_to_users")),
-                  nullable=True),
-        sa.Column("task_id", sa.Uuid(), sa.ForeignKey("tasks.id", name=op.f("fk_public_reports_task_id_tasks")),
-                  nullable=True),
-        sa.Column("enterprise_id", sa.Uuid(), sa.ForeignKey(
-            "enterprises.id", name=op.f("fk_public_reports_enterprise_id_enterprises")), nullable=True),
-        sa.Column("hazard_id", sa.Uuid(), sa.ForeignKey("hazards.id", name=op.f("fk_public_reports_hazard_id_hazards")),
-                  nullable=True),
+        sa.Column(
+            "assigned_to",
+            sa.Uuid(),
+            sa.ForeignKey("users.id", name=op.f("fk_public_reports_assigned_to_users")),
+            nullable=True,
+        ),
+        sa.Column(
+            "task_id", sa.Uuid(), sa.ForeignKey("tasks.id", name=op.f("fk_public_reports_task_id_tasks")), nullable=True
+        ),
+        sa.Column(
+            "enterprise_id",
+            sa.Uuid(),
+            sa.ForeignKey("enterprises.id", name=op.f("fk_public_reports_enterprise_id_enterprises")),
+            nullable=True,
+        ),
+        sa.Column(
+            "hazard_id",
+            sa.Uuid(),
+            sa.ForeignKey("hazards.id", name=op.f("fk_public_reports_hazard_id_hazards")),
+            nullable=True,
+        ),
         sa.Column("case_ref", sa.String(64), nullable=True),
         sa.Column("outcome", sa.Text(), server_default="", nullable=False),
         sa.Column("reward_amount", sa.Numeric(10, 2), nullable=True),
@@ -54,16 +80,25 @@ def upgrade() -> None:
         sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
         sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
         sa.Column("version", sa.Integer(), server_default=sa.text("1"), nullable=False),
-        sa.CheckConstraint("status IN ('received','duplicate','not_safety','to_verify','verified','unfounded')",
-                           name=op.f("ck_public_reports_status_known")),
-        sa.CheckConstraint("reward_amount IS NULL OR status = 'verified'",
-                           name=op.f("ck_public_reports_reward_only_verified")),
+        sa.CheckConstraint(
+            "status IN ('received','duplicate','not_safety','to_verify','verified','unfounded')",
+            name=op.f("ck_public_reports_status_known"),
+        ),
+        sa.CheckConstraint(
+            "reward_amount IS NULL OR status = 'verified'", name=op.f("ck_public_reports_reward_only_verified")
+        ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_public_reports")),
         sa.UniqueConstraint("code", name=op.f("uq_public_reports_code")),
     )
     op.create_index(op.f("ix_public_reports_region_id"), "public_reports", ["region_id"])
-    op.create_geospatial_index("idx_public_reports_location", "public_reports", ["location"], unique=False,
-                               postgresql_using="gist", postgresql_ops={})
+    op.create_geospatial_index(
+        "idx_public_reports_location",
+        "public_reports",
+        ["location"],
+        unique=False,
+        postgresql_using="gist",
+        postgresql_ops={},
+    )
     op.create_index("ix_public_reports_address_created", "public_reports", ["client_address", "created_at"])
     op.create_table(
         "public_spent_challenges",
@@ -79,8 +114,10 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("name", name=op.f("pk_server_secrets")),
     )
     # gen_random_uuid() draws from the server's strong random source: two of them, 244 random bits.
-    op.execute("INSERT INTO server_secrets (name, value) "
-               "VALUES ('public_challenge', replace(gen_random_uuid()::text || gen_random_uuid()::text, '-', ''))")
+    op.execute(
+        "INSERT INTO server_secrets (name, value) "
+        "VALUES ('public_challenge', replace(gen_random_uuid()::text || gen_random_uuid()::text, '-', ''))"
+    )
     op.alter_column("photos", "uploaded_by", nullable=True, existing_type=sa.Uuid())
     op.drop_constraint(op.f("ck_tasks_kind_known"), "tasks", type_="check")
     op.create_check_constraint(op.f("ck_tasks_kind_known"), "tasks", NEW_KINDS)

@@ -4,6 +4,7 @@ a version and update time on users (optimistic locking and ETags), one account p
 Revision ID: 0019_people_admin
 Revises: 0018_public_reports
 """
+
 import sqlalchemy as sa
 from alembic import op
 
@@ -14,13 +15,15 @@ depends_on = None
 
 
 def upgrade() -> None:
-    op.add_column("users", sa.Column("must_change_password", sa.Boolean(), server_default=sa.text("false"),
-                                     nullable=False))
+    op.add_column(
+        "users", sa.Column("must_change_password", sa.Boolean(), server_default=sa.text("false"), nullable=False)
+    )
     op.add_column("users", sa.Column("deactivated_at", sa.DateTime(timezone=True), nullable=True))
     op.add_column("users", sa.Column("deactivated_by", sa.Uuid(), nullable=True))
     op.add_column("users", sa.Column("version", sa.Integer(), server_default=sa.text("1"), nullable=False))
-    op.add_column("users", sa.Column("updated_at", sa.DateTime(timezone=True), server_default=sa.func.now(),
-                                     nullable=False))
+    op.add_column(
+        "users", sa.Column("updated_at", sa.DateTime(timezone=True), server_default=sa.func.now(), nullable=False)
+    )
     op.create_foreign_key(op.f("fk_users_deactivated_by_users"), "users", "users", ["deactivated_by"], ["id"])
     # A phone number names one account (the roster import makes it the username): kept by deactivated ones too.
     op.create_index("uq_users_phone", "users", ["phone"], unique=True, postgresql_where=sa.text("phone IS NOT NULL"))

@@ -5,6 +5,7 @@ the case number (案件编号) on the case
 Revision ID: 0020_signatures
 Revises: 0019_people_admin
 """
+
 import sqlalchemy as sa
 from alembic import op
 
@@ -19,33 +20,56 @@ def upgrade() -> None:
         "signatures",
         sa.Column("id", sa.Uuid(), nullable=False),
         sa.Column("document_kind", sa.String(32), nullable=False),
-        sa.Column("inspection_id", sa.Uuid(), sa.ForeignKey(
-            "inspections.id", name=op.f("fk_signatures_inspection_id_inspections")), nullable=True),
-        sa.Column("hazard_id", sa.Uuid(), sa.ForeignKey("hazards.id", name=op.f("fk_signatures_hazard_id_hazards")),
-                  nullable=True),
+        sa.Column(
+            "inspection_id",
+            sa.Uuid(),
+            sa.ForeignKey("inspections.id", name=op.f("fk_signatures_inspection_id_inspections")),
+            nullable=True,
+        ),
+        sa.Column(
+            "hazard_id",
+            sa.Uuid(),
+            sa.ForeignKey("hazards.id", name=op.f("fk_signatures_hazard_id_hazards")),
+            nullable=True,
+        ),
         sa.Column("role", sa.String(16), nullable=False),
         sa.Column("signer_name", sa.String(50), nullable=False),
-        sa.Column("signer_id", sa.Uuid(), sa.ForeignKey("users.id", name=op.f("fk_signatures_signer_id_users")),
-                  nullable=True),
+        sa.Column(
+            "signer_id", sa.Uuid(), sa.ForeignKey("users.id", name=op.f("fk_signatures_signer_id_users")), nullable=True
+        ),
         sa.Column("sha256", sa.String(64), nullable=False),
         sa.Column("width", sa.Integer(), nullable=False),
         sa.Column("height", sa.Integer(), nullable=False),
         sa.Column("signed_at", sa.DateTime(timezone=True), nullable=False),
-        sa.Column("recorded_by", sa.Uuid(), sa.ForeignKey("users.id", name=op.f("fk_signatures_recorded_by_users")),
-                  nullable=False),
+        sa.Column(
+            "recorded_by",
+            sa.Uuid(),
+            sa.ForeignKey("users.id", name=op.f("fk_signatures_recorded_by_users")),
+            nullable=False,
+        ),
         sa.Column("device_id", sa.String(128), nullable=True),
         sa.Column("recorded_at", sa.DateTime(timezone=True), nullable=True),
         sa.Column("received_at", sa.DateTime(timezone=True), nullable=False),
         sa.Column("content_hash", sa.String(64), nullable=False),
-        sa.Column("region_id", sa.Uuid(), sa.ForeignKey("regions.id", name=op.f("fk_signatures_region_id_regions")),
-                  nullable=True),
-        sa.Column("grid_id", sa.Uuid(), sa.ForeignKey("grids.id", ondelete="SET NULL",
-                                                      name=op.f("fk_signatures_grid_id_grids")), nullable=True),
+        sa.Column(
+            "region_id",
+            sa.Uuid(),
+            sa.ForeignKey("regions.id", name=op.f("fk_signatures_region_id_regions")),
+            nullable=True,
+        ),
+        sa.Column(
+            "grid_id",
+            sa.Uuid(),
+            sa.ForeignKey("grids.id", ondelete="SET NULL", name=op.f("fk_signatures_grid_id_grids")),
+            nullable=True,
+        ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_signatures")),
         sa.CheckConstraint("num_nonnulls(inspection_id, hazard_id) = 1", name=op.f("ck_signatures_one_record")),
         sa.CheckConstraint("role IN ('party','officer')", name=op.f("ck_signatures_role_known")),
-        sa.CheckConstraint("document_kind IN ('site_inspection_record','rectification_order','recheck_opinion')",
-                           name=op.f("ck_signatures_kind_signable")),
+        sa.CheckConstraint(
+            "document_kind IN ('site_inspection_record','rectification_order','recheck_opinion')",
+            name=op.f("ck_signatures_kind_signable"),
+        ),
         sa.CheckConstraint("sha256 ~ '^[0-9a-f]{64}$'", name=op.f("ck_signatures_sha256_hex")),
     )
     op.create_index(op.f("ix_signatures_inspection_id"), "signatures", ["inspection_id"])
