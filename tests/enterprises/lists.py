@@ -61,16 +61,17 @@ def inside(session, region, *, gcj02: bool = False) -> tuple[float, float]:
 
 
 def row(n, town, village, point, **overrides) -> tuple:
-    """One list row in HEADER's order: a fireworks retailer at ``point`` (lon, lat) in ``town``/``village``;
+    """One list row in HEADER's order: a fireworks retailer at ``point`` (lon, lat) in ``town``/``village``
+    (regions, or text as the cell holds it);
     ``overrides`` by column title (``村`` for 村/社区)."""
     values = {
         "企业名称": f"导入测试烟花零售点{n}",
         "统一社会信用代码": uscc(n),
         "行业": "烟花爆竹",
         "子类": "零售",
-        "地址": f"{village.name if village else ''}{n}号",
-        "乡镇": town.name if town else "",
-        "村/社区": village.name if village else "",
+        "地址": f"{_name(village)}{n}号",
+        "乡镇": _name(town),
+        "村/社区": _name(village),
         "经度": point[0],
         "纬度": point[1],
         "坐标系": "",
@@ -81,3 +82,8 @@ def row(n, town, village, point, **overrides) -> tuple:
     }
     values.update({"村/社区" if key == "村" else key: value for key, value in overrides.items()})
     return tuple(values[h] for h in HEADER)
+
+
+def _name(place) -> str:
+    """A region's name; text as it is; None as blank."""
+    return getattr(place, "name", place) or ""
