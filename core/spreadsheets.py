@@ -299,9 +299,11 @@ def template_xlsx(
     notes: list[str],
     choices: tuple[Choice, ...] = (),
     widths: dict[str, int] | None = None,
+    marked: tuple[str, ...] = (),
 ) -> bytes:
     """The workbook a person fills in: the first sheet holds the header (``keys`` in order, required
-    columns marked with *, each column's note as a comment on its header) and drop-downs for ``choices``;
+    columns — and ``marked`` ones, required by the row check though the header may do without — marked with *,
+    each column's note as a comment on its header) and drop-downs for ``choices``;
     a second sheet 填写说明 holds ``notes`` and the lists the drop-downs take their values from."""
     import xlsxwriter
     from xlsxwriter.utility import xl_col_to_name
@@ -330,8 +332,8 @@ def template_xlsx(
         lists[choice.key] = f"='填写说明'!${letter}${list_row + 2}:${letter}${list_row + 1 + len(choice.values)}"
     for index, key in enumerate(keys):
         column = by_key[key]
-        title = ("*" if column.required else "") + column.title
-        sheet.write_string(0, index, title, required if column.required else head)
+        must = column.required or key in marked
+        sheet.write_string(0, index, ("*" if must else "") + column.title, required if must else head)
         sheet.set_column(index, index, (widths or {}).get(key, max(10, len(column.title) * 2 + 4)), text)
         if column.note:
             sheet.write_comment(0, index, column.note, {"x_scale": 2, "y_scale": 1.5})

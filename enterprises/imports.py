@@ -824,7 +824,7 @@ def _against_stored(row: Row, current, existing: str) -> list[RowError]:
                 row.row,
                 column,
                 "enterprise_import.uscc_taken",
-                f"该统一社会信用代码已登记为{held}（如要以本表更新已登记企业，请选择“更新已登记企业”）",
+                f"该统一社会信用代码已登记为{held}（要以本表更新它，导入时“已登记的信用代码”请选“按本表更新该企业”）",
             )
         ]
     if not current.visible:
@@ -1097,7 +1097,7 @@ def import_template(session: Session, principal: Principal) -> bytes:
     subtypes = tuple(dict.fromkeys(title for i in INDUSTRIES.values() for title in i.subtypes.values()))
     notes = [
         "一企一档 企业名单导入模板：在第一张工作表中每行填写一家企业（表头不要改动，带 * 的列必填）。",
-        "统一社会信用代码：18 位，含校验码；同一文件中不能重复。已登记的代码默认报错；导入时选择“更新已登记企业”则按本表更新该企业（行业不能改变）。",
+        "统一社会信用代码：18 位，含校验码；同一文件中不能重复。已登记的代码默认报错；导入时“已登记的信用代码”选“按本表更新该企业”则按本表更新（行业不能改变；表中没有的列不改）。",
         "行业：" + "、".join(i.title for i in INDUSTRIES.values()) + "。",
         "子类：行业只有一个子类时可不填。各行业的子类："
         + "；".join(f"{i.title}——{'、'.join(i.subtypes.values())}" for i in INDUSTRIES.values())
@@ -1137,5 +1137,6 @@ def import_template(session: Session, principal: Principal) -> bytes:
             Choice("town", towns),
             Choice("village", villages),
         ),
+        marked=("lon", "lat"),  # or one 经纬度 column, which the template does not offer
         widths={"name": 30, "uscc": 22, "address": 30, "subtype": 22, "lon": 13, "lat": 13, "contact_phone": 14},
     )

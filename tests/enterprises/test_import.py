@@ -449,7 +449,8 @@ def test_the_template_filled_in_imports(client, desk, demo, session):
     book = load_workbook(io.BytesIO(answer.data))
     sheet = book.worksheets[0]
     header = [c.value for c in sheet[1]]
-    assert header[:3] == ["*企业名称", "*统一社会信用代码", "*行业"] and "经度" in header and "*风险等级" in header
+    assert header[:3] == ["*企业名称", "*统一社会信用代码", "*行业"] and "*经度" in header and "*风险等级" in header
+    assert sheet.data_validations.dataValidation  # drop-downs for 行业, 子类, 风险等级, 坐标系, 乡镇, 村/社区
     assert any("GCJ-02" in (c.value or "") for c in book["填写说明"]["A"])
     lists = {c.value for col in book["填写说明"].iter_cols(min_col=2) for c in col}
     assert {
@@ -468,8 +469,8 @@ def test_the_template_filled_in_imports(client, desk, demo, session):
         "子类": "餐饮场所燃气用户",
         "乡镇": town.name,
         "村/社区": villages[0].name,
-        "经度": lon,
-        "纬度": lat,
+        "*经度": lon,
+        "*纬度": lat,
         "*风险等级": "红（重大风险）",
     }
     sheet.append([values.get(h) for h in header])
