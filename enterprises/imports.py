@@ -824,7 +824,7 @@ def _against_stored(row: Row, current, existing: str) -> list[RowError]:
                 row.row,
                 column,
                 "enterprise_import.uscc_taken",
-                f"该统一社会信用代码已登记为{held}（要以本表更新它，导入时“已登记的信用代码”请选“按本表更新该企业”）",
+                f"该统一社会信用代码已登记为{held}（要以本表更新它：导入时“已登记的信用代码”选“按本表更新该企业”，命令行加 --update-existing）",
             )
         ]
     if not current.visible:
