@@ -245,8 +245,9 @@ def parse_industry(text: str) -> tuple[str | None, str]:
     """The industry a cell names (code, 中文名 or a usual short name, maybe followed by the sub-type:
     “烟花爆竹零售”), and what follows the industry's name."""
     key = _key(text)
-    if key in INDUSTRIES:
-        return key, ""
+    for code in INDUSTRIES:
+        if key == _key(code):  # hazardous_chemicals, as the API writes it
+            return code, ""
     best = None
     for code, words in _INDUSTRY_WORDS.items():
         for word in words:
@@ -293,12 +294,14 @@ def parse_risk(text: str) -> str | None:
 
 
 def parse_crs(text: str) -> str | None:
-    key = _key(text).replace("坐标系", "").replace("坐标", "").replace("地图", "")
+    """The datum a 坐标系 cell names: its code or the map it comes from (“高德地图坐标”, “天地图”, “GPS”)."""
+    key = _key(text)
+    bare = re.sub("坐标系|坐标|地图$", "", key)
     for crs, words in CRS_WORDS.items():
-        if key in {_key(w) for w in words}:
+        if {key, bare} & {_key(w) for w in words}:
             return crs
     for crs, words in CRS_WORDS.items():  # “高德地图拾取” and the like
-        if any(len(w) > 1 and _key(w) in key for w in words if not w.isdigit()):
+        if any(len(w) > 1 and not w.isdigit() and _key(w) in key for w in words):
             return crs
     return None
 

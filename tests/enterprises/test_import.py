@@ -15,6 +15,8 @@ from openpyxl import load_workbook
 from sqlalchemy import func, select
 
 from audit.models import AuditEntry
+from checklists.definition import INDUSTRIES
+from enterprises.imports import parse_crs, parse_degrees, parse_industry, parse_risk, parse_subtype
 from enterprises.models import Enterprise
 from tests.accounts.conftest import town_desk  # noqa: F401  (fixture)
 from tests.enterprises.lists import HEADER, inside, list_xlsx, row, uscc
@@ -516,3 +518,55 @@ def test_the_command_line_imports_with_progress(app, demo, session, tmp_path):
     template = tmp_path / "template.xlsx"
     written = runner.invoke(args=["anxun", "enterprises", "template", str(template)])
     assert written.exit_code == 0 and load_workbook(template).worksheets[0]["A1"].value == "*企业名称"
+
+
+@pytest.mark.parametrize(
+    "text, industry, subtype",
+    [
+        ("hazardous_chemicals", "hazardous_chemicals", None),
+        ("危化品加油站", "hazardous_chemicals", "filling_station"),
+        ("烟花爆竹（零售）", "fireworks", "retail"),
+        ("特种设备", "special_equipment", "user_unit"),
+        ("建筑", "construction", "housing_municipal"),
+        ("燃气-瓶装液化气", "gas", "station"),
+    ],
+)
+def test_industries_and_sub_types_as_county_lists_write_them(text, industry, subtype):
+    found, rest = parse_industry(text)
+    assert found == industry
+    if subtype:
+        only = INDUSTRIES[industry].subtypes
+        assert (parse_subtype(industry, rest)[0] if rest else next(iter(only))) == subtype
+
+
+def test_risk_levels_datums_and_degrees_as_county_lists_write_them():
+    assert [parse_risk(t) for t in ("红", "重大风险（红）", "Major", "较大", "黄色", "较低风险", "紫", "红/橙")] == [
+        "red",
+        "red",
+        "red",
+        "orange",
+        "yellow",
+        "blue",
+        None,
+        None,
+    ]
+    assert parse_subtype("hazardous_chemicals", "经营") == (None, ["storage", "trading"])
+    assert parse_subtype("hazardous_chemicals", "经营（带储存）") == ("storage", [])
+    assert parse_subtype("hazardous_chemicals", "不带储存") == ("trading", [])
+    datums = ("高德", "腾讯地图坐标", "GCJ-02", "天地图", "CGCS2000", "GPS", "WGS 84", "百度坐标", "bd09ll", "地心")
+    assert [parse_crs(t) for t in datums] == [
+        "gcj02",
+        "gcj02",
+        "gcj02",
+        "wgs84",
+        "wgs84",
+        "wgs84",
+        "wgs84",
+        "bd09",
+        "bd09",
+        None,
+    ]
+    assert parse_degrees("东经107°48′36″") == pytest.approx(107.81)
+    assert parse_degrees("107°48'36\"") == pytest.approx(107.81)
+    assert parse_degrees("E107.81") == 107.81 and parse_degrees("30.7°") == 30.7
+    assert [parse_degrees(t) for t in ("1e400", "nan", "107,8", "107°61′", "")] == [None] * 5
