@@ -4,7 +4,7 @@ from flask_smorest.fields import Upload
 from marshmallow import Schema, fields, validate
 
 from accounts.models import ROLES
-from core.schemas import PageOut, PageQuery
+from core.schemas import PageOut, PageQuery, RowErrorOut
 from core.times import AcceptedDate, ShownTime
 
 
@@ -245,13 +245,6 @@ class RosterUploadIn(Schema):
     file = Upload(
         required=True, metadata={"description": "花名册 .xlsx（第一张工作表；表头：姓名、手机号、乡镇、村/社区、网格）"}
     )
-
-
-class RowErrorOut(Schema):
-    row = fields.Integer(metadata={"description": "Excel 中的行号"})
-    column = fields.String(allow_none=True, metadata={"description": "列名（姓名、手机号、乡镇、村/社区、网格）"})
-    code = fields.String()
-    message = fields.String()
 
 
 class RosterPersonOut(Schema):

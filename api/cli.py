@@ -241,7 +241,7 @@ def _find_user(session, principal, username: str):
 
 
 class _Bars:
-    """personnel.roster.Progress drawn as click progress bars, one per stage (on stderr)."""
+    """core.spreadsheets.Progress drawn as click progress bars, one per stage (on stderr)."""
 
     def __init__(self):
         self.bar = None
@@ -294,12 +294,7 @@ def import_roster_command(file, dry_run, acting_as, output):
             )
     except RosterInvalid as err:
         bars.close()
-        report = err.extra["report"]
-        click.echo(f"{err.detail}", err=True)
-        for problem in report["errors"]:
-            where = f"第 {problem['row']} 行" + (f" {problem['column']}" if problem["column"] else "")
-            click.echo(f"  {where}: {problem['message']} ({problem['code']})", err=True)
-        raise SystemExit(1) from err
+        _row_errors(err)
     except DomainError as err:
         bars.close()
         _fail(err)
@@ -411,3 +406,89 @@ def _act_on_user(username: str, acting_as: str | None, action) -> dict:
             return action(session, services.clock, principal, _find_user(session, principal, username))
     except DomainError as err:
         _fail(err)
+
+
+# --------------------------------------------------------------------------- enterprises (enterprises/imports.py)
+
+enterprises_cli = AppGroup("enterprises", help="Enterprises (一企一档): import a list, write its template.")
+anxun_cli.add_command(enterprises_cli)
+
+
+@enterprises_cli.command("import")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False))
+@click.option("--dry-run", is_flag=True, help="Check every row and report; write nothing.")
+@click.option(
+    "--update-existing",
+    is_flag=True,
+    help="Update an enterprise whose USCC is registered already (else such a row is an error).",
+)
+@click.option(
+    "--crs",
+    type=click.Choice(["gcj02", "wgs84", "bd09"]),
+    default="gcj02",
+    show_default=True,
+    help="Datum of the coordinates where a row's 坐标系 column says none (gcj02: 高德/腾讯/WeChat; wgs84: GPS/天地图; bd09: 百度).",
+)
+@click.option("--as", "acting_as", metavar="USERNAME", help="Act as this admin or desk officer (their region).")
+def import_enterprises_command(file, dry_run, update_existing, crs, acting_as):
+    """Import a list of enterprises (xlsx: 企业名称、统一社会信用代码、行业、…、经度、纬度、风险等级): all rows or none."""
+    from core.errors import DomainError
+    from enterprises.imports import ImportInvalid, import_enterprises
+
+    services = _services()
+    with open(file, "rb") as fh:
+        data = fh.read()
+    bars = _Bars()
+    try:
+        with services.session_factory.begin() as session:
+            report = import_enterprises(
+                session,
+                services.clock,
+                _acting(session, acting_as),
+                data,
+                dry_run=dry_run,
+                existing="update" if update_existing else "refuse",
+                crs=crs,
+                filename=file,
+                progress=bars,
+            )
+    except ImportInvalid as err:
+        bars.close()
+        _row_errors(err)
+    except DomainError as err:
+        bars.close()
+        _fail(err)
+    bars.close()
+    counts = f"{report.count('create')} new, {report.count('update')} updated, {report.count('unchanged')} unchanged"
+    if dry_run:
+        click.echo(f"dry run: all {report.rows} rows pass ({counts}); nothing written")
+        return
+    click.echo(f"imported {report.rows} rows: {counts}")
+    outside = [e for e in report.enterprises if e["grid"] is None]
+    for e in outside:
+        click.echo(f"  第 {e['row']} 行 {e['name']}: in no grid ({e['town']}{e['village']})")
+
+
+@enterprises_cli.command("template")
+@click.argument("file", type=click.Path(dir_okay=False, writable=True))
+@click.option("--as", "acting_as", metavar="USERNAME", help="Offer this officer's towns and villages in the lists.")
+def enterprise_template_command(file, acting_as):
+    """Write the blank xlsx to fill in for `enterprises import` (columns, drop-downs, notes)."""
+    from enterprises.imports import import_template
+
+    services = _services()
+    with services.session_factory() as session:
+        data = import_template(session, _acting(session, acting_as))
+    with open(file, "wb") as fh:
+        fh.write(data)
+    click.echo(f"template written to {file}")
+
+
+def _row_errors(err) -> None:
+    """An import refused for its rows: the reason, then each bad row, on stderr; exit status 1."""
+    report = err.extra["report"]
+    click.echo(f"{err.detail}", err=True)
+    for problem in report["errors"]:
+        where = f"第 {problem['row']} 行" + (f" {problem['column']}" if problem["column"] else "")
+        click.echo(f"  {where}: {problem['message']} ({problem['code']})", err=True)
+    raise SystemExit(1) from err

@@ -1,5 +1,5 @@
-"""Schemas shared by every resource: pagination query and envelope, field errors, money, and unions for
-the document. (Locations are geo's: geo.location.)"""
+"""Schemas shared by every resource: pagination query and envelope, field errors, spreadsheet row errors, money,
+and unions for the document. (Locations are geo's: geo.location.)"""
 
 from __future__ import annotations
 
@@ -19,6 +19,15 @@ class FieldErrorOut(Schema):
     field = fields.String(
         allow_none=True, metadata={"description": "出错字段的点分路径，如 answers.3.item、data.grid_id"}
     )
+    message = fields.String()
+
+
+class RowErrorOut(Schema):
+    """One problem of an imported spreadsheet (core.spreadsheets.RowError)."""
+
+    row = fields.Integer(metadata={"description": "Excel 中的行号"})
+    column = fields.String(allow_none=True, metadata={"description": "列名（表头所写）；整行或整个文件的问题为 null"})
+    code = fields.String()
     message = fields.String()
 
 

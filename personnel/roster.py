@@ -17,13 +17,8 @@ has exactly one grid; it names a grid of the town by name (or id) otherwise."""
 from __future__ import annotations
 
 import hashlib
-import io
-import math
-import re
 import uuid
-import zipfile
 from dataclasses import dataclass, field
-from datetime import date, datetime, time
 
 from sqlalchemy import String, and_, column, func, or_, select, values
 from sqlalchemy.orm import Session, aliased
@@ -33,26 +28,25 @@ from accounts.models import User
 from accounts.principal import Principal
 from audit.service import record as audit
 from core.clock import Clock
-from core.errors import FieldError, TooLarge, ValidationFailed
+from core.errors import TooLarge, ValidationFailed
 from core.inputs import bad_text
 from geo.models import Grid, GridVillage, Region
+from core.spreadsheets import (
+    Column,
+    Layout,
+    Progress,
+    RowError,
+    SheetRow,
+    blank_errors,
+    cell_text,
+    in_reading_order,
+    read_sheet,
+    refusal,
+    rows_with_errors,
+    text_errors,
+)
 
-TITLES = {"name": "姓名", "phone": "手机号", "town": "乡镇", "village": "村/社区", "grid": "网格"}
-# Header spellings met in county rosters, compared without spaces and with ASCII brackets and slashes.
-HEADERS = {
-    "name": ("姓名", "网格员姓名", "名字"),
-    "phone": ("手机号", "手机号码", "手机", "联系电话", "电话"),
-    "town": ("乡镇", "乡镇(街道)", "乡镇/街道", "乡镇街道", "街道", "镇(街道)"),
-    "village": ("村/社区", "村(社区)", "村社区", "村", "社区", "村(居)"),
-    "grid": ("网格", "网格名称", "所属网格"),
-}
-REQUIRED = ("name", "phone", "town", "village")
-MAX_ROWS = 10_000
-MAX_FILE_BYTES = 10 * 1024 * 1024
-MAX_UNPACKED_BYTES = 200 * 1024 * 1024  # an xlsx is a zip: refuse a bomb before openpyxl inflates it
-HEADER_SEARCH_ROWS = 20
-MAX_TEXT = 100
-_INVISIBLE = re.compile("[\u200b-\u200f\u2060\ufeff]")
+__all__ = ["Progress", "RowError", "cell_text", "import_roster", "read_roster", "check_roster"]
 
 
 class RosterUnreadable(ValidationFailed):
@@ -70,15 +64,27 @@ class RosterInvalid(ValidationFailed):
     title = "花名册有错误，未导入任何人员"
 
 
-@dataclass(frozen=True)
-class RowError:
-    row: int  # the row number Excel shows
-    column: str | None  # the column title (姓名 …), None for the row or file as a whole
-    code: str
-    message: str
-
-    def as_dict(self) -> dict:
-        return {"row": self.row, "column": self.column, "code": self.code, "message": self.message}
+# Header spellings met in county rosters, compared without spaces and with ASCII brackets and slashes.
+LAYOUT = Layout(
+    code="roster",
+    noun="花名册",
+    columns=(
+        Column("name", "姓名", ("网格员姓名", "名字"), required=True),
+        Column("phone", "手机号", ("手机号码", "手机", "联系电话", "电话"), required=True),
+        Column("town", "乡镇", ("乡镇(街道)", "乡镇/街道", "乡镇街道", "街道", "镇(街道)"), required=True),
+        Column("village", "村/社区", ("村(社区)", "村社区", "村", "社区", "村(居)"), required=True),
+        Column("grid", "网格", ("网格名称", "所属网格")),
+    ),
+    anchor="name",
+    header_hint="未找到表头：应有 姓名、手机号、乡镇、村/社区、网格 列（网格可省略）",
+    unreadable=RosterUnreadable,
+    too_large=RosterTooLarge,
+)
+TITLES = {c.key: c.title for c in LAYOUT.columns}
+REQUIRED = tuple(c.key for c in LAYOUT.columns if c.required)
+MAX_ROWS = LAYOUT.max_rows
+MAX_FILE_BYTES = LAYOUT.max_file_bytes
+MAX_UNPACKED_BYTES = LAYOUT.max_unpacked_bytes
 
 
 @dataclass
@@ -110,130 +116,10 @@ class RosterReport:
         }
 
 
-class Progress:
-    """What an import tells as it goes (the CLI draws bars from it); by default nothing."""
-
-    def begin(self, stage: str, total: int) -> None:
-        pass
-
-    def advance(self, n: int = 1) -> None:
-        pass
-
-
-def _reading_order(error: RowError):
-    """Row by row, and within a row the columns as the sheet has them."""
-    return error.row, list(TITLES.values()).index(error.column) if error.column in TITLES.values() else -1, error.code
-
-
-# --- reading the file -------------------------------------------------------------------------
-
-
-def cell_text(value) -> str:
-    """A cell as the text a person typed: numbers without a trailing .0 (a phone typed as a number),
-    dates as ISO dates, blanks as ""."""
-    if value is None:
-        return ""
-    if isinstance(value, bool):
-        return "TRUE" if value else "FALSE"
-    if isinstance(value, int):
-        return str(value)
-    if isinstance(value, float):
-        if math.isfinite(value) and value.is_integer() and abs(value) < 1e15:
-            return str(int(value))
-        return repr(value)
-    if isinstance(value, (datetime, date, time)):
-        return value.isoformat()
-    text = str(value).replace("\u3000", " ").replace("\xa0", " ")
-    return _INVISIBLE.sub("", text).strip()
-
-
-def _header_key(text: str) -> str:
-    text = re.sub(r"\s+", "", text).lstrip("*＊").translate(str.maketrans("（）／", "()/"))
-    return text
-
-
-_ALIASES = {_header_key(alias): key for key, aliases in HEADERS.items() for alias in aliases}
-
-
 def read_roster(data: bytes) -> tuple[list[RosterRow], list[RowError]]:
     """The data rows of the first sheet (blank rows skipped) and the problems of the file as a whole."""
-    if len(data) > MAX_FILE_BYTES:
-        raise RosterTooLarge(f"花名册文件不能超过 {MAX_FILE_BYTES // (1024 * 1024)} MB")
-    try:
-        with zipfile.ZipFile(io.BytesIO(data)) as archive:
-            if sum(info.file_size for info in archive.infolist()) > MAX_UNPACKED_BYTES:
-                raise RosterTooLarge("花名册解压后过大")
-        rows = _sheet_rows(data)
-        header_at, columns = _find_header(rows)
-    except (RosterTooLarge, RosterUnreadable):
-        raise
-    except Exception as err:  # whatever a damaged or foreign file makes openpyxl raise, it is the file's fault
-        raise RosterUnreadable("文件不是有效的 xlsx 工作簿（请用 Excel 或 WPS 另存为 .xlsx）") from err
-    if header_at is None:
-        return [], [
-            RowError(
-                1, None, "roster.no_header", "未找到表头：应有 " + "、".join(TITLES.values()) + " 列（网格可省略）"
-            )
-        ]
-    missing = [key for key in REQUIRED if key not in columns]
-    if missing:
-        return [], [
-            RowError(header_at, TITLES[key], "roster.missing_column", f"表头缺少“{TITLES[key]}”列") for key in missing
-        ]
-    people, errors = [], []
-    for number, cells in rows[header_at:]:
-        texts = {key: cell_text(cells[index]) if index < len(cells) else "" for key, index in columns.items()}
-        if not any(texts.values()):
-            continue
-        if len(people) >= MAX_ROWS:
-            errors.append(RowError(number, None, "roster.too_many_rows", f"花名册最多 {MAX_ROWS} 行，请分批导入"))
-            break
-        people.append(
-            RosterRow(
-                row=number,
-                name=texts["name"],
-                phone=texts["phone"],
-                town=texts["town"],
-                village=texts["village"],
-                grid=texts.get("grid", ""),
-            )
-        )
-    return people, errors
-
-
-def _sheet_rows(data: bytes) -> list[tuple[int, tuple]]:
-    from openpyxl import load_workbook
-
-    workbook = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
-    try:
-        sheet = workbook.worksheets[0]
-        rows = []
-        for cells in sheet.iter_rows():
-            cells = tuple(cells)
-            number = next((getattr(c, "row", None) for c in cells if getattr(c, "row", None)), None)
-            rows.append((number, tuple(getattr(c, "value", None) for c in cells)))
-            if len(rows) > MAX_ROWS * 2 + HEADER_SEARCH_ROWS:
-                break  # blank rows past the limit are not read; the check below reports the rest
-        # A read-only sheet gives no number to a row of empty cells: it follows the one before.
-        numbered, last = [], 0
-        for number, values_ in rows:
-            last = number if number else last + 1
-            numbered.append((last, values_))
-        return numbered
-    finally:
-        workbook.close()
-
-
-def _find_header(rows) -> tuple[int | None, dict[str, int]]:
-    for position, (number, cells) in enumerate(rows[:HEADER_SEARCH_ROWS]):
-        columns: dict[str, int] = {}
-        for index, value in enumerate(cells):
-            key = _ALIASES.get(_header_key(cell_text(value)))
-            if key and key not in columns:
-                columns[key] = index
-        if "name" in columns and len(columns) >= 2:
-            return position + 1, columns
-    return None, {}
+    sheet = read_sheet(LAYOUT, data)
+    return [RosterRow(row=r.row, **{key: r[key] for key in TITLES}) for r in sheet.rows], sheet.errors
 
 
 # --- checking ---------------------------------------------------------------------------------
@@ -241,30 +127,15 @@ def _find_header(rows) -> tuple[int | None, dict[str, int]]:
 
 def _check_row(row: RosterRow) -> tuple[str | None, list[RowError]]:
     """Format errors of one row; the phone as 11 digits when it is one."""
-    errors = []
-    for key in TITLES:
-        text = getattr(row, key)
-        if bad_text(text):
-            errors.append(RowError(row.row, TITLES[key], "roster.bad_text", "含有无法保存的字符"))
-        elif len(text) > MAX_TEXT:
-            errors.append(RowError(row.row, TITLES[key], "roster.too_long", f"不能超过 {MAX_TEXT} 个字"))
+    cells = SheetRow(row.row, {key: getattr(row, key) for key in TITLES})
+    errors = text_errors(LAYOUT, cells)
     bad = {e.column for e in errors}
-    if not row.name and "姓名" not in bad:
-        errors.append(RowError(row.row, "姓名", "roster.name_missing", "姓名为空"))
+    errors += blank_errors(LAYOUT, cells, REQUIRED, already=bad)
     phone = None
-    if "手机号" not in bad:
-        if not row.phone:
-            errors.append(RowError(row.row, "手机号", "roster.phone_missing", "手机号为空"))
-        else:
-            phone = normalize_phone(row.phone)
-            if phone is None:
-                errors.append(
-                    RowError(row.row, "手机号", "roster.phone_invalid", f"“{row.phone}”不是 11 位中国大陆手机号")
-                )
-    if not row.town and "乡镇" not in bad:
-        errors.append(RowError(row.row, "乡镇", "roster.town_missing", "乡镇为空"))
-    if not row.village and "村/社区" not in bad:
-        errors.append(RowError(row.row, "村/社区", "roster.village_missing", "村/社区为空"))
+    if "手机号" not in bad and row.phone:
+        phone = normalize_phone(row.phone)
+        if phone is None:
+            errors.append(RowError(row.row, "手机号", "roster.phone_invalid", f"“{row.phone}”不是 11 位中国大陆手机号"))
     return phone, errors
 
 
@@ -511,19 +382,13 @@ def import_roster(
         people, errors = check_roster(session, principal, rows, progress)
     if not errors and not rows:
         errors = [RowError(1, None, "roster.empty", "花名册没有数据行")]
-    report.errors = sorted(set(errors), key=_reading_order)
+    report.errors = in_reading_order(LAYOUT, errors)
     if report.errors:
-        raise RosterInvalid(
-            f"花名册共 {len(rows)} 行，{len({e.row for e in report.errors})} 行有错误；未导入任何人员",
-            errors=[
-                FieldError(
-                    e.code,
-                    f"rows.{e.row}" + (f".{e.column}" if e.column else ""),
-                    f"第 {e.row} 行" + (f"“{e.column}”" if e.column else "") + f"：{e.message}",
-                )
-                for e in report.errors
-            ],
-            extra={"report": report.as_dict()},
+        raise refusal(
+            RosterInvalid,
+            report.errors,
+            f"花名册共 {len(rows)} 行，{rows_with_errors(report.errors)} 行有错误；未导入任何人员",
+            report.as_dict(),
         )
     report.people = [
         {
