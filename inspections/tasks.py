@@ -348,12 +348,12 @@ def create_task(session: Session, clock: Clock, principal: Principal, data: dict
     target = _target(session, principal, kind, data, errors)
     assignee, scope = chosen or (None, None)
     if assignee is not None and target is not None and not _seen_by(session, scope, target[0], target[1]):
-        where = {"grid_worker": "负责的网格", "enterprise_officer": "所在企业", "inspector": "辖区"}[CREATABLE[kind][0]]
-        errors.append(
-            FieldError(
-                "task.target_outside_assignee", "assignee_id", f"{assignee.name} {where}不含此{KIND_NAMES[kind]}对象"
-            )
-        )
+        reason = {
+            "grid_worker": f"{assignee.name}负责的网格内没有这家企业",
+            "enterprise_officer": f"{assignee.name}不是这家企业的安全员",
+            "inspector": f"这处隐患不在{assignee.name}的辖区内",
+        }[CREATABLE[kind][0]]
+        errors.append(FieldError("task.target_outside_assignee", "assignee_id", reason))
     if errors:
         raise ValidationFailed(errors=errors)
     entity, target_id, enterprise_id, region_id, grid_id = target

@@ -240,7 +240,7 @@ def test_refusals_name_their_field_in_chinese(client, login, task_body, demo, pl
     assert "须指定隐患" in _fields(refused(kind="recheck", assignee_id=str(demo.users["inspector1"].id)))["hazard_id"]
     # gridworker2's grid does not hold the retailer: the phone could not even show it.
     outside = _fields(refused(assignee_id=str(demo.users["gridworker2"].id)))
-    assert "不含" in outside["assignee_id"]
+    assert outside["assignee_id"] == f"{demo.users['gridworker2'].name}负责的网格内没有这家企业"
     assert "不存在" in _fields(refused(assignee_id=str(uuid.uuid4())))["assignee_id"]
     title = _fields(refused(title="   "))
     assert title["title"] == "任务名称不能为空"
