@@ -156,11 +156,12 @@ def _register_blueprints(api: Api) -> None:
     from enterprises.routes import blp as enterprises_blp
     from evidence.routes import blp as photos_blp
     from grids.routes import grids_blp, regions_blp
-    from inspections.routes import hazards_blp, inspections_blp, patrols_blp, plans_blp, public_blp
+    from inspections.routes import hazards_blp, inspections_blp, patrols_blp, plans_blp, public_blp, tasks_blp
     from public_reports.routes import desk_blp as public_reports_blp
     from public_reports.routes import public_blp as public_reports_public_blp
     from reports.routes import ledger_export_blp, reports_blp, stats_blp
     from sync.routes import blp as sync_blp
+    from trails.routes import blp as audit_blp
 
     for blp in (
         health_blp,
@@ -177,6 +178,7 @@ def _register_blueprints(api: Api) -> None:
         hazards_blp,
         ledger_export_blp,
         patrols_blp,
+        tasks_blp,
         sync_blp,
         stats_blp,
         reports_blp,
@@ -186,6 +188,7 @@ def _register_blueprints(api: Api) -> None:
         public_documents_blp,
         public_reports_public_blp,
         public_reports_blp,
+        audit_blp,
     ):
         api.register_blueprint(blp)
 

@@ -23,7 +23,8 @@ HAZARD_LEVELS = ("general", "major")
 HAZARD_SOURCES = ("inspection", "patrol", "grid_report", "self", "public")
 VISIT_OUTCOMES = ("normal", "hazard_found", "closed_down", "not_found")
 TASK_KINDS = ("patrol", "self_inspection", "recheck", "overdue_hazard", "verify_report")
-TASK_STATUSES = ("open", "accepted", "done", "declined")
+# declined: the assignee refused it (with a reason); cancelled: the desk withdrew it (撤销, with a reason).
+TASK_STATUSES = ("open", "accepted", "done", "declined", "cancelled")
 
 
 class RandomDraw(Base):
@@ -247,7 +248,7 @@ class Task(Base):
         CheckConstraint(
             "kind IN ('patrol','self_inspection','recheck','overdue_hazard','verify_report')", name="kind_known"
         ),
-        CheckConstraint("status IN ('open','accepted','done','declined')", name="status_known"),
+        CheckConstraint("status IN ('open','accepted','done','declined','cancelled')", name="status_known"),
         Index("uq_tasks_period", "kind", "target_id", "assignee_id", "period_key", unique=True),
         Index("ix_tasks_assignee_status", "assignee_id", "status"),
     )

@@ -275,17 +275,16 @@ RECOMPUTE = (
 )
 
 
+def draw_filter(principal: Principal, draw=RandomDraw) -> ColumnElement[bool]:
+    """Draws a caller sees as an organiser: their own, and those of regions in their subtree."""
+    region = Region.__table__.alias("draw_region")
+    in_region = exists().where(region.c.id == draw.region_id, principal.region_filter(region.c.path))
+    return or_(draw.created_by == principal.user_id, in_region)
+
+
 def get_draw(session: Session, principal: Principal, draw_id: uuid.UUID) -> dict:
     """The draw as its organisers see it: the inspector pool with the 执法证号, and the publication."""
-    region = Region.__table__.alias("draw_region")
-    draw = session.scalar(
-        select(RandomDraw)
-        .join(region, region.c.id == RandomDraw.region_id)
-        .where(
-            RandomDraw.id == draw_id,
-            or_(RandomDraw.created_by == principal.user_id, principal.region_filter(region.c.path)),
-        )
-    )
+    draw = session.scalar(select(RandomDraw).where(RandomDraw.id == draw_id, draw_filter(principal)))
     if draw is None:
         raise NotFound("抽查记录不存在")
     return _draw_dict(session, draw) | {"inspector_pool": draw.inspector_pool}

@@ -1,4 +1,4 @@
-"""``/plans``, ``/inspections``, ``/hazards``, ``/patrols`` and the public ``/public/random-draws``:
+"""``/plans``, ``/inspections``, ``/hazards``, ``/patrols``, ``/tasks`` and the public ``/public/random-draws``:
 thin views over the domain functions."""
 
 from __future__ import annotations
@@ -12,6 +12,7 @@ from api.context import clock, db, settings
 from api.inputs import Blueprint
 from api.paging import linked_pages
 from inspections import hazards, plans, service
+from inspections import tasks as task_service
 from inspections.records import Provenance
 from core.schemas import PageQuery
 from inspections.schemas import (
@@ -31,6 +32,11 @@ from inspections.schemas import (
     PlanQuery,
     PublicDrawOut,
     PublicDrawPageOut,
+    TaskIn,
+    TaskPageOut,
+    TaskQuery,
+    TaskRowOut,
+    TaskTransitionIn,
     TransitionIn,
 )
 
@@ -38,6 +44,12 @@ plans_blp = Blueprint("plans", __name__, url_prefix="/api/v1/plans", description
 inspections_blp = Blueprint("inspections", __name__, url_prefix="/api/v1/inspections", description="检查记录")
 hazards_blp = Blueprint("hazards", __name__, url_prefix="/api/v1/hazards", description="隐患台账与整改闭环")
 patrols_blp = Blueprint("patrols", __name__, url_prefix="/api/v1/patrols", description="网格员巡查")
+tasks_blp = Blueprint(
+    "tasks",
+    __name__,
+    url_prefix="/api/v1/tasks",
+    description="任务：执行人看本人的任务，内勤看任务所在村属于本辖区的任务并可派发、撤销",
+)
 public_blp = Blueprint(
     "public", __name__, url_prefix="/api/v1/public", description="公开信息（无需登录）：双随机抽查公示"
 )
@@ -213,3 +225,46 @@ def create_patrol(body):
 def get_patrol(patrol_id: uuid.UUID):
     """巡查记录"""
     return service.patrol_view(db(), g.principal, patrol_id)
+
+
+@tasks_blp.route("")
+@authenticated
+@tasks_blp.arguments(TaskQuery, location="query")
+@tasks_blp.response(200, TaskPageOut)
+@linked_pages(tasks_blp)
+def list_tasks(query):
+    """任务列表：按状态、类型、执行人、网格、区划、截止时间、逾期筛选，分页（执行人本人的；内勤为本辖区的；管理员全部）"""
+    page = task_service.list_tasks(db(), clock(), g.principal, query)
+    return {"items": page.items, "page": page.page, "per_page": page.per_page, "total": page.total}
+
+
+@tasks_blp.route("", methods=["POST"])
+@authenticated("desk_officer", "admin")
+@tasks_blp.arguments(TaskIn)
+@tasks_blp.response(201, TaskRowOut)
+def create_task(body):
+    """派发任务：巡查（网格员）、企业自查（企业安全员）、复查（执法人员）；执行人下次同步即收到"""
+    return task_service.create_task(db(), clock(), g.principal, body)
+
+
+@tasks_blp.route("/<uuid:task_id>")
+@authenticated
+@tasks_blp.etag
+@tasks_blp.response(200, TaskRowOut)
+def get_task(task_id: uuid.UUID):
+    """任务详情"""
+    return task_service.get_task(db(), clock(), g.principal, task_id)
+
+
+@tasks_blp.route("/<uuid:task_id>/transitions", methods=["POST"])
+@authenticated
+@tasks_blp.etag
+@tasks_blp.arguments(TaskTransitionIn)
+@tasks_blp.response(200, TaskRowOut)
+@tasks_blp.alt_response(409, description="task.invalid_transition：版本过期或状态不允许，返回 current")
+def transition_task(body, task_id: uuid.UUID):
+    """任务办理：执行人 accept 接受 / complete 完成 / decline 拒绝（与同步推送相同）；内勤 cancel 撤销"""
+    base_version = body.pop("base_version")
+    tasks_blp.check_etag(task_service.get_task(db(), clock(), g.principal, task_id), TaskRowOut)
+    task_service.transition_task(db(), clock(), g.principal, task_id, body, base_version=base_version)
+    return task_service.get_task(db(), clock(), g.principal, task_id)

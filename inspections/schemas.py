@@ -18,8 +18,11 @@ from inspections.models import (
     HAZARD_STATUSES,
     INSPECTION_KINDS,
     PLAN_KINDS,
+    TASK_KINDS,
+    TASK_STATUSES,
     VISIT_OUTCOMES,
 )
+from inspections.tasks import CREATABLE as CREATABLE_TASKS
 
 SHA256 = fields.String(validate=validate.Regexp(r"^[0-9a-f]{64}$", error="照片应以 64 位小写十六进制 SHA-256 标识"))
 
@@ -477,3 +480,93 @@ class TaskOut(Schema):
     note = fields.String(allow_none=True)
     result = fields.Nested(RecordRefOut, allow_none=True)
     version = fields.Integer()
+
+
+TASK_STATUS_TEXT = "open 待办、accepted 已接受、done 已完成、declined 执行人已拒绝、cancelled 内勤已撤销"
+TASK_KIND_TEXT = (
+    "patrol 巡查、self_inspection 企业自查、recheck 复查、overdue_hazard 逾期隐患督办、verify_report 举报核查"
+)
+
+
+class TaskQuery(PageQuery):
+    status = fields.List(
+        fields.String(validate=validate.OneOf(TASK_STATUSES)),
+        load_default=None,
+        metadata={"description": TASK_STATUS_TEXT},
+    )
+    kind = fields.List(
+        fields.String(validate=validate.OneOf(TASK_KINDS)), load_default=None, metadata={"description": TASK_KIND_TEXT}
+    )
+    assignee_id = fields.UUID(load_default=None, metadata={"description": "执行人"})
+    grid_id = fields.UUID(load_default=None, metadata={"description": "所在网格"})
+    enterprise_id = fields.UUID(load_default=None)
+    region = fields.String(
+        load_default=None,
+        validate=validate.Regexp(r"^[0-9]{12}$"),
+        metadata={"description": "12 位区划代码：任务所在村属于该区划（含下级）"},
+    )
+    due_from = AcceptedTime(load_default=None, metadata={"description": "截止时间不早于"})
+    due_to = AcceptedTime(load_default=None, metadata={"description": "截止时间早于（不含）"})
+    overdue = fields.Boolean(
+        load_default=None, metadata={"description": "true：已过截止时间且仍待办或已接受；false：其余"}
+    )
+    sort = fields.String(
+        load_default="due",
+        validate=validate.OneOf(["due", "-due", "created_at", "-created_at", "updated_at", "-updated_at"]),
+    )
+
+
+class TaskRowOut(Schema):
+    """A task as the desk sees it (``inspections.tasks.get_task``): the pull's fields, the names beside
+    the ids, and whether it is overdue."""
+
+    id = fields.UUID()
+    kind = fields.String(metadata={"description": TASK_KIND_TEXT})
+    title = fields.String()
+    status = fields.String(metadata={"description": TASK_STATUS_TEXT})
+    due = ShownTime()
+    overdue = fields.Boolean(metadata={"description": "已过截止时间且仍待办或已接受"})
+    target = fields.Nested(RecordRefOut, metadata={"description": "任务对象（企业、隐患或举报）"})
+    enterprise_id = fields.UUID(allow_none=True)
+    enterprise_name = fields.String(allow_none=True)
+    assignee_id = fields.UUID()
+    assignee_name = fields.String()
+    region_code = fields.String(allow_none=True, metadata={"description": "任务所在村的区划代码"})
+    region_name = fields.String(allow_none=True)
+    grid_id = fields.UUID(allow_none=True)
+    note = fields.String(metadata={"description": "说明；拒绝或撤销时为其原因"})
+    result = fields.Nested(RecordRefOut, allow_none=True, metadata={"description": "完成任务的记录"})
+    created_at = ShownTime()
+    updated_at = ShownTime()
+    version = fields.Integer()
+
+
+class TaskPageOut(PageOut):
+    items = fields.List(fields.Nested(TaskRowOut))
+
+
+class TaskIn(Schema):
+    """派发任务: what, to whom, about which enterprise (a recheck: which hazard), by when."""
+
+    kind = fields.String(required=True, validate=validate.OneOf(list(CREATABLE_TASKS)))
+    title = fields.String(required=True, validate=validate.Length(min=1, max=200))
+    assignee_id = fields.UUID(
+        required=True, metadata={"description": "执行人：巡查派网格员，企业自查派企业安全员，复查派执法人员"}
+    )
+    enterprise_id = fields.UUID(load_default=None, metadata={"description": "巡查、企业自查的企业"})
+    hazard_id = fields.UUID(load_default=None, metadata={"description": "复查的隐患（整改中或待复查）"})
+    due = AcceptedTime(required=True, metadata={"description": "截止时间，须晚于当前时间"})
+    note = fields.String(load_default="", validate=validate.Length(max=5000))
+
+
+class TaskTransitionIn(TaskTransitionData):
+    """The assignee's accept / complete / decline (as a sync push), or the desk's cancel (撤销)."""
+
+    action = fields.String(
+        required=True,
+        validate=validate.OneOf(["accept", "complete", "decline", "cancel"]),
+        metadata={
+            "description": "accept 接受、complete 完成、decline 拒绝（执行人）；cancel 撤销（内勤、管理员，须说明原因）"
+        },
+    )
+    base_version = fields.Integer(required=True, metadata={"description": "客户端看到的任务版本号（乐观锁）"})

@@ -3,7 +3,7 @@ in-process over the WSGI app): for every operation and every role, valid and inv
 answer is a 5xx and every answer is one the document describes (status, content type, body).
 
 Valid inputs name real records in their paths (a hazard, an inspection, a plan, a draw, a patrol,
-a photo, the demo's grids, enterprises, regions and checklists), so each role's answer about a
+a task, a photo, the demo's grids, enterprises, regions and checklists), so each role's answer about a
 record it sees is checked against the document too; invalid inputs are generated whole. A fixed,
 derandomised budget keeps it reproducible and within a couple of minutes. Under testing a 500
 raises out of the app, so it fails here with the example that caused it.
@@ -104,7 +104,19 @@ def records(client, role_headers, demo, inspection_body, first_items_of):
         headers=desk,
         json={"name": "模糊测试", "roles": ["grid_worker"], "phone": "13999999999", "region": demo.villages[0].code},
     ).get_json()
+    task = client.post(
+        "/api/v1/tasks",
+        headers=desk,
+        json={
+            "kind": "patrol",
+            "title": "巡查",
+            "assignee_id": str(demo.users["gridworker1"].id),
+            "enterprise_id": str(demo.retailer.id),
+            "due": "2026-12-01T18:00:00+08:00",
+        },
+    ).get_json()
     return {
+        "task_id": task["id"],
         "user_id": person["id"],
         "grid_id": str(demo.grid_of["gridworker1"]),
         "enterprise_id": str(demo.retailer.id),

@@ -13,6 +13,7 @@ export const router = createRouter({
     { path: '/figures', component: () => import('./views/FiguresView.vue'), meta: { title: '月度统计' } },
     { path: '/enterprises', component: () => import('./views/EnterprisesView.vue'), meta: { title: '一企一档' } },
     { path: '/plans', component: () => import('./views/PlansView.vue'), meta: { title: '计划与抽查' } },
+    { path: '/tasks', component: () => import('./views/TasksView.vue'), meta: { title: '任务' } },
     { path: '/:rest(.*)*', redirect: '/people' },
   ],
 })

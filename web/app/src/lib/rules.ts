@@ -85,7 +85,7 @@ export function photosNamed(data: any): string[] {
 }
 
 const STATUS: Record<string, string> = { reported: '待整改', ordered: '整改中', submitted: '待复查', closed: '已销号',
-                                         open: '待办', accepted: '已接受', done: '已完成', declined: '已拒绝' }
+                                         open: '待办', accepted: '已接受', done: '已完成', declined: '已拒绝', cancelled: '已撤销' }
 const ACTIONS: Record<string, string> = { order: '责令整改', submit: '提交整改', verify: '复查销号', reject: '复查退回',
                                           supervise: '挂牌督办', self_fix: '自改销号', spot_check: '抽查确认', reopen: '抽查重开',
                                           accept: '接受任务', complete: '完成任务', decline: '拒绝任务' }
