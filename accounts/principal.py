@@ -19,7 +19,6 @@ from dataclasses import dataclass, field
 
 from sqlalchemy import ColumnElement, exists, false, or_, select, true
 
-from accounts.models import User
 from geo.models import Grid, GridAssignment, GridVillage, Region
 
 
@@ -116,7 +115,8 @@ def _region_alias():
     return aliased(Region)
 
 
-def principal_for(user: User, region_code: str, region_path: str, device_id: str | None) -> Principal:
+def principal_for(user, region_code: str, region_path: str, device_id: str | None) -> Principal:
+    """``user``: a User, or a row with its columns (the token lookup loads no ORM object)."""
     return Principal(
         user_id=user.id,
         username=user.username,
