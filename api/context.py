@@ -61,6 +61,10 @@ def reads_only() -> bool:
     if request.method not in ("GET", "HEAD"):
         return False
     view = current_app.view_functions.get(request.endpoint)
+    # A MethodView's mark is on its method (HEAD falls back to GET as Flask does).
+    view_class = getattr(view, "view_class", None)
+    if view_class is not None:
+        view = getattr(view_class, request.method.lower(), None) or getattr(view_class, "get", None)
     return not getattr(view, "needs_transaction", False)
 
 
