@@ -10,16 +10,20 @@ database filters rows and nothing outside the scope is ever loaded:
 - enterprise officer: their own enterprise.
 
 A user with several roles sees the union.
+
+The caller's own values (user, region path, enterprise) enter those conditions as named bind
+parameters, so a statement's SQL depends only on the caller's *shape* (roles, has an enterprise):
+``scoped_statement`` builds a hot read once per shape and runs it with each caller's ``scope_params``.
 """
 
 from __future__ import annotations
 
 import uuid
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
+from typing import Callable
 
-from sqlalchemy import ColumnElement, exists, false, or_, select, true
+from sqlalchemy import ColumnElement, Executable, bindparam, exists, false, or_, select, true
 
-from accounts.models import User
 from geo.models import Grid, GridAssignment, GridVillage, Region
 
 
@@ -38,6 +42,8 @@ class Principal:
     # Signed in with a temporary password: the token may only change it (api.auth).
     must_change_password: bool = False
     extra: dict = field(default_factory=dict, compare=False)
+    # A stand-in for every caller of one shape (scoped_statement): its conditions carry no values.
+    is_template: bool = field(default=False, compare=False)
 
     def has(self, *roles: str) -> bool:
         return bool(self.roles.intersection(roles))
@@ -52,17 +58,39 @@ class Principal:
 
     # --- scope conditions -------------------------------------------------
 
+    @property
+    def shape(self) -> tuple:
+        """What a scope condition's SQL depends on: two callers of one shape differ only in values."""
+        return (self.roles, self.enterprise_id is not None)
+
+    def scope_params(self) -> dict:
+        """The values of the scope's bind parameters, for a statement from ``scoped_statement``."""
+        return {
+            "scope_user_id": self.user_id,
+            "scope_region_path": self.region_path,
+            "scope_enterprise_id": self.enterprise_id,
+        }
+
+    def _value(self, key: str, value):
+        # A template's parameters are required: a cached statement run without scope_params fails
+        # instead of running with someone else's values.
+        return bindparam(key, required=True) if self.is_template else bindparam(key, value)
+
+    @property
+    def _region_path(self):
+        return self._value("scope_region_path", self.region_path)
+
     def region_filter(self, region_path_column) -> ColumnElement[bool]:
         """Rows whose region path lies in the caller's subtree (only for officers/inspectors)."""
         if self.is_admin:
             return true()
         if self.sees_region_subtree:
-            return region_path_column.descendant_of(self.region_path)
+            return region_path_column.descendant_of(self._region_path)
         return false()
 
     def assigned_grid_ids(self):
         return select(GridAssignment.grid_id).where(
-            GridAssignment.user_id == self.user_id, GridAssignment.ended_at.is_(None)
+            GridAssignment.user_id == self._value("scope_user_id", self.user_id), GridAssignment.ended_at.is_(None)
         )
 
     def grid_filter(self, grid) -> ColumnElement[bool]:
@@ -71,7 +99,7 @@ class Principal:
         parts = []
         if self.sees_region_subtree:
             region = _region_alias()
-            parts.append(exists().where(region.id == grid.town_id, region.path.descendant_of(self.region_path)))
+            parts.append(exists().where(region.id == grid.town_id, region.path.descendant_of(self._region_path)))
         if "grid_worker" in self.roles:
             parts.append(grid.id.in_(self.assigned_grid_ids()))
         return or_(*parts) if parts else false()
@@ -84,11 +112,11 @@ class Principal:
         parts = []
         if self.sees_region_subtree:
             region = _region_alias()
-            parts.append(exists().where(region.id == region_id, region.path.descendant_of(self.region_path)))
+            parts.append(exists().where(region.id == region_id, region.path.descendant_of(self._region_path)))
         if "grid_worker" in self.roles:
             parts.append(grid_id.in_(self.assigned_grid_ids()))
         if "enterprise_officer" in self.roles and self.enterprise_id is not None and enterprise_id is not None:
-            parts.append(enterprise_id == self.enterprise_id)
+            parts.append(enterprise_id == self._value("scope_enterprise_id", self.enterprise_id))
         return or_(*parts) if parts else false()
 
     def enterprise_filter(self, enterprise) -> ColumnElement[bool]:
@@ -101,12 +129,28 @@ class Principal:
             return true()
         parts = []
         if self.sees_region_subtree:
-            parts.append(region.path.descendant_of(self.region_path))
+            parts.append(region.path.descendant_of(self._region_path))
         if "grid_worker" in self.roles:
             mine = self.assigned_grid_ids()
             parts.append(region.id.in_(select(GridVillage.village_id).where(GridVillage.grid_id.in_(mine))))
             parts.append(region.id.in_(select(Grid.town_id).where(Grid.id.in_(mine))))
         return or_(*parts) if parts else false()
+
+
+_SCOPED_STATEMENTS: dict[tuple, Executable] = {}
+
+
+def scoped_statement(name: str, principal: Principal, build: Callable[[Principal], Executable]) -> Executable:
+    """The statement ``build`` makes for callers of ``principal``'s shape, built once per shape: building
+    a statement and its cache key costs several times its round trip on a hot read. Run it with
+    ``principal.scope_params()`` (and its own parameters). ``build`` may use the principal's scope
+    conditions only — not its values, which a template does not have."""
+    key = (name, principal.shape)
+    statement = _SCOPED_STATEMENTS.get(key)
+    if statement is None:
+        template = replace(principal, user_id=None, region_path=None, is_template=True)
+        statement = _SCOPED_STATEMENTS[key] = build(template)
+    return statement
 
 
 def _region_alias():
@@ -116,7 +160,8 @@ def _region_alias():
     return aliased(Region)
 
 
-def principal_for(user: User, region_code: str, region_path: str, device_id: str | None) -> Principal:
+def principal_for(user, region_code: str, region_path: str, device_id: str | None) -> Principal:
+    """``user``: a User, or a row with its columns (the token lookup loads no ORM object)."""
     return Principal(
         user_id=user.id,
         username=user.username,

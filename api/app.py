@@ -8,12 +8,13 @@ from __future__ import annotations
 import http
 
 from flask import Flask, g
+from sqlalchemy.exc import DBAPIError
 from flask_compress import Compress
 from flask_smorest import Api
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from api import docs, web
-from api.context import Services
+from api.context import Services, reads_only
 from api.errors import PROBLEM, ProblemOut, http_problem, register_error_handlers
 from api.inputs import refuse_unstorable_url
 from api.keepalive import DrainUnreadBody
@@ -22,25 +23,35 @@ from config.settings import Settings, configure_logging
 from core.clock import Clock
 from core.serialize import json_default
 from core.times import judged_at
-from db.session import make_engine, make_session_factory
+from db.session import make_engine, make_read_engine, make_session_factory, refuse_writes_in_read_sessions
 from evidence.storage import make_store
 
 
 class AnxunFlask(Flask):
     def dispatch_request(self):
         try:
+            rv = self._dispatch_once()
+        except DBAPIError as error:
+            # A read met a connection the database dropped (a restart): the pool has thrown away every
+            # connection as old as that one, and a read is safe to run again, once.
+            if not (error.connection_invalidated and reads_only()):
+                raise
+            rv = self._dispatch_once()
+        session = g.get("db_session")
+        if session is not None and not session.info.get("read_only"):
+            session.commit()
+        return rv
+
+    def _dispatch_once(self):
+        try:
             with judged_at(self.extensions["anxun"].clock.now()):
-                rv = super().dispatch_request()
+                return super().dispatch_request()
         except BaseException:
             session = g.pop("db_session", None)
             if session is not None:
                 session.rollback()
                 session.close()
             raise
-        session = g.get("db_session")
-        if session is not None:
-            session.commit()
-        return rv
 
 
 class AnxunApi(Api):
@@ -99,16 +110,22 @@ def create_app(settings: Settings, *, session_factory=None, clock: Clock | None 
     if settings.trusted_proxies:
         # remote_addr (login throttling, the audit log) is then the client's address as the proxies saw it.
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=settings.trusted_proxies, x_proto=settings.trusted_proxies)
-    engine = None
+    engine = read_engine = None
+    read_session_factory = session_factory
     if session_factory is None:
         engine = make_engine(settings.database_url, pool_size=settings.db_pool_size)
         session_factory = make_session_factory(engine)
+        read_engine = make_read_engine(settings.database_url, pool_size=settings.db_pool_size)
+        read_session_factory = make_session_factory(read_engine)
+    refuse_writes_in_read_sessions(read_session_factory)
     app.extensions["anxun"] = Services(
         settings=settings,
         session_factory=session_factory,
         clock=clock or Clock(),
         engine=engine,
         photo_store=make_store(settings),
+        read_session_factory=read_session_factory,
+        read_engine=read_engine,
     )
 
     @app.teardown_appcontext

@@ -732,6 +732,19 @@ def ledger(ctx: Context) -> tuple[dict, list[Row]]:
             f"first byte {reply.first_byte_seconds or 0:.1f} s; {rows_written} data rows",
         )
     )
+    first_byte = reply.first_byte_seconds
+    rows.append(
+        Row(
+            "ledger",
+            f"xlsx export, {expected:,} rows: first byte",
+            round(first_byte, 2) if first_byte is not None else None,
+            "s",
+            None,
+            "time",
+            "< 5 s (issue 23)",
+            reply.status == 200 and first_byte is not None and first_byte < 5,
+        )
+    )
     rows.append(
         Row(
             "ledger",

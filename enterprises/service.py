@@ -6,10 +6,10 @@ from __future__ import annotations
 import json
 import uuid
 
-from sqlalchemy import Select, func, or_, select
+from sqlalchemy import Select, bindparam, func, or_, select
 from sqlalchemy.orm import Session
 
-from accounts.principal import Principal
+from accounts.principal import Principal, scoped_statement
 from audit.service import record as audit
 from core.serialize import jsonable
 from core.clock import Clock
@@ -99,7 +99,13 @@ def rows(session: Session, principal: Principal, ids: list[uuid.UUID]) -> list[d
 
 
 def get_enterprise(session: Session, principal: Principal, enterprise_id: uuid.UUID) -> dict:
-    row = session.execute(_select(principal).where(Enterprise.id == enterprise_id)).one_or_none()
+    by_id = scoped_statement(
+        "enterprise_by_id", principal, lambda scope: _select(scope).where(Enterprise.id == bindparam("enterprise_id"))
+    )
+    # Plain columns: the session's connection runs them without the ORM's execution layer.
+    row = (
+        session.connection().execute(by_id, {**principal.scope_params(), "enterprise_id": enterprise_id}).one_or_none()
+    )
     if row is None:
         raise NotFound("企业不存在")
     return _as_dict(row)

@@ -9,7 +9,7 @@ from flask import Response, g, jsonify, request, send_file
 from flask.views import MethodView
 
 from api.auth import authenticated
-from api.context import clock, db, services, settings
+from api.context import clock, db, needs_transaction, services, settings
 from api.inputs import Blueprint
 from evidence import service
 from evidence.schemas import PhotoOut, UploadProgressOut
@@ -152,6 +152,7 @@ class PhotoResource(MethodView):
         )
         return _answer(sha256, 201 if created else 200)
 
+    @needs_transaction  # "held" is judged with the photo's row locked against the orphan sweep
     @authenticated
     @blp.doc(
         operationId="probePhoto",

@@ -1,16 +1,15 @@
 """The hazard ledger (隐患台账) as an Excel workbook, the way a safety office keeps it.
 
 Rows come from ``inspections.hazards.ledger_select`` — the very query of ``GET /hazards`` with the same
-filters and scope — read through a server-side cursor and written by XlsxWriter in constant-memory
-mode, which writes each row out to a temporary file at once: memory stays flat however long the ledger."""
+filters and scope — read through a server-side cursor and sent as they come (reports.xlsx_stream): the first byte leaves at
+once and memory stays flat however long the ledger."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
-from typing import IO, Any, Callable
+from typing import IO, Any, Callable, Iterator
 
-import xlsxwriter
 from sqlalchemy import case
 from sqlalchemy.orm import Session, aliased
 
@@ -23,6 +22,7 @@ from geo.models import Grid, Region
 from cases.service import penalty_case_of  # noqa: F401  (registers the ledger's penalty_case column)
 from inspections.hazards import ledger_select
 from inspections.models import Hazard
+from reports.xlsx_stream import StreamedWorkbook
 
 LEVEL_LABELS = {"general": "一般隐患", "major": "重大事故隐患"}
 SOURCE_LABELS = {
@@ -155,6 +155,66 @@ def export_select(clock: Clock, principal: Principal, filters: dict):
     )
 
 
+def ledger_workbook(clock: Clock, principal: Principal, described_filters: dict | None = None) -> StreamedWorkbook:
+    """The ledger's workbook, to be sent as its rows come (``chunks(ledger_rows(…))``)."""
+
+    def lay_out(workbook, count: int | None) -> dict:
+        sheet = workbook.add_worksheet(SHEET_TITLE)
+        moment = workbook.add_format({"num_format": DATETIME_FORMAT})
+        money = workbook.add_format({"num_format": "#,##0.00"})
+        for index, column in enumerate(COLUMNS):
+            # Times and money carry their format as the column's own: Excel keeps it for typed-in cells.
+            sheet.set_column(
+                index, index, column.width, moment if column.is_time else money if column.is_money else None
+            )
+        sheet.freeze_panes(1, 2)  # the header row and 序号/企业名称 stay in view
+        sheet.repeat_rows(0)
+        sheet.set_landscape()
+        header = workbook.add_format(
+            {
+                "bold": True,
+                "bg_color": "#DDEBF7",
+                "align": "center",
+                "valign": "vcenter",
+                "text_wrap": True,
+                "border": 1,
+                "border_color": "#999999",
+            }
+        )
+        sheet.write_row(0, 0, HEADERS, header)
+        sheet.autofilter(0, 0, count or 0, len(COLUMNS) - 1)
+
+        about = workbook.add_worksheet("说明")
+        about.set_column(0, 0, 14)
+        about.set_column(1, 1, 60)
+        for line, (key, value) in enumerate(
+            (
+                ("导出时间", _local(clock.now()).strftime("%Y-%m-%d %H:%M")),
+                ("导出人", f"{principal.name}（{principal.username}）"),
+                ("辖区", principal.region_code),
+                ("隐患条数", count or 0),
+                ("筛选条件", "；".join(f"{k}={v}" for k, v in (described_filters or {}).items()) or "无"),
+            )
+        ):
+            about.write_row(line, 0, [key, value])
+        workbook.set_properties({"title": SHEET_TITLE, "author": "安巡 AnXun", "created": _local(clock.now())})
+        return {"moment": moment, "money": money}
+
+    styles = ["moment" if column.is_time else "money" if column.is_money else None for column in COLUMNS]
+    return StreamedWorkbook(lay_out, styles)
+
+
+def ledger_rows(session: Session, clock: Clock, principal: Principal, filters: dict) -> Iterator[list]:
+    """The ledger's rows as the sheet shows them, from a server-side cursor (a fetch at a time)."""
+    for number, row in enumerate(session.execute(export_select(clock, principal, filters)), start=1):
+        values = [column.value(row) for column in COLUMNS]
+        values[0] = number
+        for index, column in enumerate(COLUMNS):
+            if column.is_time:
+                values[index] = _local(values[index])
+        yield values
+
+
 def write_ledger(
     session: Session,
     clock: Clock,
@@ -165,67 +225,7 @@ def write_ledger(
     described_filters: dict | None = None,
 ) -> int:
     """Write the workbook to ``out``; returns the number of hazards in it."""
-    workbook = xlsxwriter.Workbook(
-        out,
-        {
-            "constant_memory": True,
-            # Text from phones is text: "=HYPERLINK(…)" in a description must not become a live formula
-            # in the desk officer's Excel, nor "http://…" a link, nor "0012" the number 12.
-            "strings_to_formulas": False,
-            "strings_to_urls": False,
-            "strings_to_numbers": False,
-        },
-    )
-    sheet = workbook.add_worksheet(SHEET_TITLE)
-    for index, column in enumerate(COLUMNS):
-        sheet.set_column(index, index, column.width)
-    sheet.freeze_panes(1, 2)  # the header row and 序号/企业名称 stay in view
-    sheet.repeat_rows(0)
-    sheet.set_landscape()
-    header = workbook.add_format(
-        {
-            "bold": True,
-            "bg_color": "#DDEBF7",
-            "align": "center",
-            "valign": "vcenter",
-            "text_wrap": True,
-            "border": 1,
-            "border_color": "#999999",
-        }
-    )
-    sheet.write_row(0, 0, HEADERS, header)
-
-    moment = workbook.add_format({"num_format": DATETIME_FORMAT})
-    money = workbook.add_format({"num_format": "#,##0.00"})
-    count = 0
-    for row in session.execute(export_select(clock, principal, filters)):
-        count += 1
-        values = [column.value(row) for column in COLUMNS]
-        values[0] = count
-        for index, (column, value) in enumerate(zip(COLUMNS, values)):
-            if value is None:
-                continue
-            if column.is_time:
-                sheet.write_datetime(count, index, _local(value), moment)
-            elif isinstance(value, str):
-                sheet.write_string(count, index, value)
-            else:
-                sheet.write_number(count, index, value, money if column.is_money else None)
-    sheet.autofilter(0, 0, count, len(COLUMNS) - 1)
-
-    about = workbook.add_worksheet("说明")
-    about.set_column(0, 0, 14)
-    about.set_column(1, 1, 60)
-    for line, (key, value) in enumerate(
-        (
-            ("导出时间", _local(clock.now()).strftime("%Y-%m-%d %H:%M")),
-            ("导出人", f"{principal.name}（{principal.username}）"),
-            ("辖区", principal.region_code),
-            ("隐患条数", count),
-            ("筛选条件", "；".join(f"{k}={v}" for k, v in (described_filters or {}).items()) or "无"),
-        )
-    ):
-        about.write_row(line, 0, [key, value])
-    workbook.set_properties({"title": SHEET_TITLE, "author": "安巡 AnXun"})
-    workbook.close()
-    return count
+    workbook = ledger_workbook(clock, principal, described_filters)
+    for chunk in workbook.chunks(ledger_rows(session, clock, principal, filters)):
+        out.write(chunk)
+    return workbook.count

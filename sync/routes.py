@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask import g, request
 
 from api.auth import authenticated
-from api.context import clock, db, services, settings
+from api.context import clock, db, needs_transaction, services, settings
 from api.inputs import Blueprint
 from sync import pull as pull_service
 from sync import push as push_service
@@ -49,6 +49,7 @@ def push():
 
 @blp.route("/pull")
 @blp.doc(operationId="pullChanges")
+@needs_transaction  # holds the feed's compaction lock (shared) for its transaction, and reads in it
 @authenticated
 @blp.arguments(PullQuery, location="query")
 @blp.response(200, PullOut)

@@ -96,7 +96,7 @@ def committed_app(server_url, template_url, tmp_path):
     try:
         yield app, clock, url
     finally:
-        app.extensions["anxun"].engine.dispose()
+        app.extensions["anxun"].dispose()
         drop_database(server_url, url)
 
 

@@ -562,7 +562,7 @@ def test_an_unexpected_error_in_one_change_rejects_that_change_alone(exploding_h
         assert [r["status"] for r in results] == ["applied", "rejected", "applied"]
         assert results[1]["code"] == "sync.internal_error" and results[1]["retryable"] is True
     finally:
-        app.extensions["anxun"].engine.dispose()
+        app.extensions["anxun"].dispose()
 
 
 def test_under_testing_an_unexpected_error_in_a_change_fails_the_test(exploding_hazards, demo):

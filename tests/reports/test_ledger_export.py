@@ -25,7 +25,9 @@ def _export(client, headers, **query):
     response = client.get("/api/v1/hazards/export.xlsx", headers=headers, query_string=query)
     assert response.status_code == 200, response.data[:500]
     assert response.mimetype == XLSX
-    assert response.headers["Content-Length"] == str(len(response.data))
+    assert "Content-Length" not in response.headers  # streamed as it is written
+    assert response.headers["Content-Disposition"].startswith('attachment; filename="_')
+    assert "filename*=UTF-8''%E9%9A%90%E6%82%A3%E5%8F%B0%E8%B4%A6_" in response.headers["Content-Disposition"]
     return load_workbook(io.BytesIO(response.data))
 
 

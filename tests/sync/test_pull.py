@@ -307,7 +307,7 @@ def unprivileged_app(committed_app, tmp_path):
     try:
         yield limited
     finally:
-        limited.extensions["anxun"].engine.dispose()
+        limited.extensions["anxun"].dispose()
         with owner.connect() as conn:
             conn.execute(text(f'DROP OWNED BY "{role}"'))
             conn.execute(text(f'DROP ROLE "{role}"'))

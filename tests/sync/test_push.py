@@ -297,7 +297,7 @@ def test_batch_limits_are_set_by_the_operator_and_advertised(committed_app, worl
         assert refused.status_code == 413 and refused.get_json()["code"] == "sync.batch_too_large"
         assert worker.push([hazard_change(world["retailer"]) for _ in range(2)]).status_code == 200
     finally:
-        limited.extensions["anxun"].engine.dispose()
+        limited.extensions["anxun"].dispose()
     for name, value in (("ANXUN_MAX_BATCH_CHANGES", "0"), ("ANXUN_MAX_BATCH_BYTES", "1000")):
         with pytest.raises(SettingsError, match=name):
             Settings.from_env({name: value}, database_url=url)

@@ -122,7 +122,7 @@ class Side:
         return out
 
     def close(self, server_url):
-        self.app.extensions["anxun"].engine.dispose()
+        self.app.extensions["anxun"].dispose()
         drop_database(server_url, self.url)
 
 

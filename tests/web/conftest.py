@@ -86,7 +86,7 @@ def live_server(server_url, template_url, tmp_path, built_web, server_settings):
     finally:
         server.shutdown()
         thread.join(timeout=10)
-        app.extensions["anxun"].engine.dispose()
+        app.extensions["anxun"].dispose()
         drop_database(server_url, url)
 
 
