@@ -97,3 +97,26 @@ def test_a_read_only_session_refuses_new_records(app, session):
         with pytest.raises(WriteInReadSession):
             reader.flush()
         reader.rollback()
+
+
+def test_the_gets_that_need_a_transaction_get_one_and_the_others_do_not(app):
+    """A missing mark would not fail their own tests (an advisory lock in autocommit is simply let go at
+    once, a server-side cursor fails only when long), so the marks are checked here."""
+    from api.context import reads_only
+
+    sha = "0" * 64
+    expected = {
+        ("GET", "/api/v1/sync/pull"): False,
+        ("GET", "/api/v1/hazards/export.xlsx"): False,
+        ("HEAD", f"/api/v1/photos/{sha}"): False,
+        ("GET", f"/api/v1/photos/{sha}"): True,
+        ("GET", f"/api/v1/enterprises/{uuid.uuid4()}"): True,
+        ("GET", "/api/v1/hazards"): True,
+        ("POST", "/api/v1/sync/push"): False,
+    }
+    seen = {}
+    for method, path in expected:
+        with app.test_request_context(path, method=method):
+            app.preprocess_request()
+            seen[(method, path)] = reads_only()
+    assert seen == expected

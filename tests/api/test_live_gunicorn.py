@@ -1,15 +1,19 @@
-"""A database restart costs no request an error: reads come from a pool that does not ping before each
+"""On gunicorn as ``make run`` starts it, with keep-alive connections and a cluster of the test's own.
+
+A database restart costs no request an error: reads come from a pool that does not ping before each
 checkout (db.session.make_read_engine), so the read that meets a dropped connection is run again on a
 fresh one (api.app); writes keep their ping. Real gunicorn, real keep-alive connections, a cluster of
 the test's own crashed with ``pg_ctl stop -m immediate`` and started again."""
 
 import http.client
+import io
 import json
 import shutil
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
+from openpyxl import load_workbook
 
 from bench.server import Server
 from bench.soak import Cluster, free_port, fresh_database
@@ -33,12 +37,15 @@ class Caller:
         self.token = answer["token"]
 
     def call(self, method: str, path: str, body: dict | None = None) -> tuple[int, dict]:
+        response = self.raw(method, path, body)
+        return response.status, json.loads(response.read() or b"{}")
+
+    def raw(self, method: str, path: str, body: dict | None = None) -> http.client.HTTPResponse:
         headers = {"Content-Type": "application/json"}
         if getattr(self, "token", None):
             headers["Authorization"] = f"Bearer {self.token}"
         self.connection.request(method, path, body=json.dumps(body) if body is not None else None, headers=headers)
-        response = self.connection.getresponse()
-        return response.status, json.loads(response.read() or b"{}")
+        return self.connection.getresponse()
 
 
 @pytest.fixture(scope="module")
@@ -85,3 +92,18 @@ def test_reads_and_writes_right_after_a_database_crash_answer_as_usual(server):
     # A write after the crash: the write pool pings before use.
     assert callers[1].call("POST", "/api/v1/auth/logout")[0] == 204
     assert callers[1].call("GET", path)[0] == 401
+
+
+def test_the_ledger_streams_over_a_kept_connection_which_serves_the_next_request(server):
+    api, _cluster = server
+    desk = Caller(api.port, "desk", "stream-desk")
+    response = desk.raw("GET", "/api/v1/hazards/export.xlsx")
+    assert response.status == 200
+    assert response.getheader("Transfer-Encoding") == "chunked" and response.getheader("Content-Length") is None
+    first = response.read(4)
+    assert first == b"PK\x03\x04"
+    workbook = load_workbook(io.BytesIO(first + response.read()))
+    assert workbook["隐患台账"]["A1"].value == "序号"
+    assert workbook["说明"]["B4"].value == workbook["隐患台账"].max_row - 1
+    # The same connection goes on: the chunked answer ended where it said.
+    assert desk.call("GET", "/api/v1/hazards?per_page=1")[0] == 200
