@@ -3,6 +3,8 @@
 import os
 
 from api.app import create_app
+from api.memory import tune_garbage_collector
 from config.settings import Settings
 
 app = create_app(Settings.from_env(os.environ))
+tune_garbage_collector()

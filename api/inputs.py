@@ -1,7 +1,7 @@
 """What every request must be before a schema looks at it (core/inputs.py has the rules).
 
 ``Blueprint`` is flask-smorest's with a parser that reads JSON bodies through
-``core.inputs.parse_json`` (400 when deeper than allowed) and refuses unstorable text and numbers
+``core.inputs.read_json`` (400 when deeper than allowed) and refuses unstorable text and numbers
 field by field (422), and with If-Match optional on its ETag-checked writes (README, "Conventions
 of the answers"); every resource's routes use it. ``refuse_unstorable_url`` does the same for
 the path and the query string of every request."""
@@ -16,7 +16,7 @@ from marshmallow.utils import missing
 from webargs.flaskparser import FlaskParser, is_json_request
 
 from core.errors import FieldError, ValidationFailed
-from core.inputs import bad_text, parse_json, shown, unstorable
+from core.inputs import bad_text, read_json, shown, unstorable
 
 
 class InputParser(FlaskParser):
@@ -26,11 +26,11 @@ class InputParser(FlaskParser):
         raw = req.get_data(cache=True)
         if not raw:
             return missing
-        value = parse_json(raw)
-        errors = unstorable(value)
+        body = read_json(raw)
+        errors = [] if body.storable else unstorable(body.value)
         if errors:
             raise ValidationFailed(errors=errors)
-        return value
+        return body.value
 
 
 IF_MATCH = {

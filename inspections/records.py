@@ -20,7 +20,7 @@ class Provenance:
     device_id: str | None = None
     recorded_at: datetime | None = None
     skew_seconds: float | None = None
-    # Hash of the pushed change: lets a re-sent transition be recognised as the same one.
+    # Hash of a pushed hazard transition: lets a re-sent one be recognised as the same (None otherwise).
     change_hash: str | None = None
 
     @property

@@ -5,7 +5,7 @@ from __future__ import annotations
 import zlib
 
 from core.errors import DomainError, TooLarge
-from core.inputs import BadJson, parse_json
+from core.inputs import BadJson, Json, read_json
 
 READ_CHUNK = 64 * 1024
 
@@ -21,8 +21,8 @@ class BadBody(DomainError):
     title = "请求体不是有效的 JSON（或不是有效的 gzip）"
 
 
-def read_json_body(stream, *, content_encoding: str | None, content_length: int | None, limit: int):
-    """Parse the body as JSON (core.inputs.parse_json), refusing more than ``limit`` bytes of JSON text.
+def read_json_body(stream, *, content_encoding: str | None, content_length: int | None, limit: int) -> Json:
+    """Parse the body as JSON (core.inputs.read_json), refusing more than ``limit`` bytes of JSON text.
 
     Compressed input is inflated chunk by chunk with ``max_length``, so a bomb costs at most
     ``limit`` bytes of memory before it is refused."""
@@ -61,6 +61,6 @@ def read_json_body(stream, *, content_encoding: str | None, content_length: int 
             if len(out) > limit:
                 raise BatchTooLarge(f"请求体超过上限 {limit} 字节")
     try:
-        return parse_json(out)
+        return read_json(out)
     except BadJson as err:
         raise BadBody(err.detail) from err

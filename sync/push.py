@@ -56,10 +56,17 @@ def _photos_named(entity: str, data: dict) -> list[str]:
     return photos
 
 
-def push_batch(session: Session, clock: Clock, principal: Principal, body: dict, *, settings, store=None) -> dict:
+def push_batch(
+    session: Session, clock: Clock, principal: Principal, body: dict, *, settings, store=None, text_storable=False
+) -> dict:
     """Apply a batch; return the answer (also stored under (device, batch_id)). ``store`` is the photo
-    store, where the images of signatures go."""
-    envelope_errors = unstorable({k: v for k, v in body.items() if k != "changes"} if isinstance(body, dict) else {})
+    store, where the images of signatures go. ``text_storable``: the body's JSON text showed that nothing
+    in it is unstorable (core.inputs.read_json), so no change need be walked for it."""
+    envelope_errors = (
+        []
+        if text_storable
+        else unstorable({k: v for k, v in body.items() if k != "changes"} if isinstance(body, dict) else {})
+    )
     if envelope_errors:
         raise ValidationFailed(errors=envelope_errors)
     try:
@@ -86,10 +93,14 @@ def push_batch(session: Session, clock: Clock, principal: Principal, body: dict,
     # The phone's times are judged by its own clock too: one running ahead is not refused for it.
     with judged_at(max(now, batch["sent_at"])):
         if settings.push_set_based:
-            outcomes = _apply_set_based(session, clock, principal, batch["changes"], device_id, skew, settings, store)
+            outcomes = _apply_set_based(
+                session, clock, principal, batch["changes"], device_id, skew, settings, store, text_storable
+            )
         else:
             outcomes = [
-                _apply_safely(session, clock, principal, raw, device_id, skew, settings, store)
+                _apply_safely(
+                    session, clock, principal, raw, device_id, skew, settings, store, text_storable=text_storable
+                )
                 for raw in batch["changes"]
             ]
         for result, photos in outcomes:
@@ -142,13 +153,15 @@ def _apply_safely(
     settings,
     store,
     prepared=None,
+    *,
+    text_storable: bool = False,
 ) -> tuple[dict, list[str]]:
     """One change's result, whatever happens in it: changes are independent (SYNC_PROTOCOL.md §2
     rule 2), so an error no check foresaw rejects this change (retryable: the data may be fine), never
     the batch. Under testing it is raised, so that bugs fail tests; a lost database still fails the batch."""
     try:
         if prepared is None:
-            prepared = _prepare(raw, device_id, skew)
+            prepared = _prepare(raw, device_id, skew, text_storable)
         if isinstance(prepared, tuple):  # refused before any database work
             return prepared
         return _apply_prepared(session, clock, principal, prepared, settings, store)
@@ -175,11 +188,11 @@ class Prepared:
         self.provenance, self.photos = provenance, photos
 
 
-def _prepare(raw, device_id: str, skew: float) -> Prepared | tuple[dict, list[str]]:
+def _prepare(raw, device_id: str, skew: float, text_storable: bool = False) -> Prepared | tuple[dict, list[str]]:
     """Everything about one change that needs no database: the envelope, the data schema, the hashes.
     A change refused here is answered at once (a (result, photos) pair)."""
     head = _head(raw)
-    bad = unstorable(raw)
+    bad = [] if text_storable else unstorable(raw)
     if bad:
         return head | _rejected([e.as_dict() for e in bad]), []
     try:
@@ -196,7 +209,13 @@ def _prepare(raw, device_id: str, skew: float) -> Prepared | tuple[dict, list[st
         data = schema.load(change["data"])
     except ValidationError as err:
         return head | _rejected(_fields(flatten_messages(err.messages))), []
-    digest = canonical_hash({k: change[k] for k in ("entity", "op", "base_version", "data")})
+    # The change's own hash tells a re-sent hazard transition (its one use; creates are told apart by
+    # their content's hash), so no other change pays for it.
+    digest = (
+        canonical_hash({k: change[k] for k in ("entity", "op", "base_version", "data")})
+        if (change["entity"], change["op"]) == ("hazard", "transition")
+        else None
+    )
     provenance = Provenance(
         device_id=device_id, recorded_at=change["recorded_at"], skew_seconds=skew, change_hash=digest
     )
@@ -242,7 +261,15 @@ STORE_AT_ONCE = 100
 
 
 def _apply_set_based(
-    session: Session, clock: Clock, principal: Principal, changes: list, device_id: str, skew: float, settings, store
+    session: Session,
+    clock: Clock,
+    principal: Principal,
+    changes: list,
+    device_id: str,
+    skew: float,
+    settings,
+    store,
+    text_storable: bool = False,
 ) -> list[tuple[dict, list[str]]]:
     """The same results as ``_apply_safely`` change by change, in far fewer statements: every change is
     validated first (no database); each run of consecutive inspection and patrol creates is checked
@@ -256,7 +283,7 @@ def _apply_set_based(
     prepared = []
     for raw in changes:
         try:
-            prepared.append(_prepare(raw, device_id, skew))
+            prepared.append(_prepare(raw, device_id, skew, text_storable))
         except Exception:
             if settings.testing:
                 raise

@@ -44,7 +44,15 @@ def push():
         content_length=request.content_length,
         limit=settings().max_batch_bytes,
     )
-    return push_service.push_batch(db(), clock(), g.principal, body, settings=settings(), store=services().photo_store)
+    return push_service.push_batch(
+        db(),
+        clock(),
+        g.principal,
+        body.value,
+        settings=settings(),
+        store=services().photo_store,
+        text_storable=body.storable,
+    )
 
 
 @blp.route("/pull")
