@@ -23,6 +23,7 @@ from sqlalchemy.orm import Session
 
 from accounts.models import User
 from accounts.service import _principal
+from api.memory import tune_garbage_collector
 from bench import payloads
 from bench.client import json_body
 from bench.config import Sizes
@@ -56,6 +57,8 @@ def main() -> int:
             "before_cursor_execute",
             lambda *a: statements.__setitem__(0, statements[0] + 1),
         )
+
+    tune_garbage_collector()  # as wsgi.py sets it for the served app
 
     def in_process(body: dict, profile: cProfile.Profile | None) -> tuple[dict, float]:
         with Session(engine) as session:

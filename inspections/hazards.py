@@ -16,12 +16,12 @@ from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import datetime
 
-from sqlalchemy import ColumnElement, and_, asc, desc, func, select, text
+from sqlalchemy import ColumnElement, and_, asc, desc, func, insert, select, text
 from sqlalchemy.orm import Session
 
 from accounts.people import people_refs
 from accounts.principal import Principal
-from audit.service import record as audit
+from audit.service import entry as audit_entry, record as audit, record_many
 from core.serialize import jsonable
 from core.clock import Clock
 from core.errors import Conflict, FieldError, Forbidden, NotFound, UnknownRecord, UnknownReference, ValidationFailed
@@ -31,8 +31,8 @@ from enterprises.models import Enterprise
 from geo.models import Region
 from inspections.models import HAZARD_LEVELS, HAZARD_SOURCES, Hazard, HazardEvent, Inspection
 from geo.location import point_geometry
-from inspections.records import Provenance, Recorded, canonical_hash, check_not_reused
-from evidence.service import name_photos
+from inspections.records import Inserted, Provenance, Recorded, canonical_hash, check_not_reused
+from evidence.service import name_photos, name_photos_many
 
 OFFICERS = ("inspector", "desk_officer", "admin")
 
@@ -210,50 +210,6 @@ def place_of(session: Session, enterprise: Enterprise | None, location: dict | N
     return row[0], row[1]
 
 
-def new_hazard(
-    session: Session,
-    clock: Clock,
-    principal: Principal,
-    hazard_id: uuid.UUID,
-    *,
-    enterprise,
-    level: str,
-    description: str,
-    location: dict | None,
-    photos: list[str],
-    found_at: datetime,
-    digest: str,
-    provenance: Provenance,
-    source: str,
-    inspection_id=None,
-    item_code=None,
-) -> Hazard:
-    region_id, grid_id = place_of(session, enterprise, location)
-    values, event = new_hazard_values(
-        clock,
-        principal,
-        hazard_id,
-        enterprise_id=enterprise.id if enterprise else None,
-        region_id=region_id,
-        grid_id=grid_id,
-        level=level,
-        description=description,
-        location=location,
-        photos=photos,
-        found_at=found_at,
-        digest=digest,
-        provenance=provenance,
-        source=source,
-        inspection_id=inspection_id,
-        item_code=item_code,
-    )
-    hazard = Hazard(**values)
-    session.add(hazard)
-    session.flush()
-    session.add(HazardEvent(**event))
-    return hazard
-
-
 def new_hazard_values(
     clock: Clock,
     principal: Principal,
@@ -273,8 +229,8 @@ def new_hazard_values(
     inspection_id=None,
     item_code=None,
 ) -> tuple[dict, dict]:
-    """The row of a new hazard and of its ``report`` event: what ``new_hazard`` stores, and what a
-    batch of recorded inspections inserts for all its failed items at once."""
+    """The row of a new hazard and of its ``report`` event: what ``store_reports`` and ``store_inspections``
+    (for the failed items of inspections) insert."""
     now = clock.now()
     hazard = dict(
         id=hazard_id,
@@ -329,6 +285,32 @@ def report_source(principal: Principal) -> str:
     return "grid_report" if principal.has("grid_worker") else "self"
 
 
+@dataclass
+class CheckedReport:
+    """A freely reported hazard that has passed every rule (``report_hazard``), placed, ready to store."""
+
+    id: uuid.UUID
+    data: dict
+    digest: str
+    enterprise_id: uuid.UUID | None
+    region_id: uuid.UUID | None
+    grid_id: uuid.UUID | None
+    source: str
+    provenance: Provenance
+
+
+def _check_reporter(principal: Principal, data: dict) -> str:
+    """Who may report, and an enterprise officer only at their own enterprise: the hazard's ``source``."""
+    if not principal.has("grid_worker", "enterprise_officer", *OFFICERS):
+        raise Forbidden("只有网格员、执法人员、内勤或企业安全员可以上报隐患")
+    source = report_source(principal)
+    if source == "self" and data.get("enterprise_id") != principal.enterprise_id:
+        raise ValidationFailed(
+            errors=[FieldError("scope.not_own_enterprise", "enterprise_id", "企业安全员只能上报本企业的隐患")]
+        )
+    return source
+
+
 def report_hazard(
     session: Session,
     clock: Clock,
@@ -338,14 +320,8 @@ def report_hazard(
     provenance: Provenance = Provenance(),
 ) -> Recorded:
     """A hazard reported outside an inspection (随手拍): by grid workers, inspectors, officers, and
-    by an enterprise officer of its own enterprise (自查自报)."""
-    if not principal.has("grid_worker", "enterprise_officer", *OFFICERS):
-        raise Forbidden("只有网格员、执法人员、内勤或企业安全员可以上报隐患")
-    source = report_source(principal)
-    if source == "self" and data.get("enterprise_id") != principal.enterprise_id:
-        raise ValidationFailed(
-            errors=[FieldError("scope.not_own_enterprise", "enterprise_id", "企业安全员只能上报本企业的隐患")]
-        )
+    by an enterprise officer of its own enterprise (自查自报). A batch of one of ``store_reports``."""
+    source = _check_reporter(principal, data)
     digest = canonical_hash(data)
     existing = session.get(Hazard, hazard_id)
     if existing is not None:
@@ -354,28 +330,95 @@ def report_hazard(
     enterprise = None
     if data.get("enterprise_id"):
         enterprise = visible_enterprise(session, principal, data["enterprise_id"], "enterprise_id")
-    hazard = new_hazard(
-        session,
-        clock,
-        principal,
-        hazard_id,
-        enterprise=enterprise,
-        level=data["level"],
-        description=data["description"],
-        location=data.get("location"),
-        photos=data["photos"],
-        found_at=data["found_at"],
-        digest=digest,
-        provenance=provenance,
-        source=source,
+    region_id, grid_id = place_of(session, enterprise, data.get("location"))
+    checked = CheckedReport(
+        hazard_id, data, digest, enterprise.id if enterprise else None, region_id, grid_id, source, provenance
     )
+    recorded = store_reports(session, clock, principal, [checked])[0]
     if enterprise is None and not session.scalar(
-        select(func.count()).select_from(Hazard).where(Hazard.id == hazard.id, hazard_filter(principal))
+        select(func.count()).select_from(Hazard).where(Hazard.id == hazard_id, hazard_filter(principal))
     ):
         raise ValidationFailed(errors=[FieldError("scope.outside", "location", "位置不在您的辖区或网格内")])
-    missing = name_photos(session, clock, principal, "hazard", hazard.id, data["photos"])
-    audit(session, clock, principal, "report", "hazard", hazard.id, {"level": hazard.level})
-    return Recorded(hazard, created=True, missing_photos=missing)
+    recorded.record = session.get(Hazard, hazard_id)  # the stored row, for callers that read it
+    return recorded
+
+
+def check_reports(
+    session: Session, principal: Principal, items: list[tuple[uuid.UUID, dict, Provenance]]
+) -> list[CheckedReport | None]:
+    """``report_hazard``'s rules for a batch of hazards reported at an enterprise, in two queries (ids
+    taken, the enterprises in scope). None for each one this cannot store as it stands — a rule refuses
+    it, its id is taken, it names no enterprise (placing a bare location is a spatial query of its own)
+    — which the caller reports one by one with ``report_hazard``, whose answer is then exactly its own."""
+    if not items:
+        return []
+    ids = [i for i, _, _ in items]
+    taken = set(session.scalars(select(Hazard.id).where(Hazard.id.in_(ids))))
+    wanted = {d["enterprise_id"] for _, d, _ in items if d.get("enterprise_id")}
+    enterprises = {
+        e.id: e
+        for e in session.execute(
+            select(Enterprise.id, Enterprise.region_id, Enterprise.grid_id).where(
+                Enterprise.id.in_(wanted), principal.enterprise_filter(Enterprise)
+            )
+        )
+    }
+    out: list[CheckedReport | None] = []
+    for hazard_id, data, provenance in items:
+        enterprise = enterprises.get(data.get("enterprise_id"))
+        try:
+            source = _check_reporter(principal, data)
+        except (Forbidden, ValidationFailed):
+            source = None
+        if source is None or hazard_id in taken or enterprise is None:
+            out.append(None)
+            continue
+        out.append(
+            CheckedReport(
+                hazard_id,
+                data,
+                canonical_hash(data),
+                enterprise.id,
+                enterprise.region_id,
+                enterprise.grid_id,
+                source,
+                provenance,
+            )
+        )
+    return out
+
+
+def store_reports(session: Session, clock: Clock, principal: Principal, checked: list[CheckedReport]) -> list[Recorded]:
+    """Insert checked reports with their ``report`` events, photo references and audit rows: one
+    statement per table for the whole list."""
+    if not checked:
+        return []
+    rows = [
+        new_hazard_values(
+            clock,
+            principal,
+            c.id,
+            enterprise_id=c.enterprise_id,
+            region_id=c.region_id,
+            grid_id=c.grid_id,
+            level=c.data["level"],
+            description=c.data["description"],
+            location=c.data.get("location"),
+            photos=c.data["photos"],
+            found_at=c.data["found_at"],
+            digest=c.digest,
+            provenance=c.provenance,
+            source=c.source,
+        )
+        for c in checked
+    ]
+    session.execute(insert(Hazard), [hazard for hazard, _ in rows])
+    session.execute(insert(HazardEvent), [event for _, event in rows])
+    missing = name_photos_many(session, clock, principal, [("hazard", c.id, c.data["photos"]) for c in checked])
+    record_many(
+        session, [audit_entry(clock, principal, "report", "hazard", c.id, {"level": c.data["level"]}) for c in checked]
+    )
+    return [Recorded(Inserted(c.id), created=True, missing_photos=m) for c, m in zip(checked, missing)]
 
 
 def visible_enterprise(session: Session, principal: Principal, enterprise_id: uuid.UUID, field: str) -> Enterprise:

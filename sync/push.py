@@ -253,7 +253,7 @@ def _apply_prepared(
 # --------------------------------------------------------------------------- the set-based path
 
 # Changes the set-based path stores together: the bulk of real batches.
-SET_BASED = (("inspection", "create"), ("patrol", "create"))
+SET_BASED = (("inspection", "create"), ("patrol", "create"), ("hazard", "create"))
 # Stored at most this many at a time: one multi-row statement of a whole maximum batch (1,000
 # inspections' answers as one SQL text) raised a worker's peak memory by ≈ 80 MB; 100 at a time
 # costs a few more statements and keeps it near the per-change path's.
@@ -272,7 +272,7 @@ def _apply_set_based(
     text_storable: bool = False,
 ) -> list[tuple[dict, list[str]]]:
     """The same results as ``_apply_safely`` change by change, in far fewer statements: every change is
-    validated first (no database); each run of consecutive inspection and patrol creates is checked
+    validated first (no database); each run of consecutive inspection, patrol and hazard creates is checked
     in a handful of queries for all of it and stored with one multi-row statement per table; every
     other change, and every change of a run that the batch checks do not clear (id taken, a rule
     refused, unknown reference, …), goes through the per-change path in its place in the order.
@@ -323,18 +323,14 @@ def _apply_run(
     settings,
     store,
 ) -> None:
-    """One run of inspection and patrol creates (indexes ``run``): checked together, stored together
-    up to each change that must go one by one."""
-    inspections = [n for n in run if prepared[n].change["entity"] == "inspection"]
-    patrols = [n for n in run if prepared[n].change["entity"] == "patrol"]
-    items = lambda ns: [(prepared[n].change["id"], prepared[n].data, prepared[n].provenance) for n in ns]  # noqa: E731
-    checked = dict(
-        zip(
-            inspections,
-            service.check_inspections(session, principal, items(inspections), geofence_m=settings.geofence_meters),
-        )
-    )
-    checked.update(zip(patrols, service.check_patrols(session, principal, items(patrols))))
+    """One run of inspection, patrol and hazard creates (indexes ``run``): checked together, stored
+    together up to each change that must go one by one."""
+    checked: dict[int, object] = {}
+    for entity in _RUNS:
+        ns = [n for n in run if prepared[n].change["entity"] == entity]
+        if ns:
+            items = [(prepared[n].change["id"], prepared[n].data, prepared[n].provenance) for n in ns]
+            checked.update(zip(ns, _check_run(session, principal, entity, items, settings)))
     pending: list[int] = []
     seen: set = set()
 
@@ -376,21 +372,12 @@ def _store(
     phone's transaction wrote one of the same records since the checks), each goes one by one."""
     try:
         with session.begin_nested():
-            inspections = [n for n in ns if prepared[n].change["entity"] == "inspection"]
-            patrols = [n for n in ns if prepared[n].change["entity"] == "patrol"]
-            recorded = dict(
-                zip(
-                    inspections, service.store_inspections(session, clock, principal, [checked[n] for n in inspections])
-                )
-            )
-            recorded.update(
-                zip(
-                    patrols,
-                    service.store_patrols(
-                        session, clock, principal, [checked[n] for n in patrols], geofence_m=settings.geofence_meters
-                    ),
-                )
-            )
+            recorded = {}
+            for entity in _RUNS:
+                of = [n for n in ns if prepared[n].change["entity"] == entity]
+                if of:
+                    stored = _store_run(session, clock, principal, entity, [checked[n] for n in of], settings)
+                    recorded.update(zip(of, stored))
     except OperationalError:
         raise
     except Exception as err:  # the savepoint is rolled back: nothing of these changes is stored
@@ -406,6 +393,26 @@ def _store(
         if prepared[n].change["entity"] == "inspection":
             result["derived"] = recorded[n].derived
         out[n] = (prepared[n].head | result, prepared[n].photos)
+
+
+_RUNS = [entity for entity, _ in SET_BASED]
+
+
+def _check_run(session: Session, principal: Principal, entity: str, items: list, settings) -> list:
+    """The batch form of an entity's rules: a checked change, or None for one to apply one by one."""
+    if entity == "inspection":
+        return service.check_inspections(session, principal, items, geofence_m=settings.geofence_meters)
+    if entity == "patrol":
+        return service.check_patrols(session, principal, items)
+    return hazards.check_reports(session, principal, items)
+
+
+def _store_run(session: Session, clock: Clock, principal: Principal, entity: str, checked: list, settings) -> list:
+    if entity == "inspection":
+        return service.store_inspections(session, clock, principal, checked)
+    if entity == "patrol":
+        return service.store_patrols(session, clock, principal, checked, geofence_m=settings.geofence_meters)
+    return hazards.store_reports(session, clock, principal, checked)
 
 
 def _constraint_violated(err: IntegrityError) -> dict:

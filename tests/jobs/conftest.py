@@ -11,9 +11,8 @@ from sqlalchemy import select
 
 from accounts.principal import principal_for
 from geo.models import Region
-from inspections.hazards import new_hazard, transition_hazard
+from inspections.hazards import report_hazard, transition_hazard
 from inspections.models import Task
-from inspections.records import Provenance
 from jobs.jobs import JobEnv
 from jobs.runner import run_job
 
@@ -52,21 +51,20 @@ def make_hazard(session, clock, demo, principal_of):
     ):
         enterprise = enterprise or demo.retailer
         principal = principal_of(by)
-        hazard = new_hazard(
+        hazard = report_hazard(
             session,
             clock,
             principal,
             uuid.uuid4(),
-            enterprise=enterprise,
-            level=level,
-            description=description,
-            location=None,
-            photos=[],
-            found_at=found_at or clock.now() - timedelta(minutes=5),
-            digest=uuid.uuid4().hex * 2,
-            provenance=Provenance(),
-            source="inspection",
-        )
+            {
+                "enterprise_id": enterprise.id,
+                "level": level,
+                "description": description,
+                "location": None,
+                "photos": [],
+                "found_at": found_at or clock.now() - timedelta(minutes=5),
+            },
+        ).record
         session.flush()
         if deadline is not None:
             order(hazard.id, deadline, by=by, major=level == "major")

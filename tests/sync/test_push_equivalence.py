@@ -55,6 +55,10 @@ OPS = (
     "transition",
     "unknown_hazard",
     "hazard",
+    "hazard",
+    "hazard_elsewhere",
+    "hazard_unknown_enterprise",
+    "hazard_by_place",
     "recheck",
     "supersedes",
     "patrol_bad_grid",
@@ -290,6 +294,22 @@ class Generator:
             },
         }
 
+    def hazard(self, rng, enterprise_id, location=None) -> dict:
+        return {
+            "entity": "hazard",
+            "op": "create",
+            "id": str(uuid.uuid4()),
+            "recorded_at": STAMP.format(20),
+            "data": {
+                "enterprise_id": enterprise_id,
+                "level": rng.choice(("general", "general", "major")),
+                "description": "门口堆放杂物",
+                "location": location,
+                "photos": [_sha(rng) for _ in range(rng.randrange(0, 3))],
+                "found_at": STAMP.format(20),
+            },
+        }
+
     def derived_hazard(self, rng):
         failed = [(c, item) for c, _, items in self.inspections for item in items]
         if not failed:
@@ -326,6 +346,8 @@ class Generator:
                 change["data"]["remarks"] = "改过的内容"
             elif change["entity"] == "patrol":
                 change["data"]["notes"] = "改过的内容"
+            elif change["op"] == "create":
+                change["data"]["description"] = "改过的内容"
             made = [change]
         elif op == "transition":
             hazard = self.derived_hazard(rng) or uuid.uuid4()
@@ -369,23 +391,14 @@ class Generator:
                 }
             ]
         elif op == "hazard":
-            enterprise = rng.choice(world["mine"])
-            made = [
-                {
-                    "entity": "hazard",
-                    "op": "create",
-                    "id": str(uuid.uuid4()),
-                    "recorded_at": STAMP.format(20),
-                    "data": {
-                        "enterprise_id": enterprise["id"],
-                        "level": "general",
-                        "description": "门口堆放杂物",
-                        "location": None,
-                        "photos": [_sha(rng)],
-                        "found_at": STAMP.format(20),
-                    },
-                }
-            ]
+            made = [self.hazard(rng, rng.choice(world["mine"])["id"])]
+        elif op == "hazard_elsewhere":  # beyond a grid worker's grid; an inspector's region holds it
+            made = [self.hazard(rng, world["elsewhere"][0]["id"])]
+        elif op == "hazard_unknown_enterprise":
+            made = [self.hazard(rng, str(uuid.uuid4()))]
+        elif op == "hazard_by_place":  # no enterprise: placed by its location, one by one
+            mine = rng.choice(world["mine"])
+            made = [self.hazard(rng, None, location={"lon": mine["lon"], "lat": mine["lat"], "crs": "wgs84"})]
         elif op == "recheck" and self.inspections:
             _, enterprise, _ = rng.choice(self.inspections)
             made = [self.inspection(rng, username, enterprise=enterprise, kind="recheck")]
@@ -399,7 +412,13 @@ class Generator:
         elif op == "patrol_unknown_visit":
             made = [self.patrol(rng, visited=str(uuid.uuid4()))]
         elif op == "twice_in_batch":
-            change = self.inspection(rng, username) if rng.random() < 0.5 else self.patrol(rng)
+            change = rng.choice(
+                (
+                    lambda: self.inspection(rng, username),
+                    lambda: self.patrol(rng),
+                    lambda: self.hazard(rng, rng.choice(world["mine"])["id"]),
+                )
+            )()
             made = [change, copy.deepcopy(change)]
         else:
             made = [self.inspection(rng, username)]
@@ -452,6 +471,33 @@ def _push_both(sides, generator, batches):
         assert got == expected
 
 
+def _pushed_counting_statements(sides, username: str, body: dict) -> list[tuple[dict, int]]:
+    """Each side's answer to ``body`` and the statements it sent for it."""
+    counted = []
+    for side in sides:
+        statements = [0]
+        engine = side.app.extensions["anxun"].engine
+        count = lambda *args, statements=statements: statements.__setitem__(0, statements[0] + 1)  # noqa: E731
+        event.listen(engine, "before_cursor_execute", count)
+        try:
+            answer = side.push(username, body)
+        finally:
+            event.remove(engine, "before_cursor_execute", count)
+        counted.append((answer, statements[0]))
+    return counted
+
+
+def test_hazards_reported_at_enterprises_are_stored_together(sides, demo_world):
+    """随手拍 reports naming an enterprise take the set path: the same answers, a fraction of the statements."""
+    generator = Generator(demo_world)
+    changes = [c for n in range(20) for c in generator.build("hazard", 1000 + n, "gridworker1")]
+    body = {"batch_id": str(uuid.uuid4()), "sent_at": "2026-11-22T09:00:00+08:00", "changes": changes}
+    (expected, one_by_one), (got, set_based) = _pushed_counting_statements(sides, "gridworker1", body)
+    assert got == expected
+    assert {r["status"] for r in got["results"]} == {"applied"}
+    assert set_based * 4 < one_by_one
+
+
 def test_the_generated_batches_reach_every_kind_of_answer(sides, demo_world):
     """The menu above is not idle: one batch of each op gives applied, duplicate, conflict, rejected
     (reused id, field errors, out of scope) and retryable unknown references, with photos missing."""
@@ -462,18 +508,8 @@ def test_the_generated_batches_reach_every_kind_of_answer(sides, demo_world):
     reused["data"]["remarks"] = "改过的内容"
     changes.append(reused)
     body = {"batch_id": str(uuid.uuid4()), "sent_at": "2026-11-22T09:00:00+08:00", "changes": changes}
-    counted = []
-    for side in sides:  # the statements each side sends for the batch: the set-based side must send fewer
-        statements = [0]
-        engine = side.app.extensions["anxun"].engine
-        count = lambda *args, statements=statements: statements.__setitem__(0, statements[0] + 1)  # noqa: E731
-        event.listen(engine, "before_cursor_execute", count)
-        try:
-            answer = side.push("gridworker1", body)
-        finally:
-            event.remove(engine, "before_cursor_execute", count)
-        counted.append((answer, statements[0]))
-    (expected, one_by_one), (got, set_based) = counted
+    # the statements each side sends for the batch: the set-based side must send fewer
+    (expected, one_by_one), (got, set_based) = _pushed_counting_statements(sides, "gridworker1", body)
     assert got == expected
     assert set_based < one_by_one
     statuses = {r["status"] for r in expected["results"]}
