@@ -27,7 +27,7 @@ from geo.models import Grid, GridAssignment, Region
 from inspections.hazards import apply_recheck, new_hazard_values, visible_enterprise
 from inspections.models import Hazard, HazardEvent, Inspection, Patrol, PatrolVisit, Plan
 from inspections.plans import plan_filter
-from geo.location import line_geometry, point_geometry
+from geo.location import line_geometries, point_geometry
 from inspections.records import Inserted, Provenance, Recorded, canonical_hash, check_not_reused, hazard_id_for
 from core.periods import local_date
 from evidence.service import name_photos_many
@@ -602,7 +602,9 @@ def store_patrols(
     """Insert checked patrols, their visits, photo references and audit rows: one statement per table."""
     if not checked:
         return []
-    session.execute(insert(Patrol), [_patrol_values(clock, principal, c) for c in checked])
+    tracks = [c.data.get("track") for c in checked]
+    lines = line_geometries([(t["coordinates"], t["crs"]) if t else None for t in tracks])
+    session.execute(insert(Patrol), [_patrol_values(clock, principal, c, line) for c, line in zip(checked, lines)])
     _insert_visits(session, [(c.id, c.data["visits"]) for c in checked], geofence_m)
     missing = name_photos_many(
         session,
@@ -617,7 +619,8 @@ def store_patrols(
     return [Recorded(Inserted(c.id), created=True, missing_photos=m) for c, m in zip(checked, missing)]
 
 
-def _patrol_values(clock: Clock, principal: Principal, c: CheckedPatrol) -> dict:
+def _patrol_values(clock: Clock, principal: Principal, c: CheckedPatrol, track_line) -> dict:
+    """The patrol's row; ``track_line`` is its track's stored line (:func:`geo.location.line_geometries`)."""
     data, provenance = c.data, c.provenance
     track = data.get("track")
     return dict(
@@ -626,7 +629,7 @@ def _patrol_values(clock: Clock, principal: Principal, c: CheckedPatrol) -> dict
         worker_id=principal.user_id,
         started_at=data["started_at"],
         ended_at=data.get("ended_at"),
-        track=line_geometry(track["coordinates"], track["crs"]) if track else None,
+        track=track_line,
         track_times=[t.isoformat() for t in track["times"]] if track and track.get("times") else None,
         notes=data.get("notes") or "",
         photos=[],

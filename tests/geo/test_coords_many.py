@@ -12,7 +12,7 @@ from shapely import wkb
 
 from core.errors import ValidationFailed
 from geo.coords import CRS_VALUES, _CHINA_BOX, in_china, to_wgs84, to_wgs84_many
-from geo.location import line_geometry
+from geo.location import line_geometries
 
 WEST, EAST, SOUTH, NORTH = _CHINA_BOX
 
@@ -84,10 +84,22 @@ def test_an_unknown_crs_is_refused_as_to_wgs84_refuses_it():
     assert many.value.code == alone.value.code == "geo.unknown_crs"
 
 
-@settings(max_examples=100, deadline=None)
-@given(st.lists(st.tuples(longitude, latitude), min_size=2, max_size=20), st.sampled_from(CRS_VALUES))
-def test_a_track_line_has_the_points_to_wgs84_gives(points, crs):
-    line = wkb.loads(bytes(line_geometry(points, crs).data))
-    for (lon, lat), (x, y) in zip(points, line.coords):
-        alone_lon, alone_lat = to_wgs84(lon, lat, crs)
-        assert abs(x - alone_lon) <= AGREE_DEG and abs(y - alone_lat) <= AGREE_DEG
+track = st.tuples(st.lists(st.tuples(longitude, latitude), min_size=2, max_size=12), st.sampled_from(CRS_VALUES))
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.one_of(st.none(), track), max_size=8), st.integers(min_value=1, max_value=30))
+def test_each_track_line_has_the_points_to_wgs84_gives(tracks, points_at_once):
+    # Tracks of every crs and none, converted together in runs of a few points or one each.
+    lines = line_geometries(tracks, points_at_once=points_at_once)
+    assert len(lines) == len(tracks)
+    for sent, line in zip(tracks, lines):
+        if sent is None:
+            assert line is None
+            continue
+        positions, crs = sent
+        stored = wkb.loads(bytes(line.data))
+        assert line.srid == 4326 and len(stored.coords) == len(positions)
+        for (lon, lat), (x, y) in zip(positions, stored.coords):
+            alone_lon, alone_lat = to_wgs84(lon, lat, crs)
+            assert abs(x - alone_lon) <= AGREE_DEG and abs(y - alone_lat) <= AGREE_DEG
