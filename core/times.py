@@ -103,6 +103,47 @@ class RecordedTime(AcceptedTime):
         return moment
 
 
+def _plainly_recorded(values: list) -> list[datetime] | None:
+    """``List(RecordedTime())`` loading ``values``, when every one is a string AwareDateTime parses
+    (marshmallow's ISO format is ``datetime.fromisoformat`` itself) to an aware time inside the window
+    and not past the moment judged at + AHEAD; None whenever anything might be refused, so that
+    marshmallow says why."""
+    now = _judged_at.get()
+    latest_allowed = None if now is None else now + AHEAD
+    moments = []
+    try:
+        for value in values:
+            if type(value) is not str:
+                return None
+            moment = datetime.fromisoformat(value)
+            offset = moment.utcoffset()
+            if offset is None or abs(offset) > MAX_OFFSET or not EARLIEST <= moment < LATEST:
+                return None
+            if latest_allowed is not None and moment > latest_allowed:
+                return None
+            moments.append(moment)
+    except Exception:  # not a time fromisoformat reads, or anything odd: marshmallow's to judge
+        return None
+    return moments
+
+
+class RecordedTimeList(fields.List):
+    """``List(RecordedTime())`` — so documented — that loads a list of plainly acceptable times (a
+    patrol track's, one a point) in plain Python and hands any other list to marshmallow, which then
+    gives exactly its errors."""
+
+    def __init__(self, **kwargs):
+        super().__init__(RecordedTime(), **kwargs)
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        # Only the default ISO format is read fast; a schema that sets another goes to marshmallow.
+        if type(value) is list and self.inner.format in (None, "iso", "iso8601"):
+            moments = _plainly_recorded(value)
+            if moments is not None:
+                return moments
+        return super()._deserialize(value, attr, data, **kwargs)
+
+
 class AcceptedDate(fields.Date):
     """A calendar date inside the window."""
 

@@ -10,13 +10,17 @@ no closed-form inverse, so GCJ→WGS is solved by fixed-point iteration; BD→GC
 closed-form BD→GCJ is a few centimetres off, which is then refined away). Points outside the rough
 China box (:func:`in_china`) get no offset at all.
 
-All functions take and return (lon, lat) in degrees — longitude first, as in GeoJSON. Pure
-``math``; no dependencies.
+All functions take and return (lon, lat) in degrees — longitude first, as in GeoJSON. One point is
+converted with ``math``; many (a patrol track) with :func:`to_wgs84_many`, the same formulas on numpy
+arrays, which gives each point exactly what :func:`to_wgs84` gives it.
 """
 
 from __future__ import annotations
 
 import math
+from types import SimpleNamespace
+
+import numpy as np
 
 from core.errors import FieldError, ValidationFailed
 
@@ -36,6 +40,10 @@ CRS_VALUES = ("wgs84", "gcj02", "bd09")
 EARTH_RADIUS_M = 6371008.8
 
 
+# The box of in_china: west, east, south, north (inclusive).
+_CHINA_BOX = (72.004, 137.8347, 0.8293, 55.8271)
+
+
 def in_china(lon: float, lat: float) -> bool:
     """Rough China test that decides whether the GCJ-02/BD-09 offset applies.
 
@@ -44,46 +52,75 @@ def in_china(lon: float, lat: float) -> bool:
     covers e.g. Seoul, Hanoi and Ulaanbaatar. It matches what Chinese map SDKs do closely enough
     for points inside China, which is all this project records.
     """
-    return 72.004 <= lon <= 137.8347 and 0.8293 <= lat <= 55.8271
+    west, east, south, north = _CHINA_BOX
+    return west <= lon <= east and south <= lat <= north
 
 
-def _transform_lat(x: float, y: float) -> float:
-    ret = -100.0 + 2.0 * x + 3.0 * y + 0.2 * y * y + 0.1 * x * y + 0.2 * math.sqrt(abs(x))
-    ret += (20.0 * math.sin(6.0 * x * _PI) + 20.0 * math.sin(2.0 * x * _PI)) * 2.0 / 3.0
-    ret += (20.0 * math.sin(y * _PI) + 40.0 * math.sin(y / 3.0 * _PI)) * 2.0 / 3.0
-    ret += (160.0 * math.sin(y / 12.0 * _PI) + 320.0 * math.sin(y * _PI / 30.0)) * 2.0 / 3.0
+def _in_china_many(lon: np.ndarray, lat: np.ndarray) -> np.ndarray:
+    west, east, south, north = _CHINA_BOX
+    return (lon >= west) & (lon <= east) & (lat >= south) & (lat <= north)
+
+
+def _atan2_as_libm(y: np.ndarray, x: np.ndarray) -> np.ndarray:
+    # numpy's own (SIMD) arctan2 differs from the C library's math.atan2 by an ulp for ~8 % of
+    # arguments; atan2 comes once per BD-09 step, so calling libm's keeps BD-09 points identical too.
+    return np.fromiter(map(math.atan2, y.tolist(), x.tolist()), dtype=np.float64, count=y.size)
+
+
+# The formulas below are written once and evaluated either on floats (``math``, the default) or
+# elementwise on arrays (this). numpy's sin, cos and sqrt are the C library's here, so both give the
+# same bits; tests/geo/test_coords_many.py holds them to it.
+_ARRAYS = SimpleNamespace(sin=np.sin, cos=np.cos, sqrt=np.sqrt, atan2=_atan2_as_libm)
+
+
+def _transform_lat(x, y, m=math):
+    ret = -100.0 + 2.0 * x + 3.0 * y + 0.2 * y * y + 0.1 * x * y + 0.2 * m.sqrt(abs(x))
+    ret += (20.0 * m.sin(6.0 * x * _PI) + 20.0 * m.sin(2.0 * x * _PI)) * 2.0 / 3.0
+    ret += (20.0 * m.sin(y * _PI) + 40.0 * m.sin(y / 3.0 * _PI)) * 2.0 / 3.0
+    ret += (160.0 * m.sin(y / 12.0 * _PI) + 320.0 * m.sin(y * _PI / 30.0)) * 2.0 / 3.0
     return ret
 
 
-def _transform_lon(x: float, y: float) -> float:
-    ret = 300.0 + x + 2.0 * y + 0.1 * x * x + 0.1 * x * y + 0.1 * math.sqrt(abs(x))
-    ret += (20.0 * math.sin(6.0 * x * _PI) + 20.0 * math.sin(2.0 * x * _PI)) * 2.0 / 3.0
-    ret += (20.0 * math.sin(x * _PI) + 40.0 * math.sin(x / 3.0 * _PI)) * 2.0 / 3.0
-    ret += (150.0 * math.sin(x / 12.0 * _PI) + 300.0 * math.sin(x / 30.0 * _PI)) * 2.0 / 3.0
+def _transform_lon(x, y, m=math):
+    ret = 300.0 + x + 2.0 * y + 0.1 * x * x + 0.1 * x * y + 0.1 * m.sqrt(abs(x))
+    ret += (20.0 * m.sin(6.0 * x * _PI) + 20.0 * m.sin(2.0 * x * _PI)) * 2.0 / 3.0
+    ret += (20.0 * m.sin(x * _PI) + 40.0 * m.sin(x / 3.0 * _PI)) * 2.0 / 3.0
+    ret += (150.0 * m.sin(x / 12.0 * _PI) + 300.0 * m.sin(x / 30.0 * _PI)) * 2.0 / 3.0
     return ret
 
 
-def _gcj_offset(lon: float, lat: float) -> tuple[float, float]:
+def _gcj_offset(lon, lat, m=math):
     """GCJ-02 minus WGS-84 at a WGS-84 point, in degrees (no China test)."""
-    d_lat = _transform_lat(lon - 105.0, lat - 35.0)
-    d_lon = _transform_lon(lon - 105.0, lat - 35.0)
+    d_lat = _transform_lat(lon - 105.0, lat - 35.0, m)
+    d_lon = _transform_lon(lon - 105.0, lat - 35.0, m)
     rad_lat = lat / 180.0 * _PI
-    magic = 1.0 - _EE * math.sin(rad_lat) ** 2
-    sqrt_magic = math.sqrt(magic)
+    sin_lat = m.sin(rad_lat)
+    # sin² as a product, as eviltransform writes it: ``** 2`` on a float is the C library's pow(),
+    # which rounds x² differently from x·x about once in a thousand, and numpy squares by x·x.
+    magic = 1.0 - _EE * (sin_lat * sin_lat)
+    sqrt_magic = m.sqrt(magic)
     d_lat = (d_lat * 180.0) / ((_A * (1.0 - _EE)) / (magic * sqrt_magic) * _PI)
-    d_lon = (d_lon * 180.0) / (_A / sqrt_magic * math.cos(rad_lat) * _PI)
+    d_lon = (d_lon * 180.0) / (_A / sqrt_magic * m.cos(rad_lat) * _PI)
     return d_lon, d_lat
 
 
-def _wgs_to_gcj_raw(lon: float, lat: float) -> tuple[float, float]:
-    d_lon, d_lat = _gcj_offset(lon, lat)
+def _wgs_to_gcj_raw(lon, lat, m=math):
+    d_lon, d_lat = _gcj_offset(lon, lat, m)
     return lon + d_lon, lat + d_lat
 
 
-def _gcj_to_bd_raw(lon: float, lat: float) -> tuple[float, float]:
-    z = math.sqrt(lon * lon + lat * lat) + 0.00002 * math.sin(lat * _X_PI)
-    theta = math.atan2(lat, lon) + 0.000003 * math.cos(lon * _X_PI)
-    return z * math.cos(theta) + 0.0065, z * math.sin(theta) + 0.006
+def _gcj_to_bd_raw(lon, lat, m=math):
+    z = m.sqrt(lon * lon + lat * lat) + 0.00002 * m.sin(lat * _X_PI)
+    theta = m.atan2(lat, lon) + 0.000003 * m.cos(lon * _X_PI)
+    return z * m.cos(theta) + 0.0065, z * m.sin(theta) + 0.006
+
+
+def _bd_to_gcj_closed_form(lon, lat, m=math):
+    """The usual closed-form BD-09 → GCJ-02, a few centimetres off: the start of the refinement."""
+    x, y = lon - 0.0065, lat - 0.006
+    z = m.sqrt(x * x + y * y) - 0.00002 * m.sin(y * _X_PI)
+    theta = m.atan2(y, x) - 0.000003 * m.cos(x * _X_PI)
+    return z * m.cos(theta), z * m.sin(theta)
 
 
 def _invert(forward, target_lon: float, target_lat: float, start_lon: float, start_lat: float) -> tuple[float, float]:
@@ -100,6 +137,22 @@ def _invert(forward, target_lon: float, target_lat: float, start_lon: float, sta
         lat += e_lat
         if abs(e_lon) < _TOLERANCE_DEG and abs(e_lat) < _TOLERANCE_DEG:
             break
+    return lon, lat
+
+
+def _invert_many(forward, target_lon: np.ndarray, target_lat: np.ndarray, lon: np.ndarray, lat: np.ndarray):
+    """:func:`_invert` on arrays (``lon``, ``lat`` are the starts, updated in place). Each point stops
+    on its own step, as it would alone, so each takes exactly the scalar's steps and ends where it does."""
+    going = np.arange(lon.size)
+    for _ in range(_MAX_ITERATIONS):
+        if going.size == 0:
+            break
+        f_lon, f_lat = forward(lon[going], lat[going], _ARRAYS)
+        e_lon, e_lat = target_lon[going] - f_lon, target_lat[going] - f_lat
+        lon[going] += e_lon
+        lat[going] += e_lat
+        # The scalar's test, negated as it is written there (a NaN step keeps going in both).
+        going = going[~((np.abs(e_lon) < _TOLERANCE_DEG) & (np.abs(e_lat) < _TOLERANCE_DEG))]
     return lon, lat
 
 
@@ -135,10 +188,7 @@ def bd09_to_gcj02(lon: float, lat: float) -> tuple[float, float]:
     The closed form evaluates the small sin/cos terms at the BD point instead of the GCJ one,
     which leaves a few centimetres; the refinement removes it.
     """
-    x, y = lon - 0.0065, lat - 0.006
-    z = math.sqrt(x * x + y * y) - 0.00002 * math.sin(y * _X_PI)
-    theta = math.atan2(y, x) - 0.000003 * math.cos(x * _X_PI)
-    return _invert(_gcj_to_bd_raw, lon, lat, z * math.cos(theta), z * math.sin(theta))
+    return _invert(_gcj_to_bd_raw, lon, lat, *_bd_to_gcj_closed_form(lon, lat))
 
 
 def _unknown_crs(crs) -> ValidationFailed:
@@ -164,6 +214,29 @@ def to_wgs84(lon: float, lat: float, crs: str) -> tuple[float, float]:
     if crs == "bd09":
         lon, lat = bd09_to_gcj02(lon, lat)
     return gcj02_to_wgs84(lon, lat)
+
+
+def to_wgs84_many(lons, lats, crs: str) -> tuple[np.ndarray, np.ndarray]:
+    """:func:`to_wgs84` for many points at once (a patrol track): new float64 arrays of WGS-84
+    longitudes and latitudes. Every point is judged in or out of China as :func:`to_wgs84` judges it
+    (a BD-09 point on the input, and again on its GCJ-02 step) and iterated until its own step is below
+    the tolerance, so each result equals the scalar one (tests/geo/test_coords_many.py)."""
+    crs = _normalise_crs(crs)
+    lon = np.array(lons, dtype=np.float64)
+    lat = np.array(lats, dtype=np.float64)
+    if crs == "wgs84":
+        return lon, lat
+    inside = _in_china_many(lon, lat)
+    if crs == "bd09" and inside.any():
+        b_lon, b_lat = lon[inside], lat[inside]
+        g_lon, g_lat = _invert_many(_gcj_to_bd_raw, b_lon, b_lat, *_bd_to_gcj_closed_form(b_lon, b_lat, _ARRAYS))
+        lon[inside], lat[inside] = g_lon, g_lat
+        inside &= _in_china_many(lon, lat)  # gcj02_to_wgs84 tests its own input again
+    if inside.any():
+        g_lon, g_lat = lon[inside], lat[inside]
+        d_lon, d_lat = _gcj_offset(g_lon, g_lat, _ARRAYS)
+        lon[inside], lat[inside] = _invert_many(_wgs_to_gcj_raw, g_lon, g_lat, g_lon - d_lon, g_lat - d_lat)
+    return lon, lat
 
 
 def from_wgs84(lon: float, lat: float, crs: str) -> tuple[float, float]:

@@ -8,8 +8,8 @@ from marshmallow import Schema, ValidationError, fields, validate, validates_sch
 from accounts.schemas import people_field
 from checklists.scoring import AnswerList
 from core.schemas import PageOut, PageQuery
-from geo.location import LocationIn, position_field
-from core.times import AcceptedDate, AcceptedTime, RecordedTime, ShownTime
+from geo.location import LocationIn, PositionList
+from core.times import AcceptedDate, AcceptedTime, RecordedTime, RecordedTimeList, ShownTime
 from enterprises.models import INDUSTRIES, RISK_COLOURS
 from inspections.hazards import TRANSITIONS
 from inspections.models import (
@@ -146,8 +146,8 @@ class TransitionIn(TransitionData):
 
 class TrackIn(Schema):
     crs = fields.String(load_default="wgs84", validate=validate.OneOf(["wgs84", "gcj02", "bd09"]))
-    coordinates = fields.List(position_field(), required=True, validate=validate.Length(min=2, max=20000))
-    times = fields.List(RecordedTime(), load_default=None, allow_none=True)
+    coordinates = PositionList(required=True, validate=validate.Length(min=2, max=20000))
+    times = RecordedTimeList(load_default=None, allow_none=True)
 
     @validates_schema
     def times_match(self, data, **kwargs):

@@ -8,8 +8,6 @@ import uuid
 from dataclasses import dataclass
 from datetime import datetime
 
-from geoalchemy2.shape import from_shape
-from shapely.geometry import LineString
 from sqlalchemy import ColumnElement, and_, exists, func, insert, or_, select, text
 from sqlalchemy.orm import Session, aliased
 
@@ -24,13 +22,12 @@ from core.clock import Clock
 from core.errors import DomainError, FieldError, Forbidden, NotFound, UnknownReference, ValidationFailed
 from core.times import shown
 from enterprises.models import Enterprise
-from geo.coords import to_wgs84
 from enterprises.geofence import check as geofence_check
 from geo.models import Grid, GridAssignment, Region
 from inspections.hazards import apply_recheck, new_hazard_values, visible_enterprise
 from inspections.models import Hazard, HazardEvent, Inspection, Patrol, PatrolVisit, Plan
 from inspections.plans import plan_filter
-from geo.location import point_geometry
+from geo.location import line_geometries, point_geometry
 from inspections.records import Inserted, Provenance, Recorded, canonical_hash, check_not_reused, hazard_id_for
 from core.periods import local_date
 from evidence.service import name_photos_many
@@ -605,7 +602,9 @@ def store_patrols(
     """Insert checked patrols, their visits, photo references and audit rows: one statement per table."""
     if not checked:
         return []
-    session.execute(insert(Patrol), [_patrol_values(clock, principal, c) for c in checked])
+    tracks = [c.data.get("track") for c in checked]
+    lines = line_geometries([(t["coordinates"], t["crs"]) if t else None for t in tracks])
+    session.execute(insert(Patrol), [_patrol_values(clock, principal, c, line) for c, line in zip(checked, lines)])
     _insert_visits(session, [(c.id, c.data["visits"]) for c in checked], geofence_m)
     missing = name_photos_many(
         session,
@@ -620,20 +619,17 @@ def store_patrols(
     return [Recorded(Inserted(c.id), created=True, missing_photos=m) for c, m in zip(checked, missing)]
 
 
-def _patrol_values(clock: Clock, principal: Principal, c: CheckedPatrol) -> dict:
+def _patrol_values(clock: Clock, principal: Principal, c: CheckedPatrol, track_line) -> dict:
+    """The patrol's row; ``track_line`` is its track's stored line (:func:`geo.location.line_geometries`)."""
     data, provenance = c.data, c.provenance
     track = data.get("track")
-    track_geom = None
-    if track:
-        points = [to_wgs84(lon, lat, track["crs"]) for lon, lat in track["coordinates"]]
-        track_geom = from_shape(LineString(points), srid=4326)
     return dict(
         id=c.id,
         grid_id=data["grid_id"],
         worker_id=principal.user_id,
         started_at=data["started_at"],
         ended_at=data.get("ended_at"),
-        track=track_geom,
+        track=track_line,
         track_times=[t.isoformat() for t in track["times"]] if track and track.get("times") else None,
         notes=data.get("notes") or "",
         photos=[],
