@@ -164,8 +164,16 @@ def push(ctx: Context) -> tuple[dict, list[Row]]:
             "ceiling": ceiling,
             "load": [load_before, load()],
         }
-        target = "≥ 2,000/s and ≥ 20 %" if n == 8 else ""
-        met = (rate >= 2000 and rate / ceiling["rows_per_s"] >= 0.2) if n == 8 else None
+        # Issue 23: ≥ 400/s and ≥ 10 % of the ceiling with 8 phones; more phones never slower than fewer.
+        fewer = [figures[f"{m}_phones"]["changes_per_s"] for m in sizes.push_phones if m < n]
+        never_slower = rate >= max(fewer, default=0)
+        if n == 8:
+            target = "≥ 400/s, ≥ 10 %, ≥ fewer phones'"
+            met = rate >= 400 and rate / ceiling["rows_per_s"] >= 0.1 and never_slower
+        elif fewer:
+            target, met = "≥ fewer phones' rate", never_slower
+        else:
+            target, met = "", None
         rows.append(
             Row(
                 "push",
@@ -425,8 +433,8 @@ def pull(ctx: Context) -> tuple[dict, list[Row]]:
             "ms",
             ceiling_inc["p99_ms"],
             "time",
-            "< 100 ms",
-            inc["p99_ms"] < 100,
+            "≤ 1.2× ceiling (issue 23)",
+            inc["p99_ms"] <= 1.2 * ceiling_inc["p99_ms"],
             note=f"p50 {inc['p50_ms']:.0f} ms; ceiling p50 {ceiling_inc['p50_ms']:.1f} ms",
         )
     )

@@ -19,7 +19,7 @@ from tests.sync.conftest import principal_of_user, run_while_held
 from tests.sync.payloads import hazard_change
 
 
-def test_a_hazard_pushed_by_two_phones_at_once_is_retryable_for_the_second(db_session, phone, world):
+def test_a_hazard_pushed_by_two_phones_at_once_is_answered_once_the_first_commits(db_session, phone, world):
     hazard_id = uuid.uuid4()
     change = hazard_change(world["retailer"], hazard_id=hazard_id)
     other = hazard_change(world["retailer"])
@@ -32,8 +32,10 @@ def test_a_hazard_pushed_by_two_phones_at_once_is_retryable_for_the_second(db_se
     response = run_while_held(db_session, lambda: second.push([change, other]))
     assert response.status_code == 200, response.get_json()
     raced, applied = response.get_json()["results"]
-    assert raced["status"] == "rejected" and raced["retryable"] is True
-    assert raced["code"] == "sync.concurrent_write" and raced["errors"][0]["field"] == "id"
+    # The set path's insert waits on the first phone's row; once that commits, the group is refused and
+    # each change goes one by one, meeting the committed hazard: same content, same user — a duplicate,
+    # what a retry would have been told (the per-change path said sync.concurrent_write, retryable).
+    assert raced["status"] == "duplicate", raced
     assert applied["status"] == "applied"  # the rest of the batch is not held hostage
 
     # Sent again (the phone retries retryable changes), it meets the committed hazard: same content.
