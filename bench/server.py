@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import os
 import runpy
+import shlex
 import signal
 import subprocess
 import sys
@@ -51,7 +52,7 @@ class Server:
     @property
     def worker_class(self) -> str:
         """The worker class config/gunicorn.py names, or what GUNICORN_CMD_ARGS puts in its place."""
-        override = (os.environ | self.env).get("GUNICORN_CMD_ARGS", "").split()
+        override = shlex.split((os.environ | self.env).get("GUNICORN_CMD_ARGS", ""))
         for flag in ("--worker-class", "-k"):
             if flag in override[:-1]:
                 return override[override.index(flag) + 1]
