@@ -87,9 +87,9 @@ def main() -> int:
         photo_root=WORK / "photos",
         log_path=WORK / "gunicorn.log",
     )
-    results["server"] = {"workers": workers, "threads": threads, "worker_class": "gthread"}
+    results["server"] = {"workers": workers, "threads": threads, "worker_class": server.worker_class}
     rows = []
-    log(f"API: gunicorn gthread {workers}×{threads} on {server.base} (log: {server.log_path})")
+    log(f"API: gunicorn {server.worker_class} {workers}×{threads} on {server.base} (log: {server.log_path})")
     server.start()
     try:
         spec = Client(server.base).get("/api/v1/openapi.json").json()

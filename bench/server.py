@@ -1,10 +1,12 @@
-"""The API under test: gunicorn started as ``make run`` starts it (gthread, ANXUN_WORKERS × ANXUN_THREADS,
-access log on), on its own port and the benchmark database; and what the kernel says about its workers'
+"""The API under test: gunicorn started as ``make run`` starts it (config/gunicorn.py: the balanced gthread
+worker of api/workers.py; ANXUN_WORKERS × ANXUN_THREADS, access log on), on its own port and the benchmark database; and what the kernel says about its workers'
 memory (``/proc/<pid>/status``: VmRSS now, VmHWM the peak, which ``clear_refs`` resets)."""
 
 from __future__ import annotations
 
 import os
+import runpy
+import shlex
 import signal
 import subprocess
 import sys
@@ -14,6 +16,8 @@ from pathlib import Path
 import urllib3
 
 from bench.config import ROOT
+
+GUNICORN_CONFIG = ROOT / "config" / "gunicorn.py"
 
 
 class Server:
@@ -46,6 +50,15 @@ class Server:
         self.process: subprocess.Popen | None = None
 
     @property
+    def worker_class(self) -> str:
+        """The worker class config/gunicorn.py names, or what GUNICORN_CMD_ARGS puts in its place."""
+        override = shlex.split((os.environ | self.env).get("GUNICORN_CMD_ARGS", ""))
+        for flag in ("--worker-class", "-k"):
+            if flag in override[:-1]:
+                return override[override.index(flag) + 1]
+        return runpy.run_path(str(GUNICORN_CONFIG))["worker_class"]
+
+    @property
     def base(self) -> str:
         return f"http://127.0.0.1:{self.port}"
 
@@ -67,10 +80,10 @@ class Server:
                 sys.executable,
                 "-m",
                 "gunicorn",
+                "--config",
+                str(GUNICORN_CONFIG),
                 "--bind",
                 f"127.0.0.1:{self.port}",
-                "--worker-class",
-                "gthread",
                 "--workers",
                 str(self.workers),
                 "--threads",

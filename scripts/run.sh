@@ -20,6 +20,7 @@ echo "Ctrl-C stops it."
 "$VENV/bin/flask" --app wsgi anxun scheduler &
 SCHEDULER=$!
 trap 'kill "$SCHEDULER" 2>/dev/null; wait "$SCHEDULER" 2>/dev/null; if [ -n "$STOP_DB" ]; then scripts/pg.sh stop; fi' EXIT
-"$VENV/bin/gunicorn" --bind "${ANXUN_BIND:-127.0.0.1}:${ANXUN_PORT:-8000}" \
-  --worker-class gthread --workers "${ANXUN_WORKERS:-2}" --threads "${ANXUN_THREADS:-4}" \
+# The worker class and the settings every server shares are in config/gunicorn.py.
+"$VENV/bin/gunicorn" --config config/gunicorn.py --bind "${ANXUN_BIND:-127.0.0.1}:${ANXUN_PORT:-8000}" \
+  --workers "${ANXUN_WORKERS:-2}" --threads "${ANXUN_THREADS:-4}" \
   --access-logfile - wsgi:app

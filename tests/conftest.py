@@ -239,8 +239,8 @@ def make_enterprise(session):
 
 @pytest.fixture(scope="module")
 def served(server_url, template_url, tmp_path_factory):
-    """The API as ``make run`` serves it (gunicorn gthread, wsgi:app, default settings: photos under the
-    relative ``var/photos``) on its own copy of the demo database, from a scratch working directory.
+    """The API as ``make run`` serves it (gunicorn with config/gunicorn.py, wsgi:app, default settings: photos
+    under the relative ``var/photos``) on its own copy of the demo database, from a scratch working directory.
     Returns the bench Server (``.base``, ``.workdir``, ``.worker_pids()``, ``.memory()``)."""
     import socket
 

@@ -1,5 +1,5 @@
-"""The API as ``make run`` serves it — gunicorn (gthread) importing wsgi.py, settings from the environment
-with their defaults — and as phones talk to it: over persistent connections."""
+"""The API as ``make run`` serves it — gunicorn (config/gunicorn.py) importing wsgi.py, settings from the
+environment with their defaults — and as phones talk to it: over persistent connections."""
 
 from __future__ import annotations
 

@@ -1,0 +1,162 @@
+"""Workers take a new connection only with a thread free for it (api/workers.py, issue 23), on gunicorn as
+``make run`` starts it (config/gunicorn.py), 2 workers × 1 thread, on a copy of the demo database.
+
+A push is held inside the database: the test's own transaction holds the advisory lock the push takes
+for its batch (sync/push.py), so one worker's only thread waits there. Plain gthread would still accept
+new connections on that worker and queue them behind the push; here every new connection goes to the
+other worker and is answered while the push still waits."""
+
+from __future__ import annotations
+
+import http.client
+import json
+import signal
+import threading
+import time
+import uuid
+from concurrent.futures import ThreadPoolExecutor, wait
+
+import pytest
+from sqlalchemy import create_engine, text
+
+from bench.server import Server
+from bench.soak import free_port
+from tests.conftest import clone_database, drop_database
+
+FRESH_CONNECTIONS = 10
+# Only a bound on waiting for what must already have happened, so that a worker queueing the requests
+# behind the held push fails the test instead of hanging it; nothing is asserted about how long it took.
+HANG = 60
+
+
+@pytest.fixture
+def two_single_thread_workers(server_url, template_url, tmp_path):
+    url = clone_database(server_url, template_url)
+    server = Server(url, port=free_port(), workers=2, threads=1, photo_root=None, log_path=tmp_path / "gunicorn.log")
+    server.database_url = url
+    try:
+        server.start()
+        yield server
+    finally:
+        server.stop()
+        drop_database(server_url, url)
+
+
+def ask(port: int, method: str, path: str, body: dict | None = None, token: str | None = None):
+    """One request on a fresh connection: (status, JSON answer)."""
+    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=HANG * 2)
+    try:
+        headers = {"Content-Type": "application/json"}
+        if token:
+            headers["Authorization"] = f"Bearer {token}"
+        connection.request(method, path, body=json.dumps(body) if body is not None else None, headers=headers)
+        response = connection.getresponse()
+        return response.status, json.loads(response.read() or b"{}")
+    finally:
+        connection.close()
+
+
+def login(port: int, username: str, device_id: str) -> str:
+    status, answer = ask(
+        port,
+        "POST",
+        "/api/v1/auth/login",
+        {"username": username, "password": "anxun-demo", "device": {"id": device_id}},
+    )
+    assert status == 200, answer
+    return answer["token"]
+
+
+class HeldPush:
+    """``POST /sync/push`` of an empty batch on its own connection, while the test's transaction holds the
+    batch's advisory lock: the serving thread waits inside PostgreSQL until ``release``."""
+
+    def __init__(self, server: Server, token: str, device_id: str, answered: list, lock: threading.Lock):
+        self.port = server.port
+        self.token = token
+        self.batch_id = f"held-{uuid.uuid4().hex[:8]}"
+        self.engine = create_engine(server.database_url)
+        self.holder = self.engine.connect()
+        self.transaction = self.holder.begin()
+        self.holder.execute(
+            text("SELECT pg_advisory_xact_lock(hashtextextended(:key, 0))"),
+            {"key": f"sync-batch/{device_id}/{self.batch_id}"},
+        )
+        self.answered, self.lock = answered, lock
+        self.thread = threading.Thread(target=self._send)
+        self.result: tuple[int, dict] | None = None
+
+    def _send(self) -> None:
+        body = {"batch_id": self.batch_id, "sent_at": "2026-11-22T09:00:00+08:00", "changes": []}
+        self.result = ask(self.port, "POST", "/api/v1/sync/push", body, self.token)
+        with self.lock:
+            self.answered.append("push")
+
+    def start_and_wait_until_blocked(self) -> None:
+        self.thread.start()
+        # A state, not a time: the push's transaction is queued behind ours on the advisory lock.
+        with self.engine.connect() as probe:
+            for _ in range(HANG * 20):
+                if probe.scalar(text("SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND NOT granted")):
+                    return
+                probe.rollback()
+                time.sleep(0.05)
+        pytest.fail("the push never reached its batch lock")
+
+    def release(self) -> tuple[int, dict]:
+        self.transaction.rollback()
+        self.holder.close()
+        self.thread.join(HANG)
+        self.engine.dispose()
+        assert self.result is not None, "the push was not answered after its lock was released"
+        return self.result
+
+
+def test_new_connections_go_to_the_worker_with_a_free_thread_while_the_other_waits(two_single_thread_workers):
+    server = two_single_thread_workers
+    assert len(server.worker_pids()) == 2
+    pusher = login(server.port, "gridworker1", "balance-pusher")
+    reader = login(server.port, "gridworker2", "balance-reader")
+    answered: list[str] = []
+    lock = threading.Lock()
+    push = HeldPush(server, pusher, "balance-pusher", answered, lock)
+    push.start_and_wait_until_blocked()
+
+    def read(n: int) -> int:
+        path = "/api/v1/health" if n % 2 else "/api/v1/enterprises?per_page=1"
+        status, _ = ask(server.port, "GET", path, token=reader)
+        with lock:
+            answered.append(f"read {n}")
+        return status
+
+    with ThreadPoolExecutor(FRESH_CONNECTIONS) as pool:
+        reads = [pool.submit(read, n) for n in range(FRESH_CONNECTIONS)]
+        done, _ = wait(reads, timeout=HANG)
+        with lock:
+            before_release = list(answered)
+        status, answer = push.release()
+        statuses = [f.result() for f in reads]
+
+    # Every fresh connection was answered by the free worker while the push still held the other one.
+    assert len(done) == FRESH_CONNECTIONS and "push" not in before_release, before_release
+    assert statuses == [200] * FRESH_CONNECTIONS
+    assert status == 200 and answer["batch_id"] == push.batch_id and answer["results"] == [], answer
+    assert answered[-1] == "push"
+
+
+def test_a_request_in_flight_when_the_server_stops_is_still_answered(two_single_thread_workers):
+    server = two_single_thread_workers
+    pusher = login(server.port, "gridworker1", "stopping-pusher")
+    push = HeldPush(server, pusher, "stopping-pusher", [], threading.Lock())
+    push.start_and_wait_until_blocked()
+    assert len(server.worker_pids()) == 2
+    server.process.send_signal(signal.SIGTERM)  # graceful: workers finish what they hold
+    # The idle worker is gone once the stop reached the workers; the held one waits for its push.
+    for _ in range(HANG * 20):
+        if len(server.worker_pids()) == 1:
+            break
+        time.sleep(0.05)
+    assert len(server.worker_pids()) == 1
+    status, answer = push.release()
+    assert status == 200 and answer["batch_id"] == push.batch_id, answer
+    assert server.process.wait(HANG) == 0
