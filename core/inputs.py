@@ -4,7 +4,9 @@ JSON nests at most :data:`MAX_DEPTH` levels (deeper, the parser or the recursive
 would overflow the stack). No text — value or key, body, query or path — holds NUL or a lone
 surrogate (PostgreSQL cannot store the one, UTF-8 cannot encode the other); no number is NaN or
 infinite (``1e400`` parses as infinity) or an integer past 64 bits (PostgreSQL's ``bigint``).
-The REST parser (api/inputs.py) and the push, change by change, check with these functions."""
+The REST parser (api/inputs.py) and the push check with these functions: :func:`read_json` judges a
+body as it parses it, and only a body it cannot vouch for is walked (the push then change by change,
+so that one bad change is refused alone)."""
 
 from __future__ import annotations
 

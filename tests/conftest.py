@@ -4,6 +4,7 @@ loaded with the demo district once; each test runs inside an outer transaction t
 
 from __future__ import annotations
 
+import contextlib
 import os
 import secrets
 import uuid
@@ -237,22 +238,23 @@ def make_enterprise(session):
     return make
 
 
-@pytest.fixture(scope="module")
-def served(server_url, template_url, tmp_path_factory):
-    """The API as ``make run`` serves it (gunicorn with config/gunicorn.py, wsgi:app, default settings: photos
-    under the relative ``var/photos``) on its own copy of the demo database, from a scratch working directory.
-    Returns the bench Server (``.base``, ``.workdir``, ``.worker_pids()``, ``.memory()``)."""
-    import socket
-
+@contextlib.contextmanager
+def serving_demo_copy(server_url: str, template_url: str, workdir, *, workers: int, threads: int):
+    """gunicorn as ``make run`` starts it (config/gunicorn.py, wsgi:app, default settings: photos under the
+    relative ``var/photos``) on its own copy of the demo database, run from ``workdir``; the bench Server
+    (``.base``, ``.port``, ``.database_url``, ``.workdir``, ``.worker_pids()``, ``.memory()``)."""
     from bench.server import Server
+    from bench.soak import free_port
 
     url = clone_database(server_url, template_url)
-    workdir = tmp_path_factory.mktemp("make-run")
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
     server = Server(
-        url, port=port, workers=1, threads=4, photo_root=None, log_path=workdir / "gunicorn.log", cwd=workdir
+        url,
+        port=free_port(),
+        workers=workers,
+        threads=threads,
+        photo_root=None,
+        log_path=workdir / "gunicorn.log",
+        cwd=workdir,
     )
     server.workdir = workdir
     try:
@@ -261,6 +263,15 @@ def served(server_url, template_url, tmp_path_factory):
     finally:
         server.stop()
         drop_database(server_url, url)
+
+
+@pytest.fixture(scope="module")
+def served(server_url, template_url, tmp_path_factory):
+    """The API as ``make run`` serves it (``serving_demo_copy``, one worker of four threads)."""
+    with serving_demo_copy(
+        server_url, template_url, tmp_path_factory.mktemp("make-run"), workers=1, threads=4
+    ) as server:
+        yield server
 
 
 @pytest.fixture

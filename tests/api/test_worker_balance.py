@@ -20,8 +20,7 @@ import pytest
 from sqlalchemy import create_engine, text
 
 from bench.server import Server
-from bench.soak import free_port
-from tests.conftest import clone_database, drop_database
+from tests.conftest import serving_demo_copy
 
 FRESH_CONNECTIONS = 10
 # Only a bound on waiting for what must already have happened, so that a worker queueing the requests
@@ -31,15 +30,8 @@ HANG = 60
 
 @pytest.fixture
 def two_single_thread_workers(server_url, template_url, tmp_path):
-    url = clone_database(server_url, template_url)
-    server = Server(url, port=free_port(), workers=2, threads=1, photo_root=None, log_path=tmp_path / "gunicorn.log")
-    server.database_url = url
-    try:
-        server.start()
+    with serving_demo_copy(server_url, template_url, tmp_path, workers=2, threads=1) as server:
         yield server
-    finally:
-        server.stop()
-        drop_database(server_url, url)
 
 
 def ask(port: int, method: str, path: str, body: dict | None = None, token: str | None = None):
