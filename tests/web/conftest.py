@@ -9,17 +9,19 @@ Playwright, against a real HTTP server on a real PostGIS.
 - ``phone``: a fresh browser context at phone size (360×640, touch), its page, and what went wrong in it
   (console errors, uncaught exceptions): ``phone.page``, ``phone.errors``, ``phone.context``.
 - ``screenshot(page, name)`` writes docs/screens/<name>.png (the README shows them)."""
+
 from __future__ import annotations
 
 import os
 import shutil
 import threading
-from datetime import date, timedelta
+from datetime import datetime, timedelta
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
 
+from core.clock import SHANGHAI
 from tests.conftest import clone_database, drop_database
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -27,11 +29,26 @@ DIST = ROOT / "web" / "dist"
 SCREENS = ROOT / "docs" / "screens"
 CHROMIUM = "/usr/bin/chromium"
 # Without the background-networking flags Chromium keeps trying Google's hosts on this closed network.
-CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-                 "--disable-background-networking", "--disable-component-update", "--disable-sync"]
-PHONE = {"viewport": {"width": 360, "height": 640}, "device_scale_factor": 2, "is_mobile": True,
-         "has_touch": True, "locale": "zh-CN", "timezone_id": "Asia/Shanghai", "permissions": ["geolocation"],
-         "geolocation": {"longitude": 107.8, "latitude": 30.7, "accuracy": 10}}
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+PHONE = {
+    "viewport": {"width": 360, "height": 640},
+    "device_scale_factor": 2,
+    "is_mobile": True,
+    "has_touch": True,
+    "locale": "zh-CN",
+    "timezone_id": "Asia/Shanghai",
+    "permissions": ["geolocation"],
+    "geolocation": {"longitude": 107.8, "latitude": 30.7, "accuracy": 10},
+}
 
 
 @pytest.fixture(scope="session")
@@ -73,9 +90,13 @@ def live_server(server_url, template_url, tmp_path, built_web, server_settings):
     # between them, and so does the order of events the loop rules compare (a recheck begun after the
     # submission it judges). The demo district itself does not depend on the day.
     clock = Clock()
-    settings = Settings.from_env({"ANXUN_PHOTO_CHUNK_BYTES": str(CHUNK_BYTES)}, database_url=url, testing=True,
-                                 photo_root=str(tmp_path / "photos"),
-                                 **server_settings)
+    settings = Settings.from_env(
+        {"ANXUN_PHOTO_CHUNK_BYTES": str(CHUNK_BYTES)},
+        database_url=url,
+        testing=True,
+        photo_root=str(tmp_path / "photos"),
+        **server_settings,
+    )
     app = create_app(settings, clock=clock)
     app.config["ANXUN_WEB_DIST"] = str(built_web)
     server = make_server("127.0.0.1", 0, app, threaded=True)
@@ -160,8 +181,10 @@ def phone(browser):
 
 
 def days_ahead(days: int) -> str:
-    """A date (YYYY-MM-DD) some days after today, for deadlines and plan windows."""
-    return (date.today() + timedelta(days=days)).isoformat()
+    """A date (YYYY-MM-DD) some days after today in Beijing — the day the pages show — for deadlines,
+    plan windows and the dates a page is expected to show (the machine's own day is UTC's: from 16:00
+    UTC Beijing is already a day ahead)."""
+    return (datetime.now(SHANGHAI).date() + timedelta(days=days)).isoformat()
 
 
 def screenshot(page, name: str) -> Path:

@@ -3,6 +3,7 @@ a desk officer imports a roster with one bad row (sees it, fixes it, imports), d
 new worker who then logs in and sees it, has a polygon outside the town refused with the reason on the
 map, merges two village grids retiring the old ones (no overlap left), filters the ledger and downloads
 it as xlsx; a 5,000-row roster goes through the page. Each screen is photographed into docs/screens."""
+
 from __future__ import annotations
 
 import io
@@ -32,8 +33,14 @@ class Desk:
         self.page = self.context.new_page()
         self.errors: list[str] = []
         # A refused request is the console's business (shown in Chinese); Chromium logs each as an error.
-        self.page.on("console", lambda msg: msg.type == "error" and not msg.text.startswith("Failed to load resource")
-                     and self.errors.append(f"console: {msg.text}"))
+        self.page.on(
+            "console",
+            lambda msg: (
+                msg.type == "error"
+                and not msg.text.startswith("Failed to load resource")
+                and self.errors.append(f"console: {msg.text}")
+            ),
+        )
         self.page.on("pageerror", lambda exc: self.errors.append(f"page: {exc}"))
         self.page.set_default_timeout(30_000)
         self.tokens: dict[str, str] = {}
@@ -55,16 +62,22 @@ class Desk:
         expect(self.page.locator(".console-header h2")).to_have_text(menu)
 
     def token(self, username: str, password: str = "anxun-demo") -> str:
-        answer = self.context.request.post(self.url("/api/v1/auth/login"), data={
-            "username": username, "password": password, "device": {"id": f"console-test-{uuid.uuid4().hex[:8]}"}})
+        answer = self.context.request.post(
+            self.url("/api/v1/auth/login"),
+            data={"username": username, "password": password, "device": {"id": f"console-test-{uuid.uuid4().hex[:8]}"}},
+        )
         assert answer.ok, answer.text()
         return answer.json()["token"]
 
     def api(self, method: str, path: str, username: str = "desk", **kwargs):
         if username not in self.tokens:
             self.tokens[username] = self.token(username)
-        answer = self.context.request.fetch(self.url(f"/api/v1{path}"), method=method,
-                                            headers={"Authorization": f"Bearer {self.tokens[username]}"}, **kwargs)
+        answer = self.context.request.fetch(
+            self.url(f"/api/v1{path}"),
+            method=method,
+            headers={"Authorization": f"Bearer {self.tokens[username]}"},
+            **kwargs,
+        )
         assert answer.ok, (path, answer.status, answer.text())
         return answer.json()
 
@@ -101,8 +114,11 @@ def test_a_roster_with_one_bad_row_is_shown_fixed_and_imported(desk):
 
     town = desk.towns()[0]
     first, second = town["children"][0]["name"], town["children"][1]["name"]
-    bad = [("陈一", phone(101), town["name"], first, ""), ("林二", phone(102), town["name"], "不存在村", ""),
-           ("黄三", phone(103), town["name"], second, "")]
+    bad = [
+        ("陈一", phone(101), town["name"], first, ""),
+        ("林二", phone(102), town["name"], "不存在村", ""),
+        ("黄三", phone(103), town["name"], second, ""),
+    ]
     page.get_by_role("button", name="导入花名册", exact=True).click()
     _upload(page, "花名册.xlsx", roster_xlsx(bad))
     page.get_by_role("button", name="检查", exact=True).click()
@@ -142,8 +158,9 @@ def _village_box(page):
 
 
 def test_a_drawn_grid_gets_a_new_worker_who_then_sees_it(desk):
-    made = desk.api("POST", "/users", data={"name": "郑新人", "roles": ["grid_worker"], "region": DISTRICT,
-                                            "phone": phone(201)})
+    made = desk.api(
+        "POST", "/users", data={"name": "郑新人", "roles": ["grid_worker"], "region": DISTRICT, "phone": phone(201)}
+    )
     page = desk.page
     desk.sign_in()
     desk.go("网格地图")
@@ -174,12 +191,17 @@ def test_a_drawn_grid_gets_a_new_worker_who_then_sees_it(desk):
     screenshot(page, "console-grid-assigned")
 
     # The new worker signs in with the temporary password, sets one of their own, and sees the grid.
-    login = desk.context.request.post(desk.url("/api/v1/auth/login"), data={
-        "username": phone(201), "password": made["temporary_password"], "device": {"id": "new-worker-phone"}})
+    login = desk.context.request.post(
+        desk.url("/api/v1/auth/login"),
+        data={"username": phone(201), "password": made["temporary_password"], "device": {"id": "new-worker-phone"}},
+    )
     assert login.ok and login.json()["must_change_password"] is True
     token = {"Authorization": f"Bearer {login.json()['token']}"}
-    changed = desk.context.request.post(desk.url("/api/v1/auth/password"), headers=token, data={
-        "current_password": made["temporary_password"], "new_password": "Zheng-2026-grid"})
+    changed = desk.context.request.post(
+        desk.url("/api/v1/auth/password"),
+        headers=token,
+        data={"current_password": made["temporary_password"], "new_password": "Zheng-2026-grid"},
+    )
     assert changed.status == 204, changed.text()
     grids = desk.context.request.get(desk.url("/api/v1/grids"), headers=token).json()
     assert [f["properties"]["name"] for f in grids["features"]] == ["新村示范网格"]
@@ -247,15 +269,25 @@ def test_two_village_grids_are_merged_and_the_old_ones_retired(desk):
 def _hazards(desk, towns) -> dict[str, str]:
     """Three hazards found now: two in the first town (one major), one in the second; description → id."""
     made = {}
-    for town, level, text, finder in ((towns[0], "major", "油罐区防雷检测过期", "inspector1"),
-                                      (towns[0], "general", "灭火器压力不足", "gridworker1"),
-                                      (towns[1], "major", "仓库超量储存", "inspector1")):
+    for town, level, text, finder in (
+        (towns[0], "major", "油罐区防雷检测过期", "inspector1"),
+        (towns[0], "general", "灭火器压力不足", "gridworker1"),
+        (towns[1], "major", "仓库超量储存", "inspector1"),
+    ):
         enterprise = desk.api("GET", "/enterprises", params={"region": town["code"], "per_page": 1})["items"][0]
         if finder == "gridworker1":  # a grid worker reports in their own grid
             enterprise = desk.api("GET", "/enterprises", username=finder, params={"per_page": 1})["items"][0]
-        hazard = desk.api("POST", "/hazards", username=finder, data={
-            "enterprise_id": enterprise["id"], "level": level, "description": text,
-            "found_at": desk.server.clock.now().isoformat()})
+        hazard = desk.api(
+            "POST",
+            "/hazards",
+            username=finder,
+            data={
+                "enterprise_id": enterprise["id"],
+                "level": level,
+                "description": text,
+                "found_at": desk.server.clock.now().isoformat(),
+            },
+        )
         made[text] = hazard["id"]
     return made
 
@@ -350,8 +382,10 @@ def test_a_person_is_created_with_reasons_beside_the_fields_and_the_password_sho
     expect(shown.locator(".temporary-password")).to_have_text(re.compile(r"\S{8,}"))
     temporary = shown.locator(".temporary-password").inner_text()
     shown.get_by_role("button", name="我已记下", exact=True).click()
-    login = desk.context.request.post(desk.url("/api/v1/auth/login"), data={
-        "username": phone(301), "password": temporary, "device": {"id": "feng-phone"}})
+    login = desk.context.request.post(
+        desk.url("/api/v1/auth/login"),
+        data={"username": phone(301), "password": temporary, "device": {"id": "feng-phone"}},
+    )
     assert login.ok and login.json()["must_change_password"] is True
     expect(page.locator(".el-table__row", has_text="冯新")).to_contain_text("待改密码")
     assert desk.errors == []
@@ -412,8 +446,10 @@ def test_a_device_is_revoked_and_a_person_deactivated(desk):
     page.locator(".el-message-box").get_by_role("button", name="停用", exact=True).click()
     expect(page.get_by_text("已停用 钱网格")).to_be_visible()
     expect(page.locator(".el-table__row", has_text="gridworker2")).to_have_count(0)
-    login = desk.context.request.post(desk.url("/api/v1/auth/login"), data={
-        "username": "gridworker2", "password": "anxun-demo", "device": {"id": "qian-phone"}})
+    login = desk.context.request.post(
+        desk.url("/api/v1/auth/login"),
+        data={"username": "gridworker2", "password": "anxun-demo", "device": {"id": "qian-phone"}},
+    )
     assert login.status == 401
     assert desk.errors == []
 
@@ -445,8 +481,9 @@ def test_an_ended_session_leads_back_to_the_login_in_chinese(desk):
     page = desk.page
     desk.sign_in()
     session = page.evaluate("JSON.parse(localStorage.getItem('anxun.console.session'))")
-    ended = desk.context.request.post(desk.url("/api/v1/auth/logout"),
-                                      headers={"Authorization": f"Bearer {session['token']}"})
+    ended = desk.context.request.post(
+        desk.url("/api/v1/auth/logout"), headers={"Authorization": f"Bearer {session['token']}"}
+    )
     assert ended.status == 204
     page.goto(desk.url("/console/ledger"))  # the next morning, say: the page still holds the old token
     # The sentence first: it shows for 6 s, and on a busy machine the login page can take longer to come.

@@ -2,6 +2,7 @@
 the template downloads, a list with one bad row is checked and the row shown with its reason, the fixed file
 checked and imported, the new enterprise found in the list and on the map, and the grid worker's next pull
 brings it. The dialog is photographed into docs/screens."""
+
 from __future__ import annotations
 
 import io
@@ -17,20 +18,27 @@ from tests.web.test_console import XLSX, Desk, desk  # noqa: F401  (fixture)
 
 def _inside(server, code: str) -> tuple[float, float]:
     """A point inside the village with this code, as a 高德 map (GCJ-02) shows it."""
-    [(lon, lat)] = query(server, "SELECT ST_X(ST_PointOnSurface(geometry)), ST_Y(ST_PointOnSurface(geometry))"
-                                 " FROM regions WHERE code = :code", code=code)
+    [(lon, lat)] = query(
+        server,
+        "SELECT ST_X(ST_PointOnSurface(geometry)), ST_Y(ST_PointOnSurface(geometry)) FROM regions WHERE code = :code",
+        code=code,
+    )
     return wgs84_to_gcj02(lon, lat)
 
 
 def _upload(page, name: str, data: bytes):
-    page.locator("input[data-test=enterprise-import-file]").set_input_files({"name": name, "mimeType": XLSX, "buffer": data})
+    page.locator("input[data-test=enterprise-import-file]").set_input_files(
+        {"name": name, "mimeType": XLSX, "buffer": data}
+    )
 
 
 def _pull_all(desk: Desk, username: str) -> dict:
     """Every record a phone of ``username`` gets by following the pull to its end: {(entity, id): data}."""
     records, cursor = {}, None
     while True:
-        answer = desk.api("GET", "/sync/pull", username=username, params={"limit": 500, **({"cursor": cursor} if cursor else {})})
+        answer = desk.api(
+            "GET", "/sync/pull", username=username, params={"limit": 500, **({"cursor": cursor} if cursor else {})}
+        )
         for change in answer["changes"]:
             if change["op"] == "delete":
                 records.pop((change["entity"], change["id"]), None)
@@ -56,7 +64,9 @@ def test_a_list_with_one_bad_row_is_shown_fixed_imported_and_reaches_the_grid_wo
         row(503, town["name"], first["name"], here, 企业名称=names[2], 行业="燃气", 子类="餐饮", 风险等级="蓝"),
     ]
     # The third row's point lies in the neighbouring village, not in the one it names.
-    bad = good[:2] + [row(503, town["name"], first["name"], there, 企业名称=names[2], 行业="燃气", 子类="餐饮", 风险等级="蓝")]
+    bad = good[:2] + [
+        row(503, town["name"], first["name"], there, 企业名称=names[2], 行业="燃气", 子类="餐饮", 风险等级="蓝")
+    ]
 
     desk.sign_in()
     desk.go("一企一档")

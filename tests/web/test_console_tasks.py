@@ -4,14 +4,14 @@ worker's grid, refused with the reason on the 执行人 field in Chinese, then o
 in the list, gridworker1's field app (/app/, 今日任务) shows it after signing in, and when the desk withdraws
 it the phone's next sync takes it away; the desk officer opens a hazard's 操作记录 from the ledger and sees
 its report and every transition, with who and from which device."""
+
 from __future__ import annotations
 
-from datetime import date, timedelta
 
 from playwright.sync_api import expect
 
 from tests.web.conftest import login as field_login
-from tests.web.conftest import run_jobs, screenshot
+from tests.web.conftest import days_ahead, run_jobs, screenshot
 from tests.web.test_console import desk  # noqa: F401  (fixture)
 
 
@@ -37,12 +37,14 @@ def _person(desk, username: str) -> dict:
     return person
 
 
-def test_a_task_given_in_the_console_reaches_the_grid_workers_phone_and_leaves_it_when_withdrawn(desk, browser, live_server, phone):
+def test_a_task_given_in_the_console_reaches_the_grid_workers_phone_and_leaves_it_when_withdrawn(
+    desk, browser, live_server, phone
+):
     worker = _person(desk, "gridworker1")
     neighbour_grid = _person(desk, "gridworker2")["grids"][0]["id"]
     outside = desk.api("GET", "/enterprises", params={"grid_id": neighbour_grid, "per_page": 1})["items"][0]
     inside = desk.api("GET", f"/enterprises/{_person(desk, 'enterprise1')['enterprise_id']}")
-    due = (date.today() + timedelta(days=2)).isoformat()
+    due = days_ahead(2)
     # The schedule's patrols of the district (by risk colour), one of gridworker1's already past its due time.
     run_jobs(live_server, "patrol_tasks")
     scheduled = desk.api("GET", "/tasks", params={"assignee_id": worker["id"], "per_page": 500})["items"]
@@ -56,8 +58,10 @@ def test_a_task_given_in_the_console_reaches_the_grid_workers_phone_and_leaves_i
     expect(page.locator(".task-table")).to_be_visible()
     page.get_by_role("button", name="派发任务", exact=True).click()
     dialog = page.get_by_role("dialog", name="派发任务")
-    items = {label: dialog.locator(f".field-{name}") for label, name in
-             (("企业", "enterprise"), ("执行人", "assignee"), ("任务名称", "title"), ("截止日期", "due"))}
+    items = {
+        label: dialog.locator(f".field-{name}")
+        for label, name in (("企业", "enterprise"), ("执行人", "assignee"), ("任务名称", "title"), ("截止日期", "due"))
+    }
     _pick(page, items["企业"], outside["name"], search=outside["name"][:4])
     expect(items["任务名称"].locator("input")).to_have_value(f"巡查：{outside['name']}")  # filled from the choice
     _pick(page, items["执行人"], worker["name"], search=worker["name"])
@@ -122,12 +126,28 @@ def test_a_task_given_in_the_console_reaches_the_grid_workers_phone_and_leaves_i
 
 def test_a_hazards_trail_opens_from_the_ledger_with_every_step(desk):
     retailer = _person(desk, "enterprise1")["enterprise_id"]
-    hazard = desk.api("POST", "/hazards", username="gridworker1", data={
-        "enterprise_id": retailer, "level": "general", "description": "消防通道堆放纸箱",
-        "photos": [], "found_at": f"{date.today().isoformat()}T08:30:00+08:00"})
+    hazard = desk.api(
+        "POST",
+        "/hazards",
+        username="gridworker1",
+        data={
+            "enterprise_id": retailer,
+            "level": "general",
+            "description": "消防通道堆放纸箱",
+            "photos": [],
+            "found_at": f"{days_ahead(0)}T08:30:00+08:00",
+        },
+    )
     steps = [
-        ("desk", {"action": "order", "deadline": f"{(date.today() + timedelta(days=5)).isoformat()}T18:00:00+08:00",
-                  "responsible_person": "王店主", "measures": "清理通道"}),
+        (
+            "desk",
+            {
+                "action": "order",
+                "deadline": f"{days_ahead(5)}T18:00:00+08:00",
+                "responsible_person": "王店主",
+                "measures": "清理通道",
+            },
+        ),
         ("gridworker1", {"action": "submit", "photos": ["e" * 64], "note": "已清理"}),
         ("inspector1", {"action": "verify", "note": "复查合格"}),
     ]
@@ -144,12 +164,13 @@ def test_a_hazards_trail_opens_from_the_ledger_with_every_step(desk):
     entries = page.get_by_test_id("audit-trail").locator(".el-table__row")
     expect(entries).to_have_count(4)
     names = {u: _person(desk, u)["name"] for u in ("gridworker1", "desk", "inspector1")}
-    for n, (action, who) in enumerate([("上报隐患", "gridworker1"), ("责令整改", "desk"), ("提交整改", "gridworker1"),
-                                       ("复查销号", "inspector1")]):
+    for n, (action, who) in enumerate(
+        [("上报隐患", "gridworker1"), ("责令整改", "desk"), ("提交整改", "gridworker1"), ("复查销号", "inspector1")]
+    ):
         expect(entries.nth(n)).to_contain_text(action)
         expect(entries.nth(n)).to_contain_text(names[who])
-    expect(entries.nth(1)).to_contain_text('to: ordered')
-    expect(entries.nth(0)).to_contain_text(date.today().isoformat())
+    expect(entries.nth(1)).to_contain_text("to: ordered")
+    expect(entries.nth(0)).to_contain_text(days_ahead(0))
     page.wait_for_timeout(300)  # the drawer's opening animation
     screenshot(page, "console-audit-trail")
     assert desk.errors == []

@@ -2,6 +2,7 @@
 self-inspection tasks, a self-inspection done from its task, the enterprise's own hazard ordered by an
 inspector, its rectification submitted with a photo from the camera; then the inspector's phone verifies
 it (复查销号) and the hazard closes."""
+
 from __future__ import annotations
 
 import hashlib
@@ -12,15 +13,39 @@ from tests.web.conftest import days_ahead, login, open_phone, photo_file, query,
 
 def test_self_inspection_and_rectification_closed_by_the_inspector(live_server, phone, browser, tmp_path):
     run_jobs(live_server, "self_inspection_tasks")
-    retailer = query(live_server, "SELECT e.id::text, e.name FROM enterprises e JOIN users u ON u.enterprise_id = e.id "
-                                  "WHERE u.username = 'enterprise1'")[0]
+    retailer = query(
+        live_server,
+        "SELECT e.id::text, e.name FROM enterprises e JOIN users u ON u.enterprise_id = e.id "
+        "WHERE u.username = 'enterprise1'",
+    )[0]
     # An inspector found a hazard there and ordered it rectified (the reference client, as a phone would).
     inspector = SyncClient(tmp_path / "inspector1.sqlite", server_url=live_server.url, max_attempts=2, backoff=0.1)
     inspector.login("inspector1", "anxun-demo")
-    hazard = inspector.record({"entity": "hazard", "op": "create", "data": {
-        "enterprise_id": retailer.id, "level": "general", "description": "灭火器压力不足", "found_at": f"{days_ahead(-1)}T09:00:00+08:00"}})
-    inspector.record({"entity": "hazard", "op": "transition", "id": hazard.id, "data": {
-        "action": "order", "deadline": f"{days_ahead(15)}T18:00:00+08:00", "responsible_person": "王店主", "measures": "更换灭火器"}})
+    hazard = inspector.record(
+        {
+            "entity": "hazard",
+            "op": "create",
+            "data": {
+                "enterprise_id": retailer.id,
+                "level": "general",
+                "description": "灭火器压力不足",
+                "found_at": f"{days_ahead(-1)}T09:00:00+08:00",
+            },
+        }
+    )
+    inspector.record(
+        {
+            "entity": "hazard",
+            "op": "transition",
+            "id": hazard.id,
+            "data": {
+                "action": "order",
+                "deadline": f"{days_ahead(15)}T18:00:00+08:00",
+                "responsible_person": "王店主",
+                "measures": "更换灭火器",
+            },
+        }
+    )
     assert len(inspector.push().applied) == 2
     inspector.close()
 
@@ -45,14 +70,19 @@ def test_self_inspection_and_rectification_closed_by_the_inspector(live_server, 
     page.fill("textarea[name=note]", "已更换两具新灭火器")
     screenshot(page, "field-rectification")
     page.get_by_test_id("save-action").click()
-    page.get_by_test_id("hazard-status").filter(has_text="待复查").filter(has_not_text="待上传").wait_for(timeout=60_000)
+    page.get_by_test_id("hazard-status").filter(has_text="待复查").filter(has_not_text="待上传").wait_for(
+        timeout=60_000
+    )
     page.get_by_text("同步", exact=True).last.click()
     page.get_by_test_id("count-photos").filter(has_text="0").wait_for(timeout=60_000)
 
     row = query(live_server, "SELECT status, version FROM hazards WHERE id = :h", h=hazard.id)[0]
     assert row.status == "submitted"
     sha = hashlib.sha256(photo.read_bytes()).hexdigest()
-    assert query(live_server, "SELECT size_bytes FROM photos WHERE sha256 = :s", s=sha)[0].size_bytes == photo.stat().st_size
+    assert (
+        query(live_server, "SELECT size_bytes FROM photos WHERE sha256 = :s", s=sha)[0].size_bytes
+        == photo.stat().st_size
+    )
     selfs = query(live_server, "SELECT id FROM inspections WHERE kind = 'self' AND enterprise_id = :e", e=retailer.id)
     assert len(selfs) == 1
     done = query(live_server, "SELECT status, result_id FROM tasks WHERE kind = 'self_inspection' AND status = 'done'")
@@ -68,7 +98,9 @@ def test_self_inspection_and_rectification_closed_by_the_inspector(live_server, 
         checker.page.get_by_test_id("action-verify").click()
         checker.page.fill("textarea[name=note]", "现场核实已整改")
         checker.page.get_by_test_id("save-action").click()
-        checker.page.get_by_test_id("hazard-status").filter(has_text="已销号").filter(has_not_text="待上传").wait_for(timeout=60_000)
+        checker.page.get_by_test_id("hazard-status").filter(has_text="已销号").filter(has_not_text="待上传").wait_for(
+            timeout=60_000
+        )
         checker.page.evaluate("window.scrollTo(0, 0)")
         screenshot(checker.page, "field-hazard-closed")
     finally:

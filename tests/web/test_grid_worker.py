@@ -3,6 +3,7 @@ offline from the start of the patrol, a GPS track and a visit, a hazard with a p
 the page reloaded while offline (it comes back from the service worker with the drafts and the
 outbox), then online: the server holds every record exactly once — also when the answer to the first
 push is lost — and the photo's bytes hash to its name; an upload cut mid-way resumes where it stopped."""
+
 from __future__ import annotations
 
 import hashlib
@@ -11,8 +12,12 @@ from tests.web.conftest import CHUNK_BYTES, login, photo_file, query, run_jobs, 
 
 
 def _enterprise(server, name_like: str):
-    return query(server, "SELECT id::text, name, ST_X(location) AS lon, ST_Y(location) AS lat FROM enterprises "
-                         "WHERE name LIKE :n ORDER BY name LIMIT 1", n=name_like)[0]
+    return query(
+        server,
+        "SELECT id::text, name, ST_X(location) AS lon, ST_Y(location) AS lat FROM enterprises "
+        "WHERE name LIKE :n ORDER BY name LIMIT 1",
+        n=name_like,
+    )[0]
 
 
 def test_offline_patrol_and_hazard_with_photo_reach_the_server_exactly_once(live_server, phone, tmp_path):
@@ -36,10 +41,17 @@ def test_offline_patrol_and_hazard_with_photo_reach_the_server_exactly_once(live
     page.get_by_test_id("start-patrol").click()
     page.get_by_test_id("offline-banner").wait_for()
     for step in range(1, 5):
-        context.set_geolocation({"longitude": retailer.lon - 0.002 + step * 0.0005,
-                                 "latitude": retailer.lat - 0.002 + step * 0.0005, "accuracy": 8})
-        page.wait_for_function(f"document.querySelector('[data-test=track-count] .van-cell__value').innerText.startsWith('{step + 1}')",
-                               timeout=20_000)
+        context.set_geolocation(
+            {
+                "longitude": retailer.lon - 0.002 + step * 0.0005,
+                "latitude": retailer.lat - 0.002 + step * 0.0005,
+                "accuracy": 8,
+            }
+        )
+        page.wait_for_function(
+            f"document.querySelector('[data-test=track-count] .van-cell__value').innerText.startsWith('{step + 1}')",
+            timeout=20_000,
+        )
     screenshot(page, "field-patrol")
 
     page.get_by_test_id("to-visit").filter(has=page.get_by_text(retailer.name, exact=True)).click()
@@ -96,7 +108,10 @@ def test_offline_patrol_and_hazard_with_photo_reach_the_server_exactly_once(live
         else:
             route.fulfill(response=response)
 
-    page.route("**/api/v1/photos/*", lambda route: cut_second_part(route) if route.request.method == "PUT" else route.continue_())
+    page.route(
+        "**/api/v1/photos/*",
+        lambda route: cut_second_part(route) if route.request.method == "PUT" else route.continue_(),
+    )
     context.set_offline(False)
     page.get_by_test_id("sync-now").click()
     page.get_by_test_id("change-applied").nth(1).wait_for(timeout=60_000)
@@ -108,7 +123,9 @@ def test_offline_patrol_and_hazard_with_photo_reach_the_server_exactly_once(live
     assert len(patrols) == 1 and patrols[0].points == 5
     visits = query(live_server, "SELECT enterprise_id::text, outcome FROM patrol_visits")
     assert [(v.enterprise_id, v.outcome) for v in visits] == [(retailer.id, "hazard_found")]
-    hazards = query(live_server, "SELECT id, description, photos, source FROM hazards WHERE enterprise_id = :e", e=retailer.id)
+    hazards = query(
+        live_server, "SELECT id, description, photos, source FROM hazards WHERE enterprise_id = :e", e=retailer.id
+    )
     assert len(hazards) == 1 and hazards[0].description.startswith("零售点内堆放烟花")
     sha = hashlib.sha256(photo.read_bytes()).hexdigest()
     assert list(hazards[0].photos) == [sha]

@@ -4,6 +4,7 @@ without its number — the server refuses it and the page shows why on that item
 synced, the hazard appears with id uuid5(inspection, item). Ordered offline while a second inspector's
 phone (the reference client) ordered it first: the conflict is shown with the server's record and
 resolved in the page."""
+
 from __future__ import annotations
 
 import uuid
@@ -20,20 +21,36 @@ MEASURED_ITEM = "FW-R-011"  # 零售场所面积 (平方米), at least 10
 def _plan(server, retailer_id: str) -> str:
     """The desk's 四不两直 plan for inspector1 and inspector2 at the retailer."""
     http = requests.Session()
-    token = http.post(f"{server.url}/api/v1/auth/login", json={
-        "username": "desk", "password": "anxun-demo", "device": {"id": "desk-pc"}}).json()["token"]
-    ids = {u.username: str(u.id) for u in query(server, "SELECT id, username FROM users WHERE username LIKE 'inspector%'")}
-    answer = http.post(f"{server.url}/api/v1/plans", headers={"Authorization": f"Bearer {token}"}, json={
-        "kind": "unannounced", "title": "烟花爆竹零售点四不两直暗查", "enterprise_ids": [retailer_id],
-        "inspector_ids": [ids["inspector1"], ids["inspector2"]], "window_start": days_ahead(0), "window_end": days_ahead(30)})
+    token = http.post(
+        f"{server.url}/api/v1/auth/login",
+        json={"username": "desk", "password": "anxun-demo", "device": {"id": "desk-pc"}},
+    ).json()["token"]
+    ids = {
+        u.username: str(u.id) for u in query(server, "SELECT id, username FROM users WHERE username LIKE 'inspector%'")
+    }
+    answer = http.post(
+        f"{server.url}/api/v1/plans",
+        headers={"Authorization": f"Bearer {token}"},
+        json={
+            "kind": "unannounced",
+            "title": "烟花爆竹零售点四不两直暗查",
+            "enterprise_ids": [retailer_id],
+            "inspector_ids": [ids["inspector1"], ids["inspector2"]],
+            "window_start": days_ahead(0),
+            "window_end": days_ahead(30),
+        },
+    )
     assert answer.status_code == 201, answer.text
     return answer.json()["id"]
 
 
 def test_inspection_offline_refusal_hazard_and_conflict(live_server, phone, tmp_path):
     page, context = phone.page, phone.context
-    retailer = query(live_server, "SELECT e.id::text, e.name, ST_X(e.location) AS lon, ST_Y(e.location) AS lat "
-                                  "FROM enterprises e JOIN users u ON u.enterprise_id = e.id WHERE u.username = 'enterprise1'")[0]
+    retailer = query(
+        live_server,
+        "SELECT e.id::text, e.name, ST_X(e.location) AS lon, ST_Y(e.location) AS lat "
+        "FROM enterprises e JOIN users u ON u.enterprise_id = e.id WHERE u.username = 'enterprise1'",
+    )[0]
     plan_id = _plan(live_server, retailer.id)
     context.set_geolocation({"longitude": retailer.lon + 0.0004, "latitude": retailer.lat, "accuracy": 10})
     login(phone, live_server, "inspector1")
@@ -106,8 +123,13 @@ def test_inspection_offline_refusal_hazard_and_conflict(live_server, phone, tmp_
     page.fill("input[name=deadline]", days_ahead(15))
     page.fill("input[name=responsible_person]", "王店主")
     page.fill("textarea[name=measures]", "停止在店内住人，搬离住宿")
-    for name, value in (("five.responsibility", "店主王某负责"), ("five.measures", "搬离住宿"), ("five.funds", "自筹 2000 元"),
-                        ("five.deadline", days_ahead(15)), ("five.contingency_plan", "配置灭火器，停售期间封存")):
+    for name, value in (
+        ("five.responsibility", "店主王某负责"),
+        ("five.measures", "搬离住宿"),
+        ("five.funds", "自筹 2000 元"),
+        ("five.deadline", days_ahead(15)),
+        ("five.contingency_plan", "配置灭火器，停售期间封存"),
+    ):
         page.fill(f"input[name='{name}']", value)
     screenshot(page, "field-order")
     page.get_by_test_id("save-action").click()
@@ -115,10 +137,26 @@ def test_inspection_offline_refusal_hazard_and_conflict(live_server, phone, tmp_
     other = SyncClient(tmp_path / "inspector2.sqlite", server_url=live_server.url, max_attempts=2, backoff=0.1)
     other.login("inspector2", "anxun-demo")
     other.pull()
-    other.record({"entity": "hazard", "op": "transition", "id": str(hazard_id), "data": {
-        "action": "order", "deadline": f"{days_ahead(5)}T18:00:00+08:00", "responsible_person": "李经理", "measures": "立即整改",
-        "five": {"responsibility": "李经理", "measures": "立即整改", "funds": "企业自筹", "deadline": f"{days_ahead(5)}T18:00:00+08:00",
-                 "contingency_plan": "停业整改"}}})
+    other.record(
+        {
+            "entity": "hazard",
+            "op": "transition",
+            "id": str(hazard_id),
+            "data": {
+                "action": "order",
+                "deadline": f"{days_ahead(5)}T18:00:00+08:00",
+                "responsible_person": "李经理",
+                "measures": "立即整改",
+                "five": {
+                    "responsibility": "李经理",
+                    "measures": "立即整改",
+                    "funds": "企业自筹",
+                    "deadline": f"{days_ahead(5)}T18:00:00+08:00",
+                    "contingency_plan": "停业整改",
+                },
+            },
+        }
+    )
     assert other.push().applied
     other.close()
 
@@ -133,4 +171,7 @@ def test_inspection_offline_refusal_hazard_and_conflict(live_server, phone, tmp_
     page.get_by_role("button", name="确认").click()
     conflict.wait_for(state="detached")
     page.get_by_test_id("hazard-status").filter(has_text="整改中").wait_for()
-    assert query(live_server, "SELECT responsible_person FROM hazards WHERE id = :h", h=hazard_id)[0].responsible_person == "李经理"
+    assert (
+        query(live_server, "SELECT responsible_person FROM hazards WHERE id = :h", h=hazard_id)[0].responsible_person
+        == "李经理"
+    )

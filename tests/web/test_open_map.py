@@ -1,5 +1,6 @@
 """With map tiles set (ANXUN_MAP_TILE_URL), the report page shows a Leaflet map over the district and
 a tap on it picks the place. The tiles here are one picture in a data: URL, so no network is needed."""
+
 from __future__ import annotations
 
 import base64

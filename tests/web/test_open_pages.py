@@ -2,6 +2,7 @@
 with a photo and follows it by tracking code while the desk handles it through the API; what the public
 sends is shown as text, never as HTML; the 双随机一公开 page shows a draw with its seed, recomputes it in
 the browser and shows the inspection's result. Screenshots at 360×640 go to docs/screens/open-*.png."""
+
 from __future__ import annotations
 
 import hashlib
@@ -41,9 +42,19 @@ def desk_api(live_server):
 
     def call(method, path, username="desk", **kwargs):
         if username not in tokens:
-            login = client.post("/api/v1/auth/login", json={
-                "username": username, "password": "anxun-demo",
-                "device": {"id": f"web-test-{username}", "name": "pytest", "platform": "web", "app_version": "1.0.0"}})
+            login = client.post(
+                "/api/v1/auth/login",
+                json={
+                    "username": username,
+                    "password": "anxun-demo",
+                    "device": {
+                        "id": f"web-test-{username}",
+                        "name": "pytest",
+                        "platform": "web",
+                        "app_version": "1.0.0",
+                    },
+                },
+            )
             assert login.status_code == 200, login.get_json()
             tokens[username] = login.get_json()["token"]
         return client.open(path, method=method, headers={"Authorization": f"Bearer {tokens[username]}"}, **kwargs)
@@ -57,20 +68,25 @@ def retailer_point(live_db):
     from enterprises.models import Enterprise
 
     enterprise_id = live_db.scalar(select(User.enterprise_id).where(User.username == "enterprise1"))
-    lon, lat = live_db.execute(select(func.ST_X(Enterprise.location), func.ST_Y(Enterprise.location))
-                               .where(Enterprise.id == enterprise_id)).one()
+    lon, lat = live_db.execute(
+        select(func.ST_X(Enterprise.location), func.ST_Y(Enterprise.location)).where(Enterprise.id == enterprise_id)
+    ).one()
     return lon, lat
 
 
 def phone_at(browser, lon: float, lat: float):
     """A phone whose GPS answers (lon, lat), allowed to locate and to use the clipboard."""
-    phone = open_phone(browser, geolocation={"longitude": lon, "latitude": lat, "accuracy": 12},
-                       permissions=["geolocation", "clipboard-read", "clipboard-write"])
+    phone = open_phone(
+        browser,
+        geolocation={"longitude": lon, "latitude": lat, "accuracy": 12},
+        permissions=["geolocation", "clipboard-read", "clipboard-write"],
+    )
     return phone
 
 
-def fill_report(page, url: str, *, what: str, place: str, photo: Path | None = None, name: str = "",
-                phone_number: str = ""):
+def fill_report(
+    page, url: str, *, what: str, place: str, photo: Path | None = None, name: str = "", phone_number: str = ""
+):
     page.goto(f"{url}/open/report")
     page.get_by_test_id("photo-limits").filter(has_text="每张不超过").wait_for()
     page.locator("textarea[name=what]").fill(what)
@@ -86,8 +102,9 @@ def fill_report(page, url: str, *, what: str, place: str, photo: Path | None = N
         page.locator("input[name=phone]").fill(phone_number)
 
 
-def test_a_member_of_the_public_reports_with_a_photo_and_follows_it(live_server, browser, desk_api,
-                                                                     retailer_point, tmp_path):
+def test_a_member_of_the_public_reports_with_a_photo_and_follows_it(
+    live_server, browser, desk_api, retailer_point, tmp_path
+):
     lon, lat = retailer_point
     photo_bytes = jpeg((1600, 1200), make_exif(lon=str(lon), lat=str(lat), taken="2026:11:22 08:40:00"))
     photo = tmp_path / "IMG_20261122_084000.jpg"
@@ -95,8 +112,15 @@ def test_a_member_of_the_public_reports_with_a_photo_and_follows_it(live_server,
     phone = phone_at(browser, lon, lat)
     page = phone.page
     try:
-        fill_report(page, live_server.url, what="青石镇老街一家烟花店把大量烟花堆在后门过道，堵住了安全出口。",
-                    place="青石镇老街 12 号后门", photo=photo, name="李四", phone_number="13800000000")
+        fill_report(
+            page,
+            live_server.url,
+            what="青石镇老街一家烟花店把大量烟花堆在后门过道，堵住了安全出口。",
+            place="青石镇老街 12 号后门",
+            photo=photo,
+            name="李四",
+            phone_number="13800000000",
+        )
         limits = page.get_by_test_id("photo-limits").inner_text()
         assert "最多 3 张" in limits and "20 MB" in limits and "6400 万像素" in limits
         assert page.get_by_text("可以匿名举报").is_visible()
@@ -129,15 +153,25 @@ def test_a_member_of_the_public_reports_with_a_photo_and_follows_it(live_server,
         page.get_by_role("button", name="查看处理进度").click()
         page.get_by_test_id("status-label").filter(has_text="已受理").wait_for()
 
-        triaged = desk_api("POST", f"/api/v1/public-reports/{report['id']}/actions",
-                           json={"base_version": report["version"], "action": "triage", "decision": "to_verify"})
+        triaged = desk_api(
+            "POST",
+            f"/api/v1/public-reports/{report['id']}/actions",
+            json={"base_version": report["version"], "action": "triage", "decision": "to_verify"},
+        )
         assert triaged.status_code == 200, triaged.get_json()
         page.reload()
         page.get_by_test_id("status-label").filter(has_text="核查中").wait_for()
 
-        concluded = desk_api("POST", f"/api/v1/public-reports/{report['id']}/actions", json={
-            "base_version": triaged.get_json()["version"], "action": "conclude", "result": "verified",
-            "outcome": "经核查属实，已责令该店当日清理过道、恢复安全出口畅通，并依法立案查处。"})
+        concluded = desk_api(
+            "POST",
+            f"/api/v1/public-reports/{report['id']}/actions",
+            json={
+                "base_version": triaged.get_json()["version"],
+                "action": "conclude",
+                "result": "verified",
+                "outcome": "经核查属实，已责令该店当日清理过道、恢复安全出口畅通，并依法立案查处。",
+            },
+        )
         assert concluded.status_code == 200, concluded.get_json()
         page.goto(f"{live_server.url}/open/track?code={code.lower()}")
         page.get_by_test_id("status-label").filter(has_text="经核查属实").wait_for()
@@ -171,12 +205,20 @@ def test_what_the_public_sends_is_shown_as_text_never_as_html(live_server, brows
         code = page.get_by_test_id("tracking-code").inner_text().strip()
 
         # The desk's outcome, quoting the report, reaches the public as text too.
-        report = next(item for item in desk_api("GET", "/api/v1/public-reports").get_json()["items"]
-                      if item["code"] == code)
+        report = next(
+            item for item in desk_api("GET", "/api/v1/public-reports").get_json()["items"] if item["code"] == code
+        )
         assert report["what"] == f"举报内容 {INJECTION}"
-        desk_api("POST", f"/api/v1/public-reports/{report['id']}/actions",
-                 json={"base_version": report["version"], "action": "triage", "decision": "not_safety",
-                       "outcome": f"您反映的“{INJECTION}”不属于安全生产事项"})
+        desk_api(
+            "POST",
+            f"/api/v1/public-reports/{report['id']}/actions",
+            json={
+                "base_version": report["version"],
+                "action": "triage",
+                "decision": "not_safety",
+                "outcome": f"您反映的“{INJECTION}”不属于安全生产事项",
+            },
+        )
         page.goto(f"{live_server.url}/open/track?code={code}")
         outcome = page.get_by_test_id("outcome")
         outcome.wait_for()
@@ -206,17 +248,28 @@ def _inspection_body(session, enterprise_id: uuid.UUID, plan_id: str, inspectors
     items = [item for item in template.items if item.applies_to(enterprise.subtype)]
     failing = next(item.code for item in items if not item.major) if fail_general else None
     answers = [failing_answer(item, "a" * 64) if item.code == failing else passing_answer(item) for item in items]
-    return {"id": str(uuid.uuid4()), "enterprise_id": str(enterprise.id), "kind": "random", "plan_id": plan_id,
-            "checklist": {"code": template.code, "version": template.version}, "inspectors": inspectors,
-            "started_at": "2026-11-22T09:30:00+08:00", "finished_at": "2026-11-22T10:15:00+08:00",
-            "location": None, "answers": answers, "photos": [], "remarks": "双随机抽查"}
+    return {
+        "id": str(uuid.uuid4()),
+        "enterprise_id": str(enterprise.id),
+        "kind": "random",
+        "plan_id": plan_id,
+        "checklist": {"code": template.code, "version": template.version},
+        "inspectors": inspectors,
+        "started_at": "2026-11-22T09:30:00+08:00",
+        "finished_at": "2026-11-22T10:15:00+08:00",
+        "location": None,
+        "answers": answers,
+        "photos": [],
+        "remarks": "双随机抽查",
+    }
 
 
 def settled(item):
     """Wait until a collapse item has finished opening (Vant animates its height, then lets it go)."""
     item.locator(".van-collapse-item__wrapper").evaluate(
         "wrapper => new Promise(done => { const check = () => wrapper.style.height === '' ? done() :"
-        " requestAnimationFrame(check); check() })")
+        " requestAnimationFrame(check); check() })"
+    )
 
 
 def centre(locator):
@@ -227,12 +280,23 @@ def test_the_draws_page_shows_a_draw_its_seed_recomputed_and_its_result(live_ser
     from accounts.models import User
 
     seed = "open-pages-2026-11"
-    created = desk_api("POST", "/api/v1/plans/random-draw", json={
-        "count": 3, "team_size": 2, "window_start": "2026-11-22", "window_end": "2026-12-15", "seed": seed,
-        "industry": "fireworks"})
+    created = desk_api(
+        "POST",
+        "/api/v1/plans/random-draw",
+        json={
+            "count": 3,
+            "team_size": 2,
+            "window_start": "2026-11-22",
+            "window_end": "2026-12-15",
+            "seed": seed,
+            "industry": "fireworks",
+        },
+    )
     assert created.status_code == 201, created.get_json()
     draw = created.get_json()
-    assert len(draw["enterprise_pool"]) > 21  # Random.sample's set branch for the enterprises, its pool branch for teams
+    assert (
+        len(draw["enterprise_pool"]) > 21
+    )  # Random.sample's set branch for the enterprises, its pool branch for teams
     first = draw["publication"][0]
     team = draw["result"][0]["inspector_ids"]
     inspector = live_db.scalar(select(User.username).where(User.id == uuid.UUID(team[0])))
@@ -254,7 +318,9 @@ def test_the_draws_page_shows_a_draw_its_seed_recomputed_and_its_result(live_ser
     for name in first["inspectors"]:
         assert name in drawn.first.inner_text()
     result = drawn.first.get_by_test_id("result").inner_text()
-    assert "2026-11-22 检查完毕" in result and "发现隐患 1 项" in result and "已整改 0 项" in result and "整改中" in result
+    assert (
+        "2026-11-22 检查完毕" in result and "发现隐患 1 项" in result and "已整改 0 项" in result and "整改中" in result
+    )
     assert "尚未检查" in drawn.nth(1).inner_text()
     settled(item)
     centre(drawn.first)

@@ -2,6 +2,7 @@
 the enterprise has submitted its rectification; the inspector records a recheck inspection with a
 fellow inspector that passes the hazard's item, then verifies (销号) naming it — both from the outbox
 in one push — and the hazard closes on the server (docs/loop-rules.md)."""
+
 from __future__ import annotations
 
 import uuid
@@ -13,8 +14,10 @@ ITEM = "FW-R-010"
 
 
 def test_a_major_hazard_closes_on_a_recheck_that_passes_its_item(live_server, phone, tmp_path):
-    retailer = query(live_server, "SELECT e.id::text FROM enterprises e JOIN users u ON u.enterprise_id = e.id "
-                                  "WHERE u.username = 'enterprise1'")[0]
+    retailer = query(
+        live_server,
+        "SELECT e.id::text FROM enterprises e JOIN users u ON u.enterprise_id = e.id WHERE u.username = 'enterprise1'",
+    )[0]
     ids = {u.username: str(u.id) for u in query(live_server, "SELECT id, username FROM users")}
     deadline = f"{days_ahead(10)}T18:00:00+08:00"
     # The inspection that found it and the order (inspector2's phone), the rectification (enterprise1's).
@@ -22,23 +25,56 @@ def test_a_major_hazard_closes_on_a_recheck_that_passes_its_item(live_server, ph
     inspector.login("inspector2", "anxun-demo")
     found_at = f"{days_ahead(-2)}T09:00:00+08:00"
     evidence = photo_file(tmp_path, "found.jpg", size=(200, 150))
-    found = inspector.record({"entity": "inspection", "op": "create", "data": {
-        "enterprise_id": retailer.id, "kind": "routine", "checklist": {"code": "fireworks.retail", "version": 2},
-        "inspectors": [ids["inspector2"], ids["inspector1"]], "started_at": found_at, "finished_at": found_at,
-        "answers": [{"item": ITEM, "result": "fail", "photos": [inspector.add_photo(evidence)]}]}})
+    found = inspector.record(
+        {
+            "entity": "inspection",
+            "op": "create",
+            "data": {
+                "enterprise_id": retailer.id,
+                "kind": "routine",
+                "checklist": {"code": "fireworks.retail", "version": 2},
+                "inspectors": [ids["inspector2"], ids["inspector1"]],
+                "started_at": found_at,
+                "finished_at": found_at,
+                "answers": [{"item": ITEM, "result": "fail", "photos": [inspector.add_photo(evidence)]}],
+            },
+        }
+    )
     hazard_id = str(uuid.uuid5(uuid.UUID(found.id), ITEM))
-    inspector.record({"entity": "hazard", "op": "transition", "id": hazard_id, "data": {
-        "action": "order", "deadline": deadline, "responsible_person": "王店主", "measures": "搬离住宿",
-        "five": {"responsibility": "王店主", "measures": "搬离住宿", "funds": "自筹", "deadline": deadline,
-                 "contingency_plan": "停业整改"}}})
+    inspector.record(
+        {
+            "entity": "hazard",
+            "op": "transition",
+            "id": hazard_id,
+            "data": {
+                "action": "order",
+                "deadline": deadline,
+                "responsible_person": "王店主",
+                "measures": "搬离住宿",
+                "five": {
+                    "responsibility": "王店主",
+                    "measures": "搬离住宿",
+                    "funds": "自筹",
+                    "deadline": deadline,
+                    "contingency_plan": "停业整改",
+                },
+            },
+        }
+    )
     assert len(inspector.push().applied) == 2
     inspector.close()
     officer = SyncClient(tmp_path / "enterprise1.sqlite", server_url=live_server.url, max_attempts=2, backoff=0.1)
     officer.login("enterprise1", "anxun-demo")
     officer.pull()
     after = photo_file(tmp_path, "after.jpg", size=(200, 150))
-    officer.record({"entity": "hazard", "op": "transition", "id": hazard_id, "data": {
-        "action": "submit", "photos": [officer.add_photo(after)], "note": "已搬离"}})
+    officer.record(
+        {
+            "entity": "hazard",
+            "op": "transition",
+            "id": hazard_id,
+            "data": {"action": "submit", "photos": [officer.add_photo(after)], "note": "已搬离"},
+        }
+    )
     assert officer.push().applied
     officer.close()
 
@@ -62,7 +98,9 @@ def test_a_major_hazard_closes_on_a_recheck_that_passes_its_item(live_server, ph
     page.fill("textarea[name=note]", "复查合格，同意销号")
     screenshot(page, "field-recheck-verify")
     page.get_by_test_id("save-action").click()
-    page.get_by_test_id("hazard-status").filter(has_text="已销号").filter(has_not_text="待上传").wait_for(timeout=60_000)
+    page.get_by_test_id("hazard-status").filter(has_text="已销号").filter(has_not_text="待上传").wait_for(
+        timeout=60_000
+    )
     assert query(live_server, "SELECT status FROM hazards WHERE id = :h", h=hazard_id)[0].status == "closed"
     rechecks = query(live_server, "SELECT id FROM inspections WHERE kind = 'recheck'")
     assert len(rechecks) == 1

@@ -1,6 +1,7 @@
 """How Flask serves web/dist (api/web.py): SPA fallback per entry, long caching for hashed assets,
 no caching for index.html and the service worker, a clear page when nothing is built, and none of it
 in the OpenAPI document."""
+
 from __future__ import annotations
 
 import re

@@ -1,16 +1,18 @@
 """Each web app loads in Chromium from the real server and shows its Chinese title, with no console errors."""
+
 from __future__ import annotations
 
 import pytest
 
-from tests.web.conftest import screenshot
 
-
-@pytest.mark.parametrize("entry, title, heading", [
-    ("app", "安巡 外勤", "安巡 外勤"),
-    ("console", "安巡 内勤工作台", "安巡 内勤工作台"),
-    ("open", "安巡 公众服务", "12350 安全生产举报"),
-])
+@pytest.mark.parametrize(
+    "entry, title, heading",
+    [
+        ("app", "安巡 外勤", "安巡 外勤"),
+        ("console", "安巡 内勤工作台", "安巡 内勤工作台"),
+        ("open", "安巡 公众服务", "12350 安全生产举报"),
+    ],
+)
 def test_each_entry_loads_and_shows_its_title(live_server, phone, entry, title, heading):
     page = phone.page
     page.goto(f"{live_server.url}/{entry}/")
