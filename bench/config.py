@@ -60,6 +60,7 @@ class Sizes:
             workers=workers,
             hazards=_scaled(200_000, scale, 800),
             batch_changes=int(env.get("ANXUN_BENCH_BATCH", "500")),
+            push_phones=tuple(int(n) for n in env.get("ANXUN_BENCH_PUSH_PHONES", "1,8,32").split(",")),
             push_batches=push_batches,
             photos_sequential=4 if small else 8,
             photos_concurrent=8 if small else 16,

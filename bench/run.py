@@ -7,6 +7,7 @@ Environment:
   ANXUN_BENCH_REUSE    1 = keep an existing anxun_bench built at the same scale (development only:
                        earlier runs' pushes are still in it)
   ANXUN_BENCH_ONLY     comma-separated sections (push,memory,pull,photos,redraw,ledger,reads)
+  ANXUN_BENCH_PUSH_PHONES  phones of each push level, in the order they run (default 1,8,32)
   ANXUN_BENCH_PORT     port of the API under test (default 8010)
   ANXUN_WORKERS, ANXUN_THREADS   gunicorn, as for make run (default 2 × 4)"""
 

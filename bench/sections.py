@@ -78,6 +78,26 @@ class Context:
         finally:
             conn.close()
 
+    def settle(self) -> float:
+        """VACUUM (ANALYZE) what earlier measurements wrote, so that autovacuum, woken by their rows, does not
+        run on these two cores in the middle of the next one (it did: one push level ran ≈ 20 % slower
+        while five tables were analysed). Returns the seconds it took."""
+        t0 = time.perf_counter()
+        conn = psycopg2.connect(dsn(self.bench_url))
+        try:
+            conn.autocommit = True
+            with conn.cursor() as cur:
+                cur.execute(
+                    "SELECT format('%I.%I', schemaname, relname) FROM pg_stat_user_tables"
+                    " WHERE n_mod_since_analyze > 0 OR n_ins_since_vacuum > 0 OR n_dead_tup > 0"
+                )
+                tables = [row[0] for row in cur.fetchall()]
+                if tables:
+                    cur.execute("VACUUM (ANALYZE) " + ", ".join(tables))
+        finally:
+            conn.close()
+        return time.perf_counter() - t0
+
 
 def not_available(section: str, what: str) -> tuple[dict, list[Row]]:
     return {"available": False}, [Row(section, what, None, "", note="not available")]
@@ -122,7 +142,11 @@ def push(ctx: Context) -> tuple[dict, list[Row]]:
         answers_per_change = [
             len(c["data"]["answers"]) for bs in bodies for b in bs for c in b["changes"] if c["entity"] == "inspection"
         ]
-        ctx.log(f"  push: {n} phone(s) × {per_phone} batch(es) × {sizes.batch_changes} changes")
+        settled = ctx.settle()
+        ctx.log(
+            f"  push: {n} phone(s) × {per_phone} batch(es) × {sizes.batch_changes} changes"
+            f"  (database settled in {settled:.1f} s)"
+        )
         ceiling = ceilings.push(
             ctx.bench_url, [[payloads.bare_rows(p, b) for b in bs] for p, bs in zip(phones, bodies)]
         )
@@ -164,8 +188,13 @@ def push(ctx: Context) -> tuple[dict, list[Row]]:
             "ceiling": ceiling,
             "load": [load_before, load()],
         }
-        # Issue 23: ≥ 400/s and ≥ 10 % of the ceiling with 8 phones; more phones never slower than fewer.
-        fewer = [figures[f"{m}_phones"]["changes_per_s"] for m in sizes.push_phones if m < n]
+    # Issue 23: ≥ 400/s and ≥ 10 % of the ceiling with 8 phones; more phones never slower than fewer.
+    # Judged once every level ran (ANXUN_BENCH_PUSH_PHONES may run them in another order).
+    rates = {n: figures[f"{n}_phones"]["changes_per_s"] for n in sizes.push_phones}
+    for n in sizes.push_phones:
+        level = figures[f"{n}_phones"]
+        rate, ceiling, lat = rates[n], level["ceiling"], level["batch_latency"]
+        fewer = [rates[m] for m in rates if m < n]
         never_slower = rate >= max(fewer, default=0)
         if n == 8:
             target = "≥ 400/s, ≥ 10 %, ≥ fewer phones'"
@@ -185,7 +214,7 @@ def push(ctx: Context) -> tuple[dict, list[Row]]:
                 target,
                 met,
                 note=f"p50 {lat['p50_ms'] / 1000:.2f} s, p99 {lat['p99_ms'] / 1000:.2f} s per batch"
-                + (f"; {len(problems)} problem(s)" if problems else ""),
+                + (f"; {len(level['problems'])} problem(s)" if level["problems"] else ""),
             )
         )
     return figures, rows

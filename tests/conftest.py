@@ -16,6 +16,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
 
 from core.clock import FixedClock
+from db.session import CONNECTION_OPTIONS
 
 # 2026-11-22 09:00 in Shanghai: a Sunday morning in the demo's world.
 START = datetime(2026, 11, 22, 1, 0, tzinfo=timezone.utc)
@@ -103,7 +104,7 @@ def committed_app(server_url, template_url, tmp_path):
 
 @pytest.fixture(scope="session")
 def engine(database_url):
-    engine = create_engine(database_url, connect_args={"options": "-c timezone=UTC"})
+    engine = create_engine(database_url, connect_args={"options": CONNECTION_OPTIONS})
     yield engine
     engine.dispose()
 
@@ -239,10 +240,13 @@ def make_enterprise(session):
 
 
 @contextlib.contextmanager
-def serving_demo_copy(server_url: str, template_url: str, workdir, *, workers: int, threads: int):
+def serving_demo_copy(
+    server_url: str, template_url: str, workdir, *, workers: int, threads: int, env: dict | None = None
+):
     """gunicorn as ``make run`` starts it (config/gunicorn.py, wsgi:app, default settings: photos under the
     relative ``var/photos``) on its own copy of the demo database, run from ``workdir``; the bench Server
-    (``.base``, ``.port``, ``.database_url``, ``.workdir``, ``.worker_pids()``, ``.memory()``)."""
+    (``.base``, ``.port``, ``.database_url``, ``.workdir``, ``.worker_pids()``, ``.memory()``). ``env``
+    adds to the server's environment (GUNICORN_CMD_ARGS, say)."""
     from bench.server import Server
     from bench.soak import free_port
 
@@ -255,6 +259,7 @@ def serving_demo_copy(server_url: str, template_url: str, workdir, *, workers: i
         photo_root=None,
         log_path=workdir / "gunicorn.log",
         cwd=workdir,
+        env=env,
     )
     server.workdir = workdir
     try:

@@ -1,10 +1,12 @@
-"""Workers take a new connection only with a thread free for it (api/workers.py, issue 23), on gunicorn as
-``make run`` starts it (config/gunicorn.py), 2 workers × 1 thread, on a copy of the demo database.
+"""Workers take a new connection only with a thread free for it, and a freed thread takes turns between new
+connections and kept-alive ones (api/workers.py, issue 23), on gunicorn as ``make run`` starts it
+(config/gunicorn.py), on a copy of the demo database.
 
 A push is held inside the database: the test's own transaction holds the advisory lock the push takes
-for its batch (sync/push.py), so one worker's only thread waits there. Plain gthread would still accept
+for its batch (sync/push.py), so a worker's only thread waits there. Plain gthread would still accept
 new connections on that worker and queue them behind the push; here every new connection goes to the
-other worker and is answered while the push still waits."""
+other worker and is answered while the push still waits. Behind the held push requests pile up on one
+worker, new and kept-alive; once it is released neither kind may overtake the other for long."""
 
 from __future__ import annotations
 
@@ -26,6 +28,15 @@ FRESH_CONNECTIONS = 10
 # Only a bound on waiting for what must already have happened, so that a worker queueing the requests
 # behind the held push fails the test instead of hanging it; nothing is asserted about how long it took.
 HANG = 60
+
+
+@pytest.fixture
+def one_single_thread_worker(server_url, template_url, tmp_path):
+    # Kept-alive connections must outlast the setup of a test (gunicorn closes them after 2 s idle).
+    with serving_demo_copy(
+        server_url, template_url, tmp_path, workers=1, threads=1, env={"GUNICORN_CMD_ARGS": "--keep-alive 60"}
+    ) as server:
+        yield server
 
 
 @pytest.fixture
@@ -152,3 +163,101 @@ def test_a_request_in_flight_when_the_server_stops_is_still_answered(two_single_
     status, answer = push.release()
     assert status == 200 and answer["batch_id"] == push.batch_id, answer
     assert server.process.wait(HANG) == 0
+
+
+class KeptAlive:
+    """A phone on one kept-alive connection sending ``rounds`` requests back to back (a closed loop),
+    noting each answer in ``answered`` as ``name``. The first request is sent by ``send_first`` (from
+    the test's thread, so that it is on its way before what the test does next); ``start`` goes on."""
+
+    def __init__(self, port: int, name: str, rounds: int, answered: list, lock: threading.Lock):
+        self.connection = http.client.HTTPConnection("127.0.0.1", port, timeout=HANG * 2)
+        self.name, self.rounds, self.answered, self.lock = name, rounds, answered, lock
+        self.statuses: list[int] = []
+        self.thread = threading.Thread(target=self._loop)
+
+    def open(self) -> None:
+        """One request answered: the connection is now held by the worker, kept alive."""
+        self.connection.request("GET", "/api/v1/health")
+        response = self.connection.getresponse()
+        response.read()
+        assert response.status == 200 and response.getheader("Connection", "").lower() != "close"
+
+    def send_first(self) -> None:
+        self.connection.request("GET", "/api/v1/health")
+
+    def start(self) -> None:
+        self.thread.start()
+
+    def _loop(self) -> None:
+        for n in range(self.rounds):
+            if n:
+                self.connection.request("GET", "/api/v1/health")
+            response = self.connection.getresponse()
+            response.read()
+            with self.lock:
+                self.answered.append(self.name)
+            self.statuses.append(response.status)
+
+    def join(self) -> None:
+        self.thread.join(HANG)
+        self.connection.close()
+
+
+def hold_one_thread(server: Server, username: str) -> HeldPush:
+    device = f"held-{username}"
+    push = HeldPush(server, login(server.port, username, device), device, [], threading.Lock())
+    push.start_and_wait_until_blocked()
+    return push
+
+
+def test_a_new_connection_is_not_starved_by_kept_alive_phones_in_a_closed_loop(one_single_thread_worker):
+    """Three phones keep the worker's thread busy back to back; a phone connecting meanwhile is answered
+    before the requests they send after it — not after they all stop (gthread serves kept-alive
+    connections without limit, and a balanced worker takes no new connection while its thread is busy)."""
+    server = one_single_thread_worker
+    answered: list[str] = []
+    lock = threading.Lock()
+    phones = [KeptAlive(server.port, f"phone {n}", 20, answered, lock) for n in range(3)]
+    for phone in phones:
+        phone.open()
+    push = hold_one_thread(server, "gridworker1")
+    for phone in phones:
+        phone.send_first()
+    newcomer = KeptAlive(server.port, "newcomer", 1, answered, lock)
+    newcomer.send_first()  # connected (the kernel's backlog) and sent; not yet accepted: no thread free
+    for phone in phones + [newcomer]:
+        phone.start()
+    status, _ = push.release()
+    for phone in phones + [newcomer]:
+        phone.join()
+
+    assert status == 200
+    assert newcomer.statuses == [200] and all(p.statuses == [200] * 20 for p in phones)
+    # At most the three requests sent before the newcomer's went first.
+    assert answered.index("newcomer") <= len(phones), answered
+
+
+def test_a_kept_alive_phone_is_not_starved_by_new_connections(one_single_thread_worker):
+    """The other way round: a phone's next request on its kept-alive connection, sent while the thread is
+    busy, does not wait for every new connection that queued behind it."""
+    server = one_single_thread_worker
+    answered: list[str] = []
+    lock = threading.Lock()
+    phone = KeptAlive(server.port, "kept alive", 1, answered, lock)
+    phone.open()
+    push = hold_one_thread(server, "gridworker1")
+    phone.send_first()
+    newcomers = [KeptAlive(server.port, f"newcomer {n}", 1, answered, lock) for n in range(6)]
+    for newcomer in newcomers:
+        newcomer.send_first()
+    for one in [phone] + newcomers:
+        one.start()
+    status, _ = push.release()
+    for one in [phone] + newcomers:
+        one.join()
+
+    assert status == 200 and phone.statuses == [200]
+    assert all(n.statuses == [200] for n in newcomers)
+    # Turns: at most one new connection before it.
+    assert answered.index("kept alive") <= 1, answered
