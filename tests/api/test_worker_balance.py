@@ -30,12 +30,20 @@ FRESH_CONNECTIONS = 10
 HANG = 60
 
 
-@pytest.fixture
-def one_single_thread_worker(server_url, template_url, tmp_path):
-    # Kept-alive connections must outlast the setup of a test (gunicorn closes them after 2 s idle).
+@pytest.fixture(params=[1, 2], ids=["1 thread", "2 threads"])
+def one_worker(request, server_url, template_url, tmp_path):
+    """One worker of one thread, or of two (make run's workers have four): the turns must not depend on
+    there being a single thread. Kept-alive connections must outlast the setup of a test (gunicorn closes
+    them after 2 s idle)."""
     with serving_demo_copy(
-        server_url, template_url, tmp_path, workers=1, threads=1, env={"GUNICORN_CMD_ARGS": "--keep-alive 60"}
+        server_url,
+        template_url,
+        tmp_path,
+        workers=1,
+        threads=request.param,
+        env={"GUNICORN_CMD_ARGS": "--keep-alive 60"},
     ) as server:
+        server.threads = request.param
         yield server
 
 
@@ -95,12 +103,14 @@ class HeldPush:
         with self.lock:
             self.answered.append("push")
 
-    def start_and_wait_until_blocked(self) -> None:
+    def start_and_wait_until_blocked(self, already_waiting: int = 0) -> None:
+        """Send the push; return once it waits on the lock (besides ``already_waiting`` pushes held before)."""
         self.thread.start()
         # A state, not a time: the push's transaction is queued behind ours on the advisory lock.
         with self.engine.connect() as probe:
             for _ in range(HANG * 20):
-                if probe.scalar(text("SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND NOT granted")):
+                waiting = text("SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND NOT granted")
+                if probe.scalar(waiting) > already_waiting:
                     return
                 probe.rollback()
                 time.sleep(0.05)
@@ -204,60 +214,71 @@ class KeptAlive:
         self.connection.close()
 
 
-def hold_one_thread(server: Server, username: str) -> HeldPush:
-    device = f"held-{username}"
-    push = HeldPush(server, login(server.port, username, device), device, [], threading.Lock())
-    push.start_and_wait_until_blocked()
-    return push
+class HeldThreads:
+    """Every thread of the worker held by a push stuck in the database (one device per thread)."""
+
+    def __init__(self, server: Server):
+        self.pushes = []
+        for n in range(server.threads):
+            device = f"held-{n}"
+            push = HeldPush(server, login(server.port, f"gridworker{n + 1}", device), device, [], threading.Lock())
+            push.start_and_wait_until_blocked(already_waiting=n)
+            self.pushes.append(push)
+
+    def release(self) -> list[int]:
+        return [push.release()[0] for push in self.pushes]
 
 
-def test_a_new_connection_is_not_starved_by_kept_alive_phones_in_a_closed_loop(one_single_thread_worker):
+def test_a_new_connection_is_not_starved_by_kept_alive_phones_in_a_closed_loop(one_worker):
     """Three phones keep the worker's thread busy back to back; a phone connecting meanwhile is answered
     before the requests they send after it — not after they all stop (gthread serves kept-alive
     connections without limit, and a balanced worker takes no new connection while its thread is busy)."""
-    server = one_single_thread_worker
+    server = one_worker
     answered: list[str] = []
     lock = threading.Lock()
     phones = [KeptAlive(server.port, f"phone {n}", 20, answered, lock) for n in range(3)]
     for phone in phones:
         phone.open()
-    push = hold_one_thread(server, "gridworker1")
+    held = HeldThreads(server)
     for phone in phones:
         phone.send_first()
     newcomer = KeptAlive(server.port, "newcomer", 1, answered, lock)
     newcomer.send_first()  # connected (the kernel's backlog) and sent; not yet accepted: no thread free
     for phone in phones + [newcomer]:
         phone.start()
-    status, _ = push.release()
+    statuses = held.release()
     for phone in phones + [newcomer]:
         phone.join()
 
-    assert status == 200
+    assert statuses == [200] * server.threads
     assert newcomer.statuses == [200] and all(p.statuses == [200] * 20 for p in phones)
-    # At most the three requests sent before the newcomer's went first.
-    assert answered.index("newcomer") <= len(phones), answered
+    # At most the three requests sent before the newcomer's went first. ``answered`` is the order the
+    # clients read their answers in, which may swap answers given within a few milliseconds of each
+    # other (the server's order is not visible from here): one place of slack per thread.
+    assert answered.index("newcomer") <= len(phones) + server.threads, answered
 
 
-def test_a_kept_alive_phone_is_not_starved_by_new_connections(one_single_thread_worker):
+def test_a_kept_alive_phone_is_not_starved_by_new_connections(one_worker):
     """The other way round: a phone's next request on its kept-alive connection, sent while the thread is
     busy, does not wait for every new connection that queued behind it."""
-    server = one_single_thread_worker
+    server = one_worker
     answered: list[str] = []
     lock = threading.Lock()
     phone = KeptAlive(server.port, "kept alive", 1, answered, lock)
     phone.open()
-    push = hold_one_thread(server, "gridworker1")
+    held = HeldThreads(server)
     phone.send_first()
     newcomers = [KeptAlive(server.port, f"newcomer {n}", 1, answered, lock) for n in range(6)]
     for newcomer in newcomers:
         newcomer.send_first()
     for one in [phone] + newcomers:
         one.start()
-    status, _ = push.release()
+    statuses = held.release()
     for one in [phone] + newcomers:
         one.join()
 
-    assert status == 200 and phone.statuses == [200]
+    assert statuses == [200] * server.threads and phone.statuses == [200]
     assert all(n.statuses == [200] for n in newcomers)
-    # Turns: at most one new connection before it.
-    assert answered.index("kept alive") <= 1, answered
+    # Turns: each freed thread takes one new connection, then the waiting request — at most one newcomer
+    # per thread before it, and one place of slack per thread for the clients' reading order (above).
+    assert answered.index("kept alive") <= 2 * server.threads, answered
