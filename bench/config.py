@@ -49,9 +49,10 @@ class Sizes:
         villages = _scaled(5000, scale, 40)
         workers = _scaled(1000, scale, 8)
         # Small scales keep every phone busy but send fewer batches; full scale sends enough
-        # changes per level for a rate that is not dominated by its first and last batch.
+        # changes per level for a rate that is not dominated by its first and last batch, and as many
+        # batches with 8 phones as with 32 (32 each): the two saturated levels are compared.
         small = scale < 0.5
-        push_batches = {1: 2 if small else 4, 8: 1 if small else 2, 32: 1}
+        push_batches = {1: 2 if small else 4, 8: 1 if small else 4, 32: 1}
         return cls(
             scale=scale,
             villages=villages,

@@ -147,7 +147,7 @@ def push(ctx: Context) -> tuple[dict, list[Row]]:
             f"  push: {n} phone(s) × {per_phone} batch(es) × {sizes.batch_changes} changes"
             f"  (database settled in {settled:.1f} s)"
         )
-        ceiling = ceilings.push(
+        ceiling = ceilings.push_median(
             ctx.bench_url, [[payloads.bare_rows(p, b) for b in bs] for p, bs in zip(phones, bodies)]
         )
         encoded = [[json_body(b, gzipped=True) for b in bs] for bs in bodies]
@@ -213,7 +213,8 @@ def push(ctx: Context) -> tuple[dict, list[Row]]:
                 "rate",
                 target,
                 met,
-                note=f"p50 {lat['p50_ms'] / 1000:.2f} s, p99 {lat['p99_ms'] / 1000:.2f} s per batch"
+                note=f"p50 {lat['p50_ms'] / 1000:.2f} s, p99 {lat['p99_ms'] / 1000:.2f} s per batch; ceiling median of "
+                + "/".join(f"{r:,.0f}" for r in ceiling["runs_rows_per_s"])
                 + (f"; {len(level['problems'])} problem(s)" if level["problems"] else ""),
             )
         )

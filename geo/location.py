@@ -94,11 +94,16 @@ class LocationOut(Schema):
     lat = fields.Float()
 
 
+# Stored geometries are bound as EWKB (extended=True), which GeoAlchemy2 sends as hex for PostGIS to read
+# as it is; plain WKB it first turned back into a shape and then into EWKT text (a printf per coordinate,
+# for hundreds of track points a patrol), which PostGIS then parsed again.
+
+
 def point_geometry(location: dict | None):
     """The stored SRID-4326 point of a loaded ``LocationIn`` (None for none)."""
     if not location:
         return None
-    return from_shape(Point(location["lon"], location["lat"]), srid=4326)
+    return from_shape(Point(location["lon"], location["lat"]), srid=4326, extended=True)
 
 
 # Tracks are converted together up to this many points a call: a 120-point track alone pays mostly
@@ -131,6 +136,6 @@ def line_geometries(tracks: list[tuple[list, str] | None], *, points_at_once: in
         start = 0
         for n in run:
             end = start + len(tracks[n][0])
-            lines[n] = from_shape(LineString(converted[start:end]), srid=4326)
+            lines[n] = from_shape(LineString(converted[start:end]), srid=4326, extended=True)
             start = end
     return lines

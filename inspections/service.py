@@ -441,7 +441,7 @@ def _inspection_values(clock: Clock, principal: Principal, c: CheckedInspection)
         location_given=location.get("given") if location else None,
         distance_m=fence["distance_m"] if fence else None,
         outside_geofence=(not fence["within"]) if fence else None,
-        answers=jsonable(data["answers"]),
+        answers=data["answers"],  # AnswerIn's output: JSON values as the body gave them, no copy needed
         outcomes=[o.as_dict() for o in result.outcomes],
         summary=jsonable(result.summary.as_dict()) | {"major_failed": result.major_failed},
         photos=list(data.get("photos") or []),

@@ -26,10 +26,15 @@ function describe(problem: Problem): string {
 
 const NETWORK: Problem = { status: 0, code: 'network', title: '无法连接服务器', detail: '请检查网络后重试', type: 'about:blank' } as Problem
 
+const SESSION_ENDED = '登录已失效，请重新登录'
+
+// Said here, not only by the page whose call failed: the first 401 may answer a call that shows no
+// error (a name looked up for a label), and the page is gone by the time its other calls fail.
 function endSessionOn401(status: number) {
   if (status === 401 && state.session) {
     saveSession(APP, null)
     state.session = null
+    ElMessage({ type: 'error', message: SESSION_ENDED, showClose: true, duration: 6000, grouping: true })
   }
 }
 
@@ -68,7 +73,7 @@ export async function authFetch(url: string, init: RequestInit = {}): Promise<Re
 export function showError(error: unknown, fallback = '操作失败'): void {
   // Every call of a page fails at once when the session has ended: one sentence says it, once.
   const ended = error instanceof ProblemError && error.problem.status === 401
-  const text = ended ? '登录已失效，请重新登录' : error instanceof ProblemError ? error.message : fallback
+  const text = ended ? SESSION_ENDED : error instanceof ProblemError ? error.message : fallback
   ElMessage({ type: 'error', message: text, showClose: true, duration: 6000, grouping: true })
 }
 
