@@ -77,9 +77,8 @@ def _compile_schema(schema: Schema, unknown: str) -> Loader:
     def load(data):
         if type(data) is not dict:
             return NOT_PLAIN
-        if unknown != EXCLUDE and not known.issuperset(data):
-            if unknown == RAISE:
-                return NOT_PLAIN
+        if unknown == RAISE and not known.issuperset(data):
+            return NOT_PLAIN
         out = {}
         for key, target, field, leaf in plan:
             value = data.get(key, missing)
